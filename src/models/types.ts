@@ -1,0 +1,74 @@
+// The seam between architectures and PEFT methods.
+// A model's forward pass calls these hook points; a method supplies them. Neither knows the
+// other's internals. Module paths are Hugging Face state-dict paths without the `.weight`
+// suffix (`transformer.h.3.attn.c_attn`), so targets and exports line up with the ecosystem.
+import type * as tf from '@tensorflow/tfjs';
+
+export interface Hooks {
+  /** Replaces `x·W + b` for the linear module at `path`. `w` is [in, out]. */
+  linear?(path: string, x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor;
+  /** Applied to a sublayer's output before the residual add (Houlsby adapters). */
+  afterSublayer?(layer: number, kind: 'attn' | 'mlp', h: tf.Tensor): tf.Tensor;
+  /** Receives the token embeddings [B, T, d]; may prepend virtual tokens. */
+  inputEmbeds?(e: tf.Tensor3D): tf.Tensor3D;
+  /** Key/value prefixes for one layer, each [B, heads, n, headDim]. */
+  kvPrefix?(layer: number, batch: number): { k: tf.Tensor4D; v: tf.Tensor4D } | undefined;
+}
+
+/** The subset of a Hugging Face config.json the engine reads, normalised. */
+export interface ModelConfig {
+  modelType: 'gpt2';
+  nLayer: number;
+  nEmbd: number;
+  nHead: number;
+  nPositions: number;
+  vocabSize: number;
+  layerNormEpsilon: number;
+  /** config.json as loaded, kept so exports can write it back unchanged. */
+  raw: Record<string, unknown>;
+}
+
+export interface LinearModule {
+  path: string;
+  /** last path component, e.g. `c_attn`; what PEFT's target_modules match against. */
+  name: string;
+  inFeatures: number;
+  outFeatures: number;
+  /** Conv1D stores [in, out] (PEFT's fan_in_fan_out: true). */
+  fanInFanOut: boolean;
+  hasBias: boolean;
+  layer: number;
+}
+
+/** Everything `plan` needs: pure data, no tensors. */
+export interface ModelInfo {
+  name: string;
+  config: ModelConfig;
+  linears: LinearModule[];
+  /** Every parameter tensor as it appears in the HF state dict (tied lm_head counted once). */
+  params: { name: string; shape: number[] }[];
+  totalParams: number;
+}
+
+export interface ForwardOptions {
+  /** Dropout etc. only run while training. */
+  training?: boolean;
+  /** Also return the hidden state after every block (index 0 = embeddings). */
+  outputHidden?: boolean;
+}
+
+export interface ForwardResult {
+  /** [B, T', vocab]; T' includes virtual tokens a hook prepended. */
+  logits: tf.Tensor3D;
+  hidden?: tf.Tensor3D[];
+  /** How many positions a hook prepended in front of the input (virtual tokens). */
+  prepended: number;
+}
+
+export interface LoadedModel {
+  info: ModelInfo;
+  /** Frozen weights by HF name. Plain tensors, never tf.Variable: no gradient reaches them. */
+  weights: Map<string, tf.Tensor>;
+  forward(ids: tf.Tensor2D, hooks?: Hooks, opts?: ForwardOptions): ForwardResult;
+  dispose(): void;
+}

@@ -1,0 +1,56 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Hooks, LoadedModel, ModelInfo } from '../models/types';
+
+export interface TensorPlan {
+  name: string;
+  shape: number[];
+}
+
+export interface Plan {
+  /** Exactly what HF PEFT's print_trainable_parameters calls trainable. */
+  trainable: number;
+  /** frozen + trainable, as print_trainable_parameters counts "all params". */
+  total: number;
+  tensors: TensorPlan[];
+}
+
+/** A hyperparameter field the UI renders for a method; the form is derived from this. */
+export type FieldSpec =
+  | { key: string; label: string; kind: 'number'; min?: number; max?: number; step?: number; integer?: boolean; help?: string }
+  | { key: string; label: string; kind: 'select'; options: { value: string; label: string }[]; help?: string }
+  | { key: string; label: string; kind: 'multiselect'; options: { value: string; label: string }[]; help?: string }
+  | { key: string; label: string; kind: 'text'; help?: string };
+
+export interface ExportedFiles {
+  /** Suggested zip name without extension, e.g. `tiny-gpt2-lora`. */
+  baseName: string;
+  files: Record<string, Uint8Array>;
+}
+
+export interface Adapter {
+  /** The only tensors that train. */
+  variables: tf.Variable[];
+  hooks(training: boolean): Hooks;
+  exportFiles(): Promise<ExportedFiles>;
+  dispose(): void;
+}
+
+export interface PeftMethod<Config extends object = Record<string, unknown>> {
+  id: string;
+  label: string;
+  /** One line for the method picker. */
+  summary: string;
+  paper: { title: string; url: string };
+  defaults(model: ModelInfo): Config;
+  fields(model: ModelInfo): FieldSpec[];
+  /** Why this method cannot be used on this model, or undefined when it can. */
+  unsupported?(model: ModelInfo): string | undefined;
+  /** Throws an Error naming the field when a config is invalid for this model. */
+  validate(model: ModelInfo, c: Config): void;
+  /** Pure: counts and shapes, nothing allocated. */
+  plan(model: ModelInfo, c: Config): Plan;
+  /** Allocates the method's tf.Variables. `seed` makes initialisation reproducible. */
+  create(model: LoadedModel, c: Config, seed: number): Adapter;
+  /** Rebuilds an adapter from files this method (or HF PEFT) wrote. */
+  load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter;
+}
