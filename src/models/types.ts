@@ -5,7 +5,8 @@
 import type * as tf from '@tensorflow/tfjs';
 
 export interface Hooks {
-  /** Replaces `x·W + b` for the linear module at `path`. `w` is [in, out]. */
+  /** Replaces `x·W + b` for the linear module at `path`. `x` is [N, in] (batch and time
+   *  flattened), `w` is [in, out] (Conv1D layout), the result is [N, out]. */
   linear?(path: string, x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor;
   /** Applied to a sublayer's output before the residual add (Houlsby adapters). */
   afterSublayer?(layer: number, kind: 'attn' | 'mlp', h: tf.Tensor): tf.Tensor;

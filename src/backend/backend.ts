@@ -1,0 +1,70 @@
+// Chooses and starts a tfjs backend: WebGPU first; then wasm, then cpu, each fallback
+// announced with its reason. `forced` (the page's ?backend=) skips the others, and fails
+// loudly rather than silently running elsewhere.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type { BackendName, BackendReport } from '../worker/protocol';
+
+export interface WasmFiles {
+  'tfjs-backend-wasm.wasm': string;
+  'tfjs-backend-wasm-simd.wasm': string;
+  'tfjs-backend-wasm-threaded-simd.wasm': string;
+}
+
+interface GpuAdapterFacts {
+  description: string;
+  software: boolean;
+}
+
+/** What the WebGPU adapter says about itself; SwiftShader is Chromium's CPU rasteriser. */
+async function probeWebGpu(): Promise<GpuAdapterFacts> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) throw new Error('this browser exposes no WebGPU (navigator.gpu is undefined)');
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) throw new Error('WebGPU found no adapter');
+  const info = adapter.info;
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter((s) => s && s.length > 0);
+  const text = parts.join(' ');
+  const software = /swiftshader/i.test(text) || adapter.isFallbackAdapter === true;
+  const name = /swiftshader/i.test(text) ? 'SwiftShader' : parts.join(' · ') || 'unknown adapter';
+  return { description: software ? `${name} (software)` : name, software };
+}
+
+async function tryBackend(name: BackendName, wasm?: WasmFiles): Promise<GpuAdapterFacts> {
+  let facts: GpuAdapterFacts = { description: '', software: false };
+  if (name === 'webgpu') facts = await probeWebGpu();
+  if (name === 'wasm' && wasm) setWasmPaths(wasm as unknown as Record<string, string>);
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`tfjs could not initialise the ${name} backend`);
+  await tf.ready();
+  // A tiny computation proves the backend works end to end (shaders compile, readback works).
+  const probe = tf.tidy(() => tf.sum(tf.mul(tf.tensor1d([1, 2, 3]), 2)));
+  const v = (await probe.data())[0];
+  probe.dispose();
+  if (v !== 12) throw new Error(`${name} backend computed a wrong result in its self-test (${v})`);
+  return facts;
+}
+
+const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', wasm: 'WebAssembly', cpu: 'CPU (JavaScript)' };
+
+export async function startBackend(forced?: BackendName, wasm?: WasmFiles): Promise<BackendReport> {
+  const order: BackendName[] = forced ? [forced] : ['webgpu', 'wasm', 'cpu'];
+  const fallbacks: string[] = [];
+  for (const name of order) {
+    try {
+      const facts = await tryBackend(name, wasm);
+      let description = LABEL[name];
+      if (name === 'webgpu') description += ` · ${facts.description}`;
+      if (name === 'wasm') {
+        const threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 'multithreaded' : 'single thread';
+        const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
+        description += ` · ${simd}, ${threads}`;
+      }
+      return { name, description, software: facts.software, fallbacks, forced: !!forced };
+    } catch (e) {
+      fallbacks.push(`${LABEL[name]}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`no compute backend could start: ${fallbacks.join('; ')}`);
+}

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { byteLevelTokenizerFiles } from '../tokenize/byte-level';
+import { loadTokenizer } from '../tokenize/tokenizer';
+import {
+  BatchSampler,
+  IGNORE_INDEX,
+  evalBatches,
+  makeBatch,
+  prepareDataset,
+  splitHeldOut,
+  summarize,
+  tokenizeExamples,
+} from './dataset';
+import { DatasetError } from './parse';
+
+const files = byteLevelTokenizerFiles();
+const tok = loadTokenizer(files.tokenizer, files.tokenizerConfig);
+const EOS = 256;
+
+describe('tokenizeExamples', () => {
+  it('appends eos, truncates to sequenceLength and counts', () => {
+    const out = tokenizeExamples(['Hi', 'abcdef', 'é'], tok, 4);
+    expect(out.ids).toEqual([[72, 105, EOS], [97, 98, 99, 100], [0xc3, 0xa9, EOS]]);
+    expect(out.truncated).toBe(1);
+    expect(out.tokens).toBe(3 + 4 + 3);
+  });
+
+  it('an example exactly filling the length with eos is not truncated', () => {
+    expect(tokenizeExamples(['abc'], tok, 4)).toEqual({ ids: [[97, 98, 99, EOS]], tokens: 4, truncated: 0 });
+  });
+
+  it('rejects a sequence length below 2', () => {
+    expect(() => tokenizeExamples(['a'], tok, 1)).toThrow(/sequenceLength must be an integer ≥ 2/);
+  });
+});
+
+describe('splitHeldOut', () => {
+  const all = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+  it('sizes the eval set as round(n·fraction), at least 1, never everything', () => {
+    const sizes = (n: number, f: number): [number, number] => {
+      const s = splitHeldOut(n, f, 0);
+      return [s.train.length, s.eval.length];
+    };
+    expect(sizes(100, 0.1)).toEqual([90, 10]);
+    expect(sizes(10, 0.25)).toEqual([7, 3]); // round(2.5) = 3
+    expect(sizes(5, 0.01)).toEqual([4, 1]); // at least one held out
+    expect(sizes(2, 0.5)).toEqual([1, 1]);
+    expect(sizes(3, 0.9)).toEqual([1, 2]); // never all of it
+    expect(sizes(1, 0.5)).toEqual([1, 0]); // a single example trains
+    expect(sizes(50, 0)).toEqual([50, 0]);
+    expect(sizes(0, 0.1)).toEqual([0, 0]);
+  });
+
+  it('is deterministic per seed, disjoint and covers every index', () => {
+    const a = splitHeldOut(200, 0.2, 11);
+    expect(splitHeldOut(200, 0.2, 11)).toEqual(a);
+    expect(splitHeldOut(200, 0.2, 12).eval).not.toEqual(a.eval);
+    const evalSet = new Set(a.eval);
+    expect(a.train.some((i) => evalSet.has(i))).toBe(false);
+    expect([...a.train, ...a.eval].sort((x, y) => x - y)).toEqual(all(200));
+    // A random split, not simply the tail.
+    expect(a.eval).not.toEqual(all(200).slice(160));
+  });
+
+  it('rejects fractions outside [0, 1)', () => {
+    expect(() => splitHeldOut(10, 1, 0)).toThrow(/evalFraction must be in \[0, 1\)/);
+    expect(() => splitHeldOut(10, -0.1, 0)).toThrow(/evalFraction/);
+    expect(() => splitHeldOut(10, Number.NaN, 0)).toThrow(/evalFraction/);
+  });
+});
+
+describe('makeBatch', () => {
+  it('right-pads ids with padId to the full length and masks padding in labels', () => {
+    const b = makeBatch([[1, 2, 3], [4], [5, 6, 7, 8]], 4, 9);
+    expect(b.batch).toBe(3);
+    expect(b.length).toBe(4);
+    expect([...b.ids]).toEqual([1, 2, 3, 9, 4, 9, 9, 9, 5, 6, 7, 8]);
+    expect([...b.labels]).toEqual([1, 2, 3, IGNORE_INDEX, 4, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX, 5, 6, 7, 8]);
+  });
+
+  it('keeps the label of a real eos even when pad equals eos', () => {
+    const b = makeBatch([[72, EOS]], 4, EOS);
+    expect([...b.ids]).toEqual([72, EOS, EOS, EOS]);
+    expect([...b.labels]).toEqual([72, EOS, IGNORE_INDEX, IGNORE_INDEX]);
+  });
+
+  it('refuses sequences longer than the length', () => {
+    expect(() => makeBatch([[1, 2, 3]], 2, 0)).toThrow(/exceeds sequenceLength 2/);
+  });
+});
+
+describe('BatchSampler', () => {
+  // Sequence i is [i, i, ...] of length 1 + (i % 3), so each batch row reveals its example.
+  const sequences = Array.from({ length: 10 }, (_, i) => Array.from({ length: 1 + (i % 3) }, () => i));
+  const sampler = new BatchSampler(sequences, { batchSize: 4, sequenceLength: 5, padId: 99, seed: 3 });
+  const rowsOf = (b: { ids: Int32Array; batch: number; length: number }): number[] =>
+    Array.from({ length: b.batch }, (_, r) => b.ids[r * b.length]);
+
+  it('makes fixed-shape batches, keeping a smaller last batch', () => {
+    expect(sampler.batchesPerEpoch).toBe(3);
+    const batches = [...sampler.epoch(0)];
+    expect(batches.map((b) => b.batch)).toEqual([4, 4, 2]);
+    for (const b of batches) {
+      expect(b.length).toBe(5);
+      expect(b.ids).toHaveLength(b.batch * 5);
+      expect(b.labels).toHaveLength(b.batch * 5);
+      for (let r = 0; r < b.batch; r++) {
+        const example = b.ids[r * 5];
+        const used = 1 + (example % 3);
+        for (let c = 0; c < 5; c++) {
+          expect(b.ids[r * 5 + c]).toBe(c < used ? example : 99);
+          expect(b.labels[r * 5 + c]).toBe(c < used ? example : IGNORE_INDEX);
+        }
+      }
+    }
+  });
+
+  it('covers every example exactly once per epoch, in a different order each epoch', () => {
+    const orders = [0, 1, 2].map((e) => [...sampler.epoch(e)].flatMap(rowsOf));
+    for (const order of orders) expect([...order].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(orders[0]).not.toEqual(orders[1]);
+    expect(orders[1]).not.toEqual(orders[2]);
+  });
+
+  it('is reproducible from its seed and addressable by global step', () => {
+    const again = new BatchSampler(sequences, { batchSize: 4, sequenceLength: 5, padId: 99, seed: 3 });
+    expect([...again.epoch(1)].flatMap(rowsOf)).toEqual([...sampler.epoch(1)].flatMap(rowsOf));
+    const other = new BatchSampler(sequences, { batchSize: 4, sequenceLength: 5, padId: 99, seed: 4 });
+    expect([...other.epoch(0)].flatMap(rowsOf)).not.toEqual([...sampler.epoch(0)].flatMap(rowsOf));
+    const atStep = sampler.batchAtStep(7); // epoch 2, batch 1
+    expect(atStep.epoch).toBe(2);
+    expect(atStep.index).toBe(1);
+    expect(rowsOf(atStep.batch)).toEqual(rowsOf(sampler.batch(2, 1)));
+  });
+
+  it('validates its inputs', () => {
+    expect(() => new BatchSampler([], { batchSize: 1, sequenceLength: 4, padId: 0, seed: 0 })).toThrow(/no training sequences/);
+    expect(() => new BatchSampler([[1]], { batchSize: 0, sequenceLength: 4, padId: 0, seed: 0 })).toThrow(/batchSize/);
+    expect(() => sampler.batch(0, 3)).toThrow(/outside 0\.\.2/);
+  });
+});
+
+describe('evalBatches', () => {
+  it('keeps the held-out order and batches it unshuffled', () => {
+    const seqs = [[1], [2, 2], [3], [4], [5]];
+    const batches = evalBatches(seqs, 2, 3, 0);
+    expect(batches.map((b) => b.batch)).toEqual([2, 2, 1]);
+    expect([...batches[0].ids]).toEqual([1, 0, 0, 2, 2, 0]);
+    expect([...batches[0].labels]).toEqual([1, IGNORE_INDEX, IGNORE_INDEX, 2, 2, IGNORE_INDEX]);
+    expect([...batches[2].ids]).toEqual([5, 0, 0]);
+    expect(evalBatches([], 2, 3, 0)).toEqual([]);
+  });
+});
+
+describe('summarize / prepareDataset', () => {
+  it('builds the protocol summary with a 5-example, 400-character preview', () => {
+    const long = '😀'.repeat(500);
+    const examples = [long, 'b', 'c', 'd', 'e', 'f'];
+    const summary = summarize({
+      fileName: 'x.txt',
+      format: 'txt',
+      examples,
+      tokenized: { tokens: 123, truncated: 2 },
+      split: { train: [0, 1, 2, 3, 4], eval: [5] },
+      sequenceLength: 64,
+    });
+    expect(summary).toEqual({
+      fileName: 'x.txt',
+      format: 'txt',
+      examples: 6,
+      trainExamples: 5,
+      evalExamples: 1,
+      tokens: 123,
+      truncated: 2,
+      sequenceLength: 64,
+      preview: ['😀'.repeat(400), 'b', 'c', 'd', 'e'],
+    });
+  });
+
+  it('goes from file text to summary and split id sequences', () => {
+    const text = Array.from({ length: 10 }, (_, i) => JSON.stringify({ text: `example ${i}` })).join('\n');
+    const out = prepareDataset('d.jsonl', text, tok, { sequenceLength: 8, evalFraction: 0.2, seed: 1 });
+    expect(out.summary).toMatchObject({ format: 'jsonl', examples: 10, trainExamples: 8, evalExamples: 2, truncated: 10, tokens: 80 });
+    expect(out.train).toHaveLength(8);
+    expect(out.eval).toHaveLength(2);
+    expect(tok.decode(out.eval[0])).toMatch(/^example /);
+    expect(() => prepareDataset('d.jsonl', '{"text":1}', tok, { sequenceLength: 8, evalFraction: 0.2, seed: 1 })).toThrow(
+      DatasetError,
+    );
+  });
+});

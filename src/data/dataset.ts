@@ -1,0 +1,215 @@
+// From examples to what the trainer consumes: token ids, a seeded held-out split, and
+// fixed-shape causal-LM batches. Shapes are fixed ([batch, sequenceLength]) so the backend
+// compiles its kernels once instead of once per distinct padded length.
+import type { TextTokenizer } from '../tokenize/tokenizer';
+import type { DatasetSummary } from '../worker/protocol';
+import { parseDataset, type DatasetFormat } from './parse';
+import { deriveSeed, mulberry32, permutation } from './random';
+
+/** Label value ignored by the loss, as in PyTorch / Hugging Face. */
+export const IGNORE_INDEX = -100;
+
+export interface TokenizedExamples {
+  ids: number[][];
+  /** Tokens kept after truncation, eos included. */
+  tokens: number;
+  /** Examples that were longer than sequenceLength and were cut. */
+  truncated: number;
+}
+
+function checkSequenceLength(sequenceLength: number): void {
+  // A causal LM needs at least two positions for one next-token target.
+  if (!Number.isInteger(sequenceLength) || sequenceLength < 2) {
+    throw new Error(`sequenceLength must be an integer ≥ 2, got ${sequenceLength}`);
+  }
+}
+
+/** Each example encoded, followed by eos (so the model learns where text ends), cut to sequenceLength. */
+export function tokenizeExamples(examples: string[], tok: TextTokenizer, sequenceLength: number): TokenizedExamples {
+  checkSequenceLength(sequenceLength);
+  let tokens = 0;
+  let truncated = 0;
+  const ids = examples.map((text) => {
+    const seq = tok.encode(text);
+    seq.push(tok.eosId);
+    if (seq.length > sequenceLength) {
+      truncated++;
+      seq.length = sequenceLength;
+    }
+    tokens += seq.length;
+    return seq;
+  });
+  return { ids, tokens, truncated };
+}
+
+export interface HeldOutSplit {
+  /** Example indices, ascending. */
+  train: number[];
+  /** Example indices, ascending. */
+  eval: number[];
+}
+
+/**
+ * A seeded random split. The held-out size is round(n·fraction), at least 1 whenever there are
+ * two examples and a fraction was asked for (a 0-example eval set would silently disable eval),
+ * and never all of the data (there must be something to train on).
+ */
+export function splitHeldOut(n: number, fraction: number, seed: number): HeldOutSplit {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`splitHeldOut: n must be a non-negative integer, got ${n}`);
+  if (!(fraction >= 0 && fraction < 1)) throw new Error(`evalFraction must be in [0, 1), got ${fraction}`);
+  let evalSize = Math.round(n * fraction);
+  if (fraction > 0 && n >= 2) evalSize = Math.max(1, evalSize);
+  evalSize = Math.min(evalSize, Math.max(n - 1, 0));
+  const order = permutation(n, mulberry32(seed));
+  const ascending = (a: number, b: number): number => a - b;
+  return { train: order.slice(evalSize).sort(ascending), eval: order.slice(0, evalSize).sort(ascending) };
+}
+
+export interface Batch {
+  /** [batch, length] row-major, right-padded with padId. */
+  ids: Int32Array;
+  /** Same as ids, IGNORE_INDEX (-100) at padding; unshifted (the model shifts, as Hugging Face does). */
+  labels: Int32Array;
+  batch: number;
+  length: number;
+}
+
+/** Packs sequences into one fixed-length batch. Padding is by position, not by id: pad may equal eos. */
+export function makeBatch(sequences: number[][], sequenceLength: number, padId: number): Batch {
+  const batch = sequences.length;
+  const ids = new Int32Array(batch * sequenceLength).fill(padId);
+  const labels = new Int32Array(batch * sequenceLength).fill(IGNORE_INDEX);
+  sequences.forEach((seq, row) => {
+    if (seq.length > sequenceLength) {
+      throw new Error(`makeBatch: a sequence of ${seq.length} tokens exceeds sequenceLength ${sequenceLength}`);
+    }
+    ids.set(seq, row * sequenceLength);
+    labels.set(seq, row * sequenceLength);
+  });
+  return { ids, labels, batch, length: sequenceLength };
+}
+
+export interface BatchSamplerOptions {
+  batchSize: number;
+  sequenceLength: number;
+  padId: number;
+  seed: number;
+}
+
+/**
+ * Epoch-based training batches: each epoch visits every sequence exactly once in a seeded order
+ * that differs per epoch; the last batch of an epoch may be smaller. Random access by
+ * (epoch, index) or by global step, so a run is reproducible from its seed alone.
+ */
+export class BatchSampler {
+  readonly batchesPerEpoch: number;
+  private readonly opts: BatchSamplerOptions;
+  private cachedEpoch = -1;
+  private cachedOrder: number[] = [];
+
+  constructor(private readonly sequences: number[][], opts: BatchSamplerOptions) {
+    if (sequences.length === 0) throw new Error('BatchSampler: no training sequences');
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) {
+      throw new Error(`batchSize must be a positive integer, got ${opts.batchSize}`);
+    }
+    checkSequenceLength(opts.sequenceLength);
+    this.opts = { ...opts };
+    this.batchesPerEpoch = Math.ceil(sequences.length / opts.batchSize);
+  }
+
+  get size(): number {
+    return this.sequences.length;
+  }
+
+  /** The order in which `epoch` visits the sequences (indices into the constructor's array). */
+  order(epoch: number): number[] {
+    if (epoch !== this.cachedEpoch) {
+      this.cachedOrder = permutation(this.sequences.length, mulberry32(deriveSeed(this.opts.seed, epoch)));
+      this.cachedEpoch = epoch;
+    }
+    return this.cachedOrder;
+  }
+
+  batch(epoch: number, index: number): Batch {
+    if (!Number.isInteger(index) || index < 0 || index >= this.batchesPerEpoch) {
+      throw new Error(`batch index ${index} is outside 0..${this.batchesPerEpoch - 1}`);
+    }
+    const { batchSize, sequenceLength, padId } = this.opts;
+    const picked = this.order(epoch).slice(index * batchSize, (index + 1) * batchSize);
+    return makeBatch(picked.map((i) => this.sequences[i]), sequenceLength, padId);
+  }
+
+  /** The batch for a global 0-based optimiser step, with the epoch it falls in. */
+  batchAtStep(step: number): { epoch: number; index: number; batch: Batch } {
+    const epoch = Math.floor(step / this.batchesPerEpoch);
+    const index = step % this.batchesPerEpoch;
+    return { epoch, index, batch: this.batch(epoch, index) };
+  }
+
+  *epoch(epoch: number): Generator<Batch> {
+    for (let i = 0; i < this.batchesPerEpoch; i++) yield this.batch(epoch, i);
+  }
+}
+
+/** The held-out set in its given order, unshuffled, in batches of at most batchSize. */
+export function evalBatches(sequences: number[][], batchSize: number, sequenceLength: number, padId: number): Batch[] {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
+  checkSequenceLength(sequenceLength);
+  const batches: Batch[] = [];
+  for (let start = 0; start < sequences.length; start += batchSize) {
+    batches.push(makeBatch(sequences.slice(start, start + batchSize), sequenceLength, padId));
+  }
+  return batches;
+}
+
+export const PREVIEW_EXAMPLES = 5;
+export const PREVIEW_CHARS = 400;
+
+export interface SummaryInput {
+  fileName: string;
+  format: DatasetFormat;
+  examples: string[];
+  tokenized: Pick<TokenizedExamples, 'tokens' | 'truncated'>;
+  split: HeldOutSplit;
+  sequenceLength: number;
+}
+
+export function summarize(input: SummaryInput): DatasetSummary {
+  return {
+    fileName: input.fileName,
+    format: input.format,
+    examples: input.examples.length,
+    trainExamples: input.split.train.length,
+    evalExamples: input.split.eval.length,
+    tokens: input.tokenized.tokens,
+    truncated: input.tokenized.truncated,
+    sequenceLength: input.sequenceLength,
+    // Cut by code point so a preview never ends in half a surrogate pair.
+    preview: input.examples.slice(0, PREVIEW_EXAMPLES).map((e) => Array.from(e).slice(0, PREVIEW_CHARS).join('')),
+  };
+}
+
+export interface PreparedDataset {
+  summary: DatasetSummary;
+  /** Token ids of the training examples, in example order. */
+  train: number[][];
+  /** Token ids of the held-out examples, in example order. */
+  eval: number[][];
+}
+
+/** The worker's whole path from a dropped file's text to a summary and id sequences. Throws DatasetError. */
+export function prepareDataset(
+  fileName: string,
+  text: string,
+  tok: TextTokenizer,
+  opts: { sequenceLength: number; evalFraction: number; seed: number },
+): PreparedDataset {
+  const { format, examples } = parseDataset(fileName, text);
+  const tokenized = tokenizeExamples(examples, tok, opts.sequenceLength);
+  const split = splitHeldOut(examples.length, opts.evalFraction, opts.seed);
+  return {
+    summary: summarize({ fileName, format, examples, tokenized, split, sequenceLength: opts.sequenceLength }),
+    train: split.train.map((i) => tokenized.ids[i]),
+    eval: split.eval.map((i) => tokenized.ids[i]),
+  };
+}

@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import { DatasetError, MAX_ISSUES, decodeUtf8, parseDataset } from './parse';
+
+/** Runs `fn`, expecting a DatasetError, and returns it for inspection. */
+function rejection(fn: () => unknown): DatasetError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(DatasetError);
+    return err as DatasetError;
+  }
+  throw new Error('expected a DatasetError, nothing was thrown');
+}
+
+describe('file formats', () => {
+  it('picks the format from the extension, case-insensitively', () => {
+    expect(parseDataset('A.TXT', 'x').format).toBe('txt');
+    expect(parseDataset('d.JsonL', '{"text":"x"}').format).toBe('jsonl');
+    expect(parseDataset('d.Json', '[{"text":"x"}]').format).toBe('json');
+    expect(parseDataset('d.CSV', 'text\nx').format).toBe('csv');
+    expect(parseDataset('d.tsv', 'text\nx').format).toBe('tsv');
+  });
+
+  it('rejects an unknown extension, listing the accepted ones', () => {
+    const err = rejection(() => parseDataset('notes.md', 'hello'));
+    expect(err.message).toBe('notes.md: has extension ".md"; accepted: .txt, .jsonl, .json, .csv, .tsv');
+    expect(err.fileName).toBe('notes.md');
+    expect(rejection(() => parseDataset('README', 'x')).message).toMatch(/README: has no extension; accepted: \.txt/);
+  });
+
+  it('rejects empty and whitespace-only files', () => {
+    for (const name of ['a.txt', 'a.jsonl', 'a.json', 'a.csv']) {
+      expect(rejection(() => parseDataset(name, '')).message).toBe(`${name}: the file is empty`);
+      expect(rejection(() => parseDataset(name, '\uFEFF \r\n\n  ')).message).toBe(`${name}: the file is empty`);
+    }
+  });
+});
+
+describe('.txt', () => {
+  it('splits paragraphs on blank lines, keeping inner newlines', () => {
+    const text = '\n\n  First para\nline two  \n\n\n \t \nSecond\n\nThird\n';
+    expect(parseDataset('a.txt', text).examples).toEqual(['First para\nline two', 'Second', 'Third']);
+  });
+
+  it('gives one example per non-empty line when there are no blank lines', () => {
+    expect(parseDataset('a.txt', 'one\n two \nthree\n').examples).toEqual(['one', 'two', 'three']);
+  });
+
+  it('handles CRLF and a BOM', () => {
+    expect(parseDataset('a.txt', '\uFEFFa\r\nb\r\n\r\nc\r\n').examples).toEqual(['a\nb', 'c']);
+    expect(parseDataset('a.txt', '\uFEFFx\r\ny\r\n').examples).toEqual(['x', 'y']);
+  });
+});
+
+describe('.jsonl', () => {
+  it('reads "text" records and prompt+completion records, skipping blank lines', () => {
+    const text = '{"text":"hello"}\n\n{"prompt":"Q: 2+2?\\nA:","completion":" 4"}\n  \n{"text":"é 😀","id":3}\n';
+    expect(parseDataset('d.jsonl', text).examples).toEqual(['hello', 'Q: 2+2?\nA: 4', 'é 😀']);
+  });
+
+  it('reports every kind of bad line with its line number', () => {
+    const lines = [
+      '{"text":"ok"}', // 1
+      '{"text": "broken', // 2
+      '["text"]', // 3
+      '{"txt":"typo"}', // 4
+      '{"text":42}', // 5
+      '{"text":"   "}', // 6
+      '', // 7
+      '{"prompt":"p"}', // 8
+      '"just a string"', // 9
+      '{"prompt":"p","completion":null}', // 10
+      '{}', // 11
+    ];
+    const err = rejection(() => parseDataset('data.jsonl', lines.join('\n')));
+    expect(err.issues.map((i) => i.line)).toEqual([2, 3, 4, 5, 6, 8, 9, 10, 11]);
+    expect(err.issues[0].message).toMatch(/^not valid JSON \(.+\)$/);
+    expect(err.issues[1].message).toBe('expected a JSON object, got an array');
+    expect(err.issues[2].message).toBe('missing "text" (or "prompt" + "completion"); found "txt"');
+    expect(err.issues[3].message).toBe('"text" must be a string, got a number');
+    expect(err.issues[4].message).toBe('"text" is empty');
+    expect(err.issues[5].message).toBe('"prompt" without "completion"');
+    expect(err.issues[6].message).toBe('expected a JSON object, got a string');
+    expect(err.issues[7].message).toBe('"completion" must be a string, got null');
+    expect(err.issues[8].message).toBe('missing "text" (or "prompt" + "completion"); the object is empty');
+    expect(err.message).toMatch(/^data\.jsonl line 2: not valid JSON \(.+\) \(and 8 more problems\)$/);
+  });
+
+  it('keeps line numbers right in CRLF files with a BOM', () => {
+    const err = rejection(() => parseDataset('d.jsonl', '\uFEFF{"text":"a"}\r\n\r\n{"text":"b"}\r\nnot json\r\n'));
+    expect(err.issues).toHaveLength(1);
+    expect(err.issues[0].line).toBe(4);
+    expect(err.message).toMatch(/^d\.jsonl line 4: not valid JSON/);
+  });
+
+  it('a BOM does not break the first line', () => {
+    expect(parseDataset('d.jsonl', '\uFEFF{"text":"a"}\r\n').examples).toEqual(['a']);
+  });
+
+  it('collects at most MAX_ISSUES issues but counts them all', () => {
+    const text = Array.from({ length: 30 }, () => 'x').join('\n');
+    const err = rejection(() => parseDataset('d.jsonl', text));
+    expect(err.issues).toHaveLength(MAX_ISSUES);
+    expect(err.issues[MAX_ISSUES - 1].line).toBe(MAX_ISSUES);
+    expect(err.message).toMatch(/\(and 29 more problems\)$/);
+  });
+
+  it('never drops valid lines silently: one bad line rejects the file', () => {
+    const err = rejection(() => parseDataset('d.jsonl', '{"text":"a"}\n{"text":"b"}\n{"text":""}'));
+    expect(err.issues).toEqual([{ line: 3, message: '"text" is empty' }]);
+    expect(err.message).toBe('d.jsonl line 3: "text" is empty');
+  });
+});
+
+describe('.json', () => {
+  it('reads a top-level array or a data/rows/train array', () => {
+    expect(parseDataset('d.json', '[{"text":"a"},{"prompt":"b","completion":"c"}]').examples).toEqual(['a', 'bc']);
+    for (const key of ['data', 'rows', 'train']) {
+      expect(parseDataset('d.json', JSON.stringify({ meta: 1, [key]: [{ text: key }] })).examples).toEqual([key]);
+    }
+  });
+
+  it('reports bad records by record number', () => {
+    const err = rejection(() => parseDataset('d.json', '[{"text":"a"}, 5, {"text":""}, {"text":"b"}]'));
+    expect(err.issues).toEqual([
+      { line: 2, message: 'expected a JSON object, got a number' },
+      { line: 3, message: '"text" is empty' },
+    ]);
+    expect(err.message).toBe('d.json record 2: expected a JSON object, got a number (and 1 more problem)');
+  });
+
+  it('turns a JSON syntax error into a line number', () => {
+    const err = rejection(() => parseDataset('d.json', '[\r\n  {"text": "a"},\r\n  {"text": "b",}\r\n]'));
+    expect(err.issues).toHaveLength(1);
+    expect(err.issues[0].line).toBe(3);
+    expect(err.message).toMatch(/^d\.json line 3: not valid JSON \(/);
+  });
+
+  it('rejects other shapes and an empty array', () => {
+    expect(rejection(() => parseDataset('d.json', '{"text":"a"}')).message).toBe(
+      'd.json: expected an array of objects, or an object with a "data", "rows" or "train" array; got an object',
+    );
+    expect(rejection(() => parseDataset('d.json', '[]')).message).toBe('d.json: no examples found');
+  });
+});
+
+describe('.csv / .tsv', () => {
+  it('reads a text column, with quoted commas, quotes and newlines', () => {
+    const text = 'id,text\n1,plain\n2,"has, comma"\n3,"say ""hi"""\n4,"two\nlines"\n';
+    expect(parseDataset('d.csv', text).examples).toEqual(['plain', 'has, comma', 'say "hi"', 'two\nlines']);
+  });
+
+  it('reads prompt + completion columns, header case-insensitive', () => {
+    expect(parseDataset('d.csv', 'Prompt,Completion\nQ:, A\n').examples).toEqual(['Q: A']);
+  });
+
+  it('reads TSV', () => {
+    expect(parseDataset('d.tsv', 'text\tlabel\nhello, world\t1\r\nbye\t0\r\n').examples).toEqual(['hello, world', 'bye']);
+  });
+
+  it('requires a header with a text column', () => {
+    const err = rejection(() => parseDataset('d.csv', 'content,label\nx,1\n'));
+    expect(err.issues).toEqual([
+      { line: 1, message: 'the header row needs a "text" column (or "prompt" and "completion"); found "content", "label"' },
+    ]);
+    expect(rejection(() => parseDataset('d.csv', 'text\n')).message).toBe('d.csv: no examples found');
+  });
+
+  it('names the line of each bad row, counting quoted newlines, blank lines, CRLF and a BOM', () => {
+    const text = '\uFEFFtext,label\r\n"multi\r\nline",1\r\n\r\nbad row with, extra, commas,1\r\n  ,0\r\nshort\r\nok,1\r\n';
+    const err = rejection(() => parseDataset('d.csv', text));
+    expect(err.issues).toEqual([
+      { line: 5, message: 'expected 2 fields, found 4; quote fields that contain commas' },
+      { line: 6, message: 'text is empty' },
+      { line: 7, message: 'expected 2 fields, found 1' },
+    ]);
+    expect(err.message).toBe('d.csv line 5: expected 2 fields, found 4; quote fields that contain commas (and 2 more problems)');
+  });
+
+  it('reports an unterminated quote at its line', () => {
+    const err = rejection(() => parseDataset('d.csv', 'text\nfine\n"never closed\nmore\n'));
+    expect(err.issues).toEqual([{ line: 3, message: 'CSV: quoted field unterminated' }]);
+  });
+});
+
+describe('decodeUtf8', () => {
+  const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
+
+  it('decodes valid UTF-8 and drops a BOM', () => {
+    const text = 'héllo 😀\n';
+    expect(decodeUtf8(new TextEncoder().encode(text), 'a.txt')).toBe(text);
+    expect(decodeUtf8(bytes(0xef, 0xbb, 0xbf, 0x61), 'a.txt')).toBe('a');
+  });
+
+  it('names the file, line and byte offset of the first invalid byte', () => {
+    // "ab\nc" then a Latin-1 é (0xe9) followed by ASCII: offset 4, line 2.
+    const err = rejection(() => decodeUtf8(bytes(0x61, 0x62, 0x0a, 0x63, 0xe9, 0x74, 0x65), 'latin1.txt'));
+    expect(err.message).toBe('latin1.txt line 2: not valid UTF-8 at byte offset 4 (0xe9); save the file as UTF-8');
+    expect(err.issues).toEqual([{ line: 2, message: 'not valid UTF-8 at byte offset 4 (0xe9); save the file as UTF-8' }]);
+  });
+
+  it('finds overlong forms, surrogates, stray continuations and truncation', () => {
+    const offsetOf = (b: Uint8Array): string => rejection(() => decodeUtf8(b, 'x.txt')).message;
+    expect(offsetOf(bytes(0x41, 0xc0, 0xaf))).toMatch(/byte offset 1 \(0xc0\)/); // overlong '/'
+    expect(offsetOf(bytes(0x41, 0x42, 0xed, 0xa0, 0x80))).toMatch(/byte offset 2 \(0xed\)/); // UTF-16 surrogate
+    expect(offsetOf(bytes(0xc3, 0xa9, 0x80))).toMatch(/byte offset 2 \(0x80\)/); // lone continuation
+    expect(offsetOf(bytes(0x41, 0xf0, 0x9f, 0x98))).toMatch(/byte offset 1 \(0xf0\)/); // cut-off emoji
+    expect(offsetOf(bytes(0xf4, 0x90, 0x80, 0x80))).toMatch(/byte offset 0 \(0xf4\)/); // above U+10FFFF
+  });
+});

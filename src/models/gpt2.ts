@@ -1,0 +1,234 @@
+// GPT-2 (Radford et al. 2019), top to bottom, over a Map of Hugging Face–named tensors.
+//
+//   h = wte[ids] + wpe[positions]
+//   for each block:  h = h + attn(ln_1(h));  h = h + mlp(ln_2(h))
+//   logits = ln_f(h) · wteᵀ            (lm_head is tied to the token embedding)
+//
+// Every linear layer goes through `hooks.linear`, every sublayer output through
+// `hooks.afterSublayer`, the token embeddings through `hooks.inputEmbeds`, and each layer's
+// attention may receive `hooks.kvPrefix` keys/values: that is the whole surface a PEFT
+// method sees. Names follow GPT2LMHeadModel's state dict so exports need no translation.
+import * as tf from '@tensorflow/tfjs';
+import type {
+  ForwardOptions,
+  ForwardResult,
+  Hooks,
+  LinearModule,
+  LoadedModel,
+  ModelConfig,
+  ModelInfo,
+} from './types';
+
+/** Reads the GPT-2 fields of a Hugging Face config.json; throws naming the missing field. */
+export function gpt2Config(raw: Record<string, unknown>, fileName = 'config.json'): ModelConfig {
+  const int = (key: string, fallback?: number): number => {
+    const v = raw[key] ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+      throw new Error(`${fileName}: "${key}" must be a positive integer (got ${JSON.stringify(v)})`);
+    }
+    return v;
+  };
+  if (raw.model_type !== 'gpt2') {
+    throw new Error(`${fileName}: "model_type" is ${JSON.stringify(raw.model_type)}; this loader reads "gpt2"`);
+  }
+  const nEmbd = int('n_embd');
+  const nHead = int('n_head');
+  if (nEmbd % nHead !== 0) throw new Error(`${fileName}: "n_embd" (${nEmbd}) is not divisible by "n_head" (${nHead})`);
+  if (raw.n_inner != null && raw.n_inner !== 4 * nEmbd) {
+    throw new Error(`${fileName}: "n_inner" other than 4·n_embd is not supported (got ${String(raw.n_inner)})`);
+  }
+  const act = raw.activation_function ?? 'gelu_new';
+  if (act !== 'gelu_new') throw new Error(`${fileName}: "activation_function" ${JSON.stringify(act)} is not supported (gelu_new is)`);
+  const eps = raw.layer_norm_epsilon ?? 1e-5;
+  if (typeof eps !== 'number' || !(eps > 0)) throw new Error(`${fileName}: "layer_norm_epsilon" must be a positive number`);
+  return {
+    modelType: 'gpt2',
+    nLayer: int('n_layer'),
+    nEmbd,
+    nHead,
+    nPositions: int('n_positions', raw.n_ctx as number | undefined),
+    vocabSize: int('vocab_size'),
+    layerNormEpsilon: eps,
+    raw,
+  };
+}
+
+/** The linear (Conv1D) modules of every block, in forward order. */
+function gpt2Linears(c: ModelConfig): LinearModule[] {
+  const d = c.nEmbd;
+  const out: LinearModule[] = [];
+  for (let i = 0; i < c.nLayer; i++) {
+    const p = `transformer.h.${i}`;
+    const mk = (sub: string, inF: number, outF: number): LinearModule => ({
+      path: `${p}.${sub}`,
+      name: sub.split('.').pop()!,
+      inFeatures: inF,
+      outFeatures: outF,
+      fanInFanOut: true,
+      hasBias: true,
+      layer: i,
+    });
+    out.push(mk('attn.c_attn', d, 3 * d), mk('attn.c_proj', d, d), mk('mlp.c_fc', d, 4 * d), mk('mlp.c_proj', 4 * d, d));
+  }
+  return out;
+}
+
+/** Every parameter of GPT2LMHeadModel as its state dict names it (lm_head tied, so absent). */
+function gpt2Params(c: ModelConfig): { name: string; shape: number[] }[] {
+  const d = c.nEmbd;
+  const params = [
+    { name: 'transformer.wte.weight', shape: [c.vocabSize, d] },
+    { name: 'transformer.wpe.weight', shape: [c.nPositions, d] },
+  ];
+  for (let i = 0; i < c.nLayer; i++) {
+    const p = `transformer.h.${i}`;
+    params.push(
+      { name: `${p}.ln_1.weight`, shape: [d] },
+      { name: `${p}.ln_1.bias`, shape: [d] },
+      { name: `${p}.attn.c_attn.weight`, shape: [d, 3 * d] },
+      { name: `${p}.attn.c_attn.bias`, shape: [3 * d] },
+      { name: `${p}.attn.c_proj.weight`, shape: [d, d] },
+      { name: `${p}.attn.c_proj.bias`, shape: [d] },
+      { name: `${p}.ln_2.weight`, shape: [d] },
+      { name: `${p}.ln_2.bias`, shape: [d] },
+      { name: `${p}.mlp.c_fc.weight`, shape: [d, 4 * d] },
+      { name: `${p}.mlp.c_fc.bias`, shape: [4 * d] },
+      { name: `${p}.mlp.c_proj.weight`, shape: [4 * d, d] },
+      { name: `${p}.mlp.c_proj.bias`, shape: [d] },
+    );
+  }
+  params.push({ name: 'transformer.ln_f.weight', shape: [d] }, { name: 'transformer.ln_f.bias', shape: [d] });
+  return params;
+}
+
+export function gpt2Info(name: string, config: ModelConfig): ModelInfo {
+  const params = gpt2Params(config);
+  return {
+    name,
+    config,
+    linears: gpt2Linears(config),
+    params,
+    totalParams: params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0),
+  };
+}
+
+/**
+ * Brings a checkpoint's names to GPT2LMHeadModel's: GPT2Model checkpoints (the original
+ * `gpt2` on the Hub) lack the `transformer.` prefix; `lm_head.weight` is tied and dropped;
+ * the causal-mask buffers old versions saved (`attn.bias`, `attn.masked_bias`) are not weights.
+ */
+export function normaliseGpt2Name(name: string): string | undefined {
+  if (name === 'lm_head.weight') return undefined;
+  if (/\.attn\.(masked_)?bias$/.test(name)) return undefined;
+  return name.startsWith('transformer.') ? name : `transformer.${name}`;
+}
+
+/** GPT-2's "gelu_new": the tanh approximation of GELU. */
+function geluNew(x: tf.Tensor): tf.Tensor {
+  const c = Math.sqrt(2 / Math.PI);
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(c, tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
+}
+
+function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), g), b);
+}
+
+/**
+ * Additive attention mask [T, P+T]: query i sees every prefix slot and keys 0..i.
+ * -1e9 rather than -Infinity so a fully masked row can never produce NaN.
+ */
+function causalMask(t: number, prefix: number): tf.Tensor2D {
+  const m = new Float32Array(t * (prefix + t));
+  for (let i = 0; i < t; i++) for (let j = prefix + i + 1; j < prefix + t; j++) m[i * (prefix + t) + j] = -1e9;
+  return tf.tensor2d(m, [t, prefix + t]);
+}
+
+export class Gpt2 implements LoadedModel {
+  constructor(
+    readonly info: ModelInfo,
+    readonly weights: Map<string, tf.Tensor>,
+  ) {}
+
+  private w(name: string): tf.Tensor {
+    const t = this.weights.get(name);
+    if (!t) throw new Error(`weight "${name}" is missing`);
+    return t;
+  }
+
+  private linear(hooks: Hooks, path: string, x: tf.Tensor): tf.Tensor {
+    const [B, T, inF] = x.shape;
+    const x2 = tf.reshape(x, [B * T, inF]);
+    const w = this.w(`${path}.weight`);
+    const b = this.w(`${path}.bias`);
+    const y = hooks.linear ? hooks.linear(path, x2, w, b) : tf.add(tf.matMul(x2, w), b);
+    return tf.reshape(y, [B, T, y.shape[1]!]);
+  }
+
+  forward(ids: tf.Tensor2D, hooks: Hooks = {}, opts: ForwardOptions = {}): ForwardResult {
+    const c = this.info.config;
+    const [B] = ids.shape;
+    const H = c.nHead;
+    const hd = c.nEmbd / H;
+    const eps = c.layerNormEpsilon;
+
+    // Token embeddings; prompt-style methods prepend virtual tokens here, so positions
+    // below count them too (as PEFT's prompt tuning does through inputs_embeds).
+    let e = tf.gather(this.w('transformer.wte.weight'), ids) as tf.Tensor3D;
+    const tokens = e.shape[1];
+    if (hooks.inputEmbeds) e = hooks.inputEmbeds(e);
+    const T = e.shape[1];
+    const prepended = T - tokens;
+
+    // Prefix methods hand every layer past keys/values; like Hugging Face with
+    // past_key_values, the real tokens' positions start after the prefix.
+    const prefixes = hooks.kvPrefix ? Array.from({ length: c.nLayer }, (_, i) => hooks.kvPrefix!(i, B)) : [];
+    const P = prefixes[0]?.k.shape[2] ?? 0;
+    if (P + T > c.nPositions) {
+      throw new Error(`sequence of ${P + T} positions exceeds the model's context of ${c.nPositions}`);
+    }
+    const positions = tf.range(P, P + T, 1, 'int32');
+    let h = tf.add(e, tf.gather(this.w('transformer.wpe.weight'), positions)) as tf.Tensor3D;
+
+    const mask = causalMask(T, P);
+    const hidden: tf.Tensor3D[] = opts.outputHidden ? [h] : [];
+    const scale = 1 / Math.sqrt(hd);
+    const heads = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
+
+    for (let i = 0; i < c.nLayer; i++) {
+      const p = `transformer.h.${i}`;
+      // Attention sublayer.
+      const a = layerNorm(h, this.w(`${p}.ln_1.weight`), this.w(`${p}.ln_1.bias`), eps);
+      const qkv = this.linear(hooks, `${p}.attn.c_attn`, a);
+      const [q, k0, v0] = tf.split(qkv, 3, -1).map(heads);
+      const prefix = prefixes[i];
+      const k = prefix ? tf.concat([prefix.k, k0], 2) : k0;
+      const v = prefix ? tf.concat([prefix.v, v0], 2) : v0;
+      const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask);
+      const ctx = tf.matMul(tf.softmax(scores, -1), v);
+      const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B, T, c.nEmbd]);
+      let attnOut = this.linear(hooks, `${p}.attn.c_proj`, merged);
+      if (hooks.afterSublayer) attnOut = hooks.afterSublayer(i, 'attn', attnOut);
+      h = tf.add(h, attnOut) as tf.Tensor3D;
+
+      // Feed-forward sublayer.
+      const m = layerNorm(h, this.w(`${p}.ln_2.weight`), this.w(`${p}.ln_2.bias`), eps);
+      let mlpOut = this.linear(hooks, `${p}.mlp.c_proj`, geluNew(this.linear(hooks, `${p}.mlp.c_fc`, m)));
+      if (hooks.afterSublayer) mlpOut = hooks.afterSublayer(i, 'mlp', mlpOut);
+      h = tf.add(h, mlpOut) as tf.Tensor3D;
+      if (opts.outputHidden) hidden.push(h);
+    }
+
+    const f = layerNorm(h, this.w('transformer.ln_f.weight'), this.w('transformer.ln_f.bias'), eps);
+    const logits = tf.reshape(
+      tf.matMul(tf.reshape(f, [B * T, c.nEmbd]), this.w('transformer.wte.weight'), false, true),
+      [B, T, c.vocabSize],
+    ) as tf.Tensor3D;
+    return { logits, hidden: opts.outputHidden ? hidden : undefined, prepended };
+  }
+
+  dispose(): void {
+    for (const t of this.weights.values()) t.dispose();
+    this.weights.clear();
+  }
+}

@@ -1,0 +1,72 @@
+// Causal language-modelling loss, as Hugging Face computes it: logits at position t predict
+// the label at t+1; labels of -100 (padding, or prompt tokens when training on completions
+// only) are ignored; the mean is over the remaining tokens.
+import * as tf from '@tensorflow/tfjs';
+
+export const IGNORE_INDEX = -100;
+
+/**
+ * Shifted targets for a batch of `length` real tokens per row. Without virtual tokens,
+ * positions 0..T-2 predict labels 1..T-1. With virtual tokens in front, PEFT pads the labels
+ * with ignored entries for them, so the last virtual position predicts the first real token:
+ * then there are T predictions, targets labels 0..T-1. Returns target ids (ignored ones set
+ * to 0), a 0/1 weight per prediction, and where the predicting positions start.
+ */
+export function shiftLabels(
+  labels: Int32Array,
+  batch: number,
+  length: number,
+  prepended = 0,
+): { targets: Int32Array; weights: Float32Array; count: number; start: number; perRow: number } {
+  const offset = prepended > 0 ? 1 : 0;
+  const perRow = length - 1 + offset;
+  const targets = new Int32Array(batch * perRow);
+  const weights = new Float32Array(batch * perRow);
+  let count = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let k = 0; k < perRow; k++) {
+      const y = labels[b * length + k + 1 - offset];
+      if (y !== IGNORE_INDEX) {
+        targets[b * perRow + k] = y;
+        weights[b * perRow + k] = 1;
+        count++;
+      }
+    }
+  }
+  return { targets, weights, count, start: prepended - offset, perRow };
+}
+
+/**
+ * Mean token cross-entropy. `logits` is [B, P+T, V] where the first `prepended` positions
+ * are virtual tokens a method put in front; they predict nothing. Written with a custom
+ * gradient (softmax − onehot) so no gather gradient is needed: the wasm backend lacks the
+ * UnsortedSegmentSum kernel that tf.gather's gradient uses.
+ */
+export function causalLmLoss(logits: tf.Tensor3D, labels: Int32Array, prepended = 0): { loss: tf.Scalar; tokens: number } {
+  const [B, total, V] = logits.shape;
+  const T = total - prepended;
+  const { targets, weights, count, start, perRow } = shiftLabels(labels, B, T, prepended);
+  const denom = Math.max(count, 1);
+  const z = tf.reshape(tf.slice(logits, [0, start, 0], [B, perRow, V]), [B * perRow, V]);
+  const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), V);
+  const w = tf.tensor1d(weights);
+  const ce = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x2 = args[0] as tf.Tensor2D;
+    const save = args[1] as tf.GradSaveFunc;
+    const logp = tf.logSoftmax(x2);
+    // Everything the backward pass reads must be saved: variableGrads tidies the forward
+    // scope away, and saving is what keeps a tensor alive for the gradient.
+    save([logp, onehot, w]);
+    const perToken = tf.neg(tf.sum(tf.mul(logp, onehot), -1));
+    const value = tf.div(tf.sum(tf.mul(perToken, w)), denom) as tf.Scalar;
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedLogp, savedOnehot, savedW] = saved;
+        const scale = tf.mul(tf.reshape(savedW, [-1, 1]), tf.div(dy, denom));
+        return [tf.mul(tf.sub(tf.exp(savedLogp), savedOnehot), scale)];
+      },
+    };
+  });
+  return { loss: ce(z) as tf.Scalar, tokens: count };
+}
