@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LinearModule, LoadedModel, ModelInfo } from '../models/types';
 import type { Adapter, FieldSpec, PeftMethod, Plan } from './types';
+import { ownedVariable } from '../train/variable';
 import { expectField, PEFT_PREFIX, readPeftAdapter, writePeftAdapter } from '../export/peft-files';
 
 export interface LoraConfig {
@@ -174,8 +175,8 @@ export const lora: PeftMethod<LoraConfig> = {
       // kaiming_uniform_(a=√5) on [r, in]: bound = √(2/(1+a²))·√(3/fan_in) = 1/√in.
       const bound = 1 / Math.sqrt(m.inFeatures);
       pairs.set(m.path, {
-        A: tf.variable(tf.randomUniform([c.r, m.inFeatures], -bound, bound, 'float32', seed + i), true),
-        B: tf.variable(tf.zeros([m.outFeatures, c.r]), true),
+        A: ownedVariable(tf.randomUniform([c.r, m.inFeatures], -bound, bound, 'float32', seed + i)),
+        B: ownedVariable(tf.zeros([m.outFeatures, c.r])),
       });
     });
     return new LoraAdapter(model, { ...c, target_modules: [...c.target_modules] }, pairs);
@@ -218,7 +219,7 @@ export const lora: PeftMethod<LoraConfig> = {
         }
         if (!(t.data instanceof Float32Array)) throw new Error(`adapter_model.safetensors: "${PEFT_PREFIX}${name}" is ${t.dtype}, not a float tensor`);
         used.add(name);
-        return tf.variable(tf.tensor(t.data, shape), true);
+        return ownedVariable(tf.tensor(t.data, shape));
       };
       pairs.set(m.path, { A: get('lora_A', [c.r, m.inFeatures]), B: get('lora_B', [m.outFeatures, c.r]) });
     }

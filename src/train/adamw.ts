@@ -4,6 +4,7 @@
 //   p ← p·(1 − lr·λ);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
 //   p ← p − lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε)
 import * as tf from '@tensorflow/tfjs';
+import { ownedVariable } from './variable';
 
 export interface AdamWOptions {
   beta1: number;
@@ -23,8 +24,8 @@ export class AdamW {
     private readonly params: tf.Variable[],
     private readonly opts: AdamWOptions = ADAMW_DEFAULTS,
   ) {
-    this.m = params.map((p) => tf.variable(tf.zerosLike(p), false));
-    this.v = params.map((p) => tf.variable(tf.zerosLike(p), false));
+    this.m = params.map((p) => ownedVariable(tf.zerosLike(p), false));
+    this.v = params.map((p) => ownedVariable(tf.zerosLike(p), false));
   }
 
   get stepCount(): number {
