@@ -39,6 +39,12 @@ export function gpt2Config(raw: Record<string, unknown>, fileName = 'config.json
   }
   const act = raw.activation_function ?? 'gelu_new';
   if (act !== 'gelu_new') throw new Error(`${fileName}: "activation_function" ${JSON.stringify(act)} is not supported (gelu_new is)`);
+  // The engine ties lm_head to wte (GPT2LMHeadModel's default); an untied head would be dropped.
+  if (raw.tie_word_embeddings === false) throw new Error(`${fileName}: "tie_word_embeddings": false is not supported (GPT-2 ties lm_head to wte)`);
+  for (const key of ['scale_attn_by_inverse_layer_idx', 'reorder_and_upcast_attn'] as const) {
+    if (raw[key] === true) throw new Error(`${fileName}: "${key}": true is not supported`);
+  }
+  if (raw.scale_attn_weights === false) throw new Error(`${fileName}: "scale_attn_weights": false is not supported`);
   const eps = raw.layer_norm_epsilon ?? 1e-5;
   if (typeof eps !== 'number' || !(eps > 0)) throw new Error(`${fileName}: "layer_norm_epsilon" must be a positive number`);
   return {
