@@ -34,7 +34,12 @@ async function probeWebGpu(): Promise<GpuAdapterFacts> {
 async function tryBackend(name: BackendName, wasm?: WasmFiles): Promise<GpuAdapterFacts> {
   let facts: GpuAdapterFacts = { description: '', software: false };
   if (name === 'webgpu') facts = await probeWebGpu();
-  if (name === 'wasm' && wasm) setWasmPaths(wasm as unknown as Record<string, string>);
+  if (name === 'wasm') {
+    if (wasm) setWasmPaths(wasm as unknown as Record<string, string>);
+    // The threaded build spawns pthread workers from a classic script that breaks inside a
+    // bundled module worker; one thread is also what Chromium gave it here in practice.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  }
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs could not initialise the ${name} backend`);
   await tf.ready();

@@ -129,5 +129,5 @@ export type FromWorker =
   | { type: 'eval'; point: EvalPoint }
   | { type: 'trainingEnded'; reason: RunEnd; message?: string; step: number }
   | { type: 'exported'; fileName: string; bytes: Uint8Array }
-  /** Any failure the page must show; `context` says what was being done. */
-  | { type: 'error'; context: string; message: string };
+  /** Any failure the page must show; `context` says what was being done, `request` which message failed. */
+  | { type: 'error'; context: string; message: string; request?: ToWorker['type'] };

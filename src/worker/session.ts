@@ -66,6 +66,18 @@ export class StudioSession {
     this.source = options.source;
   }
 
+  private queue: Promise<void> = Promise.resolve();
+
+  /**
+   * Handles messages one after another in arrival order, so answers come back in the order
+   * the page asked; only `stop` skips the queue, since it must reach a running training loop.
+   */
+  enqueue(msg: ToWorker): Promise<void> {
+    if (msg.type === 'stop') return this.handle(msg);
+    this.queue = this.queue.then(() => this.handle(msg));
+    return this.queue;
+  }
+
   /** Handles one message; never throws: failures become `error` messages. */
   async handle(msg: ToWorker): Promise<void> {
     try {
@@ -87,7 +99,7 @@ export class StudioSession {
           return await this.export();
       }
     } catch (e) {
-      this.emit({ type: 'error', context: contextOf(msg), message: (e as Error).message ?? String(e) });
+      this.emit({ type: 'error', context: contextOf(msg), message: (e as Error).message ?? String(e), request: msg.type });
     }
   }
 

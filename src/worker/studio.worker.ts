@@ -26,5 +26,5 @@ const session = new StudioSession(
 );
 
 self.onmessage = (e: MessageEvent<ToWorker>) => {
-  void session.handle(e.data);
+  void session.enqueue(e.data);
 };

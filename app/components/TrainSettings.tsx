@@ -1,0 +1,38 @@
+// Training settings: one labelled number input per TrainConfig field, validated inline.
+import { useMemo } from 'react';
+import { EVAL_FRACTION, TRAIN_FIELDS, validateTrainInputs } from '../train-form';
+import { isRunActive, useActions, useStudio } from '../store';
+import TrainField from './TrainField';
+
+export default function TrainSettings() {
+  const running = useStudio((s) => isRunActive(s.run.status));
+  const inputs = useStudio((s) => s.trainInputs);
+  const maxSeq = useStudio((s) => s.model?.nPositions);
+  const { setTrainField } = useActions();
+  const { errors } = useMemo(() => validateTrainInputs(inputs, { maxSequenceLength: maxSeq }), [inputs, maxSeq]);
+
+  return (
+    <section className="panel">
+      <h2>Training</h2>
+      <fieldset className="train-form" disabled={running}>
+        <legend className="visually-hidden">Training settings</legend>
+        <div className="form-grid">
+          {TRAIN_FIELDS.map((spec) => (
+            <TrainField
+              key={spec.key}
+              spec={spec}
+              value={inputs[spec.key]}
+              error={errors[spec.key]}
+              max={spec.key === 'sequenceLength' && maxSeq ? Math.min(maxSeq, spec.max ?? maxSeq) : spec.max}
+              onChange={(text) => setTrainField(spec.key, text)}
+            />
+          ))}
+        </div>
+        <p className="help">
+          Steps wins when it is above 0; set Steps to 0 to train for whole Epochs. {Math.round(EVAL_FRACTION * 100)}% of the
+          examples are held out for evaluation.
+        </p>
+      </fieldset>
+    </section>
+  );
+}

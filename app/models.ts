@@ -1,0 +1,24 @@
+// Base models the page offers. The worker resolves `id` to a folder under models/.
+// Add an entry here when a model folder is added to public/models/.
+
+export interface ModelOption {
+  id: string;
+  /** Display name in the "Base model" select. */
+  name: string;
+  /** One line shown under the select. */
+  note?: string;
+}
+
+export const MODELS: readonly ModelOption[] = [
+  {
+    id: 'tiny-gpt2',
+    name: 'Tiny GPT-2 (built in)',
+    note: 'A small GPT-2 pretrained for this studio; fast enough to fine-tune on a software GPU.',
+  },
+];
+
+export const DEFAULT_MODEL_ID = MODELS[0].id;
+
+export function modelOption(id: string | null | undefined): ModelOption | undefined {
+  return MODELS.find((m) => m.id === id);
+}

@@ -1,0 +1,643 @@
+// The page's one store: every piece of page state, the intents that post ToWorker messages,
+// and the reducer that folds FromWorker messages in. No tensors, no DOM: numbers and Files.
+import { useStore } from 'zustand';
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type {
+  BackendName,
+  BackendReport,
+  DatasetIssue,
+  DatasetSummary,
+  EvalPoint,
+  FromWorker,
+  MethodSummary,
+  ModelSummary,
+  PlanSummary,
+  ProgressPoint,
+  RunEnd,
+  ToWorker,
+  TrainConfig,
+} from '../src/worker/protocol';
+import { formatInt, formatLoss } from './format';
+import { addEval, addProgress, type LossRow } from './loss-series';
+import { buildMethodConfig, formFromDefaults, mergeForm, type MethodForm, type MethodFormValue } from './method-form';
+import { DEFAULT_MODEL_ID, modelOption } from './models';
+import {
+  EVAL_FRACTION,
+  TRAIN_DEFAULTS,
+  trainFieldValue,
+  validateTrainInputs,
+  type TrainField,
+  type TrainInputs,
+} from './train-form';
+
+export type RunStatus = 'idle' | 'starting' | 'running' | 'stopping' | RunEnd;
+
+/** A loadDataset request as sent: the File and the settings it was tokenized with. */
+export interface DatasetRequest {
+  file: File;
+  sequenceLength: number;
+  seed: number;
+}
+
+export interface DatasetRejection {
+  fileName: string;
+  message: string;
+  issues: DatasetIssue[];
+}
+
+export interface RunState {
+  status: RunStatus;
+  /** The method being (or last) trained. */
+  methodId: string | null;
+  totalSteps: number;
+  latest: ProgressPoint | null;
+  lastEval: EvalPoint | null;
+  lossRows: LossRow[];
+  /** The step the run ended at, and the worker's message (failures). */
+  endStep: number;
+  endMessage?: string;
+}
+
+export interface StudioData {
+  /** `?backend=` as the page asked for it (undefined: the worker chooses). */
+  requestedBackend?: BackendName;
+  backend: BackendReport | null;
+
+  /** The model chosen in the "Base model" select. */
+  modelId: string;
+  modelLoading: boolean;
+  /** Chosen before the worker reported its backend; loadModel is sent once it has. */
+  modelQueued: boolean;
+  /** The model the worker has loaded. */
+  model: ModelSummary | null;
+
+  methods: MethodSummary[];
+  methodId: string | null;
+  /** The hyperparameter form's values as typed (numbers as text). */
+  methodForm: MethodForm;
+  plan: PlanSummary | null;
+  planPending: boolean;
+  planError: string | null;
+
+  dataset: DatasetSummary | null;
+  /** The request behind `dataset` (its File is re-sent when Sequence length or Seed change). */
+  datasetRequest: DatasetRequest | null;
+  /** Sent and not yet answered, oldest first (the worker answers in order). */
+  datasetQueue: DatasetRequest[];
+  /** Chosen before a model was loaded; sent once one is. */
+  datasetWaiting: File | null;
+  datasetRejection: DatasetRejection | null;
+
+  trainInputs: TrainInputs;
+
+  run: RunState;
+  /** The worker holds a trained (or training-started) adapter that can be exported. */
+  adapterReady: boolean;
+  exportPending: boolean;
+  savedFileName: string | null;
+
+  /** The one polite live region's text. */
+  announcement: string;
+  error: { context: string; message: string } | null;
+}
+
+export interface StudioActions {
+  /** Loads the default model; call once after the worker is created (it has been sent `init`). */
+  boot(): void;
+  selectModel(id: string): void;
+  selectMethod(id: string): void;
+  setMethodField(key: string, value: MethodFormValue): void;
+  chooseDatasetFile(file: File): void;
+  setTrainField(key: TrainField, text: string): void;
+  startTraining(): void;
+  stopTraining(): void;
+  exportAdapter(): void;
+  dismissError(): void;
+  /** Folds a worker message into the state and runs its follow-ups. */
+  receive(msg: FromWorker): void;
+}
+
+export type StudioState = StudioData & StudioActions;
+
+export const IDLE_RUN: RunState = {
+  status: 'idle',
+  methodId: null,
+  totalSteps: 0,
+  latest: null,
+  lastEval: null,
+  lossRows: [],
+  endStep: 0,
+};
+
+export function initialData(requestedBackend?: BackendName): StudioData {
+  return {
+    requestedBackend,
+    backend: null,
+    modelId: DEFAULT_MODEL_ID,
+    modelLoading: false,
+    modelQueued: false,
+    model: null,
+    methods: [],
+    methodId: null,
+    methodForm: {},
+    plan: null,
+    planPending: false,
+    planError: null,
+    dataset: null,
+    datasetRequest: null,
+    datasetQueue: [],
+    datasetWaiting: null,
+    datasetRejection: null,
+    trainInputs: { ...TRAIN_DEFAULTS },
+    run: IDLE_RUN,
+    adapterReady: false,
+    exportPending: false,
+    savedFileName: null,
+    announcement: '',
+    error: null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derived values (pure; safe to use as zustand selectors when they return primitives)
+
+export function isRunActive(status: RunStatus): boolean {
+  return status === 'starting' || status === 'running' || status === 'stopping';
+}
+
+export function selectedMethod(s: StudioData): MethodSummary | undefined {
+  return s.methods.find((m) => m.id === s.methodId);
+}
+
+export function methodConfig(s: StudioData) {
+  const m = selectedMethod(s);
+  if (!m) return undefined;
+  return buildMethodConfig(m.fields, m.defaults, s.methodForm);
+}
+
+export function trainLimits(s: StudioData) {
+  return { maxSequenceLength: s.model?.nPositions };
+}
+
+export function trainValidation(s: StudioData) {
+  return validateTrainInputs(s.trainInputs, trainLimits(s));
+}
+
+/** True when the loaded dataset was read with other settings than the form's current ones. */
+export function datasetStale(s: StudioData): boolean {
+  if (!s.datasetRequest || !s.dataset) return false;
+  const seq = trainFieldValue(s.trainInputs, 'sequenceLength', trainLimits(s));
+  const seed = trainFieldValue(s.trainInputs, 'seed');
+  return (
+    (seq !== undefined && seq !== s.datasetRequest.sequenceLength) ||
+    (seed !== undefined && seed !== s.datasetRequest.seed)
+  );
+}
+
+/** Why "Start training" is disabled, or null when it is enabled. */
+export function startBlocker(s: StudioData): string | null {
+  if (isRunActive(s.run.status)) return 'A run is in progress.';
+  if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
+  const m = selectedMethod(s);
+  if (!m) return 'Choose a method.';
+  if (m.unsupported) return `${m.label} cannot be used with this model: ${m.unsupported}`;
+  if (!methodConfig(s)?.valid) return 'Fix the method settings marked above.';
+  if (!s.dataset) return s.datasetQueue.length > 0 ? 'Reading the dataset…' : 'Load a dataset to start.';
+  if (!trainValidation(s).config) return 'Fix the training settings marked above.';
+  if (s.datasetQueue.length > 0 || datasetStale(s)) return 'Re-reading the dataset with the new settings…';
+  if (s.exportPending) return 'Exporting…';
+  return null;
+}
+
+export function canStart(s: StudioData): boolean {
+  return startBlocker(s) === null;
+}
+
+export function canStop(s: StudioData): boolean {
+  return s.run.status === 'starting' || s.run.status === 'running';
+}
+
+export function canExport(s: StudioData): boolean {
+  return s.adapterReady && !isRunActive(s.run.status) && !s.exportPending;
+}
+
+/** The status line during training: `Step 12/50 · loss 3.41`. */
+export function stepLine(p: Pick<ProgressPoint, 'step' | 'totalSteps' | 'loss'>): string {
+  return `Step ${p.step}/${p.totalSteps} · loss ${formatLoss(p.loss)}`;
+}
+
+type ErrorTopic = 'backend' | 'dataset' | 'export' | 'plan' | 'train' | 'model' | 'worker' | 'other';
+
+/** The part of the page an error belongs to, when the worker says which request failed. */
+const REQUEST_TOPIC: Record<ToWorker['type'], ErrorTopic> = {
+  init: 'backend',
+  loadModel: 'model',
+  loadDataset: 'dataset',
+  plan: 'plan',
+  train: 'train',
+  stop: 'train',
+  export: 'export',
+};
+
+/**
+ * What an `error` message's context refers to. The worker writes contexts as sentences
+ * ("Loading model tiny-gpt2", "Loading data.jsonl", "Counting parameters", "Training",
+ * "Stopping", "Exporting the adapter", "Starting the compute backend"); ToWorker type names
+ * ("loadDataset", "plan") are understood too.
+ */
+export function errorTopic(context: string): ErrorTopic {
+  const c = context.trim().toLowerCase();
+  if (c === 'worker' || c.startsWith('training worker')) return 'worker';
+  if (c.includes('backend') || c === 'init') return 'backend';
+  if (c.includes('dataset')) return 'dataset';
+  if (c.includes('export')) return 'export';
+  if (c.includes('plan') || c.includes('counting parameters')) return 'plan';
+  if (c.startsWith('train') || c.includes('training') || c.startsWith('stop')) return 'train';
+  if (c.includes('model')) return 'model';
+  if (c.startsWith('loading ')) return 'dataset'; // "Loading <file name>"
+  return 'other';
+}
+
+/** The queued dataset request an answer for `fileName` belongs to (oldest match, else oldest). */
+function answeredRequest(queue: DatasetRequest[], fileName: string, sequenceLength?: number): number {
+  let i = queue.findIndex((r) => r.file.name === fileName && (sequenceLength === undefined || r.sequenceLength === sequenceLength));
+  if (i < 0) i = queue.findIndex((r) => r.file.name === fileName);
+  return i;
+}
+
+function without<T>(list: T[], i: number): T[] {
+  return i < 0 ? list : [...list.slice(0, i), ...list.slice(i + 1)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reducer: pure, FromWorker → next data. Follow-up messages are sent by `receive`.
+
+export function reduce(s: StudioData, msg: FromWorker): StudioData {
+  switch (msg.type) {
+    case 'backend':
+      return { ...s, backend: msg.report };
+
+    case 'methods': {
+      const methods = msg.methods;
+      const current = methods.find((m) => m.id === s.methodId && !m.unsupported);
+      const chosen = current ?? methods.find((m) => !m.unsupported) ?? undefined;
+      const same = chosen !== undefined && chosen.id === s.methodId;
+      return {
+        ...s,
+        methods,
+        methodId: chosen?.id ?? null,
+        methodForm: chosen ? mergeForm(chosen.fields, chosen.defaults, same ? s.methodForm : undefined) : {},
+        plan: same ? s.plan : null,
+        planError: same ? s.planError : null,
+      };
+    }
+
+    case 'modelLoaded': {
+      const changed = s.model?.id !== msg.model.id;
+      return {
+        ...s,
+        model: msg.model,
+        modelId: msg.model.id,
+        modelLoading: false,
+        plan: changed ? null : s.plan,
+        adapterReady: changed ? false : s.adapterReady,
+        announcement: `Model loaded: ${modelOption(msg.model.id)?.name ?? msg.model.name} · ${formatInt(msg.model.totalParams)} parameters`,
+      };
+    }
+
+    case 'planned':
+      if (msg.plan.methodId !== s.methodId) return s; // an answer for a method no longer chosen
+      return { ...s, plan: msg.plan, planPending: false, planError: null };
+
+    case 'datasetLoaded': {
+      // Answers are matched by file name: the worker also re-reads the dataset on its own
+      // (after a model change, or for a run's sequence length), and those have no request.
+      const d = msg.dataset;
+      const i = answeredRequest(s.datasetQueue, d.fileName, d.sequenceLength);
+      const request = i >= 0 ? s.datasetQueue[i] : s.datasetRequest;
+      return {
+        ...s,
+        dataset: d,
+        datasetRequest: request ? { ...request, sequenceLength: d.sequenceLength } : null,
+        datasetQueue: without(s.datasetQueue, i),
+        datasetRejection: null,
+        announcement: `Dataset loaded: ${d.fileName} · ${formatInt(d.examples)} examples (${formatInt(d.trainExamples)} train / ${formatInt(d.evalExamples)} held out) · ${formatInt(d.tokens)} tokens`,
+      };
+    }
+
+    case 'datasetRejected':
+      return {
+        ...s,
+        datasetQueue: without(s.datasetQueue, answeredRequest(s.datasetQueue, msg.fileName)),
+        datasetRejection: { fileName: msg.fileName, message: msg.message, issues: msg.issues },
+      };
+
+    case 'trainingStarted':
+      return {
+        ...s,
+        run: { ...IDLE_RUN, status: s.run.status === 'stopping' ? 'stopping' : 'running', methodId: msg.methodId, totalSteps: msg.totalSteps },
+        adapterReady: false,
+        savedFileName: null,
+        announcement: `Training started: ${formatInt(msg.totalSteps)} steps`,
+      };
+
+    case 'progress': {
+      if (msg.points.length === 0) return s;
+      const latest = msg.points[msg.points.length - 1];
+      const status = s.run.status === 'starting' || s.run.status === 'idle' ? 'running' : s.run.status;
+      return {
+        ...s,
+        run: {
+          ...s.run,
+          status,
+          totalSteps: latest.totalSteps,
+          latest,
+          lossRows: addProgress(s.run.lossRows, msg.points),
+        },
+        announcement: stepLine(latest),
+      };
+    }
+
+    case 'eval':
+      return { ...s, run: { ...s.run, lastEval: msg.point, lossRows: addEval(s.run.lossRows, msg.point) } };
+
+    case 'trainingEnded': {
+      const total = s.run.totalSteps;
+      const lossText = s.run.latest ? ` · loss ${formatLoss(s.run.latest.loss)}` : '';
+      const announcement =
+        msg.reason === 'finished'
+          ? `Training finished at step ${msg.step}/${total}${lossText}`
+          : msg.reason === 'stopped'
+            ? `Training stopped at step ${msg.step}/${total}${lossText}`
+            : `Training failed at step ${msg.step}: ${msg.message ?? 'unknown error'}`;
+      return {
+        ...s,
+        run: { ...s.run, status: msg.reason, endStep: msg.step, endMessage: msg.message },
+        adapterReady: msg.reason !== 'failed' || msg.step > 0,
+        announcement,
+      };
+    }
+
+    case 'exported':
+      return { ...s, exportPending: false, savedFileName: msg.fileName, announcement: `Adapter exported as ${msg.fileName}` };
+
+    case 'error': {
+      const next: StudioData = { ...s, error: { context: msg.context, message: msg.message } };
+      const namesQueuedFile = /^loading /i.test(msg.context) && s.datasetQueue.some((r) => msg.context.includes(r.file.name));
+      const topic = msg.request ? REQUEST_TOPIC[msg.request] : namesQueuedFile ? 'dataset' : errorTopic(msg.context);
+      switch (topic) {
+        case 'dataset': {
+          // "Loading <file name>": drop that request; otherwise the oldest.
+          const named = s.datasetQueue.findIndex((r) => msg.context.includes(r.file.name));
+          next.datasetQueue = without(s.datasetQueue, named >= 0 ? named : 0);
+          break;
+        }
+        case 'backend':
+          next.modelLoading = false;
+          next.modelQueued = false;
+          break;
+        case 'export':
+          next.exportPending = false;
+          break;
+        case 'plan':
+          next.planPending = false;
+          next.planError = msg.message;
+          next.plan = null;
+          break;
+        case 'model':
+          next.modelLoading = false;
+          break;
+        case 'train':
+        case 'worker':
+          if (topic === 'worker') {
+            next.modelLoading = false;
+            next.modelQueued = false;
+            next.planPending = false;
+            next.exportPending = false;
+            next.datasetQueue = [];
+          }
+          if (isRunActive(s.run.status)) {
+            next.run = { ...s.run, status: 'failed', endStep: s.run.latest?.step ?? 0, endMessage: msg.message };
+            next.announcement = `Training failed: ${msg.message}`;
+          }
+          break;
+        default:
+          break;
+      }
+      return next;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store
+
+export interface StudioDeps {
+  /** Posts a message to the worker. */
+  send(msg: ToWorker): void;
+  /** Saves exported bytes as a download. */
+  save(fileName: string, bytes: Uint8Array): void;
+  requestedBackend?: BackendName;
+  /** Quiet time after Sequence length / Seed edits before the dataset is re-read. */
+  datasetReloadDelayMs?: number;
+}
+
+export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
+  const reloadDelay = deps.datasetReloadDelayMs ?? 400;
+  let reloadTimer: ReturnType<typeof setTimeout> | undefined;
+
+  return createStore<StudioState>()((set, get) => {
+    const cancelReload = () => {
+      if (reloadTimer !== undefined) clearTimeout(reloadTimer);
+      reloadTimer = undefined;
+    };
+
+    const sendDataset = (file: File) => {
+      cancelReload();
+      const s = get();
+      const sequenceLength =
+        trainFieldValue(s.trainInputs, 'sequenceLength', trainLimits(s)) ??
+        s.datasetRequest?.sequenceLength ??
+        Number(TRAIN_DEFAULTS.sequenceLength);
+      const seed = trainFieldValue(s.trainInputs, 'seed') ?? s.datasetRequest?.seed ?? Number(TRAIN_DEFAULTS.seed);
+      deps.send({ type: 'loadDataset', file, sequenceLength, evalFraction: EVAL_FRACTION, seed });
+      set({ datasetQueue: [...s.datasetQueue, { file, sequenceLength, seed }], datasetWaiting: null });
+    };
+
+    /** Re-reads the loaded dataset when the form's settings no longer match it. */
+    const reloadIfStale = () => {
+      const s = get();
+      if (!s.datasetRequest || s.datasetQueue.length > 0 || isRunActive(s.run.status)) return;
+      if (datasetStale(s)) sendDataset(s.datasetRequest.file);
+    };
+
+    const scheduleReload = () => {
+      cancelReload();
+      if (!get().datasetRequest) return;
+      reloadTimer = setTimeout(() => {
+        reloadTimer = undefined;
+        reloadIfStale();
+      }, reloadDelay);
+    };
+
+    const requestPlan = () => {
+      const s = get();
+      const m = selectedMethod(s);
+      if (!s.model || s.modelLoading || !m || m.unsupported) return;
+      const built = buildMethodConfig(m.fields, m.defaults, s.methodForm);
+      if (!built.valid) {
+        set({ planPending: false });
+        return;
+      }
+      deps.send({ type: 'plan', methodId: m.id, config: built.config });
+      set({ planPending: true, planError: null });
+    };
+
+    return {
+      ...initialData(deps.requestedBackend),
+
+      boot() {
+        get().selectModel(get().modelId);
+      },
+
+      selectModel(id) {
+        const s = get();
+        if (isRunActive(s.run.status)) return;
+        if ((s.model?.id === id && !s.modelLoading) || (s.modelLoading && s.modelId === id)) {
+          set({ modelId: id });
+          return;
+        }
+        const announcement = `Loading ${modelOption(id)?.name ?? id}…`;
+        if (!s.backend) {
+          // The worker starts its backend first; loadModel follows the `backend` report.
+          set({ modelId: id, modelLoading: true, modelQueued: true, announcement });
+          return;
+        }
+        deps.send({ type: 'loadModel', id });
+        set({ modelId: id, modelLoading: true, modelQueued: false, announcement });
+      },
+
+      selectMethod(id) {
+        const s = get();
+        const m = s.methods.find((x) => x.id === id);
+        if (!m || m.unsupported || isRunActive(s.run.status)) return;
+        if (m.id === s.methodId) return;
+        set({ methodId: m.id, methodForm: formFromDefaults(m.fields, m.defaults), plan: null, planError: null });
+        requestPlan();
+      },
+
+      setMethodField(key, value) {
+        if (isRunActive(get().run.status)) return;
+        set({ methodForm: { ...get().methodForm, [key]: value } });
+        requestPlan();
+      },
+
+      chooseDatasetFile(file) {
+        set({ datasetRejection: null });
+        const s = get();
+        if (!s.model || s.modelLoading) {
+          set({ datasetWaiting: file, announcement: `${file.name} will be read once the model has loaded.` });
+          return;
+        }
+        sendDataset(file);
+      },
+
+      setTrainField(key, text) {
+        if (isRunActive(get().run.status)) return;
+        set({ trainInputs: { ...get().trainInputs, [key]: text } });
+        if (key === 'sequenceLength' || key === 'seed') scheduleReload();
+      },
+
+      startTraining() {
+        const s = get();
+        if (!canStart(s)) return;
+        const m = selectedMethod(s)!;
+        const config = methodConfig(s)!.config;
+        const train: TrainConfig = trainValidation(s).config!;
+        deps.send({ type: 'train', methodId: m.id, config, train });
+        set({
+          run: { ...IDLE_RUN, status: 'starting', methodId: m.id, totalSteps: train.steps },
+          savedFileName: null,
+          error: null,
+          announcement: `Starting ${m.label} training…`,
+        });
+      },
+
+      stopTraining() {
+        if (!canStop(get())) return;
+        deps.send({ type: 'stop' });
+        set({ run: { ...get().run, status: 'stopping' }, announcement: 'Stopping after the current step…' });
+      },
+
+      exportAdapter() {
+        if (!canExport(get())) return;
+        deps.send({ type: 'export' });
+        set({ exportPending: true, savedFileName: null });
+      },
+
+      dismissError() {
+        set({ error: null });
+      },
+
+      receive(msg) {
+        const before = get();
+        set(reduce(before, msg));
+        switch (msg.type) {
+          case 'backend': {
+            const s = get();
+            if (s.modelQueued) {
+              deps.send({ type: 'loadModel', id: s.modelId });
+              set({ modelQueued: false });
+            }
+            break;
+          }
+          case 'modelLoaded': {
+            // The worker re-reads a loaded dataset for a new tokenizer itself; only a file
+            // chosen before any model loaded is sent from here.
+            const waiting = get().datasetWaiting;
+            if (waiting) sendDataset(waiting);
+            requestPlan();
+            break;
+          }
+          case 'methods':
+            if (before.methodId !== get().methodId || !get().plan) requestPlan();
+            break;
+          case 'datasetLoaded':
+          case 'datasetRejected':
+            reloadIfStale();
+            break;
+          case 'exported':
+            deps.save(msg.fileName, msg.bytes);
+            break;
+          default:
+            break;
+        }
+      },
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page's instance. main.tsx creates it, wired to the worker, before rendering.
+
+let pageStore: StoreApi<StudioState> | undefined;
+
+export function createPageStore(deps: StudioDeps): StoreApi<StudioState> {
+  pageStore = createStudioStore(deps);
+  return pageStore;
+}
+
+export function pageStudioStore(): StoreApi<StudioState> {
+  if (!pageStore) throw new Error('createPageStore() has not been called.');
+  return pageStore;
+}
+
+/** React hook over the page's store. Selectors must return stable values (primitives or state slices). */
+export function useStudio<T>(selector: (s: StudioState) => T): T {
+  return useStore(pageStudioStore(), selector);
+}
+
+/** The page's intents (stable functions; no re-render when state changes). */
+export function useActions(): StudioActions {
+  return pageStudioStore().getState();
+}

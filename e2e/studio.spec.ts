@@ -1,0 +1,171 @@
+// The studio as a person uses it, in headless Chromium: open the page, see the backend, pick
+// the model and LoRA, drop a dataset, train on WebGPU, watch it live, export, check the file.
+import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { readSafetensors } from '../src/io/safetensors';
+import { unzipFiles } from '../src/io/zip';
+
+const sentences = [
+  'The cat sat on the mat and watched the rain.',
+  'A small boat drifted slowly down the quiet river.',
+  'She opened the old book and began to read aloud.',
+  'The wind carried the smell of bread through the town.',
+  'He planted three trees at the edge of the field.',
+  'Bright stars filled the sky above the sleeping village.',
+];
+const jsonl = Array.from({ length: 24 }, (_, i) => JSON.stringify({ text: `${i}. ${sentences[i % sentences.length]}` })).join('\n');
+
+/** Drops a file on the drop area with a real DataTransfer, as dragging from the desktop does. */
+async function dropFile(page: Page, name: string, content: string, mime = 'application/jsonl') {
+  const dataTransfer = await page.evaluateHandle(
+    ({ name, content, mime }) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([content], name, { type: mime }));
+      return dt;
+    },
+    { name, content, mime },
+  );
+  const area = page.locator('.dropzone');
+  await area.dispatchEvent('dragenter', { dataTransfer });
+  await area.dispatchEvent('dragover', { dataTransfer });
+  await area.dispatchEvent('drop', { dataTransfer });
+}
+
+async function fill(page: Page, label: string, value: string) {
+  const field = page.getByLabel(label, { exact: true });
+  await field.fill(value);
+  await field.blur();
+}
+
+test.beforeEach(async ({ page }) => {
+  // The page may load only its own files: fail on any request to another origin.
+  page.on('request', (req) => {
+    const url = new URL(req.url());
+    if (!['localhost', '127.0.0.1'].includes(url.hostname) && !url.protocol.startsWith('blob') && !url.protocol.startsWith('data')) {
+      throw new Error(`unexpected request to ${req.url()}`);
+    }
+  });
+});
+
+test('LoRA on WebGPU: drop a dataset, train live, export a PEFT adapter', async ({ page }) => {
+  const external: string[] = [];
+  page.on('request', (r) => {
+    if (!r.url().startsWith('http://localhost:4173/') && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) external.push(r.url());
+  });
+  await page.goto('/?backend=webgpu');
+
+  // 2. The backend is shown before anything else happens.
+  const backend = page.getByRole('region', { name: 'Compute backend' });
+  await expect(backend).toContainText('WebGPU');
+
+  // 3. The built-in model is selected and described.
+  await expect(page.getByLabel('Base model')).toHaveValue('tiny-gpt2');
+  const model = page.locator('section', { has: page.getByLabel('Base model') });
+  await expect(model).toContainText('859,008');
+  await expect(model).toContainText('Context length');
+
+  // 4. LoRA with PEFT's defaults; exact counts before anything trains.
+  await expect(page.getByLabel('Method')).toHaveValue('lora');
+  await expect(page.getByLabel('Rank r')).toHaveValue('8');
+  await expect(page.getByLabel('Alpha')).toHaveValue('8');
+  // 4 layers × r·(128 + 384) = 16,384 trainable of 859,008 + 16,384.
+  await expect(page.locator('code', { hasText: 'trainable params' })).toHaveText('trainable params: 16,384 || all params: 875,392 || trainable%: 1.8716');
+  await page.getByLabel('Rank r').fill('4');
+  await expect(page.locator('code', { hasText: 'trainable params' })).toHaveText('trainable params: 8,192 || all params: 867,200 || trainable%: 0.9446');
+
+  // 5. Drop the dataset; the preview and counts appear.
+  await fill(page, 'Sequence length', '32');
+  await dropFile(page, 'stories.jsonl', jsonl);
+  const dataset = page.locator('section', { has: page.getByText('First examples') });
+  await expect(dataset).toContainText('stories.jsonl');
+  await expect(dataset).toContainText('0. The cat sat on the mat');
+  await expect(dataset).toContainText('24');
+
+  // 6. A tiny run: SwiftShader's WebGPU is slow, so a few short steps.
+  await fill(page, 'Steps', '4');
+  await fill(page, 'Batch size', '2');
+  await fill(page, 'Learning rate', '0.001');
+  await fill(page, 'Warmup steps', '1');
+  await fill(page, 'Eval every', '2');
+  await page.getByRole('button', { name: 'Start training' }).click();
+  const status = page.getByRole('status');
+  await expect(status).toHaveText(/^Step [1-4]\/4 · loss \d+\.\d\d$/, { timeout: 240_000 });
+  await expect(page.getByRole('progressbar', { name: 'Training progress' })).toBeVisible();
+  await expect(page.locator('.loss-chart .recharts-line').first()).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Export adapter' })).toBeEnabled({ timeout: 240_000 });
+  await expect(page.getByRole('progressbar', { name: 'Training progress' })).toHaveAttribute('aria-valuenow', '4');
+  await expect(page.locator('.loss-chart figcaption')).toContainText(/Training loss \d+\.\d+ at step 4; held-out loss \d+\.\d+ at step 4/);
+  // The chart drew a training-loss line through the four steps.
+  const path = await page.locator('.loss-chart .recharts-line path').first().getAttribute('d');
+  expect(path?.split(/[LC]/).length).toBeGreaterThanOrEqual(4);
+  await expect(backend).toContainText('WebGPU');
+
+  // 7. Export and check the download as PEFT would read it.
+  const downloadPromise = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export adapter' }).click();
+  const download = await downloadPromise;
+  expect(download.suggestedFilename()).toBe('tiny-gpt2-lora.zip');
+  const files = unzipFiles(new Uint8Array(readFileSync((await download.path())!)), 'tiny-gpt2-lora.zip');
+  expect(Object.keys(files).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+  const config = JSON.parse(new TextDecoder().decode(files['adapter_config.json']));
+  expect(config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 4, lora_alpha: 8, fan_in_fan_out: true, target_modules: ['c_attn'] });
+  const { tensors } = readSafetensors(files['adapter_model.safetensors'], 'adapter_model.safetensors');
+  expect(tensors.size).toBe(8);
+  for (let i = 0; i < 4; i++) {
+    expect(tensors.get(`base_model.model.transformer.h.${i}.attn.c_attn.lora_A.weight`)?.shape).toEqual([4, 128]);
+    const B = tensors.get(`base_model.model.transformer.h.${i}.attn.c_attn.lora_B.weight`);
+    expect(B?.shape).toEqual([384, 4]);
+    // Trained: B left zero.
+    expect(Math.max(...Array.from(B!.data as Float32Array, Math.abs))).toBeGreaterThan(0);
+  }
+  await expect(page.getByText('Saved tiny-gpt2-lora.zip')).toBeVisible();
+  expect(external).toEqual([]);
+});
+
+test('a malformed .jsonl is refused with its line number, keeping the loaded dataset', async ({ page }) => {
+  await page.goto('/?backend=cpu');
+  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('CPU');
+  await expect(page.locator('code', { hasText: 'trainable params' })).toBeVisible();
+  await page.getByLabel('Dataset').setInputFiles({ name: 'good.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(jsonl) });
+  await expect(page.getByText('First examples')).toBeVisible();
+  const bad = `{"text": "fine"}\n{"text": "also fine"}\n{"text": "broken\n{"title": "no text"}\n`;
+  await dropFile(page, 'broken.jsonl', bad);
+  const alert = page.getByRole('alert').filter({ hasText: 'broken.jsonl' });
+  await expect(alert).toContainText('broken.jsonl line 3: not valid JSON');
+  await expect(alert.getByRole('listitem')).toHaveText([/^Line 3: not valid JSON/, /^Line 4: missing "text"/]);
+  await expect(alert).toContainText('Still using good.jsonl');
+  // The earlier dataset is still there and training can start.
+  await expect(page.locator('section', { has: page.getByText('First examples') })).toContainText('good.jsonl');
+  await expect(page.getByRole('button', { name: 'Start training' })).toBeEnabled();
+});
+
+test('the wasm fallback trains too, and the keyboard reaches every control', async ({ page }) => {
+  await page.goto('/?backend=wasm');
+  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('WebAssembly');
+  await expect(page.locator('code', { hasText: 'trainable params' })).toBeVisible();
+  await page.getByLabel('Dataset').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from(sentences.join('\n\n')) });
+  await expect(page.getByText('First examples')).toBeVisible();
+  await fill(page, 'Steps', '2');
+  await fill(page, 'Batch size', '2');
+  await fill(page, 'Sequence length', '32');
+  // Start from the keyboard: focus the button and press Enter.
+  await expect(page.getByRole('button', { name: 'Start training' })).toBeEnabled();
+  await page.getByRole('button', { name: 'Start training' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('status')).toHaveText(/finished|Step 2\/2/, { timeout: 120_000 });
+  await expect(page.getByRole('button', { name: 'Export adapter' })).toBeEnabled({ timeout: 120_000 });
+
+  // Every interactive element has an accessible name.
+  const unnamed = await page.evaluate(() => {
+    const els = Array.from(document.querySelectorAll('button, input, select, textarea, a[href], [tabindex]:not([tabindex="-1"])'));
+    return els
+      .filter((el) => {
+        const id = el.getAttribute('id');
+        const label = id ? document.querySelector(`label[for="${id}"]`) : null;
+        const named = el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || label || el.closest('label') || (el.textContent ?? '').trim();
+        return !named;
+      })
+      .map((el) => el.outerHTML.slice(0, 120));
+  });
+  expect(unnamed).toEqual([]);
+});
