@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS } from './e2e/driver';
 
 // Headless Debian Chromium with WebGPU (SwiftShader here, a real GPU where there is one).
 // Playwright cannot download its own browser on these machines, so it drives /usr/bin/chromium.
@@ -17,15 +18,7 @@ export default defineConfig({
     acceptDownloads: true,
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--enable-unsafe-webgpu',
-      ],
+      args: CHROMIUM_ARGS,
     },
   },
   webServer: {

@@ -1,57 +1,28 @@
 // The studio as a person uses it, in headless Chromium: open the page, see the backend, pick
 // the model and LoRA, drop a dataset, train on WebGPU, watch it live, export, check the file.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../src/io/safetensors';
 import { unzipFiles } from '../src/io/zip';
+import { dropFile, fill, SAMPLE_SENTENCES, sampleJsonl } from './driver';
 
-const sentences = [
-  'The cat sat on the mat and watched the rain.',
-  'A small boat drifted slowly down the quiet river.',
-  'She opened the old book and began to read aloud.',
-  'The wind carried the smell of bread through the town.',
-  'He planted three trees at the edge of the field.',
-  'Bright stars filled the sky above the sleeping village.',
-];
-const jsonl = Array.from({ length: 24 }, (_, i) => JSON.stringify({ text: `${i}. ${sentences[i % sentences.length]}` })).join('\n');
+const sentences = SAMPLE_SENTENCES;
+const jsonl = sampleJsonl(24);
 
-/** Drops a file on the drop area with a real DataTransfer, as dragging from the desktop does. */
-async function dropFile(page: Page, name: string, content: string, mime = 'application/jsonl') {
-  const dataTransfer = await page.evaluateHandle(
-    ({ name, content, mime }) => {
-      const dt = new DataTransfer();
-      dt.items.add(new File([content], name, { type: mime }));
-      return dt;
-    },
-    { name, content, mime },
-  );
-  const area = page.locator('.dropzone');
-  await area.dispatchEvent('dragenter', { dataTransfer });
-  await area.dispatchEvent('dragover', { dataTransfer });
-  await area.dispatchEvent('drop', { dataTransfer });
-}
-
-async function fill(page: Page, label: string, value: string) {
-  const field = page.getByLabel(label, { exact: true });
-  await field.fill(value);
-  await field.blur();
-}
-
-test.beforeEach(async ({ page }) => {
-  // The page may load only its own files: fail on any request to another origin.
+// The page may load only its own files: every test fails on a request to another origin.
+let external: string[] = [];
+test.beforeEach(async ({ page, baseURL }) => {
+  external = [];
   page.on('request', (req) => {
-    const url = new URL(req.url());
-    if (!['localhost', '127.0.0.1'].includes(url.hostname) && !url.protocol.startsWith('blob') && !url.protocol.startsWith('data')) {
-      throw new Error(`unexpected request to ${req.url()}`);
-    }
+    const url = req.url();
+    if (!url.startsWith(baseURL!) && !url.startsWith('blob:') && !url.startsWith('data:')) external.push(url);
   });
+});
+test.afterEach(() => {
+  expect(external).toEqual([]);
 });
 
 test('LoRA on WebGPU: drop a dataset, train live, export a PEFT adapter', async ({ page }) => {
-  const external: string[] = [];
-  page.on('request', (r) => {
-    if (!r.url().startsWith('http://localhost:4173/') && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) external.push(r.url());
-  });
   await page.goto('/?backend=webgpu');
 
   // 2. The backend is shown before anything else happens.
@@ -119,7 +90,6 @@ test('LoRA on WebGPU: drop a dataset, train live, export a PEFT adapter', async 
     expect(Math.max(...Array.from(B!.data as Float32Array, Math.abs))).toBeGreaterThan(0);
   }
   await expect(page.getByText('Saved tiny-gpt2-lora.zip')).toBeVisible();
-  expect(external).toEqual([]);
 });
 
 test('a malformed .jsonl is refused with its line number, keeping the loaded dataset', async ({ page }) => {

@@ -31,7 +31,10 @@ if ! venv_ok; then
   if [ -z "${PIP_INDEX_URL:-}" ] && [ -d /opt/pypi/simple ]; then
     export PIP_INDEX_URL=file:///opt/pypi/simple
   fi
-  "$PYTHON" -m pip install --disable-pip-version-check --quiet "${REQUIREMENTS[@]}"
+  # This machine's pip.conf also names an index folder with missing entries; pip warns once per
+  # package about it. Drop that noise, keep everything else.
+  "$PYTHON" -m pip install --disable-pip-version-check --quiet "${REQUIREMENTS[@]}" \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   if ! venv_ok; then
     echo "interop: $VENV still lacks torch / transformers 5.x / peft 0.21 / safetensors after pip install" >&2
     exit 1

@@ -1,0 +1,52 @@
+// Drives the studio page the way a person does. Shared by the browser tests and the
+// benchmark, so both exercise exactly the same path.
+import type { Page } from '@playwright/test';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--enable-unsafe-webgpu',
+];
+
+/** Drops a file on the drop area with a real DataTransfer, as dragging from the desktop does. */
+export async function dropFile(page: Page, name: string, content: string, mime = 'application/jsonl') {
+  const dataTransfer = await page.evaluateHandle(
+    ({ name, content, mime }) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([content], name, { type: mime }));
+      return dt;
+    },
+    { name, content, mime },
+  );
+  const area = page.locator('.dropzone');
+  await area.dispatchEvent('dragenter', { dataTransfer });
+  await area.dispatchEvent('dragover', { dataTransfer });
+  await area.dispatchEvent('drop', { dataTransfer });
+}
+
+/** Types into the field with this visible label and leaves it, as a person tabbing on. */
+export async function fill(page: Page, label: string, value: string) {
+  const field = page.getByLabel(label, { exact: true });
+  await field.fill(value);
+  await field.blur();
+}
+
+const SENTENCES = [
+  'The cat sat on the mat and watched the rain.',
+  'A small boat drifted slowly down the quiet river.',
+  'She opened the old book and began to read aloud.',
+  'The wind carried the smell of bread through the town.',
+  'He planted three trees at the edge of the field.',
+  'Bright stars filled the sky above the sleeping village.',
+];
+
+/** A small .jsonl dataset of numbered English sentences. */
+export function sampleJsonl(lines: number, repeat = 1): string {
+  return Array.from({ length: lines }, (_, i) => JSON.stringify({ text: `${i}. ${Array(repeat).fill(SENTENCES[i % SENTENCES.length]).join(' ')}` })).join('\n');
+}
+
+export const SAMPLE_SENTENCES = SENTENCES;

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Studio export → PEFT: load each adapter folder with PeftModel.from_pretrained and report what
+landed where.
+
+Usage: peft_check.py SPEC.json OUT.json
+
+SPEC.json: {"model_dir": str, "ids": [[int]], "adapters": [{"name": str, "dir": str, "resave_dir": str}]}
+For each adapter, OUT.json gets (under its name):
+  load_warnings    every warning / WARNING log raised while loading (must be empty)
+  metadata         the safetensors header metadata
+  file_keys        tensor names in adapter_model.safetensors
+  landed           per file key: the in-memory parameter PEFT uses for it (lora_A.default.weight
+                   naming), whether it exists, and the max |file − parameter|
+  lora_modules     every module of the PeftModel that holds a "default" LoRA adapter, with
+                   its scaling, r, fan_in_fan_out and whether the file has both its tensors
+  peft_state_keys  the keys PEFT itself would save (get_peft_model_state_dict)
+  reload_result    set_peft_model_state_dict(file tensors) → LoRA-related missing / unexpected keys
+  peft_config      the LoraConfig PEFT parsed from adapter_config.json
+  logits, base_logits   eval-mode logits on the ids, with the adapter and with it disabled
+  save_warnings    warnings while re-saving with save_pretrained into resave_dir
+"""
+import os
+import re
+import sys
+
+from _common import captured, logits_of, read_json, setup, versions, write_json
+
+LORA_KEY = re.compile(r"^(?P<module>.+)\.(?P<part>lora_[AB])\.weight$")
+
+
+def jsonable(value):
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def check(model_dir, ids, adapter):
+    torch, _ = setup()
+    from peft import PeftModel
+    from peft.tuners.lora import LoraLayer
+    from peft.utils import get_peft_model_state_dict, load_peft_weights, set_peft_model_state_dict
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    from transformers import GPT2LMHeadModel
+
+    adapter_dir = adapter["dir"]
+    weights_path = os.path.join(adapter_dir, "adapter_model.safetensors")
+    load_warnings = []
+    with captured(load_warnings):
+        base = GPT2LMHeadModel.from_pretrained(model_dir)
+        model = PeftModel.from_pretrained(base, adapter_dir)
+        model.eval()
+
+    file_tensors = load_file(weights_path)
+    with safe_open(weights_path, framework="pt") as f:
+        metadata = f.metadata()
+
+    params = dict(model.named_parameters())
+    landed = {}
+    for key, value in file_tensors.items():
+        m = LORA_KEY.match(key)
+        target = f"{m['module']}.{m['part']}.default.weight" if m else None
+        param = params.get(target) if target else None
+        landed[key] = {
+            "parameter": target,
+            "found": param is not None,
+            "shape_file": list(value.shape),
+            "shape_param": list(param.shape) if param is not None else None,
+            "max_abs_diff": (
+                float((param.detach() - value).abs().max())
+                if param is not None and param.shape == value.shape and value.numel() > 0
+                else None
+            ),
+            "nonzero": bool(value.abs().sum() > 0),
+        }
+
+    lora_modules = {}
+    for name, module in model.named_modules():
+        if isinstance(module, LoraLayer) and "default" in module.lora_A:
+            lora_modules[name] = {
+                "r": module.r["default"],
+                "scaling": float(module.scaling["default"]),
+                "fan_in_fan_out": bool(getattr(module, "fan_in_fan_out", False)),
+                "in_file": all(f"{name}.{p}.weight" in file_tensors for p in ("lora_A", "lora_B")),
+            }
+
+    peft_state_keys = sorted(get_peft_model_state_dict(model).keys())
+
+    logits = logits_of(model, ids)
+    with model.disable_adapter():
+        base_logits = logits_of(model, ids)
+
+    # PEFT's own accounting: load the same weights again and ask which LoRA keys it could not place.
+    reload_warnings = []
+    with captured(reload_warnings):
+        result = set_peft_model_state_dict(model, load_peft_weights(adapter_dir), adapter_name="default")
+    reload_result = {
+        "missing_lora_keys": sorted(k for k in result.missing_keys if "lora_" in k),
+        "unexpected_keys": sorted(result.unexpected_keys),
+        "warnings": reload_warnings,
+    }
+
+    save_warnings = []
+    with captured(save_warnings):
+        model.save_pretrained(adapter["resave_dir"])
+
+    return {
+        "load_warnings": load_warnings,
+        "metadata": metadata,
+        "file_keys": sorted(file_tensors.keys()),
+        "landed": landed,
+        "lora_modules": lora_modules,
+        "peft_state_keys": peft_state_keys,
+        "reload_result": reload_result,
+        "peft_config": jsonable(model.peft_config["default"].to_dict()),
+        "logits": logits,
+        "base_logits": base_logits,
+        "save_warnings": save_warnings,
+    }
+
+
+def main() -> int:
+    spec_path, out_path = sys.argv[1:3]
+    spec = read_json(spec_path)
+    out = {"versions": versions(), "adapters": {}}
+    for adapter in spec["adapters"]:
+        out["adapters"][adapter["name"]] = check(spec["model_dir"], spec["ids"], adapter)
+    write_json(out_path, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
