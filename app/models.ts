@@ -13,7 +13,7 @@ export const MODELS: readonly ModelOption[] = [
   {
     id: 'tiny-gpt2',
     name: 'Tiny GPT-2 (built in)',
-    note: 'A small GPT-2 pretrained for this studio; fast enough to fine-tune on a software GPU.',
+    note: 'A 4-layer GPT-2 over bytes, randomly initialised: small enough to fine-tune on a software GPU; for trying the studio and its tests.',
   },
 ];
 
