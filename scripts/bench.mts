@@ -82,16 +82,16 @@ async function benchBrowser() {
       for (const c of CONFIGS) {
         const page = await browser.newPage();
         await page.goto(`http://localhost:${port}/?backend=${backend}`);
-        const adapterText = (await page.getByRole('region', { name: 'Compute backend' }).innerText()).split('\n').slice(1, 2).join(' ');
         await page.locator('code', { hasText: 'trainable params' }).waitFor();
+        const adapterText = (await page.getByRole('region', { name: 'Compute backend' }).innerText()).split('\n').slice(1, 2).join(' ');
         await fill(page, 'Sequence length', String(c.length));
         await dropFile(page, 'bench.jsonl', sampleJsonl(64, 8));
-        await page.getByText('First examples').waitFor();
+        await page.getByText('First examples').waitFor({ timeout: 120_000 });
         await fill(page, 'Steps', String(c.steps));
         await fill(page, 'Batch size', String(c.batch));
-        await fill(page, 'Eval every', '0');
+        await fill(page, 'Eval every', String(c.steps));
         const start = page.getByRole('button', { name: 'Start training' });
-        await page.waitForFunction(() => !(document.querySelector('button.primary') as HTMLButtonElement | null)?.disabled);
+        await page.waitForFunction(() => !(document.querySelector('button.primary') as HTMLButtonElement | null)?.disabled, null, { timeout: 120_000 });
         const t0 = Date.now();
         await start.click();
         await page.getByRole('button', { name: 'Export adapter' }).waitFor({ state: 'visible' });
