@@ -2,6 +2,7 @@
 import BackendPanel from './components/BackendPanel';
 import DatasetPanel from './components/DatasetPanel';
 import ErrorAlert from './components/ErrorAlert';
+import GeneratePanel from './components/GeneratePanel';
 import LossChart from './components/LossChart';
 import MethodPanel from './components/MethodPanel';
 import ModelPanel from './components/ModelPanel';
@@ -38,6 +39,7 @@ export default function App() {
             <RunProgress />
           </section>
           <LossChart />
+          <GeneratePanel />
         </div>
       </main>
     </div>

@@ -18,6 +18,7 @@ import type {
   TrainConfig,
 } from '../src/worker/protocol';
 import { formatInt, formatLoss } from './format';
+import { GENERATE_DEFAULTS, validateGenerateInputs, type GenerateField, type GenerateInputs } from './generate-form';
 import { addEval, addProgress, type LossRow } from './loss-series';
 import { buildMethodConfig, formFromDefaults, mergeForm, type MethodForm, type MethodFormValue } from './method-form';
 import { DEFAULT_MODEL_ID, modelOption } from './models';
@@ -58,6 +59,25 @@ export interface RunState {
   endMessage?: string;
 }
 
+/** One side of the comparison: the text generated so far. */
+export interface GenerationOutput {
+  /** The new text only (the prompt is not repeated). */
+  text: string;
+  done: boolean;
+  /** Set when the worker failed this generation. */
+  error?: string;
+}
+
+export interface GenerationState {
+  /** The Generate panel's fields as typed. */
+  inputs: GenerateInputs;
+  /** The latest request's id (0: none yet); answers for older ids are ignored. */
+  requestId: number;
+  base: GenerationOutput | null;
+  /** Null when the latest request had no adapter to compare (or the adapter changed since). */
+  adapter: GenerationOutput | null;
+}
+
 export interface StudioData {
   /** `?backend=` as the page asked for it (undefined: the worker chooses). */
   requestedBackend?: BackendName;
@@ -96,6 +116,8 @@ export interface StudioData {
   exportPending: boolean;
   savedFileName: string | null;
 
+  generation: GenerationState;
+
   /** The one polite live region's text. */
   announcement: string;
   error: { context: string; message: string } | null;
@@ -112,12 +134,17 @@ export interface StudioActions {
   startTraining(): void;
   stopTraining(): void;
   exportAdapter(): void;
+  setGenerateField(key: GenerateField | 'prompt', text: string): void;
+  /** Continues the prompt with the base model and, when there is one, with the adapter (same seed). */
+  generate(): void;
   dismissError(): void;
   /** Folds a worker message into the state and runs its follow-ups. */
   receive(msg: FromWorker): void;
 }
 
 export type StudioState = StudioData & StudioActions;
+
+export const NO_GENERATION: Omit<GenerationState, 'inputs'> = { requestId: 0, base: null, adapter: null };
 
 export const IDLE_RUN: RunState = {
   status: 'idle',
@@ -153,6 +180,7 @@ export function initialData(requestedBackend?: BackendName): StudioData {
     adapterReady: false,
     exportPending: false,
     savedFileName: null,
+    generation: { inputs: { ...GENERATE_DEFAULTS }, ...NO_GENERATION },
     announcement: '',
     error: null,
   };
@@ -206,6 +234,7 @@ export function startBlocker(s: StudioData): string | null {
   if (!trainValidation(s).config) return 'Fix the training settings marked above.';
   if (s.datasetQueue.length > 0 || datasetStale(s)) return 'Re-reading the dataset with the new settings…';
   if (s.exportPending) return 'Exporting…';
+  if (isGenerating(s)) return 'Waiting for text generation to finish.';
   return null;
 }
 
@@ -221,12 +250,54 @@ export function canExport(s: StudioData): boolean {
   return s.adapterReady && !isRunActive(s.run.status) && !s.exportPending;
 }
 
+/** A generate request has been sent and not every side has finished. */
+export function isGenerating(s: StudioData): boolean {
+  const g = s.generation;
+  return (g.base !== null && !g.base.done) || (g.adapter !== null && !g.adapter.done);
+}
+
+export function generateValidation(s: StudioData) {
+  return validateGenerateInputs(s.generation.inputs);
+}
+
+/** Why "Generate" is disabled, or null when it is enabled. */
+export function generateBlocker(s: StudioData): string | null {
+  if (isRunActive(s.run.status)) return 'Generation is available when training is not running.';
+  if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
+  if (isGenerating(s)) return 'Generating…';
+  if (!generateValidation(s).settings) return 'Fix the generation settings marked above.';
+  return null;
+}
+
+export function canGenerate(s: StudioData): boolean {
+  return generateBlocker(s) === null;
+}
+
+/** What the live region says once every side of a generation has finished. */
+function generationEndLine(g: GenerationState): string {
+  const failed = [g.base, g.adapter].find((o) => o?.error);
+  return failed ? `Generation failed: ${failed.error}` : 'Generation finished';
+}
+
+/** Marks the oldest unfinished side failed: the worker answers requests in the order sent. */
+function failGeneration(s: StudioData, message: string, all = false): StudioData {
+  if (!isGenerating(s)) return s;
+  const g = s.generation;
+  const fail = (o: GenerationOutput | null) => (o && !o.done ? { ...o, done: true, error: message } : o);
+  let next: GenerationState;
+  if (all) next = { ...g, base: fail(g.base), adapter: fail(g.adapter) };
+  else if (g.base && !g.base.done) next = { ...g, base: fail(g.base) };
+  else next = { ...g, adapter: fail(g.adapter) };
+  const out = { ...s, generation: next };
+  return isGenerating(out) ? out : { ...out, announcement: generationEndLine(next) };
+}
+
 /** The status line during training: `Step 12/50 · loss 3.41`. */
 export function stepLine(p: Pick<ProgressPoint, 'step' | 'totalSteps' | 'loss'>): string {
   return `Step ${p.step}/${p.totalSteps} · loss ${formatLoss(p.loss)}`;
 }
 
-type ErrorTopic = 'backend' | 'dataset' | 'export' | 'plan' | 'train' | 'model' | 'worker' | 'other';
+type ErrorTopic = 'backend' | 'dataset' | 'export' | 'plan' | 'train' | 'model' | 'generate' | 'worker' | 'other';
 
 /** The part of the page an error belongs to, when the worker says which request failed. */
 const REQUEST_TOPIC: Record<ToWorker['type'], ErrorTopic> = {
@@ -237,12 +308,14 @@ const REQUEST_TOPIC: Record<ToWorker['type'], ErrorTopic> = {
   train: 'train',
   stop: 'train',
   export: 'export',
+  generate: 'generate',
 };
 
 /**
  * What an `error` message's context refers to. The worker writes contexts as sentences
  * ("Loading model tiny-gpt2", "Loading data.jsonl", "Counting parameters", "Training",
- * "Stopping", "Exporting the adapter", "Starting the compute backend"); ToWorker type names
+ * "Stopping", "Exporting the adapter", "Starting the compute backend", "Generating text with
+ * the base model"); ToWorker type names
  * ("loadDataset", "plan") are understood too.
  */
 export function errorTopic(context: string): ErrorTopic {
@@ -251,6 +324,7 @@ export function errorTopic(context: string): ErrorTopic {
   if (c.includes('backend') || c === 'init') return 'backend';
   if (c.includes('dataset')) return 'dataset';
   if (c.includes('export')) return 'export';
+  if (c.startsWith('generat')) return 'generate';
   if (c.includes('plan') || c.includes('counting parameters')) return 'plan';
   if (c.startsWith('train') || c.includes('training') || c.startsWith('stop')) return 'train';
   if (c.includes('model')) return 'model';
@@ -301,6 +375,8 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
         modelLoading: false,
         plan: changed ? null : s.plan,
         adapterReady: changed ? false : s.adapterReady,
+        // Text from another model (and its adapter, now gone) would mislead.
+        generation: changed ? { ...s.generation, ...NO_GENERATION, requestId: s.generation.requestId } : s.generation,
         announcement: `Model loaded: ${modelOption(msg.model.id)?.name ?? msg.model.name} · ${formatInt(msg.model.totalParams)} parameters`,
       };
     }
@@ -338,6 +414,8 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
         run: { ...IDLE_RUN, status: s.run.status === 'stopping' ? 'stopping' : 'running', methodId: msg.methodId, totalSteps: msg.totalSteps },
         adapterReady: false,
         savedFileName: null,
+        // The adapter that wrote this text is being replaced.
+        generation: { ...s.generation, adapter: null },
         announcement: `Training started: ${formatInt(msg.totalSteps)} steps`,
       };
 
@@ -381,6 +459,17 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
     case 'exported':
       return { ...s, exportPending: false, savedFileName: msg.fileName, announcement: `Adapter exported as ${msg.fileName}` };
 
+    case 'generated': {
+      const g = s.generation;
+      const side = msg.withAdapter ? 'adapter' : 'base';
+      const current = g[side];
+      // An answer to an earlier request, or for a side that was cleared or has failed.
+      if (msg.requestId !== g.requestId || !current || current.done) return s;
+      const next: GenerationState = { ...g, [side]: { text: msg.text, done: msg.done } };
+      const out = { ...s, generation: next };
+      return msg.done && !isGenerating(out) ? { ...out, announcement: generationEndLine(next) } : out;
+    }
+
     case 'error': {
       const next: StudioData = { ...s, error: { context: msg.context, message: msg.message } };
       const namesQueuedFile = /^loading /i.test(msg.context) && s.datasetQueue.some((r) => msg.context.includes(r.file.name));
@@ -399,6 +488,8 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
         case 'export':
           next.exportPending = false;
           break;
+        case 'generate':
+          return failGeneration(next, msg.message);
         case 'plan':
           next.planPending = false;
           next.planError = msg.message;
@@ -415,6 +506,7 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
             next.planPending = false;
             next.exportPending = false;
             next.datasetQueue = [];
+            Object.assign(next, failGeneration(next, msg.message, true));
           }
           if (isRunActive(s.run.status)) {
             next.run = { ...s.run, status: 'failed', endStep: s.run.latest?.step ?? 0, endMessage: msg.message };
@@ -573,6 +665,25 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
         if (!canExport(get())) return;
         deps.send({ type: 'export' });
         set({ exportPending: true, savedFileName: null });
+      },
+
+      setGenerateField(key, text) {
+        const g = get().generation;
+        set({ generation: { ...g, inputs: { ...g.inputs, [key]: text } } });
+      },
+
+      generate() {
+        const s = get();
+        if (!canGenerate(s)) return;
+        const settings = generateValidation(s).settings!;
+        const requestId = s.generation.requestId + 1;
+        deps.send({ type: 'generate', requestId, ...settings, withAdapter: false });
+        if (s.adapterReady) deps.send({ type: 'generate', requestId, ...settings, withAdapter: true });
+        const pending: GenerationOutput = { text: '', done: false };
+        set({
+          generation: { ...s.generation, requestId, base: pending, adapter: s.adapterReady ? pending : null },
+          announcement: 'Generating…',
+        });
       },
 
       dismissError() {

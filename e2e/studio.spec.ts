@@ -30,8 +30,9 @@ test('LoRA on WebGPU: drop a dataset, train live, export a PEFT adapter', async 
   await expect(backend).toContainText('WebGPU');
 
   // 3. The built-in model is selected and described.
-  await expect(page.getByLabel('Base model')).toHaveValue('tiny-gpt2');
-  const model = page.locator('section', { has: page.getByLabel('Base model') });
+  // By role: the Generate panel's "Base model" output shares the name.
+  await expect(page.getByRole('combobox', { name: 'Base model' })).toHaveValue('tiny-gpt2');
+  const model = page.locator('section', { has: page.getByRole('combobox', { name: 'Base model' }) });
   await expect(model).toContainText('859,008');
   await expect(model).toContainText('Context length');
 

@@ -10,6 +10,7 @@ const CONTEXT_NAMES: Record<string, string> = {
   train: 'Training',
   stop: 'Stopping',
   export: 'Exporting the adapter',
+  generate: 'Generating text',
 };
 
 export default function ErrorAlert() {

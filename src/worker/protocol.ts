@@ -114,7 +114,9 @@ export type ToWorker =
   | { type: 'plan'; methodId: string; config: Record<string, unknown> }
   | { type: 'train'; methodId: string; config: Record<string, unknown>; train: TrainConfig }
   | { type: 'stop' }
-  | { type: 'export' };
+  | { type: 'export' }
+  /** Continue `prompt` with the base model, or with the trained/imported adapter on it. */
+  | { type: 'generate'; requestId: number; prompt: string; maxNewTokens: number; temperature: number; topK: number; seed: number; withAdapter: boolean };
 
 export type FromWorker =
   | { type: 'backend'; report: BackendReport }
@@ -129,5 +131,7 @@ export type FromWorker =
   | { type: 'eval'; point: EvalPoint }
   | { type: 'trainingEnded'; reason: RunEnd; message?: string; step: number }
   | { type: 'exported'; fileName: string; bytes: Uint8Array }
+  /** Text generated so far for a `generate` request (the new text only, never the prompt); streamed, then once more with `done`. */
+  | { type: 'generated'; requestId: number; withAdapter: boolean; text: string; done: boolean }
   /** Any failure the page must show; `context` says what was being done, `request` which message failed. */
   | { type: 'error'; context: string; message: string; request?: ToWorker['type'] };

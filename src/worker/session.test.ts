@@ -132,3 +132,78 @@ describe('StudioSession', () => {
     expect(last('error')!.message).toMatch(/no-such-model/);
   });
 });
+
+describe('StudioSession: generate', () => {
+  const gen = (over: Partial<Extract<Parameters<StudioSession['handle']>[0], { type: 'generate' }>> = {}) => ({
+    type: 'generate' as const,
+    requestId: 1,
+    prompt: 'The cat',
+    maxNewTokens: 8,
+    temperature: 1,
+    topK: 0,
+    seed: 5,
+    withAdapter: false,
+    ...over,
+  });
+  const generated = (events: FromWorker[], requestId: number, withAdapter: boolean) =>
+    events.filter((e): e is Extract<FromWorker, { type: 'generated' }> => e.type === 'generated' && e.requestId === requestId && e.withAdapter === withAdapter);
+
+  it('continues a prompt with the base model, streaming, and the same seed gives the same text', async () => {
+    const { session, events } = newSession();
+    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    const before = tf.memory().numTensors;
+    await session.handle(gen({ requestId: 1 }));
+    await session.handle(gen({ requestId: 2 }));
+    await session.handle(gen({ requestId: 3, seed: 6, maxNewTokens: 20 }));
+    await session.handle(gen({ requestId: 4, seed: 5, maxNewTokens: 20 }));
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    expect(tf.memory().numTensors).toBe(before);
+
+    const first = generated(events, 1, false);
+    const final = first.at(-1)!;
+    expect(final.done).toBe(true);
+    expect(first.slice(0, -1).every((e) => !e.done)).toBe(true);
+    // The new text only, never the prompt, streamed every few tokens.
+    expect(final.text.length).toBeGreaterThan(0);
+    expect(final.text.startsWith('The cat')).toBe(false);
+    expect(generated(events, 2, false).map((e) => e.text)).toEqual(first.map((e) => e.text));
+    expect(generated(events, 4, false).length).toBeGreaterThan(1);
+    expect(generated(events, 3, false).at(-1)!.text).not.toBe(generated(events, 4, false).at(-1)!.text);
+    session.current.model?.dispose();
+  });
+
+  it('generates with the adapter after training, and refuses without one or while training', async () => {
+    const { session, events, last } = newSession();
+    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    await session.handle(gen({ withAdapter: true }));
+    expect(last('error')).toMatchObject({ context: 'Generating text with the adapter', message: 'train or import an adapter first', request: 'generate' });
+
+    await session.handle({ type: 'loadDataset', file: new File([lines(20)], 'd.jsonl'), sequenceLength: 32, evalFraction: 0.1, seed: 1 });
+    await session.handle({ type: 'train', methodId: 'lora', config: {}, train: { ...TRAIN, steps: 1, learningRate: 0.05, warmupSteps: 0, evalEvery: 0 } });
+    expect(last('trainingEnded')).toMatchObject({ reason: 'finished', step: 1 });
+    const errors = events.filter((e) => e.type === 'error').length;
+    const before = tf.memory().numTensors;
+    await session.handle(gen({ requestId: 7, withAdapter: false, maxNewTokens: 24 }));
+    await session.handle(gen({ requestId: 7, withAdapter: true, maxNewTokens: 24 }));
+    expect(events.filter((e) => e.type === 'error')).toHaveLength(errors);
+    expect(tf.memory().numTensors).toBe(before);
+    const base = generated(events, 7, false).at(-1)!;
+    const tuned = generated(events, 7, true).at(-1)!;
+    expect(base.done && tuned.done).toBe(true);
+    expect(tuned.text.length).toBeGreaterThan(0);
+    // Same seed, same prompt: only the adapter differs, and it changes the text.
+    expect(tuned.text).not.toBe(base.text);
+
+    // The session marks itself busy synchronously when a run starts.
+    const run = session.handle({ type: 'train', methodId: 'lora', config: {}, train: { ...TRAIN, steps: 1000, evalEvery: 0 } });
+    await session.handle(gen({ requestId: 8 }));
+    expect(last('error')).toMatchObject({ message: 'cannot generate text while training runs; stop it first', request: 'generate' });
+    await session.handle({ type: 'stop' });
+    await run;
+    expect(generated(events, 8, false)).toEqual([]);
+    session.current.adapter?.dispose();
+    session.current.model?.dispose();
+  });
+});

@@ -7,6 +7,7 @@ import { DatasetError, decodeUtf8 } from '../data/parse';
 import { BatchSampler, evalBatches, prepareDataset, type PreparedDataset } from '../data/dataset';
 import { readSafetensors } from '../io/safetensors';
 import { zipFiles } from '../io/zip';
+import { generate } from '../models/generate';
 import { buildModel, WEIGHTS_FILE } from '../models/load';
 import type { LoadedModel } from '../models/types';
 import { coerceConfig, getMethod, METHODS } from '../peft/registry';
@@ -14,6 +15,9 @@ import type { Adapter } from '../peft/types';
 import { loadTokenizer, type TextTokenizer } from '../tokenize/tokenizer';
 import { train } from '../train/trainer';
 import type { BackendName, FromWorker, ModelSummary, ToWorker, TrainConfig } from './protocol';
+
+/** While generating, partial text goes to the page every this many new tokens. */
+export const GENERATE_STREAM_EVERY = 4;
 
 /** Fetches one file of a model folder by name, e.g. `config.json`. */
 export type ModelFileSource = (modelId: string, file: string) => Promise<Uint8Array>;
@@ -97,6 +101,8 @@ export class StudioSession {
           return;
         case 'export':
           return await this.export();
+        case 'generate':
+          return await this.generate(msg);
       }
     } catch (e) {
       this.emit({ type: 'error', context: contextOf(msg), message: (e as Error).message ?? String(e), request: msg.type });
@@ -251,6 +257,34 @@ export class StudioSession {
     this.emit({ type: 'exported', fileName: `${baseName}.zip`, bytes: zipFiles(files) });
   }
 
+  /**
+   * Continues the prompt with the base model or with the adapter on it, streaming the new
+   * text (decoded from the new ids only) every few tokens and once more when done. An empty
+   * prompt starts from the end-of-text token, as GPT-2 does for unconditional text.
+   */
+  async generate(msg: Extract<ToWorker, { type: 'generate' }>) {
+    this.requireIdle('generate text');
+    const model = this.model;
+    const tokenizer = this.tokenizer;
+    if (!model || !tokenizer) throw new Error('load a base model first');
+    if (msg.withAdapter && !this.adapter) throw new Error('train or import an adapter first');
+    const hooks = msg.withAdapter ? this.adapter!.hooks(false) : {};
+    const promptIds = msg.prompt === '' ? [tokenizer.eosId] : tokenizer.encode(msg.prompt);
+    const { requestId, withAdapter } = msg;
+    const ids: number[] = [];
+    const out = await generate(
+      model,
+      hooks,
+      promptIds,
+      { maxNewTokens: msg.maxNewTokens, temperature: msg.temperature, topK: msg.topK, seed: msg.seed, eosId: tokenizer.eosId },
+      (id) => {
+        ids.push(id);
+        if (ids.length % GENERATE_STREAM_EVERY === 0) this.emit({ type: 'generated', requestId, withAdapter, text: tokenizer.decode(ids), done: false });
+      },
+    );
+    this.emit({ type: 'generated', requestId, withAdapter, text: tokenizer.decode(out), done: true });
+  }
+
   /** For tests and benchmarks: the live adapter and model. */
   get current() {
     return { model: this.model, adapter: this.adapter, modelId: this.modelId, tensors: tf.memory().numTensors };
@@ -273,5 +307,7 @@ function contextOf(msg: ToWorker): string {
       return 'Stopping';
     case 'export':
       return 'Exporting the adapter';
+    case 'generate':
+      return msg.withAdapter ? 'Generating text with the adapter' : 'Generating text with the base model';
   }
 }
