@@ -156,17 +156,17 @@ export class Gpt2 implements LoadedModel {
     readonly weights: Map<string, tf.Tensor>,
   ) {}
 
-  private w(name: string): tf.Tensor {
+  private weight(name: string): tf.Tensor {
     const t = this.weights.get(name);
     if (!t) throw new Error(`weight "${name}" is missing`);
     return t;
   }
 
-  private linear(hooks: Hooks, path: string, x: tf.Tensor): tf.Tensor {
+  private linear(hooks: Hooks, param: (name: string) => tf.Tensor, path: string, x: tf.Tensor): tf.Tensor {
     const [B, T, inF] = x.shape;
     const x2 = tf.reshape(x, [B * T, inF]);
-    const w = this.w(`${path}.weight`);
-    const b = this.w(`${path}.bias`);
+    const w = param(`${path}.weight`);
+    const b = param(`${path}.bias`);
     const y = hooks.linear ? hooks.linear(path, x2, w, b) : tf.add(tf.matMul(x2, w), b);
     return tf.reshape(y, [B, T, y.shape[1]!]);
   }
@@ -177,10 +177,13 @@ export class Gpt2 implements LoadedModel {
     const H = c.nHead;
     const hd = c.nEmbd / H;
     const eps = c.layerNormEpsilon;
+    // Every parameter is read through the `param` hook when a method supplies one (BitFit
+    // swaps in trainable biases this way); otherwise the frozen tensor itself.
+    const w = (name: string) => (hooks.param ? hooks.param(name, this.weight(name)) : this.weight(name));
 
     // Token embeddings; prompt-style methods prepend virtual tokens here, so positions
     // below count them too (as PEFT's prompt tuning does through inputs_embeds).
-    let e = tf.gather(this.w('transformer.wte.weight'), ids) as tf.Tensor3D;
+    let e = tf.gather(w('transformer.wte.weight'), ids) as tf.Tensor3D;
     const tokens = e.shape[1];
     if (hooks.inputEmbeds) e = hooks.inputEmbeds(e);
     const T = e.shape[1];
@@ -194,7 +197,7 @@ export class Gpt2 implements LoadedModel {
       throw new Error(`sequence of ${P + T} positions exceeds the model's context of ${c.nPositions}`);
     }
     const positions = tf.range(P, P + T, 1, 'int32');
-    let h = tf.add(e, tf.gather(this.w('transformer.wpe.weight'), positions)) as tf.Tensor3D;
+    let h = tf.add(e, tf.gather(w('transformer.wpe.weight'), positions)) as tf.Tensor3D;
 
     const mask = causalMask(T, P);
     const hidden: tf.Tensor3D[] = opts.outputHidden ? [h] : [];
@@ -204,8 +207,8 @@ export class Gpt2 implements LoadedModel {
     for (let i = 0; i < c.nLayer; i++) {
       const p = `transformer.h.${i}`;
       // Attention sublayer.
-      const a = layerNorm(h, this.w(`${p}.ln_1.weight`), this.w(`${p}.ln_1.bias`), eps);
-      const qkv = this.linear(hooks, `${p}.attn.c_attn`, a);
+      const a = layerNorm(h, w(`${p}.ln_1.weight`), w(`${p}.ln_1.bias`), eps);
+      const qkv = this.linear(hooks, w, `${p}.attn.c_attn`, a);
       const [q, k0, v0] = tf.split(qkv, 3, -1).map(heads);
       const prefix = prefixes[i];
       const k = prefix ? tf.concat([prefix.k, k0], 2) : k0;
@@ -213,21 +216,21 @@ export class Gpt2 implements LoadedModel {
       const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask);
       const ctx = tf.matMul(tf.softmax(scores, -1), v);
       const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B, T, c.nEmbd]);
-      let attnOut = this.linear(hooks, `${p}.attn.c_proj`, merged);
+      let attnOut = this.linear(hooks, w, `${p}.attn.c_proj`, merged);
       if (hooks.afterSublayer) attnOut = hooks.afterSublayer(i, 'attn', attnOut);
       h = tf.add(h, attnOut) as tf.Tensor3D;
 
       // Feed-forward sublayer.
-      const m = layerNorm(h, this.w(`${p}.ln_2.weight`), this.w(`${p}.ln_2.bias`), eps);
-      let mlpOut = this.linear(hooks, `${p}.mlp.c_proj`, geluNew(this.linear(hooks, `${p}.mlp.c_fc`, m)));
+      const m = layerNorm(h, w(`${p}.ln_2.weight`), w(`${p}.ln_2.bias`), eps);
+      let mlpOut = this.linear(hooks, w, `${p}.mlp.c_proj`, geluNew(this.linear(hooks, w, `${p}.mlp.c_fc`, m)));
       if (hooks.afterSublayer) mlpOut = hooks.afterSublayer(i, 'mlp', mlpOut);
       h = tf.add(h, mlpOut) as tf.Tensor3D;
       if (opts.outputHidden) hidden.push(h);
     }
 
-    const f = layerNorm(h, this.w('transformer.ln_f.weight'), this.w('transformer.ln_f.bias'), eps);
+    const f = layerNorm(h, w('transformer.ln_f.weight'), w('transformer.ln_f.bias'), eps);
     const logits = tf.reshape(
-      tf.matMul(tf.reshape(f, [B * T, c.nEmbd]), this.w('transformer.wte.weight'), false, true),
+      tf.matMul(tf.reshape(f, [B * T, c.nEmbd]), w('transformer.wte.weight'), false, true),
       [B, T, c.vocabSize],
     ) as tf.Tensor3D;
     return { logits, hidden: opts.outputHidden ? hidden : undefined, prepended };

@@ -5,6 +5,8 @@
 import type * as tf from '@tensorflow/tfjs';
 
 export interface Hooks {
+  /** Every parameter the forward reads, by HF name; may return a replacement (BitFit's trainable biases). */
+  param?(name: string, frozen: tf.Tensor): tf.Tensor;
   /** Replaces `x·W + b` for the linear module at `path`. `x` is [N, in] (batch and time
    *  flattened), `w` is [in, out] (Conv1D layout), the result is [N, out]. */
   linear?(path: string, x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor;

