@@ -63,6 +63,18 @@ export function readPeftAdapter(files: Record<string, Uint8Array>): PeftAdapterF
   return { config: config as Record<string, unknown>, tensors };
 }
 
+/** The `peft_type` of an adapter_config.json, or undefined when there is none or it is not JSON. */
+export function peftTypeOf(files: Record<string, Uint8Array>): string | undefined {
+  const bytes = files[ADAPTER_CONFIG];
+  if (!bytes) return undefined;
+  try {
+    const cfg: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return cfg && typeof cfg === 'object' && typeof (cfg as Record<string, unknown>).peft_type === 'string' ? ((cfg as Record<string, unknown>).peft_type as string) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Throws unless `config[key]` equals `expected`, naming the field and both values. */
 export function expectField(config: Record<string, unknown>, key: string, expected: unknown): void {
   if (config[key] !== expected) {

@@ -215,3 +215,16 @@ describe('LoRA export and import', () => {
     expect(() => lora.load(model, { 'adapter_config.json': files['adapter_config.json'] })).toThrow(/adapter_model\.safetensors is missing/);
   });
 });
+
+describe('LoRA recognizes its files', () => {
+  it('by peft_type alone', async () => {
+    const adapter = lora.create(model, base(), 1);
+    const { files } = await adapter.exportFiles();
+    adapter.dispose();
+    expect(lora.recognizes(files)).toBe(true);
+    const other = { ...files, 'adapter_config.json': new TextEncoder().encode('{"peft_type": "PREFIX_TUNING"}') };
+    expect(lora.recognizes(other)).toBe(false);
+    expect(lora.recognizes({ 'adapter_config.json': new TextEncoder().encode('not json') })).toBe(false);
+    expect(lora.recognizes({})).toBe(false);
+  });
+});

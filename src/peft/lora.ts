@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LinearModule, LoadedModel, ModelInfo } from '../models/types';
 import type { Adapter, FieldSpec, PeftMethod, Plan } from './types';
 import { ownedVariable } from '../train/variable';
-import { expectField, PEFT_PREFIX, readPeftAdapter, writePeftAdapter } from '../export/peft-files';
+import { expectField, PEFT_PREFIX, peftTypeOf, readPeftAdapter, writePeftAdapter } from '../export/peft-files';
 
 export interface LoraConfig {
   r: number;
@@ -180,6 +180,10 @@ export const lora: PeftMethod<LoraConfig> = {
       });
     });
     return new LoraAdapter(model, { ...c, target_modules: [...c.target_modules] }, pairs);
+  },
+
+  recognizes(files) {
+    return peftTypeOf(files) === 'LORA';
   },
 
   load(model, files) {

@@ -1,5 +1,11 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Hooks, LoadedModel, ModelInfo } from '../models/types';
+import type { TextTokenizer } from '../tokenize/tokenizer';
+
+/** What `create` may need beyond the model: the tokenizer (prompt tuning's init text). */
+export interface CreateContext {
+  tokenizer?: TextTokenizer;
+}
 
 export interface TensorPlan {
   name: string;
@@ -56,7 +62,9 @@ export interface PeftMethod<Config extends object = Record<string, unknown>> {
   /** Pure: counts and shapes, nothing allocated. */
   plan(model: ModelInfo, c: Config): Plan;
   /** Allocates the method's tf.Variables. `seed` makes initialisation reproducible. */
-  create(model: LoadedModel, c: Config, seed: number): Adapter;
+  create(model: LoadedModel, c: Config, seed: number, ctx?: CreateContext): Adapter;
+  /** True when these files (an unzipped export) are this method's, judged by their config alone. */
+  recognizes(files: Record<string, Uint8Array>): boolean;
   /** Rebuilds an adapter from files this method (or HF PEFT) wrote. */
   load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter;
 }

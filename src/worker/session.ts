@@ -216,7 +216,7 @@ export class StudioSession {
     const held = evalBatches(prepared.eval, cfg.batchSize, cfg.sequenceLength, pad);
 
     this.adapter?.dispose();
-    this.adapter = method.create(model, config, cfg.seed);
+    this.adapter = method.create(model, config, cfg.seed, { tokenizer: this.tokenizer });
     this.training = true;
     this.stopRequested = false;
     this.emit({ type: 'trainingStarted', totalSteps: steps, methodId });
