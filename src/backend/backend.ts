@@ -53,14 +53,28 @@ async function tryBackend(name: BackendName, wasm?: WasmFiles): Promise<GpuAdapt
 
 const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', wasm: 'WebAssembly', cpu: 'CPU (JavaScript)' };
 
-export async function startBackend(forced?: BackendName, wasm?: WasmFiles): Promise<BackendReport> {
+/**
+ * Calls `onLost` when the WebGPU device goes away (driver reset, GPU removed, tab evicted):
+ * the page can then say so and offer another backend instead of failing on the next step.
+ */
+function watchDeviceLoss(onLost: (message: string) => void): void {
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  void device?.lost.then((info) => {
+    if (info.reason !== 'destroyed') onLost(`the GPU device was lost (${info.message || info.reason}); reload the page, or use ?backend=wasm`);
+  });
+}
+
+export async function startBackend(forced?: BackendName, wasm?: WasmFiles, onDeviceLost?: (message: string) => void): Promise<BackendReport> {
   const order: BackendName[] = forced ? [forced] : ['webgpu', 'wasm', 'cpu'];
   const fallbacks: string[] = [];
   for (const name of order) {
     try {
       const facts = await tryBackend(name, wasm);
       let description = LABEL[name];
-      if (name === 'webgpu') description += ` · ${facts.description}`;
+      if (name === 'webgpu') {
+        description += ` · ${facts.description}`;
+        if (onDeviceLost) watchDeviceLoss(onDeviceLost);
+      }
       if (name === 'wasm') {
         const threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 'multithreaded' : 'single thread';
         const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';

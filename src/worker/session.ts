@@ -110,7 +110,9 @@ export class StudioSession {
   }
 
   private async init(backend: BackendName | undefined, modelsBaseUrl: string) {
-    const report = await startBackend(backend, this.options.wasmFiles);
+    const report = await startBackend(backend, this.options.wasmFiles, (message) =>
+      this.emit({ type: 'error', context: 'Compute backend', message, request: 'init' }),
+    );
     this.source ??= httpModelSource(modelsBaseUrl);
     this.emit({ type: 'backend', report });
   }
