@@ -2,8 +2,14 @@
 import type { ModelInfo } from '../models/types';
 import type { PeftMethod } from './types';
 import { lora } from './lora';
+import { houlsby } from './houlsby';
+import { bitfit } from './bitfit';
+import { prefixTuning } from './prefix-tuning';
+import { pTuningV2 } from './p-tuning-v2';
+import { promptTuning } from './prompt-tuning';
+import { pTuning } from './p-tuning';
 
-export const METHODS: PeftMethod<any>[] = [lora];
+export const METHODS: PeftMethod<any>[] = [lora, houlsby, promptTuning, prefixTuning, pTuning, pTuningV2, bitfit];
 
 export function getMethod(id: string): PeftMethod<any> {
   const m = METHODS.find((x) => x.id === id);

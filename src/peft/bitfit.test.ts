@@ -1,0 +1,239 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../data/random';
+import { readSafetensors, writeSafetensors } from '../io/safetensors';
+import { gpt2Config, gpt2Info } from '../models/gpt2';
+import { gpt2ConfigJson, initGpt2Weights, type Gpt2Shape } from '../models/gpt2-init';
+import { buildModel } from '../models/load';
+import type { Hooks, LoadedModel } from '../models/types';
+import { train, type TokenBatch } from '../train/trainer';
+import { bitfit, chosenBiases, type BitFitConfig } from './bitfit';
+import { lora } from './lora';
+
+const SHAPE: Gpt2Shape = { n_layer: 2, n_embd: 32, n_head: 4, n_positions: 64, initializer_range: 0.2 };
+
+/** A small GPT-2 whose biases are not zero (GPT-2's init zeroes them), so that starting from the
+ *  frozen values and writing them back are both visible. */
+function biasedGpt2(name: string, shape: Gpt2Shape, seed: number): LoadedModel {
+  const config = gpt2ConfigJson(shape);
+  const rand = mulberry32(seed + 1000);
+  const tensors = new Map(
+    initGpt2Weights(config, seed).map((t) => {
+      const data = t.name.endsWith('.bias') ? t.data.map(() => (rand() - 0.5) * 0.2) : t.data;
+      return [t.name, { dtype: 'F32' as const, shape: t.shape, data }];
+    }),
+  );
+  return buildModel(name, config, tensors);
+}
+
+function textBatches(batch = 4, length = 24): TokenBatch {
+  const bytes = Array.from(new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(4)));
+  const ids = new Int32Array(batch * length);
+  for (let b = 0; b < batch; b++) for (let t = 0; t < length; t++) ids[b * length + t] = bytes[b * 3 + t];
+  return { ids, labels: Int32Array.from(ids), batch, length };
+}
+
+async function logitsOf(m: LoadedModel, hooks: Hooks = {}): Promise<Float32Array> {
+  const out = tf.tidy(() => m.forward(tf.tensor2d(textBatches(2, 16).ids, [2, 16], 'int32'), hooks).logits);
+  const data = (await out.data()) as Float32Array;
+  out.dispose();
+  return data;
+}
+
+const cfg = (trainable_biases: BitFitConfig['trainable_biases']): BitFitConfig => ({ trainable_biases });
+
+let model: LoadedModel;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  model = biasedGpt2('test-gpt2', SHAPE, 7);
+});
+afterAll(() => model.dispose());
+
+describe('BitFit plan', () => {
+  it('counts the chosen biases exactly, as a hand formula gives; nothing is added to the total', () => {
+    const d = SHAPE.n_embd;
+    const L = SHAPE.n_layer;
+    // per block: ln_1 d + c_attn 3d + attn.c_proj d + ln_2 d + c_fc 4d + mlp.c_proj d; plus ln_f d.
+    const all = bitfit.plan(model.info, cfg('all'));
+    expect(all.trainable).toBe(L * 11 * d + d);
+    expect(all.total).toBe(model.info.totalParams);
+    expect(bitfit.plan(model.info, cfg('attention')).trainable).toBe(L * (3 * d + d));
+    expect(bitfit.plan(model.info, cfg('mlp')).trainable).toBe(L * (4 * d + d));
+    expect(all.tensors.map((t) => t.name)).toEqual([
+      ...[0, 1].flatMap((i) => ['ln_1', 'attn.c_attn', 'attn.c_proj', 'ln_2', 'mlp.c_fc', 'mlp.c_proj'].map((m) => `transformer.h.${i}.${m}.bias`)),
+      'transformer.ln_f.bias',
+    ]);
+    expect(bitfit.plan(model.info, cfg('attention')).tensors.map((t) => t.name)).toEqual(
+      [0, 1].flatMap((i) => [`transformer.h.${i}.attn.c_attn.bias`, `transformer.h.${i}.attn.c_proj.bias`]),
+    );
+    expect(bitfit.plan(model.info, cfg('mlp')).tensors).toEqual(
+      [0, 1].flatMap((i) => [
+        { name: `transformer.h.${i}.mlp.c_fc.bias`, shape: [4 * d] },
+        { name: `transformer.h.${i}.mlp.c_proj.bias`, shape: [d] },
+      ]),
+    );
+  });
+
+  it('gpt2 (124M): 102,144 biases of 124,439,808 parameters', () => {
+    const info = gpt2Info('gpt2', gpt2Config({ model_type: 'gpt2', n_layer: 12, n_embd: 768, n_head: 12, n_positions: 1024, vocab_size: 50257 }));
+    const p = bitfit.plan(info, bitfit.defaults(info));
+    expect(p.trainable).toBe(12 * 11 * 768 + 768);
+    expect(p.trainable).toBe(102_144);
+    expect(p.total).toBe(124_439_808);
+  });
+
+  it('is unsupported, with the reason, on a model without biases; refuses unknown bias sets', () => {
+    expect(bitfit.unsupported!(model.info)).toBeUndefined();
+    const noBias = { ...model.info, name: 'no-bias', params: model.info.params.filter((p) => !p.name.endsWith('.bias')) };
+    expect(bitfit.unsupported!(noBias)).toBe('no-bias has no bias parameters, so BitFit has nothing to train');
+    expect(() => bitfit.plan(noBias, cfg('all'))).toThrow(/no-bias has no bias parameters/);
+    expect(() => bitfit.plan(model.info, cfg('ffn' as never))).toThrow(/^trainable_biases: "ffn"/);
+    expect(bitfit.defaults(model.info)).toEqual(cfg('all'));
+  });
+});
+
+describe('BitFit adapter', () => {
+  it('swaps in a trainable copy of each chosen bias through the param hook and starts exactly at the base', async () => {
+    const adapter = bitfit.create(model, cfg('attention'), 1);
+    const hook = adapter.hooks(true).param!;
+    for (const p of model.info.params) {
+      const frozen = model.weights.get(p.name)!;
+      const got = hook(p.name, frozen);
+      const chosen = /\.attn\.c_(attn|proj)\.bias$/.test(p.name);
+      expect(got instanceof tf.Variable, p.name).toBe(chosen);
+      if (!chosen) expect(got).toBe(frozen);
+      else expect(Array.from(await got.data())).toEqual(Array.from(await frozen.data()));
+    }
+    expect(Array.from(await logitsOf(model, adapter.hooks(false)))).toEqual(Array.from(await logitsOf(model)));
+    adapter.dispose();
+  });
+
+  it('sends gradients to the chosen biases only, LayerNorm biases included', () => {
+    const adapter = bitfit.create(model, cfg('all'), 2);
+    const batch = textBatches();
+    const { grads, value } = tf.variableGrads(() =>
+      tf.tidy(() => {
+        const { logits } = model.forward(tf.tensor2d(batch.ids, [batch.batch, batch.length], 'int32'), adapter.hooks(true));
+        return tf.mean(tf.square(logits)) as tf.Scalar;
+      }),
+    );
+    expect(new Set(Object.keys(grads))).toEqual(new Set(adapter.variables.map((v) => v.name)));
+    for (const w of model.weights.values()) expect(w instanceof tf.Variable).toBe(false);
+    // Every chosen bias, ln_f's included, gets a non-zero gradient.
+    for (const v of adapter.variables) expect(tf.max(tf.abs(grads[v.name])).dataSync()[0]).toBeGreaterThan(0);
+    value.dispose();
+    tf.dispose(grads);
+    adapter.dispose();
+  });
+});
+
+describe('training BitFit', () => {
+  it('lowers the loss on a tiny text, leaves every frozen tensor (the biases too) bit-identical, leaks no tensors', async () => {
+    const frozenBefore = new Map<string, Buffer>();
+    for (const [name, t] of model.weights) frozenBefore.set(name, Buffer.from(((await t.data()) as Float32Array).slice().buffer));
+    const adapter = bitfit.create(model, cfg('all'), 11);
+    const batch = textBatches();
+    const losses: number[] = [];
+    const tensorsBefore = tf.memory().numTensors;
+    const result = await train(
+      model,
+      adapter,
+      { totalSteps: 40, learningRate: 3e-2, warmupSteps: 2, weightDecay: 0, maxGradNorm: 1, evalEvery: 0 },
+      {
+        nextBatch: () => ({ batch, epoch: 0 }),
+        evalBatches: [],
+        onProgress: (pts) => losses.push(...pts.map((p) => p.loss)),
+        onEval: () => {},
+        shouldStop: () => false,
+      },
+    );
+    expect(result.reason).toBe('finished');
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(losses).toHaveLength(40);
+    expect(losses[39]).toBeLessThan(losses[0] * 0.8);
+    for (const [name, t] of model.weights) {
+      const after = Buffer.from(((await t.data()) as Float32Array).slice().buffer);
+      expect(after.equals(frozenBefore.get(name)!), name).toBe(true);
+    }
+    // …while the trained copies moved.
+    const moved = await Promise.all(adapter.variables.map(async (v, i) => Buffer.from(((await v.data()) as Float32Array).slice().buffer).equals(frozenBefore.get(chosenBiases(model.info, cfg('all'))[i].name)!)));
+    expect(moved.filter((same) => same)).toHaveLength(0);
+    adapter.dispose();
+  });
+});
+
+describe('BitFit export, merge and import', () => {
+  async function perturbed(c: BitFitConfig) {
+    const adapter = bitfit.create(model, c, 4);
+    adapter.variables.forEach((v, i) => tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', 20 + i)))));
+    return { adapter, ...(await adapter.exportFiles()) };
+  }
+
+  it('writes the trained biases under their Hugging Face names and a small config, and reloads to identical outputs', async () => {
+    const { adapter, baseName, files } = await perturbed(cfg('mlp'));
+    expect(baseName).toBe('test-gpt2-bitfit');
+    expect(Object.keys(files).sort()).toEqual(['bitfit_config.json', 'bitfit_model.safetensors']);
+    const config = JSON.parse(new TextDecoder().decode(files['bitfit_config.json']));
+    expect(config).toMatchObject({ method: 'bitfit', base_model_name_or_path: 'test-gpt2', model_type: 'gpt2', trainable_biases: 'mlp', num_tensors: 4, trainable_params: bitfit.plan(model.info, cfg('mlp')).trainable });
+    const { tensors, metadata } = readSafetensors(files['bitfit_model.safetensors'], 'bitfit_model.safetensors');
+    expect(metadata).toEqual({ format: 'pt' });
+    expect([...tensors.keys()].sort()).toEqual(bitfit.plan(model.info, cfg('mlp')).tensors.map((t) => t.name).sort());
+    for (const [i, v] of adapter.variables.entries()) {
+      const name = chosenBiases(model.info, cfg('mlp'))[i].name;
+      expect(Array.from(tensors.get(name)!.data), name).toEqual(Array.from(await v.data()));
+    }
+
+    const want = await logitsOf(model, adapter.hooks(false));
+    expect(bitfit.recognizes(files)).toBe(true);
+    const reloaded = bitfit.load(model, files);
+    expect(Array.from(await logitsOf(model, reloaded.hooks(false)))).toEqual(Array.from(want));
+    expect(Array.from(await logitsOf(model, reloaded.hooks(false)))).not.toEqual(Array.from(await logitsOf(model)));
+    reloaded.dispose();
+    adapter.dispose();
+  });
+
+  it('mergedWeights is the base state dict with the trained biases in place, and builds the same model', async () => {
+    const { adapter } = await perturbed(cfg('all'));
+    const merged = await adapter.mergedWeights!();
+    expect(merged.map((t) => t.name)).toEqual(model.info.params.map((p) => p.name));
+    const trained = new Map(chosenBiases(model.info, cfg('all')).map((p, i) => [p.name, adapter.variables[i]]));
+    for (const t of merged) {
+      expect(t.shape).toEqual(model.info.params.find((p) => p.name === t.name)!.shape);
+      const source = trained.get(t.name) ?? model.weights.get(t.name)!;
+      expect(Buffer.from(t.data.buffer).equals(Buffer.from(((await source.data()) as Float32Array).slice().buffer)), t.name).toBe(true);
+    }
+    // Written as a checkpoint and read back as the studio reads a model folder.
+    const bytes = writeSafetensors(merged, { format: 'pt' });
+    const mergedModel = buildModel('merged', gpt2ConfigJson(SHAPE), readSafetensors(bytes, 'model.safetensors').tensors);
+    expect(Array.from(await logitsOf(mergedModel))).toEqual(Array.from(await logitsOf(model, adapter.hooks(false))));
+    mergedModel.dispose();
+    adapter.dispose();
+  });
+
+  it('refuses files of another method or another model, naming the field or tensor', async () => {
+    const { adapter, files } = await perturbed(cfg('all'));
+    adapter.dispose();
+    const cfg0 = JSON.parse(new TextDecoder().decode(files['bitfit_config.json']));
+    const withConfig = (patch: Record<string, unknown>) => ({ ...files, 'bitfit_config.json': new TextEncoder().encode(JSON.stringify({ ...cfg0, ...patch })) });
+    expect(() => bitfit.load(model, withConfig({ method: 'lora' }))).toThrow(/bitfit_config\.json: "method" is "lora", expected "bitfit"/);
+    expect(() => bitfit.load(model, withConfig({ base_model_name_or_path: 'gpt2' }))).toThrow(/bitfit_config\.json: "base_model_name_or_path" is "gpt2", expected "test-gpt2"/);
+    expect(() => bitfit.load(model, withConfig({ model_type: 'bert' }))).toThrow(/"model_type" is "bert", expected "gpt2"/);
+    expect(() => bitfit.load(model, withConfig({ trainable_biases: 'attention' }))).toThrow(/tensors that are not attention biases of test-gpt2: transformer\.h\.0\.ln_1\.bias/);
+    expect(() => bitfit.load(model, withConfig({ trainable_biases: 'everything' }))).toThrow(/bitfit_config\.json: trainable_biases: "everything"/);
+    const wider = biasedGpt2('test-gpt2', { ...SHAPE, n_embd: 64 }, 1);
+    expect(() => bitfit.load(wider, files)).toThrow(/"transformer\.h\.0\.ln_1\.bias" has shape \[32\], test-gpt2 needs \[64\]/);
+    wider.dispose();
+    const deeper = biasedGpt2('test-gpt2', { ...SHAPE, n_layer: 3 }, 1);
+    expect(() => bitfit.load(deeper, files)).toThrow(/tensor "transformer\.h\.2\.ln_1\.bias" is missing/);
+    deeper.dispose();
+    expect(() => bitfit.load(model, { 'bitfit_config.json': files['bitfit_config.json'] })).toThrow(/bitfit_model\.safetensors is missing/);
+
+    const l = lora.create(model, lora.defaults(model.info), 1);
+    const loraFiles = (await l.exportFiles()).files;
+    l.dispose();
+    expect(bitfit.recognizes(loraFiles)).toBe(false);
+    expect(() => bitfit.load(model, loraFiles)).toThrow(/bitfit_config\.json is missing/);
+    expect(bitfit.recognizes({ 'bitfit_config.json': new TextEncoder().encode('not json') })).toBe(false);
+    expect(bitfit.recognizes({})).toBe(false);
+  });
+});

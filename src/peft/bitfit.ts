@@ -1,0 +1,230 @@
+// BitFit: Simple Parameter-efficient Fine-tuning for Transformer-based Masked Language-models
+// (Ben Zaken, Ravfogel & Goldberg 2021, arXiv 2106.10199).
+//
+// Only bias terms train; every weight matrix, embedding and LayerNorm gain stays frozen. The
+// model reads every parameter through the `param` hook, and for each chosen bias this method
+// hands back a tf.Variable initialised from the frozen bias instead of it — so LayerNorm biases
+// (which never pass through a linear layer) train exactly like the linear ones.
+//
+// Hugging Face PEFT has no BitFit type. The export is the trained biases under their
+// GPT2LMHeadModel state-dict names in `bitfit_model.safetensors` plus `bitfit_config.json`
+// (our own small config), which load onto the base model with
+//     model.load_state_dict(safetensors.torch.load_file("bitfit_model.safetensors"), strict=False)
+// (no unexpected keys; exactly the non-bias keys missing). Because a BitFit model is the base
+// architecture with other bias values, it also merges into a full checkpoint (`mergedWeights`).
+import * as tf from '@tensorflow/tfjs';
+import { sortedJson } from '../export/peft-files';
+import { readSafetensors, writeSafetensors } from '../io/safetensors';
+import type { LoadedModel, ModelInfo } from '../models/types';
+import { ownedVariable } from '../train/variable';
+import type { Adapter, FieldSpec, PeftMethod, Plan } from './types';
+
+export const BITFIT_CONFIG = 'bitfit_config.json';
+export const BITFIT_WEIGHTS = 'bitfit_model.safetensors';
+
+/**
+ * Which biases train:
+ * - `all` — every parameter named `*.bias`: for GPT-2 the attention (c_attn, c_proj), MLP
+ *   (c_fc, c_proj) and LayerNorm (ln_1, ln_2, ln_f) biases, as the paper trains all of them;
+ * - `attention` — the biases of linear modules inside the attention module (`.attn.`):
+ *   c_attn (query/key/value) and c_proj;
+ * - `mlp` — the biases of linear modules inside the MLP module (`.mlp.`): c_fc and c_proj.
+ * LayerNorm biases (ln_1, ln_2 and ln_f) sit outside both modules in Hugging Face's GPT-2, so only
+ * `all` trains them; the two subsets are the sublayers' own linear biases.
+ */
+export type BiasSet = 'all' | 'attention' | 'mlp';
+const BIAS_SETS: BiasSet[] = ['all', 'attention', 'mlp'];
+
+export interface BitFitConfig {
+  trainable_biases: BiasSet;
+}
+
+const ATTENTION_MODULES = new Set(['attn', 'attention', 'self_attn']);
+const MLP_MODULES = new Set(['mlp']);
+
+/** The bias parameters this config trains, in the model's parameter order. */
+export function chosenBiases(model: ModelInfo, c: BitFitConfig): { name: string; shape: number[] }[] {
+  return model.params.filter((p) => {
+    if (!p.name.endsWith('.bias')) return false;
+    const parts = p.name.split('.');
+    // The module that owns the linear layer: transformer.h.0.attn.c_attn.bias → "attn".
+    const owner = parts[parts.length - 3];
+    if (c.trainable_biases === 'attention') return ATTENTION_MODULES.has(owner);
+    if (c.trainable_biases === 'mlp') return MLP_MODULES.has(owner);
+    return true;
+  });
+}
+
+function validate(model: ModelInfo, c: BitFitConfig): void {
+  const reason = bitfit.unsupported!(model);
+  if (reason) throw new Error(reason);
+  if (!BIAS_SETS.includes(c.trainable_biases)) throw new Error(`trainable_biases: "${c.trainable_biases}" is not one of ${BIAS_SETS.join(', ')}`);
+  if (chosenBiases(model, c).length === 0) throw new Error(`trainable_biases: ${model.name} has no ${c.trainable_biases} biases`);
+}
+
+class BitFitAdapter implements Adapter {
+  readonly variables: tf.Variable[];
+
+  constructor(
+    private readonly model: LoadedModel,
+    private readonly config: BitFitConfig,
+    private readonly biases: Map<string, tf.Variable>,
+  ) {
+    this.variables = [...biases.values()];
+  }
+
+  hooks() {
+    // No dropout or other training-only behaviour: the same hooks train and evaluate.
+    return { param: (name: string, frozen: tf.Tensor) => this.biases.get(name) ?? frozen };
+  }
+
+  async exportFiles() {
+    const info = this.model.info;
+    const tensors = [];
+    for (const [name, v] of this.biases) tensors.push({ name, shape: v.shape, data: (await v.data()) as Float32Array });
+    const config = {
+      base_model_name_or_path: info.name,
+      method: 'bitfit',
+      model_type: info.config.modelType,
+      paper: 'https://arxiv.org/abs/2106.10199',
+      trainable_biases: this.config.trainable_biases,
+      num_tensors: tensors.length,
+      trainable_params: tensors.reduce((s, t) => s + t.data.length, 0),
+      load_with: 'model.load_state_dict(safetensors.torch.load_file("bitfit_model.safetensors"), strict=False)',
+    };
+    return {
+      baseName: `${info.name}-bitfit`,
+      files: {
+        [BITFIT_CONFIG]: new TextEncoder().encode(sortedJson(config)),
+        [BITFIT_WEIGHTS]: writeSafetensors(tensors, { format: 'pt' }, BITFIT_WEIGHTS),
+      },
+    };
+  }
+
+  async mergedWeights() {
+    const out = [];
+    for (const p of this.model.info.params) {
+      const t = this.biases.get(p.name) ?? this.model.weights.get(p.name);
+      if (!t) throw new Error(`weight "${p.name}" is missing`);
+      out.push({ name: p.name, shape: [...p.shape], data: ((await t.data()) as Float32Array).slice() });
+    }
+    return out;
+  }
+
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+  }
+}
+
+function parseConfig(files: Record<string, Uint8Array>): Record<string, unknown> | undefined {
+  const bytes = files[BITFIT_CONFIG];
+  if (!bytes) return undefined;
+  try {
+    const cfg: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return cfg && typeof cfg === 'object' && !Array.isArray(cfg) ? (cfg as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const bitfit: PeftMethod<BitFitConfig> = {
+  id: 'bitfit',
+  label: 'BitFit',
+  summary: 'Trains only the bias terms of the model (attention, MLP and LayerNorm biases); every weight matrix stays frozen.',
+  paper: { title: 'BitFit: Simple Parameter-efficient Fine-tuning for Transformer-based Masked Language-models (Ben Zaken et al. 2021)', url: 'https://arxiv.org/abs/2106.10199' },
+
+  defaults() {
+    return { trainable_biases: 'all' };
+  },
+
+  fields(): FieldSpec[] {
+    return [
+      {
+        key: 'trainable_biases',
+        label: 'Biases',
+        kind: 'select',
+        options: [
+          { value: 'all', label: 'all (attention, MLP and LayerNorm)' },
+          { value: 'attention', label: 'attention only (c_attn, attn c_proj)' },
+          { value: 'mlp', label: 'MLP only (c_fc, mlp c_proj)' },
+        ],
+        help: 'Which bias terms train; every weight matrix stays frozen.',
+      },
+    ];
+  },
+
+  unsupported(model) {
+    return model.params.some((p) => p.name.endsWith('.bias')) ? undefined : `${model.name} has no bias parameters, so BitFit has nothing to train`;
+  },
+
+  validate(model, c) {
+    validate(model, c);
+  },
+
+  plan(model, c): Plan {
+    validate(model, c);
+    const tensors = chosenBiases(model, c).map((p) => ({ name: p.name, shape: [...p.shape] }));
+    const trainable = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+    // The biases are the model's own parameters, made trainable: nothing is added, so "all
+    // params" is the base count (what print_trainable_parameters prints for such a model).
+    return { trainable, total: model.totalParams, tensors };
+  },
+
+  create(model, c) {
+    validate(model.info, c);
+    const biases = new Map<string, tf.Variable>();
+    for (const p of chosenBiases(model.info, c)) {
+      const frozen = model.weights.get(p.name);
+      if (!frozen) throw new Error(`weight "${p.name}" is missing`);
+      // tf.clone shares the frozen buffer (reference-counted, no read-back, so it works on
+      // WebGPU too); the optimizer's assign() swaps in a new buffer, never writes into this one.
+      biases.set(p.name, ownedVariable(tf.clone(frozen)));
+    }
+    return new BitFitAdapter(model, { ...c }, biases);
+  },
+
+  recognizes(files) {
+    return parseConfig(files)?.method === 'bitfit';
+  },
+
+  load(model, files) {
+    const F = BITFIT_CONFIG;
+    if (!files[F]) throw new Error(`${F} is missing (files present: ${Object.keys(files).join(', ') || 'none'})`);
+    const cfg = parseConfig(files);
+    if (!cfg) throw new Error(`${F}: not a JSON object`);
+    const info = model.info;
+    if (cfg.method !== 'bitfit') throw new Error(`${F}: "method" is ${JSON.stringify(cfg.method)}, expected "bitfit"`);
+    if (cfg.model_type !== undefined && cfg.model_type !== info.config.modelType) {
+      throw new Error(`${F}: "model_type" is ${JSON.stringify(cfg.model_type)}, expected ${JSON.stringify(info.config.modelType)}`);
+    }
+    // The file holds absolute bias values, not a change to them: on another base model of the
+    // same shapes they would silently replace that model's biases. So the base must be named.
+    if (cfg.base_model_name_or_path !== info.name) {
+      throw new Error(`${F}: "base_model_name_or_path" is ${JSON.stringify(cfg.base_model_name_or_path)}, expected ${JSON.stringify(info.name)}`);
+    }
+    const c: BitFitConfig = { trainable_biases: cfg.trainable_biases as BiasSet };
+    try {
+      validate(info, c);
+    } catch (e) {
+      throw new Error(`${F}: ${(e as Error).message}`);
+    }
+    const bytes = files[BITFIT_WEIGHTS];
+    if (!bytes) throw new Error(`${BITFIT_WEIGHTS} is missing`);
+    const tensors = readSafetensors(bytes, BITFIT_WEIGHTS).tensors;
+    const expected = chosenBiases(info, c);
+    const known = new Set(expected.map((p) => p.name));
+    const unexpected = [...tensors.keys()].filter((k) => !known.has(k));
+    if (unexpected.length) {
+      throw new Error(`${BITFIT_WEIGHTS}: tensors that are not ${c.trainable_biases} biases of ${info.name}: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : ''}`);
+    }
+    for (const p of expected) {
+      const t = tensors.get(p.name);
+      if (!t) throw new Error(`${BITFIT_WEIGHTS}: tensor "${p.name}" is missing`);
+      if (t.shape.join() !== p.shape.join()) throw new Error(`${BITFIT_WEIGHTS}: "${p.name}" has shape [${t.shape}], ${info.name} needs [${p.shape}]`);
+      if (!(t.data instanceof Float32Array)) throw new Error(`${BITFIT_WEIGHTS}: "${p.name}" is ${t.dtype}, not a float tensor`);
+    }
+    const biases = new Map<string, tf.Variable>();
+    for (const p of expected) biases.set(p.name, ownedVariable(tf.tensor(tensors.get(p.name)!.data as Float32Array, p.shape, 'float32')));
+    return new BitFitAdapter(model, c, biases);
+  },
+};

@@ -1,0 +1,548 @@
+// Adapter tuning: Parameter-Efficient Transfer Learning for NLP (Houlsby et al. 2019,
+// arXiv 1902.00751), in the form AdapterHub's `adapters` library calls `double_seq_bn`
+// (DoubleSeqBnConfig), so that `model.load_adapter(folder, use_safetensors=True)` takes the export.
+//
+// A bottleneck module sits on the output of the attention sublayer (mh_adapter) and of the
+// feed-forward sublayer (output_adapter) of every block, before the block's residual add:
+//
+//     adapter(h) = h + up(act(down(h)))          down: d → m, up: m → d, m = d // reduction_factor
+//     block:  x = x + adapter(attn(ln_1(x)));  x = x + adapter(mlp(ln_2(x)))
+//
+// What was matched in the adapters library's source (read through the `search` tool, GitHub
+// adapter-hub/adapters; the library cannot be installed here):
+// - src/adapters/models/gpt2/modeling_gpt2.py, GPT2BlockWithAdapters.forward: the block calls
+//   `self.attention_adapters(attn_output, residual, None)` and
+//   `self.output_adapters(feed_forward_hidden_states, residual, None)`: the sublayer output
+//   (after c_proj and resid_dropout, before the residual add) goes in, with layer_norm = None.
+// - src/adapters/methods/modeling.py, Adapter.pre_forward with original_ln_before = false and
+//   residual_before_ln = true: the adapter's own residual is that sublayer output, and it is
+//   also the adapter's input. Adapter.forward: output = up(act(down(x))) · scaling (1.0), then
+//   dropout, then + residual (ln_after false, so adapter_residual_before_ln does not matter).
+//   Adapter.post_forward with original_ln_after = true and layer_norm None adds the block's
+//   residual: x + adapter(h). The studio's `afterSublayer` hook returns adapter(h) and the model
+//   adds x: the same sum.
+// - Adapter.__init__: adapter_down = nn.Sequential(nn.Linear(d, m), activation) — hence the `.0.`
+//   in `adapter_down.0.weight` (ln_before false puts nothing in front) — and adapter_up =
+//   nn.Linear(m, d). m = int(hidden_size // reduction_factor), at least 1
+//   (BottleneckLayer.add_adapter and Adapter.__init__ in methods/bottleneck.py / modeling.py).
+// - init_weights "bert" (BnConfig's default): both Linear weights N(0, 0.02), biases zero
+//   (Adapter.init_bert_weights) — small, so the adapted model starts near the base model but not
+//   exactly at it. "houlsby": weights truncated N(0, 0.01) cut at ±0.02, biases zero.
+//   "mam_adapter": down Kaiming-uniform (a = √5), up weight and every bias zero: exactly the base.
+// - Activation_Function_Class lower-cases non_linearity and takes transformers' ACT2FN entry:
+//   "swish" is SiLU x·σ(x), "gelu" is the exact erf GELU, "gelu_new" the tanh approximation.
+//   Configs without a "version" key are from before the rename and map "gelu" → "gelu_new",
+//   "gelu_orig" → "gelu" (loading.py, load_weights_config with utils.ACTIVATION_RENAME).
+// - Saved layout (loading.py AdapterLoader.save, configuration/model_adapters_config.py
+//   build_full_config, utils.py file names): a folder with adapter_config.json —
+//   {"config": DoubleSeqBnConfig.to_dict(), "hidden_size", "model_class", "model_name",
+//   "model_type", "name", "version": "adapters.<version>"}, json.dump(indent=2, sort_keys=True) —
+//   and adapter.safetensors (save_adapter(..., use_safetensors=True); pytorch_adapter.bin
+//   otherwise) holding model.state_dict() entries containing `adapters.<name>.`, written by
+//   safetensors' save_file without metadata. For GPT2LMHeadModel (and GPT2AdapterModel) those
+//   are `transformer.h.<i>.attention_adapters.adapters.<name>.adapter_down.0.weight` / `.bias`,
+//   `….adapter_up.weight` / `.bias`, and the same under `output_adapters`
+//   (GPT2DecoderBlockAdaptersMixin in models/gpt2/mixin_gpt2.py names the two BottleneckLayers;
+//   BottleneckLayer keeps its adapters in the ModuleDict `adapters`).
+// - Adapter.__init__ tests `isinstance(config["scaling"], float)`: a JSON `1` would load as an
+//   int and be refused ("Unknown scaling type"), so the config is written with Python's float
+//   spelling (`1.0`), not JSON.stringify's.
+import * as tf from '@tensorflow/tfjs';
+import { readSafetensors, writeSafetensors, type SafetensorsTensor } from '../io/safetensors';
+import type { LoadedModel, ModelInfo } from '../models/types';
+import { ownedVariable } from '../train/variable';
+import type { Adapter, FieldSpec, PeftMethod, Plan, TensorPlan } from './types';
+
+export const ADAPTERHUB_CONFIG = 'adapter_config.json';
+export const ADAPTERHUB_WEIGHTS = 'adapter.safetensors';
+const ADAPTERHUB_PICKLE = 'pytorch_adapter.bin';
+/** The adapter's name inside the files (`adapters.<name>.`); AdapterHub loads it under this name. */
+export const ADAPTER_NAME = 'houlsby';
+/** The layout written is the one of the adapters library's source read for this file (≥ 1.1.0:
+ *  its loader already compares saved versions against 1.1.0). Loaders only parse the number. */
+export const ADAPTERHUB_VERSION = 'adapters.1.1.0';
+
+/** Non-linearities by their transformers ACT2FN names, as AdapterHub resolves them. */
+const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
+  relu: (x) => tf.relu(x),
+  // transformers' GELUActivation: nn.functional.gelu, the exact erf form.
+  gelu: (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))),
+  // NewGELUActivation: the tanh approximation (what pre-rename configs called "gelu").
+  gelu_new: (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))))))),
+  swish: (x) => tf.mul(x, tf.sigmoid(x)),
+  silu: (x) => tf.mul(x, tf.sigmoid(x)),
+  tanh: (x) => tf.tanh(x),
+};
+/** What the form offers (the AdapterHub names of the four usual choices); loading accepts all of ACTIVATIONS. */
+const OFFERED_ACTIVATIONS = ['swish', 'relu', 'gelu', 'tanh'];
+const INIT_WEIGHTS = ['bert', 'houlsby', 'mam_adapter'] as const;
+export type InitWeights = (typeof INIT_WEIGHTS)[number];
+
+export function applyNonLinearity(name: string, x: tf.Tensor): tf.Tensor {
+  const f = ACTIVATIONS[name];
+  if (!f) throw new Error(`non_linearity: "${name}" is not supported (${Object.keys(ACTIVATIONS).join(', ')})`);
+  return f(x);
+}
+
+export interface HoulsbyConfig {
+  /** Adapter after the attention sublayer (AdapterHub's mh_adapter). */
+  mh_adapter: boolean;
+  /** Adapter after the feed-forward sublayer (AdapterHub's output_adapter). */
+  output_adapter: boolean;
+  /** Bottleneck m = hidden_size // reduction_factor (at least 1), as AdapterHub computes it. */
+  reduction_factor: number;
+  /** 0: use reduction_factor. Otherwise the bottleneck size itself; the export then writes a
+   *  reduction_factor from which AdapterHub derives exactly this size. */
+  bottleneck_size: number;
+  non_linearity: string;
+  init_weights: InitWeights;
+  /** Dropout on the up-projection's output, training only (BnConfig.dropout). */
+  dropout: number;
+}
+
+type Kind = 'attn' | 'mlp';
+/** AdapterHub's BottleneckLayer attribute for each hook point of the studio. */
+const LOCATION: Record<Kind, string> = { attn: 'attention_adapters', mlp: 'output_adapters' };
+
+/** Python's float `a // b` for positive operands (floatobject.c float_floor_div: (a − fmod(a, b)) / b,
+ *  then rounded to the nearest integer), which can differ from Math.floor(a / b): 1 // 0.1 is 9. */
+export function pythonFloorDiv(a: number, b: number): number {
+  const mod = a % b;
+  const div = (a - mod) / b;
+  let floor = Math.floor(div);
+  if (div - floor > 0.5) floor += 1;
+  return floor;
+}
+
+/** The bottleneck size m for hidden size d, as AdapterHub's Adapter computes it. */
+export function bottleneckSize(d: number, c: Pick<HoulsbyConfig, 'reduction_factor' | 'bottleneck_size'>): number {
+  if (c.bottleneck_size > 0) return c.bottleneck_size;
+  const m = Number.isInteger(c.reduction_factor) ? Math.floor(d / c.reduction_factor) : pythonFloorDiv(d, c.reduction_factor);
+  return Math.max(1, m);
+}
+
+/**
+ * The reduction_factor to write so that AdapterHub derives bottleneck size m from hidden size d:
+ * d / m when that divides (an integer, as AdapterHub's own factors are), otherwise d / (m + ½),
+ * whose quotient lies half a unit away from either integer so float rounding cannot tip it.
+ */
+export function reductionFactorFor(d: number, c: Pick<HoulsbyConfig, 'reduction_factor' | 'bottleneck_size'>): number {
+  if (c.bottleneck_size <= 0) return c.reduction_factor;
+  const m = c.bottleneck_size;
+  const rf = d % m === 0 ? d / m : d / (m + 0.5);
+  if (bottleneckSize(d, { reduction_factor: rf, bottleneck_size: 0 }) !== m) {
+    throw new Error(`bottleneck_size: no reduction_factor gives ${m} for hidden size ${d}`);
+  }
+  return rf;
+}
+
+function kinds(c: HoulsbyConfig): Kind[] {
+  return [...(c.mh_adapter ? (['attn'] as const) : []), ...(c.output_adapter ? (['mlp'] as const) : [])];
+}
+
+/** `transformer.h.<i>.attention_adapters.adapters.<name>` — where AdapterHub keeps one adapter. */
+function modulePath(layer: number, kind: Kind, name: string): string {
+  return `transformer.h.${layer}.${LOCATION[kind]}.adapters.${name}`;
+}
+
+/** The four tensors of one adapter module, torch nn.Linear layout ([out, in]). */
+function moduleTensors(prefix: string, d: number, m: number): TensorPlan[] {
+  return [
+    { name: `${prefix}.adapter_down.0.weight`, shape: [m, d] },
+    { name: `${prefix}.adapter_down.0.bias`, shape: [m] },
+    { name: `${prefix}.adapter_up.weight`, shape: [d, m] },
+    { name: `${prefix}.adapter_up.bias`, shape: [d] },
+  ];
+}
+
+interface Bottleneck {
+  downW: tf.Variable; // [m, d]
+  downB: tf.Variable; // [m]
+  upW: tf.Variable; // [d, m]
+  upB: tf.Variable; // [d]
+}
+
+const key = (layer: number, kind: Kind) => `${layer}:${kind}`;
+
+/** A float that Python's json writes with a fraction (`1.0`), so json.load gives a float back. */
+class PyFloat {
+  constructor(readonly value: number) {}
+}
+type PyJson = string | number | boolean | null | PyFloat | PyJson[] | { [k: string]: PyJson };
+
+/** json.dump(value, indent=2, sort_keys=True) as Python writes it, PyFloat included. */
+export function pythonJson(value: PyJson, indent = ''): string {
+  const inner = `${indent}  `;
+  if (value instanceof PyFloat) {
+    const v = value.value;
+    if (!Number.isFinite(v)) throw new Error(`pythonJson: ${v} has no JSON spelling`);
+    return Number.isInteger(v) ? `${v}.0` : String(v);
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    return `[\n${value.map((v) => inner + pythonJson(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value).sort();
+    if (keys.length === 0) return '{}';
+    return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}: ${pythonJson(value[k], inner)}`).join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** DoubleSeqBnConfig.to_dict() with this adapter's settings: every BnConfig field, Python types. */
+function adapterHubConfig(d: number, c: HoulsbyConfig): { [k: string]: PyJson } {
+  const rf = reductionFactorFor(d, c);
+  return {
+    adapter_residual_before_ln: false,
+    cross_adapter: false,
+    dropout: new PyFloat(c.dropout),
+    factorized_phm_W: true,
+    factorized_phm_rule: false,
+    hypercomplex_nonlinearity: 'glorot-uniform',
+    init_weights: c.init_weights,
+    inv_adapter: null,
+    inv_adapter_reduction_factor: null,
+    is_parallel: false,
+    learn_phm: true,
+    leave_out: [],
+    ln_after: false,
+    ln_before: false,
+    mh_adapter: c.mh_adapter,
+    non_linearity: c.non_linearity,
+    original_ln_after: true,
+    original_ln_before: false,
+    output_adapter: c.output_adapter,
+    phm_bias: true,
+    phm_c_init: 'normal',
+    phm_dim: 4,
+    phm_init_range: new PyFloat(0.0001),
+    phm_layer: false,
+    phm_rank: 1,
+    // AdapterHub's presets write integers (16); a computed factor is a float.
+    reduction_factor: Number.isInteger(rf) ? rf : new PyFloat(rf),
+    residual_before_ln: true,
+    scaling: new PyFloat(1.0),
+    shared_W_phm: false,
+    shared_phm_rule: true,
+    stochastic_depth: new PyFloat(0.0),
+    use_gating: false,
+  };
+}
+
+class HoulsbyAdapter implements Adapter {
+  readonly variables: tf.Variable[];
+
+  constructor(
+    private readonly model: LoadedModel,
+    private readonly config: HoulsbyConfig,
+    private readonly modules: Map<string, Bottleneck>,
+    private readonly name: string,
+  ) {
+    this.variables = [...modules.values()].flatMap((b) => [b.downW, b.downB, b.upW, b.upB]);
+  }
+
+  hooks(training: boolean) {
+    const act = this.config.non_linearity;
+    const dropout = training ? this.config.dropout : 0;
+    return {
+      afterSublayer: (layer: number, kind: Kind, h: tf.Tensor) => {
+        const b = this.modules.get(key(layer, kind));
+        if (!b) return h;
+        const d = h.shape[h.shape.length - 1]!;
+        const x = tf.reshape(h, [-1, d]);
+        const down = applyNonLinearity(act, tf.add(tf.matMul(x, b.downW, false, true), b.downB));
+        let up = tf.add(tf.matMul(down, b.upW, false, true), b.upB);
+        if (dropout > 0) up = tf.dropout(up, dropout);
+        // The adapter's own residual (residual_before_ln: the sublayer output itself).
+        return tf.add(h, tf.reshape(up, h.shape));
+      },
+    };
+  }
+
+  async exportFiles() {
+    const info = this.model.info;
+    const d = info.config.nEmbd;
+    const tensors = [];
+    for (const [k, b] of this.modules) {
+      const [layer, kind] = k.split(':') as [string, Kind];
+      const prefix = modulePath(Number(layer), kind, this.name);
+      for (const [part, v] of [
+        ['adapter_down.0.weight', b.downW],
+        ['adapter_down.0.bias', b.downB],
+        ['adapter_up.weight', b.upW],
+        ['adapter_up.bias', b.upB],
+      ] as const) {
+        tensors.push({ name: `${prefix}.${part}`, shape: v.shape, data: (await v.data()) as Float32Array });
+      }
+    }
+    const config = {
+      config: adapterHubConfig(d, this.config),
+      hidden_size: d,
+      model_class: 'GPT2LMHeadModel',
+      model_name: info.name,
+      model_type: info.config.modelType,
+      name: this.name,
+      version: ADAPTERHUB_VERSION,
+    };
+    const baseName = `${info.name}-houlsby`;
+    // A folder inside the zip, as save_adapter writes one and load_adapter reads one.
+    return {
+      baseName,
+      files: {
+        [`${baseName}/${ADAPTERHUB_CONFIG}`]: new TextEncoder().encode(pythonJson(config)),
+        // safetensors.torch.save_file(state_dict) with no metadata, as AdapterHub calls it.
+        [`${baseName}/${ADAPTERHUB_WEIGHTS}`]: writeSafetensors(tensors, undefined, ADAPTERHUB_WEIGHTS),
+      },
+    };
+  }
+
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+  }
+}
+
+/** The files of an AdapterHub folder, whether at the top level or inside one folder (the zip's). */
+function adapterHubFiles(files: Record<string, Uint8Array>): Record<string, Uint8Array> {
+  if (files[ADAPTERHUB_CONFIG]) return files;
+  const paths = Object.keys(files);
+  const slash = paths[0]?.indexOf('/') ?? -1;
+  if (slash <= 0) return files;
+  const folder = paths[0].slice(0, slash + 1);
+  if (!paths.every((p) => p.startsWith(folder) && !p.slice(folder.length).includes('/'))) return files;
+  return Object.fromEntries(paths.map((p) => [p.slice(folder.length), files[p]]));
+}
+
+function parseConfig(files: Record<string, Uint8Array>): Record<string, unknown> | undefined {
+  const bytes = adapterHubFiles(files)[ADAPTERHUB_CONFIG];
+  if (!bytes) return undefined;
+  try {
+    const cfg: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return cfg && typeof cfg === 'object' && !Array.isArray(cfg) ? (cfg as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function validateConfig(model: ModelInfo, c: HoulsbyConfig): void {
+  if (typeof c.mh_adapter !== 'boolean' || typeof c.output_adapter !== 'boolean') throw new Error('mh_adapter and output_adapter must be true or false');
+  if (!c.mh_adapter && !c.output_adapter) throw new Error('mh_adapter / output_adapter: place the adapter after attention, after the MLP, or both');
+  if (!(c.reduction_factor > 0) || !Number.isFinite(c.reduction_factor)) throw new Error(`reduction_factor must be a positive number (got ${c.reduction_factor})`);
+  if (!Number.isInteger(c.bottleneck_size) || c.bottleneck_size < 0) throw new Error(`bottleneck_size must be 0 (use reduction_factor) or a positive integer (got ${c.bottleneck_size})`);
+  if (c.bottleneck_size > 0) reductionFactorFor(model.config.nEmbd, c);
+  if (!(c.non_linearity in ACTIVATIONS)) throw new Error(`non_linearity: "${c.non_linearity}" is not supported (${Object.keys(ACTIVATIONS).join(', ')})`);
+  if (!INIT_WEIGHTS.includes(c.init_weights)) throw new Error(`init_weights: "${c.init_weights}" is not one of ${INIT_WEIGHTS.join(', ')}`);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`dropout must be in [0, 1) (got ${c.dropout})`);
+}
+
+function planTensors(model: ModelInfo, c: HoulsbyConfig, name = ADAPTER_NAME): TensorPlan[] {
+  const d = model.config.nEmbd;
+  const m = bottleneckSize(d, c);
+  const out: TensorPlan[] = [];
+  for (let i = 0; i < model.config.nLayer; i++) for (const k of kinds(c)) out.push(...moduleTensors(modulePath(i, k, name), d, m));
+  return out;
+}
+
+/**
+ * The AdapterHub BnConfig options whose value must be Houlsby's for the studio's math to be the
+ * library's; a missing key takes BnConfig's default, which is this value.
+ */
+const FIXED_OPTIONS: [string, unknown][] = [
+  ['original_ln_before', false],
+  ['original_ln_after', true],
+  ['residual_before_ln', true],
+  ['ln_before', false],
+  ['ln_after', false],
+  ['is_parallel', false],
+  ['use_gating', false],
+  ['phm_layer', false],
+  ['inv_adapter', null],
+];
+
+export const houlsby: PeftMethod<HoulsbyConfig> = {
+  id: 'houlsby',
+  label: 'Adapter (Houlsby)',
+  summary: 'Inserts a small bottleneck MLP with its own residual after the attention and feed-forward sublayers of every block; only the adapters train.',
+  paper: { title: 'Parameter-Efficient Transfer Learning for NLP (Houlsby et al. 2019)', url: 'https://arxiv.org/abs/1902.00751' },
+
+  defaults() {
+    // AdapterHub's DoubleSeqBnConfig ("double_seq_bn", the Houlsby preset) and BnConfig defaults.
+    return { mh_adapter: true, output_adapter: true, reduction_factor: 16, bottleneck_size: 0, non_linearity: 'swish', init_weights: 'bert', dropout: 0 };
+  },
+
+  fields(): FieldSpec[] {
+    const bool = (on: string, off: string) => [
+      { value: 'true', label: on },
+      { value: 'false', label: off },
+    ];
+    return [
+      { key: 'mh_adapter', label: 'After attention', kind: 'select', options: bool('adapter', 'none'), help: 'An adapter on the attention sublayer’s output (AdapterHub mh_adapter).' },
+      { key: 'output_adapter', label: 'After MLP', kind: 'select', options: bool('adapter', 'none'), help: 'An adapter on the feed-forward sublayer’s output (AdapterHub output_adapter).' },
+      { key: 'reduction_factor', label: 'Reduction factor', kind: 'number', min: 0.001, step: 1, help: 'Bottleneck size = hidden size // reduction factor.' },
+      { key: 'bottleneck_size', label: 'Bottleneck size', kind: 'number', min: 0, step: 1, integer: true, help: '0 uses the reduction factor; otherwise the bottleneck width itself.' },
+      {
+        key: 'non_linearity',
+        label: 'Non-linearity',
+        kind: 'select',
+        options: OFFERED_ACTIVATIONS.map((a) => ({ value: a, label: a === 'swish' ? 'swish (SiLU)' : a === 'gelu' ? 'gelu (erf)' : a })),
+      },
+      {
+        key: 'init_weights',
+        label: 'Initialisation',
+        kind: 'select',
+        options: [
+          { value: 'bert', label: 'bert: N(0, 0.02), biases 0' },
+          { value: 'houlsby', label: 'houlsby: truncated N(0, 0.01)' },
+          { value: 'mam_adapter', label: 'mam_adapter: up-projection 0 (exact identity)' },
+        ],
+      },
+      { key: 'dropout', label: 'Dropout', kind: 'number', min: 0, max: 0.99, step: 0.05, help: 'On the adapter’s output, during training only.' },
+    ];
+  },
+
+  validate(model, c) {
+    validateConfig(model, c);
+  },
+
+  plan(model, c): Plan {
+    validateConfig(model, c);
+    const tensors = planTensors(model, c);
+    const trainable = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+    return { trainable, total: model.totalParams + trainable, tensors };
+  },
+
+  create(model, c, seed) {
+    validateConfig(model.info, c);
+    const d = model.info.config.nEmbd;
+    const m = bottleneckSize(d, c);
+    const modules = new Map<string, Bottleneck>();
+    let n = 0;
+    for (let i = 0; i < model.info.config.nLayer; i++) {
+      for (const k of kinds(c)) {
+        const s = seed + 2 * n++;
+        let downW: tf.Tensor;
+        let upW: tf.Tensor;
+        if (c.init_weights === 'bert') {
+          downW = tf.randomNormal([m, d], 0, 0.02, 'float32', s);
+          upW = tf.randomNormal([d, m], 0, 0.02, 'float32', s + 1);
+        } else if (c.init_weights === 'houlsby') {
+          // trunc_normal_(std=1e-2, a=-2e-2, b=2e-2): tfjs re-draws beyond two std, the same cut.
+          downW = tf.truncatedNormal([m, d], 0, 0.01, 'float32', s);
+          upW = tf.truncatedNormal([d, m], 0, 0.01, 'float32', s + 1);
+        } else {
+          // kaiming_uniform_(a=√5) on [m, d]: bound = 1/√fan_in = 1/√d; up starts at zero.
+          const bound = 1 / Math.sqrt(d);
+          downW = tf.randomUniform([m, d], -bound, bound, 'float32', s);
+          upW = tf.zeros([d, m]);
+        }
+        modules.set(key(i, k), {
+          downW: ownedVariable(downW),
+          downB: ownedVariable(tf.zeros([m])),
+          upW: ownedVariable(upW),
+          upB: ownedVariable(tf.zeros([d])),
+        });
+      }
+    }
+    return new HoulsbyAdapter(model, { ...c }, modules, ADAPTER_NAME);
+  },
+
+  recognizes(files) {
+    const cfg = parseConfig(files);
+    const inner = cfg?.config;
+    return (
+      !!cfg &&
+      typeof cfg.model_class === 'string' &&
+      !!inner &&
+      typeof inner === 'object' &&
+      !Array.isArray(inner) &&
+      ('mh_adapter' in inner || 'output_adapter' in inner)
+    );
+  },
+
+  load(model, rawFiles) {
+    const files = adapterHubFiles(rawFiles);
+    const F = ADAPTERHUB_CONFIG;
+    if (!files[F]) throw new Error(`${F} is missing (files present: ${Object.keys(rawFiles).join(', ') || 'none'})`);
+    const cfg = parseConfig(files);
+    if (!cfg) throw new Error(`${F}: not a JSON object`);
+    if ('peft_type' in cfg) throw new Error(`${F}: "peft_type" is ${JSON.stringify(cfg.peft_type)}; this is a Hugging Face PEFT adapter, not an AdapterHub bottleneck adapter`);
+    const inner = cfg.config;
+    if (!inner || typeof inner !== 'object' || Array.isArray(inner)) throw new Error(`${F}: "config" is missing; not an AdapterHub adapter`);
+    const ac = inner as Record<string, unknown>;
+    const field = (k: string, v: unknown) => `${F}: "config.${k}" is ${JSON.stringify(v)}`;
+    if (ac.architecture != null && ac.architecture !== 'bottleneck') throw new Error(`${field('architecture', ac.architecture)}, expected a bottleneck adapter (null)`);
+    const info = model.info;
+    if (cfg.model_type !== info.config.modelType) throw new Error(`${F}: "model_type" is ${JSON.stringify(cfg.model_type)}, expected ${JSON.stringify(info.config.modelType)} (${info.name})`);
+    if (cfg.hidden_size !== info.config.nEmbd) throw new Error(`${F}: "hidden_size" is ${JSON.stringify(cfg.hidden_size)}, expected ${info.config.nEmbd} (${info.name})`);
+    for (const [k, expected] of FIXED_OPTIONS) {
+      if (k in ac && ac[k] !== expected) throw new Error(`${field(k, ac[k])}; the studio runs Houlsby adapters (double_seq_bn), which need ${JSON.stringify(expected)}`);
+    }
+    if ('scaling' in ac && ac.scaling !== 1) throw new Error(`${field('scaling', ac.scaling)}; only 1.0 is supported`);
+    if (Array.isArray(ac.leave_out) ? ac.leave_out.length > 0 : ac.leave_out != null) throw new Error(`${field('leave_out', ac.leave_out)}; adapters in every layer are supported`);
+    if (typeof ac.stochastic_depth === 'number' && ac.stochastic_depth > 0) throw new Error(`${field('stochastic_depth', ac.stochastic_depth)}; only 0 is supported`);
+    if (typeof ac.reduction_factor !== 'number') throw new Error(`${field('reduction_factor', ac.reduction_factor)}; a per-layer mapping is not supported, a number is`);
+    if (typeof ac.non_linearity !== 'string') throw new Error(`${field('non_linearity', ac.non_linearity)}; expected a string`);
+    let act = ac.non_linearity.toLowerCase();
+    // What load_weights_config does for files written before the activation rename.
+    const RENAME: Record<string, string> = { gelu: 'gelu_new', gelu_orig: 'gelu' };
+    if (!('version' in cfg) && act in RENAME) act = RENAME[act];
+    const name = cfg.name;
+    if (typeof name !== 'string' || name === '' || name.includes('.')) throw new Error(`${F}: "name" is ${JSON.stringify(name)}; expected the adapter's name`);
+    const c: HoulsbyConfig = {
+      mh_adapter: ac.mh_adapter === true,
+      output_adapter: ac.output_adapter === true,
+      reduction_factor: ac.reduction_factor,
+      bottleneck_size: 0,
+      non_linearity: act,
+      init_weights: (ac.init_weights ?? 'bert') as InitWeights,
+      dropout: typeof ac.dropout === 'number' ? ac.dropout : 0,
+    };
+    try {
+      validateConfig(info, c);
+    } catch (e) {
+      throw new Error(`${F}: ${(e as Error).message}`);
+    }
+
+    const weights = files[ADAPTERHUB_WEIGHTS];
+    if (!weights) {
+      const hint = files[ADAPTERHUB_PICKLE] ? ` (${ADAPTERHUB_PICKLE} is a pickle; save with model.save_adapter(..., use_safetensors=True))` : '';
+      throw new Error(`${ADAPTERHUB_WEIGHTS} is missing${hint}`);
+    }
+    const raw = readSafetensors(weights, ADAPTERHUB_WEIGHTS).tensors;
+    // A GPT2Model (no LM head) saves its adapters without the `transformer.` prefix.
+    const tensors = new Map<string, SafetensorsTensor>();
+    for (const [k, t] of raw) tensors.set(k.startsWith('h.') ? `transformer.${k}` : k, t);
+
+    const d = info.config.nEmbd;
+    const m = bottleneckSize(d, c);
+    const modules = new Map<string, Bottleneck>();
+    const used = new Set<string>();
+    const disposeAll = () => {
+      for (const b of modules.values()) for (const v of [b.downW, b.downB, b.upW, b.upB]) v.dispose();
+    };
+    try {
+      for (let i = 0; i < info.config.nLayer; i++) {
+        for (const k of kinds(c)) {
+          const [downW, downB, upW, upB] = moduleTensors(modulePath(i, k, name), d, m).map(({ name: tn, shape }) => {
+            const t = tensors.get(tn);
+            if (!t) throw new Error(`${ADAPTERHUB_WEIGHTS}: tensor "${tn}" is missing`);
+            if (t.shape.join() !== shape.join()) throw new Error(`${ADAPTERHUB_WEIGHTS}: "${tn}" has shape [${t.shape}], ${info.name} with this config needs [${shape}]`);
+            if (!(t.data instanceof Float32Array)) throw new Error(`${ADAPTERHUB_WEIGHTS}: "${tn}" is ${t.dtype}, not a float tensor`);
+            used.add(tn);
+            return { data: t.data, shape };
+          });
+          const v = (t: { data: Float32Array; shape: number[] }) => ownedVariable(tf.tensor(t.data, t.shape, 'float32'));
+          modules.set(key(i, k), { downW: v(downW), downB: v(downB), upW: v(upW), upB: v(upB) });
+        }
+      }
+      const unexpected = [...tensors.keys()].filter((k) => !used.has(k));
+      if (unexpected.length) {
+        throw new Error(`${ADAPTERHUB_WEIGHTS}: tensors that match no adapter of ${info.name} with this config: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : ''}`);
+      }
+    } catch (e) {
+      disposeAll();
+      throw e;
+    }
+    return new HoulsbyAdapter(model, c, modules, name);
+  },
+};
