@@ -1,10 +1,14 @@
-// The page: a header with the compute backend, the setup column and the run column.
+// The page: a header with the compute backend, the setup column and the run column, then the
+// "Compare methods" view across the full width.
+import AdapterPanel from './components/AdapterPanel';
 import BackendPanel from './components/BackendPanel';
+import ComparePanel from './components/ComparePanel';
 import DatasetPanel from './components/DatasetPanel';
 import ErrorAlert from './components/ErrorAlert';
 import GeneratePanel from './components/GeneratePanel';
 import LossChart from './components/LossChart';
 import MethodPanel from './components/MethodPanel';
+import MethodsPlanChart from './components/MethodsPlanChart';
 import ModelPanel from './components/ModelPanel';
 import PlanPanel from './components/PlanPanel';
 import RunControls from './components/RunControls';
@@ -23,23 +27,30 @@ export default function App() {
         <BackendPanel />
       </header>
       <ErrorAlert />
-      <main className="columns">
-        <div className="column">
-          <ModelPanel />
-          <MethodPanel />
-          <PlanPanel />
-          <DatasetPanel />
-          <TrainSettings />
+      <main>
+        <div className="columns">
+          <div className="column">
+            <ModelPanel />
+            <MethodPanel />
+            <PlanPanel />
+            <MethodsPlanChart />
+            <DatasetPanel />
+            <TrainSettings />
+          </div>
+          <div className="column column-run">
+            <section className="panel" aria-labelledby="run-heading">
+              <h2 id="run-heading">Run</h2>
+              <RunControls />
+              <StatusLine />
+              <RunProgress />
+            </section>
+            <AdapterPanel />
+            <LossChart />
+            <GeneratePanel />
+          </div>
         </div>
-        <div className="column column-run">
-          <section className="panel" aria-labelledby="run-heading">
-            <h2 id="run-heading">Run</h2>
-            <RunControls />
-            <StatusLine />
-            <RunProgress />
-          </section>
-          <LossChart />
-          <GeneratePanel />
+        <div className="wide">
+          <ComparePanel />
         </div>
       </main>
     </div>

@@ -9,6 +9,7 @@ import {
   formatNumber,
   formatTokensPerSecond,
   formatTrainablePercent,
+  formatWallTime,
   toFixedHalfEven,
   trainableParamsLine,
 } from './format';
@@ -70,5 +71,14 @@ describe('format', () => {
     expect(formatCompact(294912)).toBe('295K');
     expect(formatCompact(124734720)).toBe('125M');
     expect(formatCompact(12)).toBe('12');
+  });
+
+  it('writes wall times in tenths of a second below a minute', () => {
+    expect(formatWallTime(0)).toBe('0.0 s');
+    expect(formatWallTime(3_449)).toBe('3.4 s');
+    expect(formatWallTime(59_949)).toBe('59.9 s');
+    expect(formatWallTime(59_950)).toBe('1 min');
+    expect(formatWallTime(80_000)).toBe('1 min 20 s');
+    expect(formatWallTime(-1)).toBe('—');
   });
 });

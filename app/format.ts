@@ -106,3 +106,10 @@ export function formatCompact(n: number): string {
   }
   return String(Math.round(n));
 }
+
+/** A run's wall time: tenths of a second below a minute ("3.4 s"), else as formatDuration. */
+export function formatWallTime(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 59_950) return `${(ms / 1000).toFixed(1)} s`;
+  return formatDuration(ms);
+}

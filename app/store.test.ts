@@ -1,10 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FromWorker, MethodSummary, ModelSummary, ProgressPoint, ToWorker } from '../src/worker/protocol';
 import {
+  canCompare,
   canExport,
+  canExportMerged,
   canStart,
   canStop,
+  compareBlocker,
   createStudioStore,
+  importBlocker,
+  methodPlanRows,
   datasetStale,
   canGenerate,
   errorTopic,
@@ -85,7 +90,8 @@ function setup() {
     datasetReloadDelayMs: 100,
   });
   const receive = (m: FromWorker) => store.getState().receive(m);
-  return { store, sent, saved, receive, last: () => sent[sent.length - 1] };
+  const lastOf = <T extends ToWorker['type']>(type: T) => sent.filter((m) => m.type === type).at(-1) as Extract<ToWorker, { type: T }> | undefined;
+  return { store, sent, saved, receive, last: () => sent[sent.length - 1], lastOf };
 }
 
 /** A store with a model, methods and a dataset loaded. */
@@ -135,8 +141,11 @@ describe('store: model, methods, plan', () => {
     expect(t.store.getState().methodId).toBe('lora');
     expect(t.sent).toHaveLength(1); // no model yet: no plan
     t.receive({ type: 'modelLoaded', model });
-    expect(t.last()).toEqual({ type: 'plan', methodId: 'lora', config: { r: 8, lora_alpha: 16, target_modules: ['c_attn'] } });
+    expect(t.lastOf('plan')).toEqual({ type: 'plan', methodId: 'lora', config: { r: 8, lora_alpha: 16, target_modules: ['c_attn'] } });
     expect(t.store.getState().planPending).toBe(true);
+    // Every usable method's counts for the chart, each at its defaults.
+    expect(t.lastOf('planAll')).toEqual({ type: 'planAll', configs: { lora: { r: 8, lora_alpha: 16, target_modules: ['c_attn'] }, bitfit: {} } });
+    expect(t.store.getState().allPlansPending).toBe(true);
   });
 
   it('re-plans on every valid edit, not on invalid ones, and ignores stale answers', () => {
@@ -146,7 +155,8 @@ describe('store: model, methods, plan', () => {
     expect(t.sent).toHaveLength(n);
     expect(canStart(t.store.getState())).toBe(false);
     t.store.getState().setMethodField('r', '16');
-    expect(t.last()).toEqual({ type: 'plan', methodId: 'lora', config: { r: 16, lora_alpha: 16, target_modules: ['c_attn'] } });
+    expect(t.lastOf('plan')).toEqual({ type: 'plan', methodId: 'lora', config: { r: 16, lora_alpha: 16, target_modules: ['c_attn'] } });
+    expect(t.last()).toEqual({ type: 'planAll', configs: { lora: { r: 16, lora_alpha: 16, target_modules: ['c_attn'] }, bitfit: {} } });
     t.store.getState().selectMethod('bitfit');
     expect(t.last()).toEqual({ type: 'plan', methodId: 'bitfit', config: {} });
     t.receive({ type: 'planned', plan: { methodId: 'lora', trainable: 1, total: 2, percent: 50, tensors: [] } });
@@ -261,7 +271,7 @@ describe('store: training and export', () => {
     expect(canStart(t.store.getState())).toBe(false);
     expect(canStop(t.store.getState())).toBe(true);
 
-    t.receive({ type: 'trainingStarted', totalSteps: 50, methodId: 'lora' });
+    t.receive({ type: 'trainingStarted', totalSteps: 50, methodId: 'lora', mergeable: false });
     t.receive({ type: 'progress', points: [point(11, 3.5), point(12, 3.4149)] });
     let s = t.store.getState();
     expect(s.announcement).toBe('Step 12/50 · loss 3.41');
@@ -295,7 +305,7 @@ describe('store: training and export', () => {
   it('stops on request and announces it', () => {
     const t = ready();
     t.store.getState().startTraining();
-    t.receive({ type: 'trainingStarted', totalSteps: 50, methodId: 'lora' });
+    t.receive({ type: 'trainingStarted', totalSteps: 50, methodId: 'lora', mergeable: false });
     t.receive({ type: 'progress', points: [point(3, 4)] });
     t.store.getState().stopTraining();
     expect(t.last()).toEqual({ type: 'stop' });
@@ -312,7 +322,7 @@ describe('store: training and export', () => {
   it('reports a failed run with its message', () => {
     const t = ready();
     t.store.getState().startTraining();
-    t.receive({ type: 'trainingStarted', totalSteps: 50, methodId: 'lora' });
+    t.receive({ type: 'trainingStarted', totalSteps: 50, methodId: 'lora', mergeable: false });
     t.receive({ type: 'trainingEnded', reason: 'failed', step: 0, message: 'out of memory' });
     const s = t.store.getState();
     expect(s.run.status).toBe('failed');
@@ -378,7 +388,7 @@ describe('store: text generation', () => {
   function trained() {
     const t = ready();
     t.store.getState().startTraining();
-    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora' });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: false });
     t.receive({ type: 'progress', points: [point(2, 3, 2)] });
     t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
     return t;
@@ -458,7 +468,7 @@ describe('store: text generation', () => {
     const n = t.sent.length;
     t.store.getState().generate();
     expect(t.sent).toHaveLength(n);
-    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora' });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: false });
     const s = t.store.getState();
     expect(s.generation.base?.text).toBe('a');
     expect(s.generation.adapter).toBeNull();
@@ -515,5 +525,251 @@ describe('store: text generation', () => {
     expect(errorTopic('Generating text with the base model')).toBe('generate');
     expect(errorTopic('Generating text with the adapter')).toBe('generate');
     expect(errorTopic('generate')).toBe('generate');
+  });
+});
+
+describe('store: every method counted', () => {
+  it('keeps each method\'s edits when switching, and counts every method at the page\'s settings', () => {
+    const t = ready();
+    t.store.getState().setMethodField('r', '4');
+    expect(t.lastOf('planAll')).toEqual({ type: 'planAll', configs: { lora: { r: 4, lora_alpha: 16, target_modules: ['c_attn'] }, bitfit: {} } });
+    t.store.getState().selectMethod('bitfit');
+    // Back to LoRA: the edit is still there, and the plan asks for it.
+    t.store.getState().selectMethod('lora');
+    expect(t.store.getState().methodForm.r).toBe('4');
+    expect(t.lastOf('plan')).toEqual({ type: 'plan', methodId: 'lora', config: { r: 4, lora_alpha: 16, target_modules: ['c_attn'] } });
+    // While another method is chosen, LoRA is still counted at r = 4 (here: the worker re-sent the methods).
+    t.store.getState().selectMethod('bitfit');
+    t.receive({ type: 'methods', methods: [lora, distill, bitfit] });
+    expect(t.store.getState().methodId).toBe('bitfit');
+    expect(t.lastOf('planAll')).toEqual({ type: 'planAll', configs: { lora: { r: 4, lora_alpha: 16, target_modules: ['c_attn'] }, bitfit: {} } });
+
+    t.receive({
+      type: 'plannedAll',
+      plans: [
+        { methodId: 'lora', trainable: 8192, total: 867_200, percent: 0.94 },
+        { methodId: 'distill', error: 'needs at least 2 layers' },
+        { methodId: 'bitfit', trainable: 1000, total: 860_008, percent: 0.11 },
+      ],
+    });
+    const s = t.store.getState();
+    expect(s.allPlansPending).toBe(false);
+    expect(methodPlanRows(s)).toEqual([
+      { methodId: 'lora', label: 'LoRA', trainable: 8192, total: 867_200, percent: 0.94 },
+      { methodId: 'distill', label: 'Distillation', error: 'needs at least 2 layers' },
+      { methodId: 'bitfit', label: 'BitFit', trainable: 1000, total: 860_008, percent: 0.11 },
+    ]);
+  });
+
+  it('shows a form error instead of counts for a method whose settings are invalid, and does not ask the worker', () => {
+    const t = ready();
+    t.receive({ type: 'plannedAll', plans: [{ methodId: 'lora', trainable: 16384, total: 1, percent: 1 }] });
+    const n = t.sent.filter((m) => m.type === 'planAll').length;
+    t.store.getState().setMethodField('r', '');
+    expect(t.sent.filter((m) => m.type === 'planAll')).toHaveLength(n);
+    expect(methodPlanRows(t.store.getState())[0]).toEqual({ methodId: 'lora', label: 'LoRA', error: 'Settings not valid: Rank (r) is required.' });
+    // Left invalid and switched away from: the next planAll leaves it out, and the row keeps the error.
+    t.store.getState().selectMethod('bitfit');
+    t.receive({ type: 'methods', methods: [lora, distill, bitfit] });
+    expect(t.lastOf('planAll')!.configs).toEqual({ bitfit: {} });
+    expect(methodPlanRows(t.store.getState())[0]).toEqual({ methodId: 'lora', label: 'LoRA', error: 'Settings not valid: Rank (r) is required.' });
+  });
+});
+
+describe('store: import and merged export', () => {
+  it('imports an adapter: sends the file, then treats the imported adapter as the current one', () => {
+    const t = ready();
+    expect(importBlocker(t.store.getState())).toBeNull();
+    const file = new File([new Uint8Array([80, 75, 5, 6])], 'peft-adapter.zip');
+    t.store.getState().importAdapterFile(file);
+    expect(t.last()).toEqual({ type: 'importAdapter', file });
+    let s = t.store.getState();
+    expect(s.importPending).toBe(true);
+    expect(s.announcement).toBe('Importing peft-adapter.zip…');
+    expect(startBlocker(s)).toBe('Importing an adapter…');
+    expect(importBlocker(s)).toBe('Importing…');
+
+    t.receive({ type: 'adapterImported', fileName: 'peft-adapter.zip', methodId: 'bitfit', trainable: 1234, mergeable: true });
+    s = t.store.getState();
+    expect(s.importPending).toBe(false);
+    expect(s.importedAdapter).toEqual({ fileName: 'peft-adapter.zip', methodId: 'bitfit', trainable: 1234 });
+    expect(s.announcement).toBe('Imported peft-adapter.zip: BitFit adapter · 1,234 parameters');
+    expect(canExport(s)).toBe(true);
+    expect(canExportMerged(s)).toBe(true);
+    // Generate compares with the imported adapter.
+    s.generate();
+    expect(t.sent.filter((m) => m.type === 'generate').map((m) => m.type === 'generate' && m.withAdapter)).toEqual([false, true]);
+  });
+
+  it('keeps the current adapter when an import fails, and shows the error', () => {
+    const t = ready();
+    t.store.getState().startTraining();
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
+    t.store.getState().importAdapterFile(new File(['x'], 'bad.zip'));
+    t.receive({ type: 'error', context: 'Importing an adapter', message: 'bad.zip: adapter_config.json: "peft_type" is "IA3", which the studio cannot load', request: 'importAdapter' });
+    const s = t.store.getState();
+    expect(s.importPending).toBe(false);
+    expect(s.error?.message).toMatch(/^bad\.zip: adapter_config\.json: "peft_type"/);
+    expect(s.adapterReady).toBe(true);
+    expect(s.importedAdapter).toBeNull();
+    expect(s.run.status).toBe('finished'); // an import error is not a training failure
+    expect(canExportMerged(s)).toBe(false); // LoRA here does not merge
+  });
+
+  it('offers the merged export only for an adapter that merges, and names what was saved', () => {
+    const t = ready();
+    t.store.getState().selectMethod('bitfit');
+    t.store.getState().startTraining();
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'bitfit', mergeable: true });
+    expect(canExportMerged(t.store.getState())).toBe(false); // running
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
+    expect(canExportMerged(t.store.getState())).toBe(true);
+    t.store.getState().exportMergedModel();
+    expect(t.last()).toEqual({ type: 'exportMerged' });
+    expect(canExport(t.store.getState())).toBe(false);
+    const bytes = new Uint8Array([1]);
+    t.receive({ type: 'exported', fileName: 'tiny-gpt2-bitfit-merged.zip', bytes });
+    expect(t.saved.at(-1)).toEqual({ fileName: 'tiny-gpt2-bitfit-merged.zip', bytes });
+    expect(t.store.getState().announcement).toBe('Merged model exported as tiny-gpt2-bitfit-merged.zip');
+    t.store.getState().exportAdapter();
+    t.receive({ type: 'exported', fileName: 'tiny-gpt2-bitfit.zip', bytes });
+    expect(t.store.getState().announcement).toBe('Adapter exported as tiny-gpt2-bitfit.zip');
+  });
+});
+
+describe('store: compare methods', () => {
+  it('needs two usable methods ticked, then sends each at its page settings with the training settings', () => {
+    const t = ready();
+    expect(compareBlocker(t.store.getState())).toBe('Tick at least two methods to compare.');
+    t.store.getState().toggleCompareMethod('distill', true); // unsupported: not tickable
+    t.store.getState().toggleCompareMethod('bitfit', true);
+    expect(t.store.getState().compare.selected).toEqual(['bitfit']);
+    t.store.getState().toggleCompareMethod('lora', true);
+    expect(t.store.getState().compare.selected).toEqual(['lora', 'bitfit']); // the methods' order
+    t.store.getState().setMethodField('r', '');
+    expect(compareBlocker(t.store.getState())).toBe('Fix the settings of LoRA (choose it under Method to edit them).');
+    t.store.getState().setMethodField('r', '2');
+    expect(canCompare(t.store.getState())).toBe(true);
+    t.store.getState().startCompare();
+    expect(t.last()).toEqual({
+      type: 'compare',
+      runs: [
+        { methodId: 'lora', config: { r: 2, lora_alpha: 16, target_modules: ['c_attn'] } },
+        { methodId: 'bitfit', config: {} },
+      ],
+      train: { steps: 100, epochs: 1, batchSize: 8, sequenceLength: 128, learningRate: 0.0003, warmupSteps: 10, weightDecay: 0.01, maxGradNorm: 1, evalFraction: 0.1, evalEvery: 20, seed: 42 },
+    });
+    const s = t.store.getState();
+    expect(s.compare.status).toBe('starting');
+    expect(canStart(s)).toBe(false);
+    expect(startBlocker(s)).toBe('A comparison is in progress.');
+    expect(canStop(s)).toBe(true);
+  });
+
+  /** A store whose comparison of LoRA and BitFit has started. */
+  function comparing() {
+    const t = ready();
+    t.store.getState().toggleCompareMethod('lora', true);
+    t.store.getState().toggleCompareMethod('bitfit', true);
+    t.store.getState().startCompare();
+    t.receive({ type: 'compareStarted', methodIds: ['lora', 'bitfit'], totalSteps: 2 });
+    return t;
+  }
+  const result = (methodId: string, finalEvalLoss: number) => ({
+    methodId,
+    reason: 'finished' as const,
+    step: 2,
+    trainable: 100,
+    finalEvalLoss,
+    tokensPerSecond: 50,
+    adapterBytes: 2048,
+    wallMs: 3000,
+  });
+
+  it('collects each run\'s held-out curve and result, with progress in the usual places, and stays busy between runs', () => {
+    const t = comparing();
+    expect(t.store.getState().announcement).toBe('Comparing 2 methods (LoRA, BitFit), 2 steps each');
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: false });
+    expect(t.store.getState().announcement).toBe('Comparing 1/2: LoRA training started, 2 steps');
+    t.receive({ type: 'eval', point: { step: 0, evalLoss: 5 } });
+    t.receive({ type: 'progress', points: [point(2, 4.5, 2)] });
+    t.receive({ type: 'eval', point: { step: 2, evalLoss: 4.4 } });
+    expect(t.store.getState().announcement).toBe('Step 2/2 · loss 4.50');
+    expect(t.store.getState().run.latest?.step).toBe(2);
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
+    t.receive({ type: 'compareRunEnded', ...result('lora', 4.4) });
+    let s = t.store.getState();
+    expect(s.announcement).toBe('LoRA: held-out loss 4.40 (1/2 done)');
+    // Between runs the page stays busy: nothing else starts, Stop still works.
+    expect(canStart(s)).toBe(false);
+    expect(canStop(s)).toBe(true);
+    expect(canExport(s)).toBe(false);
+
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'bitfit', mergeable: true });
+    t.receive({ type: 'eval', point: { step: 0, evalLoss: 5 } });
+    t.receive({ type: 'eval', point: { step: 2, evalLoss: 4.8 } });
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
+    t.receive({ type: 'compareRunEnded', ...result('bitfit', 4.8) });
+    t.receive({ type: 'compareEnded', reason: 'finished', completed: 2 });
+    s = t.store.getState();
+    expect(s.compare.status).toBe('finished');
+    expect(s.announcement).toBe('Comparison finished: 2 methods');
+    expect(s.compare.curves).toEqual({
+      lora: [
+        { step: 0, evalLoss: 5 },
+        { step: 2, evalLoss: 4.4 },
+      ],
+      bitfit: [
+        { step: 0, evalLoss: 5 },
+        { step: 2, evalLoss: 4.8 },
+      ],
+    });
+    expect(s.compare.results.map((r) => [r.methodId, r.finalEvalLoss])).toEqual([
+      ['lora', 4.4],
+      ['bitfit', 4.8],
+    ]);
+    // The last run's adapter is the worker's now.
+    expect(canStart(s)).toBe(true);
+    expect(canExportMerged(s)).toBe(true);
+  });
+
+  it('stops the comparison with Stop, keeping the finished rows', () => {
+    const t = comparing();
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
+    t.receive({ type: 'compareRunEnded', ...result('lora', 4.4) });
+    t.store.getState().stopTraining();
+    expect(t.last()).toEqual({ type: 'stop' });
+    expect(t.store.getState().compare.status).toBe('stopping');
+    // A run that starts after all (the stop crossed it) is stopping from the start.
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'bitfit', mergeable: true });
+    expect(t.store.getState().run.status).toBe('stopping');
+    t.receive({ type: 'trainingEnded', reason: 'stopped', step: 0 });
+    t.receive({ type: 'compareEnded', reason: 'stopped', completed: 1 });
+    const s = t.store.getState();
+    expect(s.compare.status).toBe('stopped');
+    expect(s.compare.results.map((r) => r.methodId)).toEqual(['lora']);
+    expect(s.announcement).toBe('Comparison stopped after 1 of 2 methods');
+    expect(canCompare(s)).toBe(true);
+  });
+
+  it('ends the comparison when the worker reports an error for it', () => {
+    const t = comparing();
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'error', context: 'Comparing methods', message: 'kernel missing', request: 'compare' });
+    const s = t.store.getState();
+    expect(s.compare.status).toBe('failed');
+    expect(s.compare.message).toBe('kernel missing');
+    expect(s.run.status).toBe('failed');
+    expect(s.announcement).toBe('Comparison failed: kernel missing');
+    expect(canStart(s)).toBe(true);
+  });
+
+  it('classifies the new error contexts', () => {
+    expect(errorTopic('Importing an adapter')).toBe('import');
+    expect(errorTopic('Comparing methods')).toBe('compare');
+    expect(errorTopic('Exporting the merged model')).toBe('export');
+    expect(errorTopic('Counting parameters for every method')).toBe('planAll');
   });
 });

@@ -5,10 +5,12 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type {
   BackendName,
   BackendReport,
+  CompareRunResult,
   DatasetIssue,
   DatasetSummary,
   EvalPoint,
   FromWorker,
+  MethodPlanEntry,
   MethodSummary,
   ModelSummary,
   PlanSummary,
@@ -20,7 +22,7 @@ import type {
 import { formatInt, formatLoss } from './format';
 import { GENERATE_DEFAULTS, validateGenerateInputs, type GenerateField, type GenerateInputs } from './generate-form';
 import { addEval, addProgress, type LossRow } from './loss-series';
-import { buildMethodConfig, formFromDefaults, mergeForm, type MethodForm, type MethodFormValue } from './method-form';
+import { buildMethodConfig, formFromDefaults, mergeForm, type MethodConfigResult, type MethodForm, type MethodFormValue } from './method-form';
 import { DEFAULT_MODEL_ID, modelOption } from './models';
 import {
   EVAL_FRACTION,
@@ -78,6 +80,35 @@ export interface GenerationState {
   adapter: GenerationOutput | null;
 }
 
+export type CompareStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'finished' | 'stopped' | 'failed';
+
+/** "Compare methods": what is ticked, and the comparison running or last run. */
+export interface CompareState {
+  status: CompareStatus;
+  /** Methods ticked for the next comparison, in the methods' order. */
+  selected: string[];
+  /** The comparison's methods, in run order. */
+  methodIds: string[];
+  /** The method training now. */
+  current: string | null;
+  totalSteps: number;
+  /** One per run that ended (finished or failed), in order. */
+  results: CompareRunResult[];
+  /** Held-out loss points per method, as they arrived. */
+  curves: Record<string, EvalPoint[]>;
+  /** Why the comparison failed. */
+  message?: string;
+}
+
+export const IDLE_COMPARE: CompareState = { status: 'idle', selected: [], methodIds: [], current: null, totalSteps: 0, results: [], curves: {} };
+
+/** Where the worker's adapter came from, when it was imported. */
+export interface ImportedAdapter {
+  fileName: string;
+  methodId: string;
+  trainable: number;
+}
+
 export interface StudioData {
   /** `?backend=` as the page asked for it (undefined: the worker chooses). */
   requestedBackend?: BackendName;
@@ -95,9 +126,14 @@ export interface StudioData {
   methodId: string | null;
   /** The hyperparameter form's values as typed (numbers as text). */
   methodForm: MethodForm;
+  /** The forms of the other methods the person has chosen before, kept as they left them. */
+  methodForms: Record<string, MethodForm>;
   plan: PlanSummary | null;
   planPending: boolean;
   planError: string | null;
+  /** Every method's counts at its current settings (the "Trainable parameters by method" chart). */
+  allPlans: MethodPlanEntry[];
+  allPlansPending: boolean;
 
   dataset: DatasetSummary | null;
   /** The request behind `dataset` (its File is re-sent when Sequence length or Seed change). */
@@ -113,8 +149,17 @@ export interface StudioData {
   run: RunState;
   /** The worker holds a trained (or training-started) adapter that can be exported. */
   adapterReady: boolean;
+  /** The worker's adapter can be folded into the base weights ("Export merged model"). */
+  adapterMergeable: boolean;
+  /** Set while the worker's adapter is one imported from a file. */
+  importedAdapter: ImportedAdapter | null;
+  importPending: boolean;
   exportPending: boolean;
+  /** What the pending export writes. */
+  exportKind: 'adapter' | 'merged';
   savedFileName: string | null;
+
+  compare: CompareState;
 
   generation: GenerationState;
 
@@ -134,6 +179,14 @@ export interface StudioActions {
   startTraining(): void;
   stopTraining(): void;
   exportAdapter(): void;
+  /** A full Hugging Face checkpoint with the adapter merged in (adapters that support it). */
+  exportMergedModel(): void;
+  /** Sends a zipped adapter folder to the worker to replace its adapter. */
+  importAdapterFile(file: File): void;
+  /** Ticks or unticks a method for "Compare methods". */
+  toggleCompareMethod(id: string, on: boolean): void;
+  /** Trains every ticked method in turn with the current settings. */
+  startCompare(): void;
   setGenerateField(key: GenerateField | 'prompt', text: string): void;
   /** Continues the prompt with the base model and, when there is one, with the adapter (same seed). */
   generate(): void;
@@ -167,9 +220,12 @@ export function initialData(requestedBackend?: BackendName): StudioData {
     methods: [],
     methodId: null,
     methodForm: {},
+    methodForms: {},
     plan: null,
     planPending: false,
     planError: null,
+    allPlans: [],
+    allPlansPending: false,
     dataset: null,
     datasetRequest: null,
     datasetQueue: [],
@@ -178,8 +234,13 @@ export function initialData(requestedBackend?: BackendName): StudioData {
     trainInputs: { ...TRAIN_DEFAULTS },
     run: IDLE_RUN,
     adapterReady: false,
+    adapterMergeable: false,
+    importedAdapter: null,
+    importPending: false,
     exportPending: false,
+    exportKind: 'adapter',
     savedFileName: null,
+    compare: IDLE_COMPARE,
     generation: { inputs: { ...GENERATE_DEFAULTS }, ...NO_GENERATION },
     announcement: '',
     error: null,
@@ -193,6 +254,15 @@ export function isRunActive(status: RunStatus): boolean {
   return status === 'starting' || status === 'running' || status === 'stopping';
 }
 
+export function isCompareActive(status: CompareStatus): boolean {
+  return status === 'starting' || status === 'running' || status === 'stopping';
+}
+
+/** A run or a comparison holds the worker: settings, model and dataset stay as they are. */
+export function isBusy(s: StudioData): boolean {
+  return isRunActive(s.run.status) || isCompareActive(s.compare.status);
+}
+
 export function selectedMethod(s: StudioData): MethodSummary | undefined {
   return s.methods.find((m) => m.id === s.methodId);
 }
@@ -201,6 +271,33 @@ export function methodConfig(s: StudioData) {
   const m = selectedMethod(s);
   if (!m) return undefined;
   return buildMethodConfig(m.fields, m.defaults, s.methodForm);
+}
+
+/** A method's config at the page's settings for it: its form as the person left it, else its defaults. */
+export function configFor(s: Pick<StudioData, 'methodId' | 'methodForm' | 'methodForms'>, m: MethodSummary): MethodConfigResult {
+  const form = m.id === s.methodId ? s.methodForm : s.methodForms[m.id];
+  return form ? buildMethodConfig(m.fields, m.defaults, form) : { config: { ...m.defaults }, errors: {}, valid: true };
+}
+
+/** One bar / table row of "Trainable parameters by method". */
+export type MethodPlanRow = { methodId: string; label: string } & ({ trainable: number; total: number; percent: number; error?: undefined } | { error: string });
+
+/**
+ * The worker's counts for every method, in the methods' order; a method whose form on this
+ * page is invalid shows that instead of counts at settings the person did not choose.
+ */
+export function methodPlanRows(s: Pick<StudioData, 'methods' | 'allPlans' | 'methodId' | 'methodForm' | 'methodForms'>): MethodPlanRow[] {
+  const rows: MethodPlanRow[] = [];
+  for (const m of s.methods) {
+    const local = m.unsupported ? undefined : configFor(s, m);
+    if (local && !local.valid) {
+      rows.push({ methodId: m.id, label: m.label, error: `Settings not valid: ${Object.values(local.errors)[0]}` });
+      continue;
+    }
+    const entry = s.allPlans.find((p) => p.methodId === m.id);
+    if (entry) rows.push({ ...entry, label: m.label });
+  }
+  return rows;
 }
 
 export function trainLimits(s: StudioData) {
@@ -224,7 +321,7 @@ export function datasetStale(s: StudioData): boolean {
 
 /** Why "Start training" is disabled, or null when it is enabled. */
 export function startBlocker(s: StudioData): string | null {
-  if (isRunActive(s.run.status)) return 'A run is in progress.';
+  if (isBusy(s)) return isCompareActive(s.compare.status) ? 'A comparison is in progress.' : 'A run is in progress.';
   if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
   const m = selectedMethod(s);
   if (!m) return 'Choose a method.';
@@ -234,6 +331,7 @@ export function startBlocker(s: StudioData): string | null {
   if (!trainValidation(s).config) return 'Fix the training settings marked above.';
   if (s.datasetQueue.length > 0 || datasetStale(s)) return 'Re-reading the dataset with the new settings…';
   if (s.exportPending) return 'Exporting…';
+  if (s.importPending) return 'Importing an adapter…';
   if (isGenerating(s)) return 'Waiting for text generation to finish.';
   return null;
 }
@@ -242,12 +340,50 @@ export function canStart(s: StudioData): boolean {
   return startBlocker(s) === null;
 }
 
+/** Why "Compare methods" is disabled, or null when it is enabled. */
+export function compareBlocker(s: StudioData): string | null {
+  if (isBusy(s)) return isCompareActive(s.compare.status) ? 'A comparison is in progress.' : 'A run is in progress.';
+  if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
+  const chosen = s.methods.filter((m) => s.compare.selected.includes(m.id) && !m.unsupported);
+  if (chosen.length < 2) return 'Tick at least two methods to compare.';
+  const invalid = chosen.find((m) => !configFor(s, m).valid);
+  if (invalid) return `Fix the settings of ${invalid.label} (choose it under Method to edit them).`;
+  if (!s.dataset) return s.datasetQueue.length > 0 ? 'Reading the dataset…' : 'Load a dataset to compare.';
+  if (!trainValidation(s).config) return 'Fix the training settings marked above.';
+  if (s.datasetQueue.length > 0 || datasetStale(s)) return 'Re-reading the dataset with the new settings…';
+  if (s.exportPending) return 'Exporting…';
+  if (s.importPending) return 'Importing an adapter…';
+  if (isGenerating(s)) return 'Waiting for text generation to finish.';
+  return null;
+}
+
+export function canCompare(s: StudioData): boolean {
+  return compareBlocker(s) === null;
+}
+
 export function canStop(s: StudioData): boolean {
-  return s.run.status === 'starting' || s.run.status === 'running';
+  return s.run.status === 'starting' || s.run.status === 'running' || s.compare.status === 'starting' || s.compare.status === 'running';
 }
 
 export function canExport(s: StudioData): boolean {
-  return s.adapterReady && !isRunActive(s.run.status) && !s.exportPending;
+  return s.adapterReady && !isBusy(s) && !s.exportPending && !s.importPending;
+}
+
+export function canExportMerged(s: StudioData): boolean {
+  return canExport(s) && s.adapterMergeable;
+}
+
+/** Why "Import adapter" is unavailable, or null. */
+export function importBlocker(s: StudioData): string | null {
+  if (isBusy(s)) return 'Available when no run is in progress.';
+  if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
+  if (s.importPending) return 'Importing…';
+  if (s.exportPending) return 'Exporting…';
+  return null;
+}
+
+function methodLabel(s: StudioData, id: string): string {
+  return s.methods.find((m) => m.id === id)?.label ?? id;
 }
 
 /** A generate request has been sent and not every side has finished. */
@@ -262,7 +398,8 @@ export function generateValidation(s: StudioData) {
 
 /** Why "Generate" is disabled, or null when it is enabled. */
 export function generateBlocker(s: StudioData): string | null {
-  if (isRunActive(s.run.status)) return 'Generation is available when training is not running.';
+  if (isBusy(s)) return 'Generation is available when training is not running.';
+  if (s.importPending) return 'Importing an adapter…';
   if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
   if (isGenerating(s)) return 'Generating…';
   if (!generateValidation(s).settings) return 'Fix the generation settings marked above.';
@@ -297,7 +434,7 @@ export function stepLine(p: Pick<ProgressPoint, 'step' | 'totalSteps' | 'loss'>)
   return `Step ${p.step}/${p.totalSteps} · loss ${formatLoss(p.loss)}`;
 }
 
-type ErrorTopic = 'backend' | 'dataset' | 'export' | 'plan' | 'train' | 'model' | 'generate' | 'worker' | 'other';
+type ErrorTopic = 'backend' | 'dataset' | 'export' | 'plan' | 'planAll' | 'import' | 'compare' | 'train' | 'model' | 'generate' | 'worker' | 'other';
 
 /** The part of the page an error belongs to, when the worker says which request failed. */
 const REQUEST_TOPIC: Record<ToWorker['type'], ErrorTopic> = {
@@ -308,6 +445,10 @@ const REQUEST_TOPIC: Record<ToWorker['type'], ErrorTopic> = {
   train: 'train',
   stop: 'train',
   export: 'export',
+  exportMerged: 'export',
+  planAll: 'planAll',
+  importAdapter: 'import',
+  compare: 'compare',
   generate: 'generate',
 };
 
@@ -324,7 +465,10 @@ export function errorTopic(context: string): ErrorTopic {
   if (c.includes('backend') || c === 'init') return 'backend';
   if (c.includes('dataset')) return 'dataset';
   if (c.includes('export')) return 'export';
+  if (c.startsWith('import')) return 'import';
+  if (c.startsWith('compar')) return 'compare';
   if (c.startsWith('generat')) return 'generate';
+  if (c === 'planall' || c.includes('every method')) return 'planAll';
   if (c.includes('plan') || c.includes('counting parameters')) return 'plan';
   if (c.startsWith('train') || c.includes('training') || c.startsWith('stop')) return 'train';
   if (c.includes('model')) return 'model';
@@ -356,13 +500,23 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
       const current = methods.find((m) => m.id === s.methodId && !m.unsupported);
       const chosen = current ?? methods.find((m) => !m.unsupported) ?? undefined;
       const same = chosen !== undefined && chosen.id === s.methodId;
+      // Other methods' edits are kept wherever they still fit the (new model's) fields.
+      const methodForms: Record<string, MethodForm> = {};
+      for (const m of methods) {
+        const prev = m.id === s.methodId ? s.methodForm : s.methodForms[m.id];
+        if (prev && m.id !== chosen?.id) methodForms[m.id] = mergeForm(m.fields, m.defaults, prev);
+      }
+      const usable = new Set(methods.filter((m) => !m.unsupported).map((m) => m.id));
       return {
         ...s,
         methods,
         methodId: chosen?.id ?? null,
-        methodForm: chosen ? mergeForm(chosen.fields, chosen.defaults, same ? s.methodForm : undefined) : {},
+        methodForm: chosen ? mergeForm(chosen.fields, chosen.defaults, same ? s.methodForm : s.methodForms[chosen.id]) : {},
+        methodForms,
         plan: same ? s.plan : null,
         planError: same ? s.planError : null,
+        allPlans: s.allPlans.filter((p) => methods.some((m) => m.id === p.methodId)),
+        compare: { ...s.compare, selected: s.compare.selected.filter((id) => usable.has(id)) },
       };
     }
 
@@ -374,7 +528,12 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
         modelId: msg.model.id,
         modelLoading: false,
         plan: changed ? null : s.plan,
+        allPlans: changed ? [] : s.allPlans,
         adapterReady: changed ? false : s.adapterReady,
+        adapterMergeable: changed ? false : s.adapterMergeable,
+        importedAdapter: changed ? null : s.importedAdapter,
+        // Results measured on another model would be compared with nothing on this one.
+        compare: changed ? { ...IDLE_COMPARE, selected: s.compare.selected } : s.compare,
         // Text from another model (and its adapter, now gone) would mislead.
         generation: changed ? { ...s.generation, ...NO_GENERATION, requestId: s.generation.requestId } : s.generation,
         announcement: `Model loaded: ${modelOption(msg.model.id)?.name ?? msg.model.name} · ${formatInt(msg.model.totalParams)} parameters`,
@@ -384,6 +543,9 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
     case 'planned':
       if (msg.plan.methodId !== s.methodId) return s; // an answer for a method no longer chosen
       return { ...s, plan: msg.plan, planPending: false, planError: null };
+
+    case 'plannedAll':
+      return { ...s, allPlans: msg.plans, allPlansPending: false };
 
     case 'datasetLoaded': {
       // Answers are matched by file name: the worker also re-reads the dataset on its own
@@ -408,16 +570,25 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
         datasetRejection: { fileName: msg.fileName, message: msg.message, issues: msg.issues },
       };
 
-    case 'trainingStarted':
+    case 'trainingStarted': {
+      const comparing = isCompareActive(s.compare.status);
+      const stopping = s.run.status === 'stopping' || s.compare.status === 'stopping';
+      const position = s.compare.methodIds.indexOf(msg.methodId) + 1;
       return {
         ...s,
-        run: { ...IDLE_RUN, status: s.run.status === 'stopping' ? 'stopping' : 'running', methodId: msg.methodId, totalSteps: msg.totalSteps },
+        run: { ...IDLE_RUN, status: stopping ? 'stopping' : 'running', methodId: msg.methodId, totalSteps: msg.totalSteps },
         adapterReady: false,
+        adapterMergeable: msg.mergeable,
+        importedAdapter: null,
         savedFileName: null,
         // The adapter that wrote this text is being replaced.
         generation: { ...s.generation, adapter: null },
-        announcement: `Training started: ${formatInt(msg.totalSteps)} steps`,
+        compare: comparing ? { ...s.compare, current: msg.methodId, curves: { ...s.compare.curves, [msg.methodId]: [] } } : s.compare,
+        announcement: comparing
+          ? `Comparing ${position}/${s.compare.methodIds.length}: ${methodLabel(s, msg.methodId)} training started, ${formatInt(msg.totalSteps)} steps`
+          : `Training started: ${formatInt(msg.totalSteps)} steps`,
       };
+    }
 
     case 'progress': {
       if (msg.points.length === 0) return s;
@@ -436,8 +607,12 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
       };
     }
 
-    case 'eval':
-      return { ...s, run: { ...s.run, lastEval: msg.point, lossRows: addEval(s.run.lossRows, msg.point) } };
+    case 'eval': {
+      const id = s.compare.current;
+      const compare =
+        isCompareActive(s.compare.status) && id !== null ? { ...s.compare, curves: { ...s.compare.curves, [id]: [...(s.compare.curves[id] ?? []), msg.point] } } : s.compare;
+      return { ...s, run: { ...s.run, lastEval: msg.point, lossRows: addEval(s.run.lossRows, msg.point) }, compare };
+    }
 
     case 'trainingEnded': {
       const total = s.run.totalSteps;
@@ -457,7 +632,61 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
     }
 
     case 'exported':
-      return { ...s, exportPending: false, savedFileName: msg.fileName, announcement: `Adapter exported as ${msg.fileName}` };
+      return {
+        ...s,
+        exportPending: false,
+        savedFileName: msg.fileName,
+        announcement: `${s.exportKind === 'merged' ? 'Merged model' : 'Adapter'} exported as ${msg.fileName}`,
+      };
+
+    case 'adapterImported':
+      return {
+        ...s,
+        importPending: false,
+        adapterReady: true,
+        adapterMergeable: msg.mergeable,
+        importedAdapter: { fileName: msg.fileName, methodId: msg.methodId, trainable: msg.trainable },
+        savedFileName: null,
+        // Text the previous adapter wrote no longer describes the one the worker holds.
+        generation: { ...s.generation, adapter: null },
+        announcement: `Imported ${msg.fileName}: ${methodLabel(s, msg.methodId)} adapter · ${formatInt(msg.trainable)} parameters`,
+      };
+
+    case 'compareStarted':
+      return {
+        ...s,
+        compare: {
+          ...s.compare,
+          status: s.compare.status === 'stopping' ? 'stopping' : 'running',
+          methodIds: msg.methodIds,
+          totalSteps: msg.totalSteps,
+          results: [],
+          curves: {},
+          current: null,
+        },
+        announcement: `Comparing ${msg.methodIds.length} methods (${msg.methodIds.map((id) => methodLabel(s, id)).join(', ')}), ${formatInt(msg.totalSteps)} steps each`,
+      };
+
+    case 'compareRunEnded': {
+      const { type: _type, ...result } = msg;
+      const results = [...s.compare.results, result];
+      const loss = result.reason === 'failed' ? `failed at step ${result.step}` : result.finalEvalLoss === null ? 'no held-out loss' : `held-out loss ${formatLoss(result.finalEvalLoss)}`;
+      return {
+        ...s,
+        compare: { ...s.compare, results },
+        announcement: `${methodLabel(s, result.methodId)}: ${loss} (${results.length}/${s.compare.methodIds.length} done)`,
+      };
+    }
+
+    case 'compareEnded': {
+      const n = s.compare.methodIds.length;
+      return {
+        ...s,
+        compare: { ...s.compare, status: msg.reason, current: null },
+        announcement:
+          msg.reason === 'finished' ? `Comparison finished: ${formatInt(msg.completed)} methods` : `Comparison stopped after ${formatInt(msg.completed)} of ${formatInt(n)} methods`,
+      };
+    }
 
     case 'generated': {
       const g = s.generation;
@@ -488,6 +717,12 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
         case 'export':
           next.exportPending = false;
           break;
+        case 'import':
+          next.importPending = false;
+          break;
+        case 'planAll':
+          next.allPlansPending = false;
+          break;
         case 'generate':
           return failGeneration(next, msg.message);
         case 'plan':
@@ -499,18 +734,25 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
           next.modelLoading = false;
           break;
         case 'train':
+        case 'compare':
         case 'worker':
           if (topic === 'worker') {
             next.modelLoading = false;
             next.modelQueued = false;
             next.planPending = false;
+            next.allPlansPending = false;
             next.exportPending = false;
+            next.importPending = false;
             next.datasetQueue = [];
             Object.assign(next, failGeneration(next, msg.message, true));
           }
           if (isRunActive(s.run.status)) {
             next.run = { ...s.run, status: 'failed', endStep: s.run.latest?.step ?? 0, endMessage: msg.message };
             next.announcement = `Training failed: ${msg.message}`;
+          }
+          if (isCompareActive(s.compare.status)) {
+            next.compare = { ...s.compare, status: 'failed', current: null, message: msg.message };
+            next.announcement = `Comparison failed: ${msg.message}`;
           }
           break;
         default:
@@ -559,7 +801,7 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
     /** Re-reads the loaded dataset when the form's settings no longer match it. */
     const reloadIfStale = () => {
       const s = get();
-      if (!s.datasetRequest || s.datasetQueue.length > 0 || isRunActive(s.run.status)) return;
+      if (!s.datasetRequest || s.datasetQueue.length > 0 || isBusy(s)) return;
       if (datasetStale(s)) sendDataset(s.datasetRequest.file);
     };
 
@@ -585,6 +827,20 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
       set({ planPending: true, planError: null });
     };
 
+    /** Counts for every method at the page's settings. A method whose form is invalid is not sent: the chart shows its form error instead. */
+    const requestAllPlans = () => {
+      const s = get();
+      if (!s.model || s.modelLoading || s.methods.length === 0) return;
+      const configs: Record<string, Record<string, unknown>> = {};
+      for (const m of s.methods) {
+        if (m.unsupported) continue;
+        const built = configFor(s, m);
+        if (built.valid) configs[m.id] = built.config;
+      }
+      deps.send({ type: 'planAll', configs });
+      set({ allPlansPending: true });
+    };
+
     return {
       ...initialData(deps.requestedBackend),
 
@@ -594,7 +850,7 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
 
       selectModel(id) {
         const s = get();
-        if (isRunActive(s.run.status)) return;
+        if (isBusy(s)) return;
         if ((s.model?.id === id && !s.modelLoading) || (s.modelLoading && s.modelId === id)) {
           set({ modelId: id });
           return;
@@ -612,16 +868,27 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
       selectMethod(id) {
         const s = get();
         const m = s.methods.find((x) => x.id === id);
-        if (!m || m.unsupported || isRunActive(s.run.status)) return;
+        if (!m || m.unsupported || isBusy(s)) return;
         if (m.id === s.methodId) return;
-        set({ methodId: m.id, methodForm: formFromDefaults(m.fields, m.defaults), plan: null, planError: null });
+        // The form being left is kept, so coming back (and the all-methods chart) finds the person's settings.
+        const methodForms = s.methodId ? { ...s.methodForms, [s.methodId]: s.methodForm } : s.methodForms;
+        const saved = methodForms[m.id];
+        set({
+          methodId: m.id,
+          methodForm: saved ? mergeForm(m.fields, m.defaults, saved) : formFromDefaults(m.fields, m.defaults),
+          methodForms,
+          plan: null,
+          planError: null,
+        });
         requestPlan();
       },
 
       setMethodField(key, value) {
-        if (isRunActive(get().run.status)) return;
+        if (isBusy(get())) return;
         set({ methodForm: { ...get().methodForm, [key]: value } });
         requestPlan();
+        // Other methods' rows do not change, and this one's shows its form error until it is valid.
+        if (methodConfig(get())?.valid) requestAllPlans();
       },
 
       chooseDatasetFile(file) {
@@ -635,7 +902,7 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
       },
 
       setTrainField(key, text) {
-        if (isRunActive(get().run.status)) return;
+        if (isBusy(get())) return;
         set({ trainInputs: { ...get().trainInputs, [key]: text } });
         if (key === 'sequenceLength' || key === 'seed') scheduleReload();
       },
@@ -656,15 +923,57 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
       },
 
       stopTraining() {
-        if (!canStop(get())) return;
+        const s = get();
+        if (!canStop(s)) return;
         deps.send({ type: 'stop' });
-        set({ run: { ...get().run, status: 'stopping' }, announcement: 'Stopping after the current step…' });
+        set({
+          run: isRunActive(s.run.status) ? { ...s.run, status: 'stopping' } : s.run,
+          compare: isCompareActive(s.compare.status) ? { ...s.compare, status: 'stopping' } : s.compare,
+          announcement: 'Stopping after the current step…',
+        });
       },
 
       exportAdapter() {
         if (!canExport(get())) return;
         deps.send({ type: 'export' });
-        set({ exportPending: true, savedFileName: null });
+        set({ exportPending: true, exportKind: 'adapter', savedFileName: null });
+      },
+
+      exportMergedModel() {
+        if (!canExportMerged(get())) return;
+        deps.send({ type: 'exportMerged' });
+        set({ exportPending: true, exportKind: 'merged', savedFileName: null });
+      },
+
+      importAdapterFile(file) {
+        if (importBlocker(get()) !== null) return;
+        deps.send({ type: 'importAdapter', file });
+        set({ importPending: true, error: null, announcement: `Importing ${file.name}…` });
+      },
+
+      toggleCompareMethod(id, on) {
+        const s = get();
+        const m = s.methods.find((x) => x.id === id);
+        if (!m || m.unsupported || isBusy(s)) return;
+        const chosen = new Set(s.compare.selected);
+        if (on) chosen.add(id);
+        else chosen.delete(id);
+        set({ compare: { ...s.compare, selected: s.methods.map((x) => x.id).filter((x) => chosen.has(x)) } });
+      },
+
+      startCompare() {
+        const s = get();
+        if (!canCompare(s)) return;
+        const chosen = s.methods.filter((m) => s.compare.selected.includes(m.id));
+        const runs = chosen.map((m) => ({ methodId: m.id, config: configFor(s, m).config }));
+        const train: TrainConfig = trainValidation(s).config!;
+        deps.send({ type: 'compare', runs, train });
+        set({
+          compare: { ...s.compare, status: 'starting', methodIds: chosen.map((m) => m.id), current: null, totalSteps: train.steps, results: [], curves: {}, message: undefined },
+          savedFileName: null,
+          error: null,
+          announcement: `Starting a comparison of ${chosen.map((m) => m.label).join(', ')}…`,
+        });
       },
 
       setGenerateField(key, text) {
@@ -708,10 +1017,12 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
             const waiting = get().datasetWaiting;
             if (waiting) sendDataset(waiting);
             requestPlan();
+            requestAllPlans();
             break;
           }
           case 'methods':
             if (before.methodId !== get().methodId || !get().plan) requestPlan();
+            requestAllPlans();
             break;
           case 'datasetLoaded':
           case 'datasetRejected':

@@ -12,7 +12,7 @@ export const CHROMIUM_ARGS = [
   '--enable-unsafe-webgpu',
 ];
 
-/** Drops a file on the drop area with a real DataTransfer, as dragging from the desktop does. */
+/** Drops a file on the "Dataset" drop area with a real DataTransfer, as dragging from the desktop does. */
 export async function dropFile(page: Page, name: string, content: string, mime = 'application/jsonl') {
   const dataTransfer = await page.evaluateHandle(
     ({ name, content, mime }) => {
@@ -22,7 +22,7 @@ export async function dropFile(page: Page, name: string, content: string, mime =
     },
     { name, content, mime },
   );
-  const area = page.locator('.dropzone');
+  const area = page.locator('.dataset-drop');
   await area.dispatchEvent('dragenter', { dataTransfer });
   await area.dispatchEvent('dragover', { dataTransfer });
   await area.dispatchEvent('drop', { dataTransfer });

@@ -37,7 +37,7 @@ test('LoRA on WebGPU: drop a dataset, train live, export a PEFT adapter', async 
   await expect(model).toContainText('Context length');
 
   // 4. LoRA with PEFT's defaults; exact counts before anything trains.
-  await expect(page.getByLabel('Method')).toHaveValue('lora');
+  await expect(page.getByLabel('Method', { exact: true })).toHaveValue('lora');
   await expect(page.getByLabel('Rank r')).toHaveValue('8');
   await expect(page.getByLabel('Alpha')).toHaveValue('8');
   // 4 layers × r·(128 + 384) = 16,384 trainable of 859,008 + 16,384.

@@ -10,6 +10,10 @@ const CONTEXT_NAMES: Record<string, string> = {
   train: 'Training',
   stop: 'Stopping',
   export: 'Exporting the adapter',
+  exportMerged: 'Exporting the merged model',
+  planAll: 'Counting parameters for every method',
+  importAdapter: 'Importing an adapter',
+  compare: 'Comparing methods',
   generate: 'Generating text',
 };
 

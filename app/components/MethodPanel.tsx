@@ -1,12 +1,13 @@
-// The "Method" select, the method's summary and paper, and its hyperparameter form.
-import { isRunActive, selectedMethod, useActions, useStudio } from '../store';
+// The "Method" select, the method's summary and paper, and its hyperparameter form; methods
+// that do not apply to the loaded model are disabled options with the reason beside them.
+import { isBusy, selectedMethod, useActions, useStudio } from '../store';
 import MethodField from './MethodField';
 
 export default function MethodPanel() {
   const methods = useStudio((s) => s.methods);
   const methodId = useStudio((s) => s.methodId);
   const method = useStudio(selectedMethod);
-  const running = useStudio((s) => isRunActive(s.run.status));
+  const running = useStudio(isBusy);
   const { selectMethod } = useActions();
   const unavailable = methods.filter((m) => m.unsupported);
 
@@ -19,7 +20,7 @@ export default function MethodPanel() {
           id="method"
           value={methodId ?? ''}
           disabled={running || methods.length === 0}
-          aria-describedby={method ? 'method-summary' : undefined}
+          aria-describedby={[method ? 'method-summary' : '', unavailable.length > 0 ? 'methods-unavailable' : ''].filter(Boolean).join(' ') || undefined}
           onChange={(e) => selectMethod(e.target.value)}
         >
           {methods.length === 0 && (
@@ -42,7 +43,7 @@ export default function MethodPanel() {
           </p>
         )}
         {unavailable.length > 0 && (
-          <ul className="unavailable" aria-label="Methods not available for this model">
+          <ul id="methods-unavailable" className="unavailable" aria-label="Methods not available for this model">
             {unavailable.map((m) => (
               <li key={m.id}>
                 <strong>{m.label}</strong> is not available: {m.unsupported}
@@ -51,6 +52,28 @@ export default function MethodPanel() {
           </ul>
         )}
       </div>
+      {methods.length > 0 && (
+        <details className="all-methods">
+          <summary>All methods ({methods.length})</summary>
+          <dl>
+            {methods.map((m) => (
+              <div key={m.id}>
+                <dt>
+                  {m.label}
+                  {m.unsupported && <span className="badge badge-warn">not available</span>}
+                </dt>
+                <dd>
+                  {m.summary}{' '}
+                  <a href={m.paper.url} target="_blank" rel="noreferrer noopener">
+                    {m.paper.title}
+                  </a>
+                  {m.unsupported && <span className="muted"> · {m.unsupported}</span>}
+                </dd>
+              </div>
+            ))}
+          </dl>
+        </details>
+      )}
       {method && method.fields.length > 0 && (
         <fieldset className="method-form" disabled={running}>
           <legend>Hyperparameters</legend>

@@ -1,13 +1,13 @@
 // The "Base model" select and the loaded model's shape.
 import { MODELS, modelOption } from '../models';
 import { formatInt } from '../format';
-import { isRunActive, useActions, useStudio } from '../store';
+import { isBusy, useActions, useStudio } from '../store';
 
 export default function ModelPanel() {
   const modelId = useStudio((s) => s.modelId);
   const model = useStudio((s) => s.model);
   const loading = useStudio((s) => s.modelLoading);
-  const running = useStudio((s) => isRunActive(s.run.status));
+  const running = useStudio(isBusy);
   const { selectModel } = useActions();
   const note = modelOption(modelId)?.note;
 

@@ -1,14 +1,18 @@
-// Start, Stop and Export, with why Start is unavailable and what was saved.
-import { canExport, canStop, startBlocker, useActions, useStudio } from '../store';
+// Start, Stop and Export (and Export merged model for adapters that fold into the weights),
+// with why Start is unavailable and what was saved.
+import { canExport, canExportMerged, canStop, startBlocker, useActions, useStudio } from '../store';
 
 export default function RunControls() {
   const blocker = useStudio(startBlocker);
   const stoppable = useStudio(canStop);
   const exportable = useStudio(canExport);
+  const mergeable = useStudio((s) => s.adapterReady && s.adapterMergeable);
+  const mergeExportable = useStudio(canExportMerged);
   const exporting = useStudio((s) => s.exportPending);
+  const exportKind = useStudio((s) => s.exportKind);
   const saved = useStudio((s) => s.savedFileName);
-  const stopping = useStudio((s) => s.run.status === 'stopping');
-  const { startTraining, stopTraining, exportAdapter } = useActions();
+  const stopping = useStudio((s) => s.run.status === 'stopping' || s.compare.status === 'stopping');
+  const { startTraining, stopTraining, exportAdapter, exportMergedModel } = useActions();
 
   return (
     <div className="run-controls">
@@ -20,12 +24,22 @@ export default function RunControls() {
           {stopping ? 'Stopping…' : 'Stop'}
         </button>
         <button type="button" disabled={!exportable} onClick={exportAdapter}>
-          {exporting ? 'Exporting…' : 'Export adapter'}
+          {exporting && exportKind === 'adapter' ? 'Exporting…' : 'Export adapter'}
         </button>
+        {mergeable && (
+          <button type="button" disabled={!mergeExportable} aria-describedby="merge-help" onClick={exportMergedModel}>
+            {exporting && exportKind === 'merged' ? 'Exporting…' : 'Export merged model'}
+          </button>
+        )}
       </div>
       <p id="start-blocker" className="help">
         {blocker ?? 'Ready to train.'}
       </p>
+      {mergeable && (
+        <p id="merge-help" className="help">
+          Export merged model saves a complete Hugging Face checkpoint (config.json, model.safetensors, tokenizer files) with the adapter folded into the base weights.
+        </p>
+      )}
       {saved && <p className="saved">Saved {saved}</p>}
     </div>
   );

@@ -1,6 +1,6 @@
 // The run's progress bar and live numbers.
 import { formatBytes, formatDuration, formatInt, formatLearningRate, formatLoss, formatNumber, formatTokensPerSecond } from '../format';
-import { useStudio } from '../store';
+import { isCompareActive, useStudio } from '../store';
 
 const STATUS_TEXT = {
   idle: '',
@@ -15,6 +15,10 @@ const STATUS_TEXT = {
 export default function RunProgress() {
   const run = useStudio((s) => s.run);
   const methodLabel = useStudio((s) => s.methods.find((m) => m.id === s.run.methodId)?.label);
+  // Within a comparison: which run of how many this is.
+  const comparePosition = useStudio((s) =>
+    isCompareActive(s.compare.status) && s.run.methodId ? `${s.compare.methodIds.indexOf(s.run.methodId) + 1} of ${s.compare.methodIds.length}` : null,
+  );
   if (run.status === 'idle') return null;
 
   const p = run.latest;
@@ -28,6 +32,7 @@ export default function RunProgress() {
       <p className="run-state">
         <strong>{STATUS_TEXT[run.status]}</strong>
         {methodLabel && <span className="muted"> · {methodLabel}</span>}
+        {comparePosition && <span className="muted"> · comparison run {comparePosition}</span>}
         {run.status === 'failed' && run.endMessage && <span className="field-error"> · {run.endMessage}</span>}
       </p>
       <div className="progress-row">

@@ -1,11 +1,11 @@
 // Training settings: one labelled number input per TrainConfig field, validated inline.
 import { useMemo } from 'react';
 import { EVAL_FRACTION, TRAIN_FIELDS, validateTrainInputs } from '../train-form';
-import { isRunActive, useActions, useStudio } from '../store';
+import { isBusy, useActions, useStudio } from '../store';
 import TrainField from './TrainField';
 
 export default function TrainSettings() {
-  const running = useStudio((s) => isRunActive(s.run.status));
+  const running = useStudio(isBusy);
   const inputs = useStudio((s) => s.trainInputs);
   const maxSeq = useStudio((s) => s.model?.nPositions);
   const { setTrainField } = useActions();

@@ -48,6 +48,30 @@ export interface PlanSummary {
   tensors: TensorPlan[];
 }
 
+/** One method's row in the all-methods comparison: its counts, or why it cannot be planned. */
+export type MethodPlanEntry =
+  | { methodId: string; trainable: number; total: number; /** 100·trainable/total, unrounded. */ percent: number; error?: undefined }
+  | { methodId: string; error: string };
+
+/** One finished run of a comparison. */
+export interface CompareRunResult {
+  methodId: string;
+  /** How the run ended: a run that failed (loss NaN) is still a result; a stopped one ends the comparison. */
+  reason: RunEnd;
+  /** Steps completed. */
+  step: number;
+  /** What the method's plan counts as trainable. */
+  trainable: number;
+  /** Held-out loss at the end of the run; null when nothing is held out. */
+  finalEvalLoss: number | null;
+  /** Mean of the run's per-step tokens/s. */
+  tokensPerSecond: number;
+  /** Bytes of the zip that "Export adapter" would save for this run. */
+  adapterBytes: number;
+  /** Wall time of the run: creating the adapter, training and evaluating. */
+  wallMs: number;
+}
+
 export interface DatasetIssue {
   /** 1-based line number in the file (or record number for formats without lines). */
   line: number;
@@ -115,6 +139,14 @@ export type ToWorker =
   | { type: 'train'; methodId: string; config: Record<string, unknown>; train: TrainConfig }
   | { type: 'stop' }
   | { type: 'export' }
+  /** A full Hugging Face checkpoint with the adapter merged into the base weights (`mergedWeights`); answered by `exported`. */
+  | { type: 'exportMerged' }
+  /** Counts for every method in the registry; a method missing from `configs` is counted at its defaults. */
+  | { type: 'planAll'; configs: Record<string, Record<string, unknown>> }
+  /** A zipped adapter folder (the studio's export, HF PEFT's or AdapterHub's) becomes the session's adapter. */
+  | { type: 'importAdapter'; file: File }
+  /** Trains each run in turn on the same data, from the same seed and training settings. */
+  | { type: 'compare'; runs: { methodId: string; config: Record<string, unknown> }[]; train: TrainConfig }
   /** Continue `prompt` with the base model, or with the trained/imported adapter on it. */
   | { type: 'generate'; requestId: number; prompt: string; maxNewTokens: number; temperature: number; topK: number; seed: number; withAdapter: boolean };
 
@@ -126,11 +158,28 @@ export type FromWorker =
   /** The dropped file was refused; the previously loaded dataset (if any) is kept. */
   | { type: 'datasetRejected'; fileName: string; issues: DatasetIssue[]; message: string }
   | { type: 'planned'; plan: PlanSummary }
-  | { type: 'trainingStarted'; totalSteps: number; methodId: string }
+  | { type: 'plannedAll'; plans: MethodPlanEntry[] }
+  /** A run (alone or one of a comparison) created its adapter and starts stepping. */
+  | { type: 'trainingStarted'; totalSteps: number; methodId: string; mergeable: boolean }
   | { type: 'progress'; points: ProgressPoint[] }
   | { type: 'eval'; point: EvalPoint }
   | { type: 'trainingEnded'; reason: RunEnd; message?: string; step: number }
   | { type: 'exported'; fileName: string; bytes: Uint8Array }
+  /** The imported file's adapter replaced the session's adapter. */
+  | {
+      type: 'adapterImported';
+      fileName: string;
+      methodId: string;
+      /** Parameters in the imported adapter's tensors. */
+      trainable: number;
+      /** True when it can be folded into the base weights (`exportMerged`). */
+      mergeable: boolean;
+    }
+  /** Every config of a `compare` was valid; its runs follow as trainingStarted … trainingEnded, compareRunEnded. */
+  | { type: 'compareStarted'; methodIds: string[]; totalSteps: number }
+  | ({ type: 'compareRunEnded' } & CompareRunResult)
+  /** `completed` runs have results; `stopped` when Stop ended it early. */
+  | { type: 'compareEnded'; reason: 'finished' | 'stopped'; completed: number }
   /** Text generated so far for a `generate` request (the new text only, never the prompt); streamed, then once more with `done`. */
   | { type: 'generated'; requestId: number; withAdapter: boolean; text: string; done: boolean }
   /** Any failure the page must show; `context` says what was being done, `request` which message failed. */

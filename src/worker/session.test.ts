@@ -4,7 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../io/safetensors';
-import { unzipFiles } from '../io/zip';
+import { unzipFiles, zipFiles } from '../io/zip';
+import { buildModel, modelInfo } from '../models/load';
+import { coerceConfig, getMethod, METHODS } from '../peft/registry';
 import type { FromWorker, TrainConfig } from './protocol';
 import { StudioSession } from './session';
 
@@ -205,5 +207,291 @@ describe('StudioSession: generate', () => {
     expect(generated(events, 8, false)).toEqual([]);
     session.current.adapter?.dispose();
     session.current.model?.dispose();
+  });
+});
+
+/** A session with the built-in model and a small dataset loaded (cpu backend). */
+async function readySession(onEvent?: (e: FromWorker, session: StudioSession) => void) {
+  const events: FromWorker[] = [];
+  const session: StudioSession = new StudioSession(
+    (m) => {
+      events.push(m);
+      onEvent?.(m, session);
+    },
+    { source },
+  );
+  await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+  await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+  await session.handle({ type: 'loadDataset', file: new File([lines(20)], 'd.jsonl'), sequenceLength: 32, evalFraction: 0.1, seed: 1 });
+  const last = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type).at(-1) as Extract<FromWorker, { type: T }> | undefined;
+  const all = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type) as Extract<FromWorker, { type: T }>[];
+  const dispose = () => {
+    session.current.adapter?.dispose();
+    session.current.model?.dispose();
+  };
+  return { session, events, last, all, dispose };
+}
+
+const TINY: TrainConfig = { ...TRAIN, steps: 2, evalEvery: 2, warmupSteps: 0 };
+const tinyInfo = () => modelInfo('tiny-gpt2', JSON.parse(readFileSync(new URL('tiny-gpt2/config.json', publicModels), 'utf8')));
+const zipFile = (bytes: Uint8Array, name: string) => new File([new Uint8Array(bytes)], name, { type: 'application/zip' });
+
+describe('StudioSession: every method counted', () => {
+  it('plans every method in the registry at the settings given, else its defaults, with errors instead of counts', async () => {
+    const { session, last, dispose } = await readySession();
+    const info = tinyInfo();
+    await session.handle({ type: 'planAll', configs: { lora: { r: 4 } } });
+    const plans = last('plannedAll')!.plans;
+    expect(plans.map((p) => p.methodId)).toEqual(METHODS.map((m) => m.id));
+    for (const m of METHODS) {
+      const entry = plans.find((p) => p.methodId === m.id)!;
+      const reason = m.unsupported?.(info);
+      if (reason) {
+        expect(entry.error).toBe(reason);
+        continue;
+      }
+      // What `plan` computes for the same settings, counted the same way.
+      const p = m.plan(info, coerceConfig(m, info, m.id === 'lora' ? { r: 4 } : {}));
+      expect(entry).toEqual({ methodId: m.id, trainable: p.trainable, total: p.total, percent: (100 * p.trainable) / p.total });
+    }
+    // LoRA r=4 on c_attn: 4 layers × 4·(128 + 384).
+    expect(plans.find((p) => p.methodId === 'lora')).toMatchObject({ trainable: 8192, total: 859_008 + 8192 });
+
+    await session.handle({ type: 'planAll', configs: { lora: { r: 0 } } });
+    expect(last('plannedAll')!.plans.find((p) => p.methodId === 'lora')).toEqual({ methodId: 'lora', error: 'r must be a positive integer (got 0)' });
+
+    await session.handle({ type: 'planAll', configs: { 'no-such-method': {} } });
+    expect(last('error')).toMatchObject({ request: 'planAll', message: expect.stringMatching(/unknown method "no-such-method"/) });
+    dispose();
+  });
+});
+
+describe('StudioSession: import', () => {
+  it('imports an exported zip as the session adapter: same export bytes, announced with its counts', async () => {
+    const a = await readySession();
+    await a.session.handle({ type: 'train', methodId: 'lora', config: { r: 4 }, train: { ...TINY, learningRate: 0.05 } });
+    expect(a.last('trainingStarted')).toMatchObject({ methodId: 'lora', mergeable: false });
+    await a.session.handle({ type: 'export' });
+    const exported = a.last('exported')!;
+
+    // A fresh session (a reloaded page) with no adapter of its own.
+    const b = await readySession();
+    const before = tf.memory().numTensors;
+    await b.session.handle({ type: 'importAdapter', file: zipFile(exported.bytes, 'my-adapter.zip') });
+    expect(b.all('error')).toEqual([]);
+    expect(b.last('adapterImported')).toEqual({ type: 'adapterImported', fileName: 'my-adapter.zip', methodId: 'lora', trainable: 8192, mergeable: false });
+    expect(tf.memory().numTensors - before).toBe(8); // A and B for 4 layers
+    // It is the session's adapter now: exporting it writes the same bytes back.
+    await b.session.handle({ type: 'export' });
+    expect(Array.from(b.last('exported')!.bytes)).toEqual(Array.from(exported.bytes));
+    // And "With adapter" generation uses it: the same text as the trained adapter's for one seed.
+    const gen = { type: 'generate' as const, requestId: 1, prompt: 'The cat', maxNewTokens: 12, temperature: 1, topK: 0, seed: 3, withAdapter: true };
+    await a.session.handle(gen);
+    await b.session.handle(gen);
+    expect(b.last('generated')!.text).toBe(a.last('generated')!.text);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('refuses a file of another method, another model or no zip at all, naming the file and the field, and keeps its adapter', async () => {
+    const { session, last, all, dispose } = await readySession();
+    await session.handle({ type: 'train', methodId: 'lora', config: { r: 4 }, train: TINY });
+    await session.handle({ type: 'export' });
+    const good = last('exported')!.bytes;
+    const files = unzipFiles(good, 'good.zip');
+    const config = JSON.parse(new TextDecoder().decode(files['adapter_config.json']));
+    const withConfig = (over: Record<string, unknown>) =>
+      zipFiles({ ...files, 'adapter_config.json': new TextEncoder().encode(JSON.stringify({ ...config, ...over })) });
+    const tensors = tf.memory().numTensors;
+
+    await session.handle({ type: 'importAdapter', file: zipFile(withConfig({ peft_type: 'IA3' }), 'ia3.zip') });
+    expect(last('error')).toMatchObject({ context: 'Importing an adapter', request: 'importAdapter' });
+    expect(last('error')!.message).toMatch(/^ia3\.zip: adapter_config\.json: "peft_type" is "IA3"/);
+
+    // The same layout for a model with a narrower first dimension: the tensor's shape is named.
+    await session.handle({ type: 'importAdapter', file: zipFile(withConfig({ r: 2 }), 'r2.zip') });
+    expect(last('error')!.message).toBe(
+      'r2.zip: adapter_model.safetensors: "base_model.model.transformer.h.0.attn.c_attn.lora_A.weight" has shape [4,128], tiny-gpt2 needs [2,128]',
+    );
+
+    await session.handle({ type: 'importAdapter', file: new File(['not a zip at all, just text'], 'notes.zip') });
+    expect(last('error')!.message).toMatch(/^notes\.zip: not a valid zip archive/);
+
+    await session.handle({ type: 'importAdapter', file: zipFile(zipFiles({ 'readme.txt': new TextEncoder().encode('hi') }), 'other.zip') });
+    expect(last('error')!.message).toMatch(/^other\.zip: not an adapter the studio recognises \(files: readme\.txt\)/);
+
+    expect(all('adapterImported')).toEqual([]);
+    expect(tf.memory().numTensors).toBe(tensors);
+    await session.handle({ type: 'export' });
+    expect(Array.from(last('exported')!.bytes)).toEqual(Array.from(good));
+    dispose();
+  });
+});
+
+describe('StudioSession: merged export', () => {
+  it('writes a full Hugging Face checkpoint from mergedWeights next to the base files, byte for byte', async () => {
+    const { session, last, dispose } = await readySession();
+    await session.handle({ type: 'train', methodId: 'lora', config: { r: 4 }, train: TINY });
+    // LoRA's adapter here has no merge: refused by name.
+    await session.handle({ type: 'exportMerged' });
+    expect(last('error')).toMatchObject({ request: 'exportMerged', message: 'a LoRA adapter cannot be merged into the base weights; export the adapter instead' });
+
+    // An adapter that merges (as BitFit's does): the session's part is the checkpoint around it.
+    const model = session.current.model!;
+    const merged = [...model.weights].map(([name, t]) => {
+      const data = Float32Array.from(t.dataSync(), (v) => (name.endsWith('.bias') ? v + 1 : v));
+      return { name, shape: t.shape, data };
+    });
+    session.current.adapter!.mergedWeights = async () => merged;
+    await session.handle({ type: 'exportMerged' });
+    const out = last('exported')!;
+    expect(out.fileName).toBe('tiny-gpt2-lora-merged.zip');
+    const files = unzipFiles(out.bytes, out.fileName);
+    expect(Object.keys(files).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    for (const name of ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json']) {
+      expect(Array.from(files[name])).toEqual(Array.from(readFileSync(new URL(`tiny-gpt2/${name}`, publicModels))));
+    }
+    const { tensors, metadata } = readSafetensors(files['model.safetensors'], 'model.safetensors');
+    expect(metadata).toEqual({ format: 'pt' });
+    expect([...tensors.keys()].sort()).toEqual(merged.map((t) => t.name).sort());
+    for (const t of merged) {
+      expect(tensors.get(t.name)!.shape).toEqual(t.shape);
+      expect(Array.from(tensors.get(t.name)!.data as Float32Array)).toEqual(Array.from(t.data));
+    }
+    // The folder loads as a model again, with the merged biases.
+    const reloaded = buildModel('merged', JSON.parse(new TextDecoder().decode(files['config.json'])), tensors);
+    expect(Array.from(reloaded.weights.get('transformer.h.0.attn.c_attn.bias')!.dataSync())).toEqual(
+      Array.from(model.weights.get('transformer.h.0.attn.c_attn.bias')!.dataSync(), (v) => Math.fround(v + 1)),
+    );
+    reloaded.dispose();
+    dispose();
+  });
+
+  it('leaves generation_config.json out when the base folder has none (or the server answers with a page)', async () => {
+    const events: FromWorker[] = [];
+    const html = new TextEncoder().encode('<!doctype html><title>index</title>');
+    const session = new StudioSession((m) => events.push(m), {
+      source: async (id, file) => (file === 'generation_config.json' ? html : source(id, file)),
+    });
+    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    await session.handle({ type: 'loadDataset', file: new File([lines(20)], 'd.jsonl'), sequenceLength: 32, evalFraction: 0.1, seed: 1 });
+    await session.handle({ type: 'train', methodId: 'lora', config: { r: 4 }, train: { ...TINY, steps: 1 } });
+    const model = session.current.model!;
+    session.current.adapter!.mergedWeights = async () => [...model.weights].map(([name, t]) => ({ name, shape: t.shape, data: t.dataSync() as Float32Array }));
+    await session.handle({ type: 'exportMerged' });
+    const out = events.filter((e) => e.type === 'exported').at(-1) as Extract<FromWorker, { type: 'exported' }>;
+    expect(Object.keys(unzipFiles(out.bytes, out.fileName)).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    session.current.adapter?.dispose();
+    model.dispose();
+  });
+});
+
+describe('StudioSession: compare', () => {
+  /** LoRA and the registry's first other method that applies to the built-in model. */
+  function twoMethods() {
+    const info = tinyInfo();
+    const other = METHODS.find((m) => m.id !== 'lora' && !m.unsupported?.(info));
+    if (!other) throw new Error(`the registry has no second method to compare with LoRA (it has ${METHODS.map((m) => m.id).join(', ')})`);
+    return [getMethod('lora'), other];
+  }
+
+  it('trains each method in turn on the same data and reports a row per method', async () => {
+    const [first, second] = twoMethods();
+    const { session, events, all, last, dispose } = await readySession();
+    const before = tf.memory().numTensors;
+    const runs = [
+      { methodId: first.id, config: { r: 4 } },
+      { methodId: second.id, config: {} },
+    ];
+    await session.handle({ type: 'compare', runs, train: TINY });
+    expect(all('error')).toEqual([]);
+
+    // The order of events: one start, then per run started → progress/eval → ended → result.
+    const kinds = events.map((e) => e.type).filter((t) => t.startsWith('compare') || t === 'trainingStarted' || t === 'trainingEnded');
+    expect(kinds).toEqual(['compareStarted', 'trainingStarted', 'trainingEnded', 'compareRunEnded', 'trainingStarted', 'trainingEnded', 'compareRunEnded', 'compareEnded']);
+    expect(last('compareStarted')).toEqual({ type: 'compareStarted', methodIds: [first.id, second.id], totalSteps: 2 });
+    expect(all('trainingStarted').map((e) => e.methodId)).toEqual([first.id, second.id]);
+    expect(last('compareEnded')).toEqual({ type: 'compareEnded', reason: 'finished', completed: 2 });
+
+    const info = tinyInfo();
+    const results = all('compareRunEnded');
+    // Events between a run's trainingStarted and the next one belong to that run.
+    const starts = events.flatMap((e, i) => (e.type === 'trainingStarted' ? [i] : []));
+    const slice = (k: number) => events.slice(starts[k], starts[k + 1] ?? events.length);
+    for (const [k, method] of [first, second].entries()) {
+      const r = results[k];
+      const own = slice(k);
+      const evals = own.flatMap((e) => (e.type === 'eval' ? [e.point] : []));
+      const rates = own.flatMap((e) => (e.type === 'progress' ? e.points.map((p) => p.tokensPerSecond) : []));
+      expect(r.methodId).toBe(method.id);
+      expect(r.reason).toBe('finished');
+      expect(r.step).toBe(2);
+      expect(r.trainable).toBe(method.plan(info, coerceConfig(method, info, runs[k].config)).trainable);
+      expect(evals.map((p) => p.step)).toEqual([0, 2]);
+      expect(r.finalEvalLoss).toBe(evals[1].evalLoss);
+      expect(r.tokensPerSecond).toBeCloseTo(rates.reduce((a, b) => a + b, 0) / rates.length, 6);
+      expect(r.tokensPerSecond).toBeGreaterThan(0);
+      expect(r.wallMs).toBeGreaterThan(0);
+      expect(r.adapterBytes).toBeGreaterThan(100);
+    }
+    // The last run's adapter is the session's: its export is the size the table reported, and
+    // only its variables outlive the comparison.
+    const adapter = session.current.adapter!;
+    expect(session.current.adapterMethodId).toBe(second.id);
+    expect(tf.memory().numTensors - before).toBe(adapter.variables.length);
+    await session.handle({ type: 'export' });
+    expect(last('exported')!.bytes.length).toBe(results[1].adapterBytes);
+
+    // The same run alone gives the same losses: the comparison used the run's data and seed.
+    const alone = await readySession();
+    await alone.session.handle({ type: 'train', methodId: first.id, config: runs[0].config, train: TINY });
+    const aloneLosses = alone.all('progress').flatMap((e) => e.points.map((p) => p.loss));
+    const inCompare = slice(0).flatMap((e) => (e.type === 'progress' ? e.points.map((p) => p.loss) : []));
+    expect(inCompare).toEqual(aloneLosses);
+    alone.dispose();
+    dispose();
+  });
+
+  it('stops between methods: the finished run keeps its row, the stopped one has none', async () => {
+    const [first, second] = twoMethods();
+    // Stop as soon as the second method's run has started.
+    const { session, all, last, dispose } = await readySession((e, s) => {
+      if (e.type === 'trainingStarted' && e.methodId === second.id) void s.handle({ type: 'stop' });
+    });
+    await session.handle({
+      type: 'compare',
+      runs: [
+        { methodId: first.id, config: {} },
+        { methodId: second.id, config: {} },
+      ],
+      train: TINY,
+    });
+    expect(all('compareRunEnded').map((r) => r.methodId)).toEqual([first.id]);
+    expect(all('trainingEnded').map((e) => e.reason)).toEqual(['finished', 'stopped']);
+    expect(last('compareEnded')).toEqual({ type: 'compareEnded', reason: 'stopped', completed: 1 });
+    // Idle again: another request is served.
+    await session.handle({ type: 'export' });
+    expect(last('exported')).toBeDefined();
+    dispose();
+  });
+
+  it('checks every config before the first run starts', async () => {
+    const [first, second] = twoMethods();
+    const { session, all, last, dispose } = await readySession();
+    await session.handle({
+      type: 'compare',
+      runs: [
+        { methodId: second.id, config: {} },
+        { methodId: first.id, config: { r: 0 } },
+      ],
+      train: TINY,
+    });
+    expect(last('error')).toMatchObject({ request: 'compare', context: 'Comparing methods', message: 'LoRA: r must be a positive integer (got 0)' });
+    expect(all('trainingStarted')).toEqual([]);
+    expect(all('compareStarted')).toEqual([]);
+    await session.handle({ type: 'compare', runs: [{ methodId: first.id, config: {} }, { methodId: first.id, config: {} }], train: TINY });
+    expect(last('error')!.message).toBe('LoRA is listed twice');
+    dispose();
   });
 });

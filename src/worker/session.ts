@@ -5,16 +5,17 @@ import * as tf from '@tensorflow/tfjs';
 import { startBackend, type WasmFiles } from '../backend/backend';
 import { DatasetError, decodeUtf8 } from '../data/parse';
 import { BatchSampler, evalBatches, prepareDataset, type PreparedDataset } from '../data/dataset';
-import { readSafetensors } from '../io/safetensors';
-import { zipFiles } from '../io/zip';
+import { peftTypeOf } from '../export/peft-files';
+import { readSafetensors, writeSafetensors } from '../io/safetensors';
+import { unzipFiles, zipFiles } from '../io/zip';
 import { generate } from '../models/generate';
 import { buildModel, WEIGHTS_FILE } from '../models/load';
 import type { LoadedModel } from '../models/types';
 import { coerceConfig, getMethod, METHODS } from '../peft/registry';
-import type { Adapter } from '../peft/types';
+import type { Adapter, PeftMethod } from '../peft/types';
 import { loadTokenizer, type TextTokenizer } from '../tokenize/tokenizer';
 import { train } from '../train/trainer';
-import type { BackendName, FromWorker, ModelSummary, ToWorker, TrainConfig } from './protocol';
+import type { BackendName, CompareRunResult, FromWorker, MethodPlanEntry, ModelSummary, ToWorker, TrainConfig } from './protocol';
 
 /** While generating, partial text goes to the page every this many new tokens. */
 export const GENERATE_STREAM_EVERY = 4;
@@ -47,6 +48,22 @@ interface LoadedDataset {
   seed: number;
 }
 
+/**
+ * Files of the base model's folder kept byte for byte, so a merged checkpoint ships the base's
+ * own config and tokenizer: config.json unchanged, as the brief for merged exports says.
+ */
+export const BASE_FILES_KEPT = ['config.json', 'tokenizer.json', 'tokenizer_config.json'] as const;
+/** Optional in a Hugging Face folder; kept when the base model has one. */
+export const GENERATION_CONFIG = 'generation_config.json';
+
+/** One run as `runOnce` reports it. */
+interface RunOutcome {
+  reason: CompareRunResult['reason'];
+  step: number;
+  finalEvalLoss: number | null;
+  tokensPerSecond: number;
+}
+
 /** Steps for a run: `steps` when set, else epochs × batches per epoch. */
 export function totalSteps(cfg: TrainConfig, trainExamples: number): number {
   if (cfg.steps > 0) return cfg.steps;
@@ -60,6 +77,10 @@ export class StudioSession {
   private tokenizer: TextTokenizer | undefined;
   private dataset: LoadedDataset | undefined;
   private adapter: Adapter | undefined;
+  /** The registry id of the method that made `adapter` (trained or imported). */
+  private adapterMethodId = '';
+  /** The base folder's files a merged checkpoint copies unchanged (BASE_FILES_KEPT, generation_config.json). */
+  private baseFiles: Record<string, Uint8Array> = {};
   private training = false;
   private stopRequested = false;
 
@@ -101,6 +122,14 @@ export class StudioSession {
           return;
         case 'export':
           return await this.export();
+        case 'exportMerged':
+          return await this.exportMerged();
+        case 'planAll':
+          return this.planAll(msg.configs);
+        case 'importAdapter':
+          return await this.importAdapter(msg.file);
+        case 'compare':
+          return await this.compare(msg.runs, msg.train);
         case 'generate':
           return await this.generate(msg);
       }
@@ -125,11 +154,17 @@ export class StudioSession {
     this.requireIdle('change the model');
     if (!this.source) throw new Error('the backend is not started yet');
     const get = (file: string) => this.source!(id, file);
-    const [configBytes, weightBytes, tokBytes, tokCfgBytes] = await Promise.all([
+    const [configBytes, weightBytes, tokBytes, tokCfgBytes, genBytes] = await Promise.all([
       get('config.json'),
       get(WEIGHTS_FILE),
       get('tokenizer.json'),
       get('tokenizer_config.json'),
+      // Optional: a folder without one still loads. A static server may answer a missing file
+      // with its index page, so only a JSON object counts as a generation config.
+      get(GENERATION_CONFIG).then(
+        (bytes) => (isJsonObject(bytes) ? bytes : undefined),
+        () => undefined,
+      ),
     ]);
     const config = parseJson(configBytes, `${id}/config.json`);
     const tokenizer = loadTokenizer(parseJson(tokBytes, `${id}/tokenizer.json`), parseJson(tokCfgBytes, `${id}/tokenizer_config.json`), `${id}/tokenizer.json`);
@@ -142,10 +177,12 @@ export class StudioSession {
     // Only now that the new model is whole do we let go of the old one.
     this.adapter?.dispose();
     this.adapter = undefined;
+    this.adapterMethodId = '';
     this.model?.dispose();
     this.model = model;
     this.modelId = id;
     this.tokenizer = tokenizer;
+    this.baseFiles = { 'config.json': configBytes, 'tokenizer.json': tokBytes, 'tokenizer_config.json': tokCfgBytes, ...(genBytes ? { [GENERATION_CONFIG]: genBytes } : {}) };
     const c = model.info.config;
     const summary: ModelSummary = {
       id,
@@ -193,70 +230,252 @@ export class StudioSession {
     if (!this.model) throw new Error('load a base model first');
     const method = getMethod(methodId);
     const config = coerceConfig(method, this.model.info, raw);
+    method.validate(this.model.info, config);
     const p = method.plan(this.model.info, config);
     this.emit({ type: 'planned', plan: { methodId, trainable: p.trainable, total: p.total, percent: (100 * p.trainable) / p.total, tensors: p.tensors } });
   }
 
+  /**
+   * Counts for every method in the registry, each at the page's settings for it (or its
+   * defaults): one row per method, with the reason instead of counts where a method does not
+   * apply to this model or its settings are invalid.
+   */
+  planAll(configs: Record<string, Record<string, unknown>>) {
+    const info = this.model?.info;
+    if (!info) throw new Error('load a base model first');
+    for (const id of Object.keys(configs)) getMethod(id); // an unknown id is a page bug: say so
+    const plans: MethodPlanEntry[] = METHODS.map((m) => {
+      const reason = m.unsupported?.(info);
+      if (reason) return { methodId: m.id, error: reason };
+      try {
+        const config = coerceConfig(m, info, configs[m.id] ?? {});
+        m.validate(info, config);
+        const p = m.plan(info, config);
+        return { methodId: m.id, trainable: p.trainable, total: p.total, percent: (100 * p.trainable) / p.total };
+      } catch (e) {
+        return { methodId: m.id, error: (e as Error).message ?? String(e) };
+      }
+    });
+    this.emit({ type: 'plannedAll', plans });
+  }
+
+  /** The dataset tokenized at the run's sequence length (re-read and announced when it changed). */
+  private preparedFor(cfg: TrainConfig): PreparedDataset {
+    const dataset = this.dataset!;
+    if (dataset.prepared.summary.sequenceLength !== cfg.sequenceLength) {
+      dataset.prepared = prepareDataset(dataset.file.name, dataset.text, this.tokenizer!, { sequenceLength: cfg.sequenceLength, evalFraction: dataset.evalFraction, seed: dataset.seed });
+      this.emit({ type: 'datasetLoaded', dataset: dataset.prepared.summary });
+    }
+    return dataset.prepared;
+  }
+
+  /** A method, its settings coerced and validated for the loaded model; errors name the method. */
+  private checkedConfig(methodId: string, raw: Record<string, unknown>, prefixErrors: boolean): { method: PeftMethod<any>; config: Record<string, unknown> } {
+    const info = this.model!.info;
+    const method = getMethod(methodId);
+    try {
+      const reason = method.unsupported?.(info);
+      if (reason) throw new Error(`cannot be used with ${info.name}: ${reason}`);
+      const config = coerceConfig(method, info, raw);
+      method.validate(info, config);
+      return { method, config };
+    } catch (e) {
+      const message = (e as Error).message ?? String(e);
+      throw new Error(prefixErrors && !message.startsWith(method.label) ? `${method.label}: ${message}` : message);
+    }
+  }
+
+  private requireTrainingInputs() {
+    if (!this.model || !this.tokenizer) throw new Error('load a base model first');
+    if (!this.dataset) throw new Error('drop a dataset first');
+  }
+
   async train(methodId: string, raw: Record<string, unknown>, cfg: TrainConfig) {
     this.requireIdle('start another run');
-    const model = this.model;
-    if (!model || !this.tokenizer) throw new Error('load a base model first');
-    if (!this.dataset) throw new Error('drop a dataset first');
-    const method = getMethod(methodId);
-    const config = coerceConfig(method, model.info, raw);
-    method.validate(model.info, config);
-    // The sequence length may have changed since the file was dropped: tokenize for this run.
-    let prepared = this.dataset.prepared;
-    if (prepared.summary.sequenceLength !== cfg.sequenceLength) {
-      prepared = prepareDataset(this.dataset.file.name, this.dataset.text, this.tokenizer, { sequenceLength: cfg.sequenceLength, evalFraction: this.dataset.evalFraction, seed: this.dataset.seed });
-      this.dataset.prepared = prepared;
-      this.emit({ type: 'datasetLoaded', dataset: prepared.summary });
-    }
-    const steps = totalSteps(cfg, prepared.train.length);
-    const pad = this.tokenizer.padId;
-    const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: pad, seed: cfg.seed });
-    const held = evalBatches(prepared.eval, cfg.batchSize, cfg.sequenceLength, pad);
-
-    this.adapter?.dispose();
-    this.adapter = method.create(model, config, cfg.seed, { tokenizer: this.tokenizer });
+    this.requireTrainingInputs();
+    const { method, config } = this.checkedConfig(methodId, raw, false);
+    const prepared = this.preparedFor(cfg);
+    // Busy from here, before the first await, so messages handled meanwhile are refused.
     this.training = true;
     this.stopRequested = false;
-    this.emit({ type: 'trainingStarted', totalSteps: steps, methodId });
-    let step = 0;
     try {
-      const result = await train(
-        model,
-        this.adapter,
-        {
-          totalSteps: steps,
-          learningRate: cfg.learningRate,
-          warmupSteps: cfg.warmupSteps,
-          weightDecay: cfg.weightDecay,
-          maxGradNorm: cfg.maxGradNorm,
-          evalEvery: cfg.evalEvery,
-        },
-        {
-          nextBatch: () => {
-            const { batch, epoch } = sampler.batchAtStep(step++);
-            return { batch, epoch };
-          },
-          evalBatches: held,
-          onProgress: (points) => this.emit({ type: 'progress', points }),
-          onEval: (point) => this.emit({ type: 'eval', point }),
-          shouldStop: () => this.stopRequested,
-        },
-      );
-      this.emit({ type: 'trainingEnded', reason: result.reason, message: result.message, step: result.step });
+      await this.runOnce(method, config, cfg, prepared);
     } finally {
       this.training = false;
     }
   }
 
+  /**
+   * One run: a fresh adapter (seeded by cfg.seed) replaces the session's, trains over batches
+   * drawn in the same order for every run with these settings, and reports as it goes. The
+   * caller has marked the session busy.
+   */
+  private async runOnce(method: PeftMethod<any>, config: Record<string, unknown>, cfg: TrainConfig, prepared: PreparedDataset): Promise<RunOutcome> {
+    const model = this.model!;
+    const steps = totalSteps(cfg, prepared.train.length);
+    const pad = this.tokenizer!.padId;
+    const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: pad, seed: cfg.seed });
+    const held = evalBatches(prepared.eval, cfg.batchSize, cfg.sequenceLength, pad);
+
+    // Created before the old adapter goes, so a method that fails to allocate leaves it usable.
+    const adapter = method.create(model, config, cfg.seed, { tokenizer: this.tokenizer });
+    this.adapter?.dispose();
+    this.adapter = adapter;
+    this.adapterMethodId = method.id;
+    this.emit({ type: 'trainingStarted', totalSteps: steps, methodId: method.id, mergeable: typeof adapter.mergedWeights === 'function' });
+    let step = 0;
+    const rates: number[] = [];
+    let finalEvalLoss: number | null = null;
+    const result = await train(
+      model,
+      adapter,
+      {
+        totalSteps: steps,
+        learningRate: cfg.learningRate,
+        warmupSteps: cfg.warmupSteps,
+        weightDecay: cfg.weightDecay,
+        maxGradNorm: cfg.maxGradNorm,
+        evalEvery: cfg.evalEvery,
+      },
+      {
+        nextBatch: () => {
+          const { batch, epoch } = sampler.batchAtStep(step++);
+          return { batch, epoch };
+        },
+        evalBatches: held,
+        onProgress: (points) => {
+          for (const p of points) rates.push(p.tokensPerSecond);
+          this.emit({ type: 'progress', points });
+        },
+        onEval: (point) => {
+          finalEvalLoss = Number.isFinite(point.evalLoss) ? point.evalLoss : null;
+          this.emit({ type: 'eval', point });
+        },
+        shouldStop: () => this.stopRequested,
+      },
+    );
+    this.emit({ type: 'trainingEnded', reason: result.reason, message: result.message, step: result.step });
+    const tokensPerSecond = rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : 0;
+    return { reason: result.reason, step: result.step, finalEvalLoss, tokensPerSecond };
+  }
+
+  /**
+   * Trains each run in turn on the same data with the same training settings and seed, and
+   * reports per run what a person compares methods by. Every config is checked before the
+   * first run starts. Stop ends the comparison: runs that finished keep their results, the
+   * stopped one reports none. The last run's adapter stays the session's adapter.
+   */
+  async compare(runs: { methodId: string; config: Record<string, unknown> }[], cfg: TrainConfig) {
+    this.requireIdle('start a comparison');
+    this.requireTrainingInputs();
+    if (runs.length === 0) throw new Error('choose at least one method to compare');
+    const seen = new Set<string>();
+    for (const r of runs) {
+      if (seen.has(r.methodId)) throw new Error(`${getMethod(r.methodId).label} is listed twice`);
+      seen.add(r.methodId);
+    }
+    const info = this.model!.info;
+    const checked = runs.map((r) => {
+      const c = this.checkedConfig(r.methodId, r.config, true);
+      return { ...c, trainable: c.method.plan(info, c.config).trainable };
+    });
+    const prepared = this.preparedFor(cfg);
+    this.training = true;
+    this.stopRequested = false;
+    let completed = 0;
+    let stopped = false;
+    try {
+      this.emit({ type: 'compareStarted', methodIds: runs.map((r) => r.methodId), totalSteps: totalSteps(cfg, prepared.train.length) });
+      for (const run of checked) {
+        if (this.stopRequested) {
+          stopped = true;
+          break;
+        }
+        const t0 = performance.now();
+        const outcome = await this.runOnce(run.method, run.config, cfg, prepared);
+        const wallMs = performance.now() - t0;
+        if (outcome.reason === 'stopped') {
+          stopped = true;
+          break;
+        }
+        // The size a person would download: the same export "Export adapter" zips.
+        const { files } = await this.adapter!.exportFiles();
+        const adapterBytes = zipFiles(files).length;
+        this.emit({ type: 'compareRunEnded', methodId: run.method.id, trainable: run.trainable, wallMs, adapterBytes, ...outcome });
+        completed++;
+      }
+    } finally {
+      this.training = false;
+    }
+    this.emit({ type: 'compareEnded', reason: stopped ? 'stopped' : 'finished', completed });
+  }
+
+  private requireAdapter(): Adapter {
+    if (!this.adapter) throw new Error('train or import an adapter first');
+    return this.adapter;
+  }
+
   async export() {
     this.requireIdle('export');
-    if (!this.adapter) throw new Error('train or import an adapter first');
-    const { baseName, files } = await this.adapter.exportFiles();
+    const { baseName, files } = await this.requireAdapter().exportFiles();
     this.emit({ type: 'exported', fileName: `${baseName}.zip`, bytes: zipFiles(files) });
+  }
+
+  /**
+   * A complete Hugging Face checkpoint of the base model with the adapter folded in:
+   * the base's config.json and tokenizer files byte for byte, and model.safetensors written
+   * from the adapter's merged weights with PyTorch's {"format": "pt"} metadata, so
+   * transformers' from_pretrained loads the folder as it loads the base.
+   */
+  async exportMerged() {
+    this.requireIdle('export');
+    const adapter = this.requireAdapter();
+    const label = getMethod(this.adapterMethodId).label;
+    if (!adapter.mergedWeights) throw new Error(`a ${label} adapter cannot be merged into the base weights; export the adapter instead`);
+    const weights = await adapter.mergedWeights();
+    const files: Record<string, Uint8Array> = {
+      'config.json': this.baseFiles['config.json'],
+      [WEIGHTS_FILE]: writeSafetensors(weights, { format: 'pt' }, WEIGHTS_FILE),
+    };
+    for (const name of [...BASE_FILES_KEPT, GENERATION_CONFIG]) {
+      if (name !== 'config.json' && this.baseFiles[name]) files[name] = this.baseFiles[name];
+    }
+    this.emit({ type: 'exported', fileName: `${this.modelId}-${this.adapterMethodId}-merged.zip`, bytes: zipFiles(files) });
+  }
+
+  /**
+   * Reads a zipped adapter folder, finds the method whose files these are and rebuilds the
+   * adapter on the loaded model. Only a whole adapter replaces the session's: any failure
+   * leaves the current one in place and names the file and what did not match.
+   */
+  async importAdapter(file: File) {
+    this.requireIdle('import an adapter');
+    const model = this.model;
+    if (!model) throw new Error('load a base model first');
+    const files = unzipFiles(new Uint8Array(await file.arrayBuffer()), file.name);
+    const claimed = METHODS.filter((m) => m.recognizes(files));
+    if (claimed.length === 0) {
+      const peftType = peftTypeOf(files);
+      const names = Object.keys(files);
+      throw new Error(
+        peftType !== undefined
+          ? `${file.name}: adapter_config.json: "peft_type" is ${JSON.stringify(peftType)}, which the studio cannot load (it reads ${METHODS.map((m) => m.label).join(', ')})`
+          : `${file.name}: not an adapter the studio recognises (files: ${names.length ? names.join(', ') : 'none'}); expected an exported adapter folder with its adapter_config.json`,
+      );
+    }
+    if (claimed.length > 1) throw new Error(`${file.name}: these files could be ${claimed.map((m) => m.label).join(' or ')}; the studio cannot tell which`);
+    const method = claimed[0];
+    let adapter: Adapter;
+    try {
+      adapter = method.load(model, files);
+    } catch (e) {
+      throw new Error(`${file.name}: ${(e as Error).message ?? String(e)}`);
+    }
+    this.adapter?.dispose();
+    this.adapter = adapter;
+    this.adapterMethodId = method.id;
+    const trainable = adapter.variables.reduce((n, v) => n + v.size, 0);
+    this.emit({ type: 'adapterImported', fileName: file.name, methodId: method.id, trainable, mergeable: typeof adapter.mergedWeights === 'function' });
   }
 
   /**
@@ -289,7 +508,16 @@ export class StudioSession {
 
   /** For tests and benchmarks: the live adapter and model. */
   get current() {
-    return { model: this.model, adapter: this.adapter, modelId: this.modelId, tensors: tf.memory().numTensors };
+    return { model: this.model, adapter: this.adapter, adapterMethodId: this.adapterMethodId, modelId: this.modelId, tensors: tf.memory().numTensors };
+  }
+}
+
+function isJsonObject(bytes: Uint8Array): boolean {
+  try {
+    const v: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return v !== null && typeof v === 'object' && !Array.isArray(v);
+  } catch {
+    return false;
   }
 }
 
@@ -309,6 +537,14 @@ function contextOf(msg: ToWorker): string {
       return 'Stopping';
     case 'export':
       return 'Exporting the adapter';
+    case 'exportMerged':
+      return 'Exporting the merged model';
+    case 'planAll':
+      return 'Counting parameters for every method';
+    case 'importAdapter':
+      return 'Importing an adapter';
+    case 'compare':
+      return 'Comparing methods';
     case 'generate':
       return msg.withAdapter ? 'Generating text with the adapter' : 'Generating text with the base model';
   }

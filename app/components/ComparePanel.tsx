@@ -1,0 +1,198 @@
+// "Compare methods": tick methods, train each in turn on the same data and settings, and see
+// their held-out loss curves overlaid and a table of what each cost and achieved.
+import { useMemo } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { compareRows } from '../compare-series';
+import { formatBytes, formatInt, formatLoss, formatTokensPerSecond, formatWallTime } from '../format';
+import { compareBlocker, isBusy, isCompareActive, useActions, useStudio } from '../store';
+import ChartTooltip from './ChartTooltip';
+import { useUntabbableChart } from './useUntabbableChart';
+
+/** Line colours, in run order; distinct in hue and lightness. */
+const COLORS = ['#3b5bdb', '#d9480f', '#2b8a3e', '#ae3ec9', '#e67700', '#0c8599', '#495057', '#c2255c'];
+
+function CompareChart() {
+  const canvasRef = useUntabbableChart();
+  const curves = useStudio((s) => s.compare.curves);
+  const methodIds = useStudio((s) => s.compare.methodIds);
+  const totalSteps = useStudio((s) => s.compare.totalSteps);
+  const methods = useStudio((s) => s.methods);
+  const rows = useMemo(() => compareRows(curves, methodIds), [curves, methodIds]);
+  const label = (id: string) => methods.find((m) => m.id === id)?.label ?? id;
+  const drawn = methodIds.filter((id) => (curves[id] ?? []).length > 0);
+
+  return (
+    <figure className="chart compare-chart" aria-label="Held-out loss by method">
+      {rows.length === 0 ? (
+        <p className="chart-empty muted">Each method’s held-out loss appears here as its run evaluates.</p>
+      ) : (
+        <div className="chart-canvas" aria-hidden="true" ref={canvasRef}>
+          <ResponsiveContainer width="100%" height={260}>
+            <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 24, left: 8 }} accessibilityLayer={false}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis
+                dataKey="step"
+                type="number"
+                domain={[0, totalSteps > 0 ? totalSteps : 'dataMax']}
+                allowDecimals={false}
+                label={{ value: 'Step', position: 'insideBottom', offset: -12 }}
+              />
+              <YAxis domain={['auto', 'auto']} tickFormatter={(v: number) => formatLoss(v)} width={56} label={{ value: 'Held-out loss', angle: -90, position: 'insideLeft' }} />
+              <Tooltip content={(props) => <ChartTooltip active={props.active} payload={props.payload} label={props.label} labelPrefix="Step " formatValue={(v) => v.toFixed(4)} />} />
+              <Legend verticalAlign="top" height={28} itemSorter={null} />
+              {drawn.map((id) => (
+                <Line
+                  key={id}
+                  type="linear"
+                  dataKey={id}
+                  name={label(id)}
+                  stroke={COLORS[methodIds.indexOf(id) % COLORS.length]}
+                  strokeWidth={2}
+                  dot={{ r: 3 }}
+                  isAnimationActive={false}
+                  connectNulls
+                />
+              ))}
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
+      )}
+      <figcaption className="small muted">Held-out loss against step, one line per method; the table below has the final values.</figcaption>
+    </figure>
+  );
+}
+
+function CompareTable() {
+  const results = useStudio((s) => s.compare.results);
+  const methods = useStudio((s) => s.methods);
+  if (results.length === 0) return null;
+  const label = (id: string) => methods.find((m) => m.id === id)?.label ?? id;
+  return (
+    <table className="compare-table">
+      <caption className="visually-hidden">Comparison results</caption>
+      <thead>
+        <tr>
+          <th scope="col">Method</th>
+          <th scope="col" className="num">
+            Trainable parameters
+          </th>
+          <th scope="col" className="num">
+            Final held-out loss
+          </th>
+          <th scope="col" className="num">
+            Tokens/s
+          </th>
+          <th scope="col" className="num">
+            Adapter file size
+          </th>
+          <th scope="col" className="num">
+            Wall time
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {results.map((r) => (
+          <tr key={r.methodId}>
+            <th scope="row">{label(r.methodId)}</th>
+            <td className="num">{formatInt(r.trainable)}</td>
+            <td className="num">
+              {r.reason === 'failed' ? `failed at step ${formatInt(r.step)}` : r.finalEvalLoss === null ? '— (nothing held out)' : r.finalEvalLoss.toFixed(4)}
+            </td>
+            <td className="num">{formatTokensPerSecond(r.tokensPerSecond)}</td>
+            <td className="num">{formatBytes(r.adapterBytes)}</td>
+            <td className="num">{formatWallTime(r.wallMs)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function CompareStatusLine() {
+  const compare = useStudio((s) => s.compare);
+  const methods = useStudio((s) => s.methods);
+  const label = (id: string) => methods.find((m) => m.id === id)?.label ?? id;
+  const n = compare.methodIds.length;
+  switch (compare.status) {
+    case 'idle':
+      return null;
+    case 'starting':
+      return <p className="compare-state">Starting…</p>;
+    case 'running':
+    case 'stopping': {
+      const at = compare.current ? compare.methodIds.indexOf(compare.current) + 1 : compare.results.length;
+      return (
+        <p className="compare-state">
+          {compare.status === 'stopping' ? 'Stopping… ' : ''}
+          {compare.current ? `Training ${label(compare.current)} (${at} of ${n}).` : `${compare.results.length} of ${n} done.`} Stop ends the comparison; finished runs keep their rows.
+        </p>
+      );
+    }
+    case 'finished':
+      return <p className="compare-state">Finished: {formatInt(compare.results.length)} methods on the same data and settings.</p>;
+    case 'stopped':
+      return (
+        <p className="compare-state">
+          Stopped after {formatInt(compare.results.length)} of {formatInt(n)} methods.
+        </p>
+      );
+    case 'failed':
+      return <p className="compare-state field-error">Failed: {compare.message ?? 'unknown error'}</p>;
+  }
+}
+
+export default function ComparePanel() {
+  const methods = useStudio((s) => s.methods);
+  const selected = useStudio((s) => s.compare.selected);
+  const busy = useStudio(isBusy);
+  const active = useStudio((s) => isCompareActive(s.compare.status));
+  const blocker = useStudio(compareBlocker);
+  const { toggleCompareMethod, startCompare } = useActions();
+  const unavailable = methods.filter((m) => m.unsupported);
+
+  return (
+    <section className="panel compare-panel" aria-labelledby="compare-heading" aria-busy={active}>
+      <h2 id="compare-heading">Compare methods</h2>
+      <p className="help">
+        Trains each ticked method in turn on the loaded dataset with the training settings above (same seed, same batches), each at the settings chosen for it under
+        Method.
+      </p>
+      <fieldset className="checkbox-group" disabled={busy}>
+        <legend>Methods to compare</legend>
+        <div className="checkboxes">
+          {methods.map((m) => (
+            <label key={m.id} className="checkbox">
+              <input
+                type="checkbox"
+                checked={selected.includes(m.id)}
+                disabled={m.unsupported !== undefined}
+                onChange={(e) => toggleCompareMethod(m.id, e.target.checked)}
+              />
+              <span>{m.label}</span>
+            </label>
+          ))}
+        </div>
+        {unavailable.length > 0 && (
+          <ul className="unavailable">
+            {unavailable.map((m) => (
+              <li key={m.id}>
+                <strong>{m.label}</strong> is not available: {m.unsupported}
+              </li>
+            ))}
+          </ul>
+        )}
+      </fieldset>
+      <div className="buttons compare-buttons">
+        <button type="button" className="primary" disabled={blocker !== null} aria-describedby="compare-blocker" onClick={startCompare}>
+          Compare methods
+        </button>
+      </div>
+      <p id="compare-blocker" className="help">
+        {blocker ?? `Ready to train ${selected.length} methods one after another.`}
+      </p>
+      <CompareStatusLine />
+      <CompareChart />
+      <CompareTable />
+    </section>
+  );
+}
