@@ -592,13 +592,22 @@ describe('store: import and merged export', () => {
     t.receive({ type: 'adapterImported', fileName: 'peft-adapter.zip', methodId: 'bitfit', trainable: 1234, mergeable: true });
     s = t.store.getState();
     expect(s.importPending).toBe(false);
-    expect(s.importedAdapter).toEqual({ fileName: 'peft-adapter.zip', methodId: 'bitfit', trainable: 1234 });
+    expect(s.importedAdapter).toEqual({ fileName: 'peft-adapter.zip', methodId: 'bitfit', trainable: 1234, notice: undefined });
     expect(s.announcement).toBe('Imported peft-adapter.zip: BitFit adapter · 1,234 parameters');
     expect(canExport(s)).toBe(true);
     expect(canExportMerged(s)).toBe(true);
     // Generate compares with the imported adapter.
     s.generate();
     expect(t.sent.filter((m) => m.type === 'generate').map((m) => m.type === 'generate' && m.withAdapter)).toEqual([false, true]);
+  });
+
+  it("passes on what the method says about an imported adapter", () => {
+    const t = ready();
+    t.store.getState().importAdapterFile(new File([new Uint8Array([80, 75, 5, 6])], 'p.zip'));
+    t.receive({ type: 'adapterImported', fileName: 'p.zip', methodId: 'lora', trainable: 10, mergeable: false, notice: 'It is a fixed prompt now.' });
+    const s = t.store.getState();
+    expect(s.importedAdapter?.notice).toBe('It is a fixed prompt now.');
+    expect(s.announcement).toBe('Imported p.zip: LoRA adapter · 10 parameters. It is a fixed prompt now.');
   });
 
   it('keeps the current adapter when an import fails, and shows the error', () => {

@@ -107,6 +107,8 @@ export interface ImportedAdapter {
   fileName: string;
   methodId: string;
   trainable: number;
+  /** What the method says about the imported adapter, e.g. that it is a fixed prompt now. */
+  notice?: string;
 }
 
 export interface StudioData {
@@ -645,11 +647,11 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
         importPending: false,
         adapterReady: true,
         adapterMergeable: msg.mergeable,
-        importedAdapter: { fileName: msg.fileName, methodId: msg.methodId, trainable: msg.trainable },
+        importedAdapter: { fileName: msg.fileName, methodId: msg.methodId, trainable: msg.trainable, notice: msg.notice },
         savedFileName: null,
         // Text the previous adapter wrote no longer describes the one the worker holds.
         generation: { ...s.generation, adapter: null },
-        announcement: `Imported ${msg.fileName}: ${methodLabel(s, msg.methodId)} adapter · ${formatInt(msg.trainable)} parameters`,
+        announcement: `Imported ${msg.fileName}: ${methodLabel(s, msg.methodId)} adapter · ${formatInt(msg.trainable)} parameters${msg.notice ? `. ${msg.notice}` : ''}`,
       };
 
     case 'compareStarted':

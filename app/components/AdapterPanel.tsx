@@ -13,9 +13,12 @@ function CurrentAdapter() {
   const label = (id: string | null) => methods.find((m) => m.id === id)?.label ?? id ?? '';
   if (imported) {
     return (
-      <p className="adapter-current">
-        Current adapter: <strong>{label(imported.methodId)}</strong>, imported from <code>{imported.fileName}</code> · {formatInt(imported.trainable)} parameters
-      </p>
+      <>
+        <p className="adapter-current">
+          Current adapter: <strong>{label(imported.methodId)}</strong>, imported from <code>{imported.fileName}</code> · {formatInt(imported.trainable)} parameters
+        </p>
+        {imported.notice && <p className="muted small">{imported.notice}</p>}
+      </>
     );
   }
   if (ready && runMethod) {

@@ -310,6 +310,10 @@ export const pTuning: PeftMethod<PTuningConfig> = {
     return new PTuningAdapter(model, { ...c }, { kind: 'encoder', params });
   },
 
+  positionsUsed(c) {
+    return c.num_virtual_tokens;
+  },
+
   recognizes(files) {
     return peftTypeOf(files) === 'P_TUNING';
   },

@@ -282,6 +282,10 @@ export function prefixMethod(spec: PrefixMethodSpec): PeftMethod<PrefixTuningCon
       return new PrefixAdapter(model, flavour, { ...c }, embedding, mlp);
     },
 
+    positionsUsed(c) {
+      return c.num_virtual_tokens;
+    },
+
     recognizes(files) {
       if (peftTypeOf(files) !== 'PREFIX_TUNING') return false;
       const cfg = JSON.parse(new TextDecoder().decode(files[ADAPTER_CONFIG])) as Record<string, unknown>;

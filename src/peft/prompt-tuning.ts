@@ -277,6 +277,10 @@ export const promptTuning: PeftMethod<PromptTuningConfig> = {
     });
   },
 
+  positionsUsed(c) {
+    return c.num_virtual_tokens;
+  },
+
   recognizes(files) {
     return peftTypeOf(files) === 'PROMPT_TUNING';
   },

@@ -38,6 +38,8 @@ export interface Adapter {
   variables: tf.Variable[];
   hooks(training: boolean): Hooks;
   exportFiles(): Promise<ExportedFiles>;
+  /** Something a person should know about this adapter, e.g. that an import cannot resume training as it was. */
+  readonly notice?: string;
   /**
    * The base model's full state dict with this adapter folded in (HF names, float32), for
    * methods that can be merged (BitFit, LoRA). The session writes it as a complete Hugging
@@ -59,6 +61,8 @@ export interface PeftMethod<Config extends object = Record<string, unknown>> {
   unsupported?(model: ModelInfo): string | undefined;
   /** Throws an Error naming the field when a config is invalid for this model. */
   validate(model: ModelInfo, c: Config): void;
+  /** Context positions the method takes from every sequence (virtual tokens, prefix slots). */
+  positionsUsed?(c: Config): number;
   /** Pure: counts and shapes, nothing allocated. */
   plan(model: ModelInfo, c: Config): Plan;
   /** Allocates the method's tf.Variables. `seed` makes initialisation reproducible. */

@@ -174,6 +174,8 @@ export type FromWorker =
       trainable: number;
       /** True when it can be folded into the base weights (`exportMerged`). */
       mergeable: boolean;
+      /** What the person should know about the imported adapter (e.g. it cannot resume training as it was). */
+      notice?: string;
     }
   /** Every config of a `compare` was valid; its runs follow as trainingStarted … trainingEnded, compareRunEnded. */
   | { type: 'compareStarted'; methodIds: string[]; totalSteps: number }

@@ -495,3 +495,22 @@ describe('StudioSession: compare', () => {
     dispose();
   });
 });
+
+describe('StudioSession: context budget', () => {
+  it('refuses a run whose sequence plus virtual tokens overflows the context, naming the field to change', async () => {
+    const { session, all, last, dispose } = await readySession();
+    // tiny-gpt2 has 256 positions: 240 virtual tokens leave room for 16 tokens of text.
+    await session.handle({ type: 'train', methodId: 'prompt-tuning', config: { num_virtual_tokens: 240 }, train: { ...TINY, sequenceLength: 32 } });
+    expect(last('error')).toMatchObject({
+      request: 'train',
+      message: `Sequence length 32 plus Prompt tuning's 240 virtual positions exceeds tiny-gpt2's context of 256; set "Sequence length" to at most 16`,
+    });
+    await session.handle({ type: 'compare', runs: [{ methodId: 'lora', config: {} }, { methodId: 'prefix-tuning', config: { num_virtual_tokens: 230 } }], train: { ...TINY, sequenceLength: 32 } });
+    expect(last('error')!.message).toMatch(/Prefix tuning's 230 virtual positions exceeds .* at most 26$/);
+    expect(all('trainingStarted')).toEqual([]);
+    // Within the budget the same method trains.
+    await session.handle({ type: 'train', methodId: 'prompt-tuning', config: { num_virtual_tokens: 224 }, train: { ...TINY, sequenceLength: 32 } });
+    expect(last('trainingEnded')).toMatchObject({ reason: 'finished' });
+    dispose();
+  });
+});

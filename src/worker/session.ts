@@ -285,6 +285,17 @@ export class StudioSession {
     }
   }
 
+  /** Refuses a run whose sequences plus the method's virtual positions overflow the context. */
+  private checkContext(method: PeftMethod<any>, config: Record<string, unknown>, sequenceLength: number) {
+    const context = this.model!.info.config.nPositions;
+    const used = method.positionsUsed?.(config) ?? 0;
+    if (sequenceLength + used > context) {
+      throw new Error(
+        `Sequence length ${sequenceLength} plus ${method.label}'s ${used} virtual positions exceeds ${this.model!.info.name}'s context of ${context}; set "Sequence length" to at most ${context - used}`,
+      );
+    }
+  }
+
   private requireTrainingInputs() {
     if (!this.model || !this.tokenizer) throw new Error('load a base model first');
     if (!this.dataset) throw new Error('drop a dataset first');
@@ -294,6 +305,7 @@ export class StudioSession {
     this.requireIdle('start another run');
     this.requireTrainingInputs();
     const { method, config } = this.checkedConfig(methodId, raw, false);
+    this.checkContext(method, config, cfg.sequenceLength);
     const prepared = this.preparedFor(cfg);
     // Busy from here, before the first await, so messages handled meanwhile are refused.
     this.training = true;
@@ -377,6 +389,7 @@ export class StudioSession {
     const info = this.model!.info;
     const checked = runs.map((r) => {
       const c = this.checkedConfig(r.methodId, r.config, true);
+      this.checkContext(c.method, c.config, cfg.sequenceLength);
       return { ...c, trainable: c.method.plan(info, c.config).trainable };
     });
     const prepared = this.preparedFor(cfg);
@@ -475,7 +488,7 @@ export class StudioSession {
     this.adapter = adapter;
     this.adapterMethodId = method.id;
     const trainable = adapter.variables.reduce((n, v) => n + v.size, 0);
-    this.emit({ type: 'adapterImported', fileName: file.name, methodId: method.id, trainable, mergeable: typeof adapter.mergedWeights === 'function' });
+    this.emit({ type: 'adapterImported', fileName: file.name, methodId: method.id, trainable, mergeable: typeof adapter.mergedWeights === 'function', notice: adapter.notice });
   }
 
   /**
