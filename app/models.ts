@@ -11,6 +11,11 @@ export interface ModelOption {
 
 export const MODELS: readonly ModelOption[] = [
   {
+    id: 'studio-gpt2-en',
+    name: 'Studio GPT-2 English (built in)',
+    note: 'A 2.7M-parameter GPT-2 pretrained in this repository on Moby-Dick and the State of the Union addresses (1.23 nats per byte held out): it writes English-like text, so fine-tuning visibly changes what it writes.',
+  },
+  {
     id: 'tiny-gpt2',
     name: 'Tiny GPT-2 (built in)',
     note: 'A 4-layer GPT-2 over bytes, randomly initialised: small enough to fine-tune on a software GPU; for trying the studio and its tests.',

@@ -121,10 +121,11 @@ describe('store: model, methods, plan', () => {
     expect(t.sent).toEqual([]); // the worker starts its backend first
     expect(t.store.getState().modelLoading).toBe(true);
     t.receive(webgpu);
-    expect(t.sent).toEqual([{ type: 'loadModel', id: 'tiny-gpt2' }]);
+    // The pretrained English model is listed first and loads by default.
+    expect(t.sent).toEqual([{ type: 'loadModel', id: 'studio-gpt2-en' }]);
     expect(t.store.getState().modelLoading).toBe(true);
     // Choosing the model that is loading does not send a second loadModel.
-    t.store.getState().selectModel('tiny-gpt2');
+    t.store.getState().selectModel('studio-gpt2-en');
     expect(t.sent).toHaveLength(1);
     t.receive({ type: 'modelLoaded', model });
     const s = t.store.getState();

@@ -31,6 +31,9 @@ test('LoRA on WebGPU: drop a dataset, train live, export a PEFT adapter', async 
 
   // 3. The built-in model is selected and described.
   // By role: the Generate panel's "Base model" output shares the name.
+  // The pretrained English model is the default; the tiny one keeps this WebGPU run short.
+  await expect(page.getByRole('combobox', { name: 'Base model' })).toHaveValue('studio-gpt2-en');
+  await page.getByRole('combobox', { name: 'Base model' }).selectOption('tiny-gpt2');
   await expect(page.getByRole('combobox', { name: 'Base model' })).toHaveValue('tiny-gpt2');
   const model = page.locator('section', { has: page.getByRole('combobox', { name: 'Base model' }) });
   await expect(model).toContainText('859,008');
