@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName, BackendReport } from '../worker/protocol';
+import { registerWasmKernels } from './wasm-kernels';
 
 export interface WasmFiles {
   'tfjs-backend-wasm.wasm': string;
@@ -39,6 +40,7 @@ async function tryBackend(name: BackendName, wasm?: WasmFiles): Promise<GpuAdapt
     // The threaded build spawns pthread workers from a classic script that breaks inside a
     // bundled module worker; one thread is also what Chromium gave it here in practice.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    registerWasmKernels();
   }
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs could not initialise the ${name} backend`);

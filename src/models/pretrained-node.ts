@@ -3,6 +3,7 @@
 // Never imported by the page.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmKernels } from '../backend/wasm-kernels';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../io/safetensors';
@@ -37,6 +38,8 @@ export function sliceDigest(docs: string[]): string {
 
 /** The wasm backend works in Node without asset paths and is ~10× faster than cpu here. */
 export async function useWasmBackend(): Promise<void> {
+  // With the missing UnsortedSegmentSum kernel added, embeddings can train here too.
+  registerWasmKernels();
   if (tf.getBackend() !== 'wasm') {
     const ok = await tf.setBackend('wasm');
     if (!ok) throw new Error('the tfjs wasm backend did not start');

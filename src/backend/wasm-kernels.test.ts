@@ -1,0 +1,60 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmKernels } from './wasm-kernels';
+
+/** The same computation on the cpu backend, as the reference. */
+async function onCpu<T>(f: () => Promise<T>): Promise<T> {
+  await tf.setBackend('cpu');
+  try {
+    return await f();
+  } finally {
+    await tf.setBackend('wasm');
+  }
+}
+
+beforeAll(async () => {
+  registerWasmKernels();
+  registerWasmKernels(); // idempotent
+  await tf.setBackend('wasm');
+  await tf.ready();
+});
+afterAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('wasm UnsortedSegmentSum', () => {
+  it('sums rows by segment id, dropping out-of-range ids, as the cpu backend does', async () => {
+    const run = async () => {
+      const x = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [5, 2]);
+      const ids = tf.tensor1d([2, 0, 2, -1, 5], 'int32');
+      const y = tf.unsortedSegmentSum(x, ids, 4);
+      const out = { shape: y.shape, values: Array.from(await y.data()) };
+      tf.dispose([x, ids, y]);
+      return out;
+    };
+    const got = await run();
+    expect(got).toEqual({ shape: [4, 2], values: [3, 4, 0, 0, 6, 8, 0, 0] });
+    expect(await onCpu(run)).toEqual(got);
+  });
+
+  it("makes an embedding lookup's gradient work on wasm, equal to the cpu backend's", async () => {
+    const grad = async () => {
+      const table = tf.tensor2d(Array.from({ length: 12 }, (_, i) => i / 10), [4, 3]);
+      const ids = tf.tensor2d([[1, 3, 1], [0, 1, 2]], [2, 3], 'int32');
+      const weights = tf.tensor3d(Array.from({ length: 18 }, (_, i) => (i % 5) - 2), [2, 3, 3]);
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids), weights)))(table);
+      const values = Array.from(await g.data());
+      tf.dispose([table, ids, weights, g]);
+      return values;
+    };
+    const before = tf.memory().numTensors;
+    const wasmGrad = await grad();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(wasmGrad).toEqual(await onCpu(grad));
+    // Row 1 is looked up three times: its gradient is the sum of those three weight rows,
+    // [-2,-1,0] + [-1,0,1] + [0,1,2]; row 3 once: [1,2,-2].
+    expect(wasmGrad.slice(3, 6)).toEqual([-3, 0, 3]);
+    expect(wasmGrad.slice(9, 12)).toEqual([1, 2, -2]);
+  });
+});
