@@ -8,7 +8,10 @@ import {
   canStop,
   compareBlocker,
   createStudioStore,
+  diskModelBlocker,
   importBlocker,
+  modelDisplayName,
+  modelKey,
   methodPlanRows,
   datasetStale,
   canGenerate,
@@ -24,6 +27,7 @@ import {
 const model: ModelSummary = {
   id: 'tiny-gpt2',
   name: 'tiny-gpt2',
+  source: 'built-in',
   modelType: 'gpt2',
   nLayer: 4,
   nEmbd: 128,
@@ -781,5 +785,97 @@ describe('store: compare methods', () => {
     expect(errorTopic('Comparing methods')).toBe('compare');
     expect(errorTopic('Exporting the merged model')).toBe('export');
     expect(errorTopic('Counting parameters for every method')).toBe('planAll');
+  });
+});
+
+describe('store: a base model from disk', () => {
+  const fromDisk = (id: string, totalParams = 859_008): ModelSummary => ({ ...model, id, name: id, source: 'disk', totalParams });
+  const zip = () => new File([new Uint8Array([80, 75, 5, 6])], 'my-model.zip');
+
+  it('sends the files, then lists the model as "(from disk)" and selects it; choosing it again re-sends its files', () => {
+    const t = ready();
+    t.store.getState().startTraining();
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
+    expect(diskModelBlocker(t.store.getState())).toBeNull();
+    const file = zip();
+    t.store.getState().loadModelFromDisk([file]);
+    expect(t.last()).toEqual({ type: 'loadModelFiles', files: [file], name: undefined });
+    let s = t.store.getState();
+    expect(s.modelLoading).toBe(true);
+    expect(s.modelId).toBe('tiny-gpt2'); // the select keeps the loaded model until the new one is in
+    expect(s.announcement).toBe('Loading my-model.zip from disk…');
+    expect(diskModelBlocker(s)).toBe('Available once the model has loaded.');
+    expect(startBlocker(s)).toBe('Waiting for the base model to load.');
+
+    t.receive({ type: 'modelLoaded', model: fromDisk('my-model') });
+    s = t.store.getState();
+    expect(s.modelLoading).toBe(false);
+    expect(s.modelId).toBe('disk:my-model');
+    expect(s.diskModels).toEqual([{ key: 'disk:my-model', name: 'my-model', files: [file], folder: undefined }]);
+    expect(s.announcement).toBe('Model loaded: my-model (from disk) · 859,008 parameters');
+    // The worker let go of the adapter trained on the previous model.
+    expect(s.adapterReady).toBe(false);
+    expect(canExport(s)).toBe(false);
+
+    t.store.getState().selectModel('tiny-gpt2');
+    expect(t.last()).toEqual({ type: 'loadModel', id: 'tiny-gpt2' });
+    t.receive({ type: 'modelLoaded', model });
+    expect(t.store.getState().modelId).toBe('tiny-gpt2');
+    t.store.getState().selectModel('disk:my-model');
+    expect(t.last()).toEqual({ type: 'loadModelFiles', files: [file], name: undefined });
+    expect(t.store.getState().announcement).toBe('Loading my-model (from disk)…');
+    t.receive({ type: 'modelLoaded', model: fromDisk('my-model') });
+    s = t.store.getState();
+    expect(s.modelId).toBe('disk:my-model');
+    expect(s.diskModels.map((d) => d.key)).toEqual(['disk:my-model']);
+  });
+
+  it("keeps a folder's name, and tells a disk model named like a built-in one apart from it", () => {
+    const t = ready();
+    const files = [new File(['{}'], 'config.json'), new File(['x'], 'model.safetensors')];
+    t.store.getState().loadModelFromDisk(files, 'tiny-gpt2');
+    expect(t.last()).toEqual({ type: 'loadModelFiles', files, name: 'tiny-gpt2' });
+    expect(t.store.getState().announcement).toBe('Loading tiny-gpt2 from disk…');
+    t.receive({ type: 'modelLoaded', model: fromDisk('tiny-gpt2') });
+    const s = t.store.getState();
+    expect(s.modelId).toBe('disk:tiny-gpt2');
+    expect(s.diskModels).toEqual([{ key: 'disk:tiny-gpt2', name: 'tiny-gpt2', files, folder: 'tiny-gpt2' }]);
+    expect(modelKey(s.model!)).toBe('disk:tiny-gpt2');
+    expect(modelDisplayName(s.model!)).toBe('tiny-gpt2 (from disk)');
+    expect(modelDisplayName(model)).toBe('Tiny GPT-2 (built in)');
+    // Choosing the built-in one loads it: it is another model.
+    t.store.getState().selectModel('tiny-gpt2');
+    expect(t.last()).toEqual({ type: 'loadModel', id: 'tiny-gpt2' });
+  });
+
+  it('keeps the loaded model selected when loading from disk fails, and shows why', () => {
+    const t = ready();
+    t.store.getState().loadModelFromDisk([zip()]);
+    const message = 'my-model: not a complete Hugging Face model folder: missing tokenizer.json (found: config.json, model.safetensors)';
+    t.receive({ type: 'error', context: 'Loading a model from disk', message, request: 'loadModelFiles' });
+    const s = t.store.getState();
+    expect(s.modelLoading).toBe(false);
+    expect(s.modelId).toBe('tiny-gpt2');
+    expect(s.diskModels).toEqual([]);
+    expect(s.diskPending).toBeNull();
+    expect(s.error).toEqual({ context: 'Loading a model from disk', message });
+    expect(s.dataset).not.toBeNull();
+    expect(canStart(s)).toBe(true);
+  });
+
+  it('is unavailable before the backend starts and while a run holds the worker', () => {
+    const t = setup();
+    t.store.getState().boot();
+    expect(diskModelBlocker(t.store.getState())).toBe('Waiting for the compute backend to start.');
+    t.store.getState().loadModelFromDisk([zip()]);
+    expect(t.sent).toEqual([]);
+
+    const r = ready();
+    r.store.getState().startTraining();
+    expect(diskModelBlocker(r.store.getState())).toBe('Available when no run is in progress.');
+    const before = r.sent.length;
+    r.store.getState().loadModelFromDisk([zip()]);
+    expect(r.sent).toHaveLength(before);
   });
 });

@@ -111,6 +111,30 @@ export interface ImportedAdapter {
   notice?: string;
 }
 
+/** What the "Base model" select's value starts with for a model loaded from disk (built-in ids never do). */
+export const DISK_MODEL_PREFIX = 'disk:';
+
+/** A model loaded from the person's disk in this page: listed under "Base model", so it can be chosen again. */
+export interface DiskModel {
+  /** The select's value: DISK_MODEL_PREFIX + the worker's id for it. */
+  key: string;
+  name: string;
+  /** The files it was loaded from (references to the person's files; nothing is uploaded). */
+  files: File[];
+  /** The folder they were chosen from, when they were. */
+  folder?: string;
+}
+
+/** The "Base model" select's value for a loaded model: built-in ids as they are, disk models prefixed. */
+export function modelKey(m: Pick<ModelSummary, 'id' | 'source'>): string {
+  return m.source === 'disk' ? `${DISK_MODEL_PREFIX}${m.id}` : m.id;
+}
+
+/** How the page names a loaded model. */
+export function modelDisplayName(m: Pick<ModelSummary, 'id' | 'name' | 'source'>): string {
+  return m.source === 'disk' ? `${m.name} (from disk)` : (modelOption(m.id)?.name ?? m.name);
+}
+
 export interface StudioData {
   /** `?backend=` as the page asked for it (undefined: the worker chooses). */
   requestedBackend?: BackendName;
@@ -123,6 +147,10 @@ export interface StudioData {
   modelQueued: boolean;
   /** The model the worker has loaded. */
   model: ModelSummary | null;
+  /** Models loaded from disk so far, in the order first loaded. */
+  diskModels: DiskModel[];
+  /** Files sent with loadModelFiles and not yet answered. */
+  diskPending: { files: File[]; folder?: string } | null;
 
   methods: MethodSummary[];
   methodId: string | null;
@@ -174,6 +202,8 @@ export interface StudioActions {
   /** Loads the default model; call once after the worker is created (it has been sent `init`). */
   boot(): void;
   selectModel(id: string): void;
+  /** Sends a model folder's files (or one .zip of it) to the worker to become the base model. */
+  loadModelFromDisk(files: File[], folder?: string): void;
   selectMethod(id: string): void;
   setMethodField(key: string, value: MethodFormValue): void;
   chooseDatasetFile(file: File): void;
@@ -219,6 +249,8 @@ export function initialData(requestedBackend?: BackendName): StudioData {
     modelLoading: false,
     modelQueued: false,
     model: null,
+    diskModels: [],
+    diskPending: null,
     methods: [],
     methodId: null,
     methodForm: {},
@@ -375,6 +407,14 @@ export function canExportMerged(s: StudioData): boolean {
   return canExport(s) && s.adapterMergeable;
 }
 
+/** Why "Load model from disk" is unavailable, or null. */
+export function diskModelBlocker(s: StudioData): string | null {
+  if (isBusy(s)) return 'Available when no run is in progress.';
+  if (!s.backend) return 'Waiting for the compute backend to start.';
+  if (s.modelLoading) return 'Available once the model has loaded.';
+  return null;
+}
+
 /** Why "Import adapter" is unavailable, or null. */
 export function importBlocker(s: StudioData): string | null {
   if (isBusy(s)) return 'Available when no run is in progress.';
@@ -442,6 +482,7 @@ type ErrorTopic = 'backend' | 'dataset' | 'export' | 'plan' | 'planAll' | 'impor
 const REQUEST_TOPIC: Record<ToWorker['type'], ErrorTopic> = {
   init: 'backend',
   loadModel: 'model',
+  loadModelFiles: 'model',
   loadDataset: 'dataset',
   plan: 'plan',
   train: 'train',
@@ -523,12 +564,19 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
     }
 
     case 'modelLoaded': {
-      const changed = s.model?.id !== msg.model.id;
+      const key = modelKey(msg.model);
+      // A model from disk always replaces the worker's adapter, even under the same name.
+      const changed = msg.model.source === 'disk' || (s.model ? modelKey(s.model) : null) !== key;
+      const pending = msg.model.source === 'disk' ? s.diskPending : null;
+      const entry: DiskModel | undefined = pending ? { key, name: msg.model.name, files: pending.files, folder: pending.folder } : undefined;
+      const diskModels = !entry ? s.diskModels : s.diskModels.some((d) => d.key === key) ? s.diskModels.map((d) => (d.key === key ? entry : d)) : [...s.diskModels, entry];
       return {
         ...s,
         model: msg.model,
-        modelId: msg.model.id,
+        modelId: key,
         modelLoading: false,
+        diskModels,
+        diskPending: null,
         plan: changed ? null : s.plan,
         allPlans: changed ? [] : s.allPlans,
         adapterReady: changed ? false : s.adapterReady,
@@ -538,7 +586,7 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
         compare: changed ? { ...IDLE_COMPARE, selected: s.compare.selected } : s.compare,
         // Text from another model (and its adapter, now gone) would mislead.
         generation: changed ? { ...s.generation, ...NO_GENERATION, requestId: s.generation.requestId } : s.generation,
-        announcement: `Model loaded: ${modelOption(msg.model.id)?.name ?? msg.model.name} · ${formatInt(msg.model.totalParams)} parameters`,
+        announcement: `Model loaded: ${modelDisplayName(msg.model)} · ${formatInt(msg.model.totalParams)} parameters`,
       };
     }
 
@@ -733,7 +781,10 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
           next.plan = null;
           break;
         case 'model':
+          // The worker keeps the model it had: the select shows that one again.
           next.modelLoading = false;
+          next.diskPending = null;
+          if (s.model) next.modelId = modelKey(s.model);
           break;
         case 'train':
         case 'compare':
@@ -853,8 +904,16 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
       selectModel(id) {
         const s = get();
         if (isBusy(s)) return;
-        if ((s.model?.id === id && !s.modelLoading) || (s.modelLoading && s.modelId === id)) {
+        if ((s.model && modelKey(s.model) === id && !s.modelLoading) || (s.modelLoading && s.modelId === id)) {
           set({ modelId: id });
+          return;
+        }
+        if (id.startsWith(DISK_MODEL_PREFIX)) {
+          // Chosen again after another model: its files are read again (the worker kept only one model).
+          const disk = s.diskModels.find((d) => d.key === id);
+          if (!disk || !s.backend) return;
+          deps.send({ type: 'loadModelFiles', files: disk.files, name: disk.folder });
+          set({ modelId: id, modelLoading: true, modelQueued: false, diskPending: { files: disk.files, folder: disk.folder }, announcement: `Loading ${disk.name} (from disk)…` });
           return;
         }
         const announcement = `Loading ${modelOption(id)?.name ?? id}…`;
@@ -865,6 +924,15 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
         }
         deps.send({ type: 'loadModel', id });
         set({ modelId: id, modelLoading: true, modelQueued: false, announcement });
+      },
+
+      loadModelFromDisk(files, folder) {
+        const s = get();
+        // No files (an empty or unreadable folder) still goes to the worker, which says so.
+        if (diskModelBlocker(s) !== null) return;
+        deps.send({ type: 'loadModelFiles', files, name: folder });
+        const what = folder ?? (files.length === 1 ? files[0].name : `${files.length} files`);
+        set({ modelLoading: true, diskPending: { files, folder }, error: null, announcement: `Loading ${what} from disk…` });
       },
 
       selectMethod(id) {

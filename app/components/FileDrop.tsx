@@ -1,6 +1,8 @@
-// A drop area that also holds a labelled file input (the dataset, an adapter to import).
-// Clicking the area, or pressing Enter/Space while it has focus, opens the file picker.
+// A drop area that also holds a labelled file input (the dataset, an adapter to import, a base
+// model's folder or zip). Clicking the area, or pressing Enter/Space while it has focus, opens
+// the file picker.
 import { useRef, useState, type DragEvent, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
+import { droppedFiles, type ChosenFiles } from '../chosen-files';
 
 function hasFiles(e: DragEvent): boolean {
   return Array.from(e.dataTransfer?.types ?? []).includes('Files');
@@ -18,18 +20,22 @@ export interface FileDropProps {
   /** Shown as busy (reading, importing). */
   busy?: boolean;
   className?: string;
-  onFile(file: File): void;
   children?: ReactNode;
 }
 
-export default function FileDrop({ id, label, accept, hint, draggingHint, disabled, busy, className, onFile, children }: FileDropProps) {
+/** One file at a time, or (`multiple`) several files or a dropped folder's top-level files. */
+export type FileDropTarget = { multiple?: false; onFile(file: File): void } | { multiple: true; onFiles(chosen: ChosenFiles): void };
+
+export default function FileDrop(props: FileDropProps & FileDropTarget) {
+  const { id, label, accept, hint, draggingHint, disabled, busy, className, children } = props;
   const inputRef = useRef<HTMLInputElement>(null);
   // Highlight while a file is dragged over: purely visual, so it stays local to this component.
   const [dragging, setDragging] = useState(false);
 
   const take = (files: FileList | null | undefined) => {
-    const file = files?.[0];
-    if (file && !disabled) onFile(file);
+    if (disabled || !files || files.length === 0) return;
+    if (props.multiple) props.onFiles({ files: Array.from(files) });
+    else props.onFile(files[0]);
   };
 
   const onDragOver = (e: DragEvent<HTMLDivElement>) => {
@@ -45,7 +51,11 @@ export default function FileDrop({ id, label, accept, hint, draggingHint, disabl
   const onDrop = (e: DragEvent<HTMLDivElement>) => {
     e.preventDefault();
     setDragging(false);
-    take(e.dataTransfer.files);
+    if (!props.multiple) return take(e.dataTransfer.files);
+    if (disabled) return;
+    const onFiles = props.onFiles;
+    // A folder that cannot be read arrives as no files, which the receiver reports.
+    void droppedFiles(e.dataTransfer).then(onFiles, () => onFiles({ files: [] }));
   };
   const onClick = (e: MouseEvent<HTMLDivElement>) => {
     // The <label> and the input open the picker themselves.
@@ -71,6 +81,7 @@ export default function FileDrop({ id, label, accept, hint, draggingHint, disabl
         className="visually-hidden-input"
         type="file"
         accept={accept}
+        multiple={props.multiple}
         disabled={disabled}
         aria-describedby={`${id}-hint`}
         onChange={(e) => {

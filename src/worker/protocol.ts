@@ -16,9 +16,14 @@ export interface BackendReport {
   forced: boolean;
 }
 
+/** Where a loaded model came from: the page's own models, or files the person chose. */
+export type ModelSource = 'built-in' | 'disk';
+
 export interface ModelSummary {
+  /** A built-in model's id; for a model from disk, its name (the zip's or folder's). */
   id: string;
   name: string;
+  source: ModelSource;
   modelType: string;
   nLayer: number;
   nEmbd: number;
@@ -134,6 +139,14 @@ export type RunEnd = 'finished' | 'stopped' | 'failed';
 export type ToWorker =
   | { type: 'init'; backend?: BackendName; modelsBaseUrl: string }
   | { type: 'loadModel'; id: string }
+  /**
+   * A base model from the person's disk: a Hugging Face folder's files (config.json,
+   * model.safetensors or a sharded model.safetensors.index.json with its shards,
+   * tokenizer.json, tokenizer_config.json) or one .zip of the folder. Named after the zip, else
+   * the folder the files share, else `name`. Answered like loadModel; on failure the previous
+   * model stays loaded.
+   */
+  | { type: 'loadModelFiles'; files: File[]; name?: string }
   | { type: 'loadDataset'; file: File; sequenceLength: number; evalFraction: number; seed: number }
   | { type: 'plan'; methodId: string; config: Record<string, unknown> }
   | { type: 'train'; methodId: string; config: Record<string, unknown>; train: TrainConfig }

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readSafetensors } from '../io/safetensors';
+import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import { unzipFiles, zipFiles } from '../io/zip';
 import { buildModel, modelInfo } from '../models/load';
 import { coerceConfig, getMethod, METHODS } from '../peft/registry';
@@ -512,5 +512,204 @@ describe('StudioSession: context budget', () => {
     await session.handle({ type: 'train', methodId: 'prompt-tuning', config: { num_virtual_tokens: 224 }, train: { ...TINY, sequenceLength: 32 } });
     expect(last('trainingEnded')).toMatchObject({ reason: 'finished' });
     dispose();
+  });
+});
+
+describe('StudioSession: a base model from disk', () => {
+  const TINY_FILES = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
+  const tinyBytes = (file: string) => new Uint8Array(readFileSync(new URL(`tiny-gpt2/${file}`, publicModels)));
+  const tinyFolder = (): Record<string, Uint8Array> => Object.fromEntries(TINY_FILES.map((f) => [f, tinyBytes(f)]));
+  const asFiles = (folder: Record<string, Uint8Array>) => Object.entries(folder).map(([name, bytes]) => new File([new Uint8Array(bytes)], name));
+  /** A File as a browser gives it from a folder picker: with the path under the chosen folder. */
+  const inFolder = (path: string, bytes: Uint8Array) => {
+    const file = new File([new Uint8Array(bytes)], path.split('/').at(-1)!);
+    Object.defineProperty(file, 'webkitRelativePath', { value: path });
+    return file;
+  };
+  /** tiny-gpt2's weights as two shards and the index transformers writes for them. */
+  function sharded(): Record<string, Uint8Array> {
+    const { tensors } = readSafetensors(tinyBytes('model.safetensors'));
+    const names = [...tensors.keys()];
+    const shardNames = ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'];
+    const halves = [names.slice(0, names.length / 2), names.slice(names.length / 2)];
+    const weightMap: Record<string, string> = {};
+    const folder: Record<string, Uint8Array> = {};
+    halves.forEach((part, i) => {
+      for (const n of part) weightMap[n] = shardNames[i];
+      folder[shardNames[i]] = writeSafetensors(
+        part.map((n) => ({ name: n, shape: tensors.get(n)!.shape, data: tensors.get(n)!.data as Float32Array })),
+        { format: 'pt' },
+      );
+    });
+    const totalSize = names.reduce((s, n) => s + 4 * tensors.get(n)!.data.length, 0);
+    folder['model.safetensors.index.json'] = new TextEncoder().encode(JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }));
+    const { 'model.safetensors': _single, ...rest } = tinyFolder();
+    return { ...rest, ...folder };
+  }
+
+  async function session() {
+    const events: FromWorker[] = [];
+    const s = new StudioSession((m) => events.push(m), { source });
+    await s.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+    const last = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type).at(-1) as Extract<FromWorker, { type: T }> | undefined;
+    const all = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type) as Extract<FromWorker, { type: T }>[];
+    return { session: s, events, last, all };
+  }
+
+  /** Every weight of the session's model equals the built-in tiny-gpt2's, bit for bit. */
+  function expectTinyWeights(s: StudioSession) {
+    const { tensors } = readSafetensors(tinyBytes('model.safetensors'));
+    const model = s.current.model!;
+    expect(model.weights.size).toBe(tensors.size);
+    for (const [name, t] of model.weights) {
+      expect(Array.from(t.dataSync()), name).toEqual(Array.from(tensors.get(name)!.data));
+    }
+  }
+
+  it("loads a Hugging Face folder's files as the base model, named as the page asks, and trains on it", async () => {
+    const { session: s, last, all } = await session();
+    await s.handle({ type: 'loadModelFiles', files: asFiles(tinyFolder()), name: 'my-tiny' });
+    expect(all('error')).toEqual([]);
+    expect(last('modelLoaded')!.model).toEqual({
+      id: 'my-tiny',
+      name: 'my-tiny',
+      source: 'disk',
+      modelType: 'gpt2',
+      nLayer: 4,
+      nEmbd: 128,
+      nHead: 4,
+      vocabSize: 257,
+      nPositions: 256,
+      totalParams: 859_008,
+    });
+    expect(last('methods')!.methods.map((m) => m.id)).toEqual(METHODS.map((m) => m.id));
+    expectTinyWeights(s);
+    // It is the base model every request uses: a dataset tokenizes with its tokenizer and a run trains on it.
+    await s.handle({ type: 'loadDataset', file: new File([lines(20)], 'd.jsonl'), sequenceLength: 32, evalFraction: 0.1, seed: 1 });
+    await s.handle({ type: 'train', methodId: 'bitfit', config: {}, train: { ...TINY, steps: 1, evalEvery: 0 } });
+    expect(last('trainingEnded')).toMatchObject({ reason: 'finished', step: 1 });
+    // A merged checkpoint is named after it and ships its files.
+    await s.handle({ type: 'exportMerged' });
+    const out = last('exported')!;
+    expect(out.fileName).toBe('my-tiny-bitfit-merged.zip');
+    expect(Array.from(unzipFiles(out.bytes, out.fileName)['tokenizer.json'])).toEqual(Array.from(tinyBytes('tokenizer.json')));
+    // Built-in models are still reported as such.
+    await s.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    expect(last('modelLoaded')!.model).toMatchObject({ id: 'tiny-gpt2', source: 'built-in' });
+    s.current.model?.dispose();
+  });
+
+  it('names a folder after the folder its files share, ignoring subfolders, and a zip after the zip', async () => {
+    const { session: s, last, all } = await session();
+    const folder = tinyFolder();
+    const files = Object.entries(folder).map(([name, bytes]) => inFolder(`gpt2-small-copy/${name}`, bytes));
+    // A nested file of the same name is not the folder's: it must not be read (nor clash).
+    files.push(inFolder('gpt2-small-copy/onnx/config.json', new TextEncoder().encode('not json')));
+    await s.handle({ type: 'loadModelFiles', files, name: 'ignored' });
+    expect(all('error')).toEqual([]);
+    expect(last('modelLoaded')!.model).toMatchObject({ id: 'gpt2-small-copy', source: 'disk', totalParams: 859_008 });
+
+    // A zip of the folder (one enclosing folder, as when a folder is zipped whole).
+    const zipped = zipFiles(Object.fromEntries(Object.entries(folder).map(([n, b]) => [`tiny-gpt2/${n}`, b])));
+    await s.handle({ type: 'loadModelFiles', files: [zipFile(zipped, 'student-3-layers.zip')] });
+    expect(all('error')).toEqual([]);
+    expect(last('modelLoaded')!.model).toMatchObject({ id: 'student-3-layers', name: 'student-3-layers', source: 'disk', totalParams: 859_008 });
+    expectTinyWeights(s);
+    s.current.model?.dispose();
+  });
+
+  it('merges a sharded checkpoint (index + 2 shards) into the same model', async () => {
+    const { session: s, last, all } = await session();
+    const folder = sharded();
+    expect(Object.keys(folder)).not.toContain('model.safetensors');
+    await s.handle({ type: 'loadModelFiles', files: [zipFile(zipFiles(folder), 'tiny-sharded.zip')] });
+    expect(all('error')).toEqual([]);
+    expect(last('modelLoaded')!.model).toMatchObject({ id: 'tiny-sharded', source: 'disk', totalParams: 859_008 });
+    expectTinyWeights(s);
+    s.current.model?.dispose();
+  });
+
+  it('refuses incomplete folders and bad shards by name, keeping the model and adapter it had', async () => {
+    const { session: s, last, all } = await session();
+    await s.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    await s.handle({ type: 'loadDataset', file: new File([lines(20)], 'd.jsonl'), sequenceLength: 32, evalFraction: 0.1, seed: 1 });
+    await s.handle({ type: 'train', methodId: 'lora', config: { r: 4 }, train: TINY });
+    const { model, adapter } = s.current;
+    const tensors = tf.memory().numTensors;
+    const refusal = async (files: File[], name?: string) => {
+      const errors = all('error').length;
+      await s.handle({ type: 'loadModelFiles', files, name });
+      expect(all('error')).toHaveLength(errors + 1);
+      const e = last('error')!;
+      expect(e.request).toBe('loadModelFiles');
+      return e;
+    };
+
+    const { 'tokenizer.json': _tok, ...noTokenizer } = tinyFolder();
+    const e1 = await refusal(asFiles(noTokenizer), 'no-tok');
+    expect(e1.context).toBe('Loading model no-tok from disk');
+    expect(e1.message).toBe(
+      'no-tok: not a complete Hugging Face model folder: missing tokenizer.json (found: config.json, generation_config.json, model.safetensors, tokenizer_config.json). ' +
+        'It needs config.json, model.safetensors (or model.safetensors.index.json and the shards it lists), tokenizer.json and tokenizer_config.json',
+    );
+
+    // PyTorch weights instead of safetensors: said so.
+    const { 'model.safetensors': _w, 'config.json': _c, ...noWeights } = tinyFolder();
+    const e2 = await refusal([zipFile(zipFiles({ ...noWeights, 'pytorch_model.bin': new Uint8Array(8) }), 'pt-only.zip')]);
+    expect(e2.message).toMatch(/^pt-only: not a complete Hugging Face model folder: missing config\.json, model\.safetensors \(found: generation_config\.json, pytorch_model\.bin, tokenizer\.json, tokenizer_config\.json\)/);
+    expect(e2.message).toMatch(/the studio reads safetensors weights only, not pytorch_model\.bin$/);
+
+    // A shard the index lists is not there.
+    const { 'model-00002-of-00002.safetensors': _s2, ...oneShard } = sharded();
+    const e3 = await refusal([zipFile(zipFiles(oneShard), 'half.zip')]);
+    expect(e3.message).toBe(
+      'half: model.safetensors.index.json lists shards that are not among the files: model-00002-of-00002.safetensors (found: config.json, generation_config.json, model-00001-of-00002.safetensors, model.safetensors.index.json, tokenizer.json, tokenizer_config.json)',
+    );
+
+    // A tensor in both shards.
+    const twice = sharded();
+    const first = readSafetensors(twice['model-00001-of-00002.safetensors']).tensors;
+    const second = readSafetensors(twice['model-00002-of-00002.safetensors']).tensors;
+    const dup = [...first.keys()][0];
+    const both = [...second].map(([name, t]) => ({ name, shape: t.shape, data: t.data as Float32Array }));
+    both.push({ name: dup, shape: first.get(dup)!.shape, data: first.get(dup)!.data as Float32Array });
+    twice['model-00002-of-00002.safetensors'] = writeSafetensors(both, { format: 'pt' });
+    const e4 = await refusal([zipFile(zipFiles(twice), 'twice.zip')]);
+    expect(e4.message).toBe(`twice: tensor "${dup}" is in two shards, model-00001-of-00002.safetensors and model-00002-of-00002.safetensors`);
+
+    // The index puts a tensor in the other shard than the one that holds it.
+    const moved = sharded();
+    const index = JSON.parse(new TextDecoder().decode(moved['model.safetensors.index.json']));
+    index.weight_map[dup] = 'model-00002-of-00002.safetensors';
+    moved['model.safetensors.index.json'] = new TextEncoder().encode(JSON.stringify(index));
+    const e5 = await refusal([zipFile(zipFiles(moved), 'moved.zip')]);
+    expect(e5.message).toBe(`moved/model-00001-of-00002.safetensors: holds tensor "${dup}", which model.safetensors.index.json puts in model-00002-of-00002.safetensors`);
+
+    // The index lists a tensor its shard does not hold.
+    const short = sharded();
+    const kept = [...readSafetensors(short['model-00002-of-00002.safetensors']).tensors];
+    const [dropped] = kept.pop()!;
+    short['model-00002-of-00002.safetensors'] = writeSafetensors(kept.map(([name, t]) => ({ name, shape: t.shape, data: t.data as Float32Array })), { format: 'pt' });
+    const e8 = await refusal([zipFile(zipFiles(short), 'short.zip')]);
+    expect(e8.message).toBe(`short/model.safetensors.index.json: lists tensor "${dropped}" in model-00002-of-00002.safetensors, which does not hold it`);
+
+    // Another architecture: refused from config.json alone.
+    const llamaConfig = { ...JSON.parse(new TextDecoder().decode(tinyBytes('config.json'))), model_type: 'llama', architectures: ['LlamaForCausalLM'] };
+    const e6 = await refusal(asFiles({ ...tinyFolder(), 'config.json': new TextEncoder().encode(JSON.stringify(llamaConfig)) }), 'tiny-llama');
+    expect(e6.message).toBe('tiny-llama: config.json: "model_type" "llama" is not supported yet (supported: "gpt2")');
+
+    // A zip together with other files is ambiguous.
+    const e7 = await refusal([zipFile(zipFiles(tinyFolder()), 'a.zip'), new File(['{}'], 'config.json')]);
+    expect(e7.message).toBe("a.zip: choose either one .zip of the model folder or the folder's files, not both (2 files were chosen)");
+
+    expect(all('modelLoaded')).toHaveLength(1);
+    expect(s.current.model).toBe(model);
+    expect(s.current.adapter).toBe(adapter);
+    expect(s.current.modelId).toBe('tiny-gpt2');
+    expect(tf.memory().numTensors).toBe(tensors);
+    await s.handle({ type: 'export' });
+    expect(last('exported')!.fileName).toBe('tiny-gpt2-lora.zip');
+    s.current.adapter?.dispose();
+    s.current.model?.dispose();
   });
 });

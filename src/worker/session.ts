@@ -6,31 +6,22 @@ import { startBackend, type WasmFiles } from '../backend/backend';
 import { DatasetError, decodeUtf8 } from '../data/parse';
 import { BatchSampler, evalBatches, prepareDataset, type PreparedDataset } from '../data/dataset';
 import { peftTypeOf } from '../export/peft-files';
-import { readSafetensors, writeSafetensors } from '../io/safetensors';
+import { diskModelFolder, httpModelSource, readModelWeights, type ModelFileSource } from '../io/model-folder';
+import { writeSafetensors } from '../io/safetensors';
 import { unzipFiles, zipFiles } from '../io/zip';
 import { generate } from '../models/generate';
-import { buildModel, WEIGHTS_FILE } from '../models/load';
+import { buildModel, modelInfo, WEIGHTS_FILE } from '../models/load';
 import type { LoadedModel } from '../models/types';
 import { coerceConfig, getMethod, METHODS } from '../peft/registry';
 import type { Adapter, PeftMethod } from '../peft/types';
 import { loadTokenizer, type TextTokenizer } from '../tokenize/tokenizer';
 import { train } from '../train/trainer';
-import type { BackendName, CompareRunResult, FromWorker, MethodPlanEntry, ModelSummary, ToWorker, TrainConfig } from './protocol';
+import type { BackendName, CompareRunResult, FromWorker, MethodPlanEntry, ModelSource, ModelSummary, ToWorker, TrainConfig } from './protocol';
 
 /** While generating, partial text goes to the page every this many new tokens. */
 export const GENERATE_STREAM_EVERY = 4;
 
-/** Fetches one file of a model folder by name, e.g. `config.json`. */
-export type ModelFileSource = (modelId: string, file: string) => Promise<Uint8Array>;
-
-export function httpModelSource(baseUrl: string): ModelFileSource {
-  return async (id, file) => {
-    const url = new URL(`${id}/${file}`, baseUrl).href;
-    const res = await fetch(url);
-    if (!res.ok) throw new Error(`${id}/${file}: HTTP ${res.status} ${res.statusText}`.trim());
-    return new Uint8Array(await res.arrayBuffer());
-  };
-}
+export { httpModelSource, type ModelFileSource } from '../io/model-folder';
 
 function parseJson(bytes: Uint8Array, fileName: string): unknown {
   try {
@@ -111,6 +102,8 @@ export class StudioSession {
           return await this.init(msg.backend, msg.modelsBaseUrl);
         case 'loadModel':
           return await this.loadModel(msg.id);
+        case 'loadModelFiles':
+          return await this.loadModelFiles(msg.files, msg.name);
         case 'loadDataset':
           return await this.loadDataset(msg.file, msg.sequenceLength, msg.evalFraction, msg.seed);
         case 'plan':
@@ -150,13 +143,33 @@ export class StudioSession {
     if (this.training) throw new Error(`cannot ${what} while training runs; stop it first`);
   }
 
+  /** A built-in model: the folder public/models/<id>/ served with the page. */
   async loadModel(id: string) {
     this.requireIdle('change the model');
-    if (!this.source) throw new Error('the backend is not started yet');
-    const get = (file: string) => this.source!(id, file);
-    const [configBytes, weightBytes, tokBytes, tokCfgBytes, genBytes] = await Promise.all([
+    const source = this.source;
+    if (!source) throw new Error('the backend is not started yet');
+    await this.loadModelFrom(id, 'built-in', (file) => source(id, file));
+  }
+
+  /**
+   * A model the person brought: a Hugging Face folder's files, or a .zip of the folder. The
+   * folder is checked whole (every missing file named) before anything is read into tensors.
+   */
+  async loadModelFiles(files: File[], name?: string) {
+    this.requireIdle('change the model');
+    const folder = await diskModelFolder(files, name);
+    await this.loadModelFrom(folder.id, 'disk', (file) => folder.source(folder.id, file));
+  }
+
+  /**
+   * Loads a model folder, wherever its files come from, and makes it the session's model.
+   * config.json and the tokenizer are read and checked before the weights, so an unsupported
+   * architecture is refused without reading a large checkpoint. The old model, its adapter and
+   * its files stay until the new one is whole: a failure anywhere leaves the session as it was.
+   */
+  private async loadModelFrom(id: string, origin: ModelSource, get: (file: string) => Promise<Uint8Array>) {
+    const [configBytes, tokBytes, tokCfgBytes, genBytes] = await Promise.all([
       get('config.json'),
-      get(WEIGHTS_FILE),
       get('tokenizer.json'),
       get('tokenizer_config.json'),
       // Optional: a folder without one still loads. A static server may answer a missing file
@@ -167,8 +180,13 @@ export class StudioSession {
       ),
     ]);
     const config = parseJson(configBytes, `${id}/config.json`);
+    try {
+      modelInfo(id, config);
+    } catch (e) {
+      throw new Error(`${id}: ${(e as Error).message}`);
+    }
     const tokenizer = loadTokenizer(parseJson(tokBytes, `${id}/tokenizer.json`), parseJson(tokCfgBytes, `${id}/tokenizer_config.json`), `${id}/tokenizer.json`);
-    const { tensors } = readSafetensors(weightBytes, `${id}/${WEIGHTS_FILE}`);
+    const tensors = await readModelWeights(get, id);
     const model = buildModel(id, config, tensors);
     if (tokenizer.vocabSize > model.info.config.vocabSize) {
       model.dispose();
@@ -187,6 +205,7 @@ export class StudioSession {
     const summary: ModelSummary = {
       id,
       name: id,
+      source: origin,
       modelType: c.modelType,
       nLayer: c.nLayer,
       nEmbd: c.nEmbd,
@@ -540,6 +559,8 @@ function contextOf(msg: ToWorker): string {
       return 'Starting the compute backend';
     case 'loadModel':
       return `Loading model ${msg.id}`;
+    case 'loadModelFiles':
+      return msg.name ? `Loading model ${msg.name} from disk` : 'Loading a model from disk';
     case 'loadDataset':
       return `Loading ${msg.file.name}`;
     case 'plan':
