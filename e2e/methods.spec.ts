@@ -213,7 +213,15 @@ for (const method of COVERED) {
     // again gives the same tensors.
     await page.getByLabel('Import adapter').setInputFiles({ name: exported.name, mimeType: 'application/zip', buffer: Buffer.from(exported.bytes) });
     const count = Object.values(saved.shapes).reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
-    await expect(page.getByRole('status')).toHaveText(`Imported ${exported.name}: ${method.label} adapter · ${count.toLocaleString('en-US')} parameters`);
+    // The announcement, then anything the method says about the import (P-tuning: a fixed prompt now).
+    const announced = `Imported ${exported.name}: ${method.label} adapter · ${count.toLocaleString('en-US')} parameters`;
+    const status = page.getByRole('status');
+    if (method.id === 'p-tuning') {
+      await expect(status).toContainText(announced + '. ');
+      await expect(status).toContainText('restored as a fixed prompt');
+    } else {
+      await expect(status).toHaveText(announced);
+    }
     await expect(page.getByRole('region', { name: 'Adapter', exact: true })).toContainText(`Current adapter: ${method.label}, imported from`);
     await expect(page.getByRole('alert')).toHaveCount(0);
     const again = await download(page, 'Export adapter');

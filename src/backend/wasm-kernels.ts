@@ -3,7 +3,7 @@
 // UnsortedSegmentSum is what tf.gather's gradient calls: without it no embedding can train on
 // wasm (full training, distillation students, pretraining in the engine). The gradient of a
 // gather scatters each row of dy back to its index and sums rows that share one.
-import { getKernel, registerKernel, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs';
+import { getBackend, getKernel, registerKernel, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 const unsortedSegmentSum: KernelConfig = {
@@ -36,4 +36,18 @@ const unsortedSegmentSum: KernelConfig = {
 /** Registers the missing kernels once; safe to call again. */
 export function registerWasmKernels(): void {
   if (!getKernel(unsortedSegmentSum.kernelName, 'wasm')) registerKernel(unsortedSegmentSum);
+}
+
+/**
+ * Throws a message saying what to do when the active backend cannot compute an embedding
+ * gradient (full training, distillation); on wasm it first registers the kernel above.
+ */
+export function checkEmbeddingGradients(): void {
+  const backend = getBackend();
+  if (backend === 'wasm') registerWasmKernels();
+  if (!getKernel(unsortedSegmentSum.kernelName, backend)) {
+    throw new Error(
+      `Training every weight, embeddings included, needs the "${unsortedSegmentSum.kernelName}" kernel; the "${backend}" backend has none. Use the webgpu, wasm or cpu backend.`,
+    );
+  }
 }

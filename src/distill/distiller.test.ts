@@ -1,0 +1,217 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomGpt2 } from '../models/gpt2-init';
+import type { LoadedModel } from '../models/types';
+import type { TokenBatch, TrainerOptions } from '../train/trainer';
+import type { EvalPoint } from '../worker/protocol';
+import { distill, distillDefaults, evaluateLm, validateDistillConfig, type DistillProgressPoint } from './distiller';
+import { DISTILBERT_RECIPE, distillationLoss, lmOutputs } from './losses';
+import { checkEmbeddingGradients } from '../backend/wasm-kernels';
+import { initStudent } from './student';
+
+// Wider init than GPT-2's 0.02 so the random teacher has distinct, confident distributions to
+// imitate (with 0.02 every distribution is nearly uniform and L_ce starts near 0).
+const SHAPE = { n_layer: 4, n_embd: 32, n_head: 4, n_positions: 32, initializer_range: 0.2 };
+const TEXT = 'the quick brown fox jumps over the lazy dog. ';
+
+/** Byte ids of a repeated sentence, `batch` rows of `length`, the last row right-padded. */
+function textBatch(batch = 4, length = 16, offset = 0): TokenBatch {
+  const bytes = Array.from(new TextEncoder().encode(TEXT.repeat(4)));
+  const ids = new Int32Array(batch * length);
+  const labels = new Int32Array(batch * length);
+  for (let b = 0; b < batch; b++) {
+    const real = b === batch - 1 ? length - 6 : length;
+    for (let t = 0; t < length; t++) {
+      ids[b * length + t] = t < real ? bytes[offset + b * 5 + t] : 0;
+      labels[b * length + t] = t < real ? ids[b * length + t] : -100;
+    }
+  }
+  return { ids, labels, batch, length };
+}
+
+const OPTS: TrainerOptions = { totalSteps: 20, learningRate: 3e-3, warmupSteps: 3, weightDecay: 0.01, maxGradNorm: 1, evalEvery: 0, readbackEvery: 4 };
+
+async function snapshot(model: LoadedModel): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [name, t] of model.weights) out.set(name, Float32Array.from((await t.data()) as Float32Array));
+  return out;
+}
+
+/** The teacher behind a counter of forward calls. */
+function counted(model: LoadedModel): { model: LoadedModel; calls: () => number } {
+  let n = 0;
+  return {
+    model: { info: model.info, weights: model.weights, forward: (...a) => (n++, model.forward(...a)), dispose: () => model.dispose() },
+    calls: () => n,
+  };
+}
+
+let teacher: LoadedModel;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  teacher = randomGpt2('teacher', SHAPE, 5);
+});
+afterAll(() => teacher.dispose());
+
+describe('distill', () => {
+  it('trains every student weight, keeps the teacher bit-identical, lowers the loss, and leaks no tensor', async () => {
+    const before = await snapshot(teacher);
+    const student = initStudent(teacher, 2);
+    const init = await snapshot(student);
+    const startTensors = tf.memory().numTensors;
+    const points: DistillProgressPoint[] = [];
+    const evals: EvalPoint[] = [];
+    const teacherEvals: number[] = [];
+    const evalBatches = [textBatch(2, 16, 7)];
+    const result = await distill(teacher, student, DISTILBERT_RECIPE, OPTS, {
+      nextBatch: () => ({ batch: textBatch(), epoch: 0 }),
+      evalBatches,
+      onProgress: (p) => points.push(...p),
+      onEval: (e) => evals.push(e),
+      onTeacherEval: (l) => teacherEvals.push(l),
+      shouldStop: () => false,
+    });
+    expect(result).toEqual({ reason: 'finished', step: 20 });
+    expect(tf.memory().numTensors).toBe(startTensors);
+    expect(new Set(points.map((p) => p.numTensors)).size).toBe(1);
+
+    // The teacher: every byte as before.
+    const after = await snapshot(teacher);
+    for (const [name, data] of before) expect(after.get(name), name).toEqual(data);
+    // The student: every parameter moved, embeddings and final norm included.
+    const trained = await snapshot(student);
+    for (const [name, data] of init) expect(trained.get(name), name).not.toEqual(data);
+
+    expect(points.map((p) => p.step)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    for (const p of points) {
+      expect(Object.keys(p.terms).sort()).toEqual(['ce', 'clm', 'cos']);
+      expect(p.loss).toBeCloseTo(5 * p.terms.ce! + 2 * p.terms.clm! + 1 * p.terms.cos!, 3);
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const first = points.slice(0, 3);
+    const last = points.slice(-3);
+    console.log(`distill: loss ${mean(first.map((p) => p.loss)).toFixed(3)} → ${mean(last.map((p) => p.loss)).toFixed(3)}; ce ${first[0].terms.ce!.toFixed(3)} → ${last[2].terms.ce!.toFixed(3)}, clm ${first[0].terms.clm!.toFixed(3)} → ${last[2].terms.clm!.toFixed(3)}, cos ${first[0].terms.cos!.toFixed(3)} → ${last[2].terms.cos!.toFixed(3)}`);
+    // The teacher is random, so imitating it and fitting the text pull apart; the weighted sum
+    // and the text's LM loss must fall (the imitation terms alone are tested below).
+    expect(mean(last.map((p) => p.loss))).toBeLessThan(0.6 * mean(first.map((p) => p.loss)));
+    expect(mean(last.map((p) => p.terms.clm!))).toBeLessThan(0.5 * mean(first.map((p) => p.terms.clm!)));
+
+    // Held-out LM loss of the student at the start and the end; the teacher's once.
+    expect(evals.map((e) => e.step)).toEqual([0, 20]);
+    expect(evals[1].evalLoss).toBeLessThan(evals[0].evalLoss);
+    expect(teacherEvals).toHaveLength(1);
+    expect(teacherEvals[0]).toBeCloseTo(await evaluateLm(teacher, evalBatches), 6);
+    student.dispose();
+  });
+
+  it('brings the student toward the teacher: L_ce and L_cos fall when they are the whole loss', async () => {
+    const student = initStudent(teacher, 1);
+    const points: DistillProgressPoint[] = [];
+    await distill(teacher, student, { temperature: 2, alpha_ce: 1, alpha_clm: 0, alpha_cos: 1 }, { ...OPTS, totalSteps: 12 }, {
+      nextBatch: () => ({ batch: textBatch(), epoch: 0 }),
+      evalBatches: [],
+      onProgress: (p) => points.push(...p),
+      onEval: () => {},
+      shouldStop: () => false,
+    });
+    const [a, z] = [points[0].terms, points[points.length - 1].terms];
+    console.log(`imitation only: ce ${a.ce!.toFixed(3)} → ${z.ce!.toFixed(3)}, cos ${a.cos!.toFixed(3)} → ${z.cos!.toFixed(3)}`);
+    expect(z.ce!).toBeLessThan(0.7 * a.ce!);
+    expect(z.cos!).toBeLessThan(0.7 * a.cos!);
+    student.dispose();
+  });
+
+  it('sends gradients to the student variables only, every one of them', async () => {
+    const student = initStudent(teacher, 2);
+    const b = textBatch();
+    const names = student.variables.map((v) => v.name).sort();
+    const grads = tf.tidy(() => {
+      const ids = tf.tensor2d(b.ids, [b.batch, b.length], 'int32');
+      const target = lmOutputs(teacher, ids, false);
+      // No variable list: tfjs takes every trainable variable that exists, so a teacher weight
+      // that were a variable would show up here.
+      const { grads } = tf.variableGrads(() => distillationLoss(lmOutputs(student, ids, true), target, b.labels, DISTILBERT_RECIPE).total);
+      return grads;
+    });
+    expect(Object.keys(grads).sort()).toEqual(names);
+    for (const [name, g] of Object.entries(grads)) {
+      const d = (await g.data()) as Float32Array;
+      expect(d.some((x) => x !== 0), name).toBe(true);
+      g.dispose();
+    }
+    student.dispose();
+  });
+
+  it('never runs the teacher for LM-only training (the baseline), once per step when distilling', async () => {
+    for (const [loss, calls] of [
+      [{ temperature: 2, alpha_ce: 0, alpha_clm: 1, alpha_cos: 0 }, 0],
+      [{ temperature: 2, alpha_ce: 1, alpha_clm: 0, alpha_cos: 0 }, 3],
+    ] as const) {
+      const t = counted(teacher);
+      const student = initStudent(teacher, 1);
+      const points: DistillProgressPoint[] = [];
+      const r = await distill(t.model, student, loss, { ...OPTS, totalSteps: 3 }, {
+        nextBatch: () => ({ batch: textBatch(), epoch: 0 }),
+        evalBatches: [],
+        onProgress: (p) => points.push(...p),
+        onEval: () => {},
+        shouldStop: () => false,
+      });
+      expect(r.reason).toBe('finished');
+      expect(t.calls()).toBe(calls);
+      expect(Object.keys(points[0].terms)).toEqual(loss.alpha_ce > 0 ? ['ce'] : ['clm']);
+      student.dispose();
+    }
+  });
+
+  it('stops between steps when asked, and restores the last finite state when the loss blows up', async () => {
+    const student = initStudent(teacher, 2);
+    let steps = 0;
+    const stopped = await distill(teacher, student, DISTILBERT_RECIPE, OPTS, {
+      nextBatch: () => (steps++, { batch: textBatch(), epoch: 0 }),
+      evalBatches: [],
+      onProgress: () => {},
+      onEval: () => {},
+      shouldStop: () => steps >= 2,
+    });
+    expect(stopped).toEqual({ reason: 'stopped', step: 2 });
+
+    const tensors = tf.memory().numTensors;
+    const blown = await distill(teacher, student, DISTILBERT_RECIPE, { ...OPTS, learningRate: 1e30, maxGradNorm: 0, warmupSteps: 0, readbackEvery: 1 }, {
+      nextBatch: () => ({ batch: textBatch(), epoch: 0 }),
+      evalBatches: [],
+      onProgress: () => {},
+      onEval: () => {},
+      shouldStop: () => false,
+    });
+    expect(blown.reason).toBe('failed');
+    expect(blown.message).toMatch(/NaN or infinite/);
+    for (const [name, d] of await snapshot(student)) expect(d.every(Number.isFinite), name).toBe(true);
+    expect(tf.memory().numTensors).toBe(tensors);
+    student.dispose();
+  });
+
+  it('fails with a message, not a kernel error, on a backend without the embedding gradient', () => {
+    const kernel = tf.getKernel('UnsortedSegmentSum', 'cpu')!;
+    expect(kernel).toBeDefined();
+    tf.unregisterKernel('UnsortedSegmentSum', 'cpu');
+    try {
+      expect(() => checkEmbeddingGradients()).toThrow(/needs the "UnsortedSegmentSum" kernel; the "cpu" backend has none/);
+    } finally {
+      tf.registerKernel(kernel);
+    }
+    expect(() => checkEmbeddingGradients()).not.toThrow();
+  });
+});
+
+describe('distillation settings', () => {
+  it("shows DistilBERT's recipe with half the teacher's layers and refuses bad values by name", () => {
+    expect(distillDefaults(teacher.info)).toEqual({ student_layers: 2, temperature: 2, alpha_ce: 5, alpha_clm: 2, alpha_cos: 1 });
+    const ok = distillDefaults(teacher.info);
+    expect(() => validateDistillConfig(teacher.info, ok)).not.toThrow();
+    expect(() => validateDistillConfig(teacher.info, { ...ok, student_layers: 4 })).toThrow(/^student_layers/);
+    expect(() => validateDistillConfig(teacher.info, { ...ok, temperature: 0 })).toThrow(/^temperature/);
+    expect(() => validateDistillConfig(teacher.info, { ...ok, alpha_cos: -1 })).toThrow(/^alpha_cos/);
+    expect(() => validateDistillConfig(teacher.info, { ...ok, alpha_ce: 0, alpha_clm: 0, alpha_cos: 0 })).toThrow(/nothing would train/);
+  });
+});

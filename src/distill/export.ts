@@ -1,0 +1,102 @@
+// The distilled student as a complete Hugging Face checkpoint, and its measured speed-up.
+//
+// The checkpoint is what `GPT2LMHeadModel.save_pretrained` would write for the student: the
+// teacher's config.json with n_layer changed, model.safetensors with GPT2LMHeadModel's state
+// dict names (lm_head.weight left out: it is tied to transformer.wte.weight, which is how the
+// built-in models ship and how transformers saves tied weights), and the teacher folder's
+// tokenizer files unchanged, since the student shares the teacher's vocabulary. The same folder
+// loads back into the studio as a base model (src/models/load.ts reads exactly these names).
+import * as tf from '@tensorflow/tfjs';
+import { writeSafetensors } from '../io/safetensors';
+import { WEIGHTS_FILE } from '../models/load';
+import type { LoadedModel } from '../models/types';
+import type { ExportedFiles } from '../peft/types';
+import type { Student } from './student';
+
+export const CONFIG_FILE = 'config.json';
+
+/** Files of the teacher's folder that travel with the student unchanged (when present). */
+export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt', 'generation_config.json'];
+
+/** The student's weights under GPT2LMHeadModel names, read back from its variables. */
+export async function studentStateDict(student: LoadedModel): Promise<{ name: string; shape: number[]; data: Float32Array }[]> {
+  return Promise.all(
+    student.info.params.map(async ({ name, shape }) => {
+      const t = student.weights.get(name);
+      if (!t) throw new Error(`the student has no weight "${name}"`);
+      const data = await t.data();
+      if (!(data instanceof Float32Array)) throw new Error(`"${name}" is ${t.dtype}, expected float32`);
+      // A copy: data() of a variable may be a view the backend reuses.
+      return { name, shape, data: Float32Array.from(data) };
+    }),
+  );
+}
+
+/**
+ * `teacherFiles` is the teacher's folder as loaded (name → bytes); the tokenizer files among
+ * them are copied, its config.json and weights are not (the student has its own). A teacher
+ * folder without tokenizer.json is refused: the checkpoint would not load as a model with a
+ * tokenizer, in transformers or in the studio.
+ */
+export async function exportStudent(student: Student, teacherFiles: Record<string, Uint8Array>): Promise<ExportedFiles> {
+  if (!teacherFiles['tokenizer.json']) throw new Error('the teacher folder has no tokenizer.json to ship with the student');
+  const files: Record<string, Uint8Array> = {};
+  for (const name of TOKENIZER_FILES) if (teacherFiles[name]) files[name] = teacherFiles[name];
+  const config = { ...student.info.config.raw, n_layer: student.info.config.nLayer };
+  files[CONFIG_FILE] = new TextEncoder().encode(JSON.stringify(config, null, 2) + '\n');
+  // {"format": "pt"} is the metadata torch's save_pretrained writes; transformers checks it.
+  files[WEIGHTS_FILE] = writeSafetensors(await studentStateDict(student), { format: 'pt' }, WEIGHTS_FILE);
+  return { baseName: student.info.name, files };
+}
+
+export interface Speedup {
+  /** Median wall time of one forward pass, ms. */
+  teacherMs: number;
+  studentMs: number;
+  /** teacherMs / studentMs. */
+  speedup: number;
+  runs: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Forward time of the student against the teacher on the same batch, as the median of `runs`
+ * timed passes each, after one untimed pass each (kernel compilation, buffer allocation).
+ * Teacher and student alternate so a slow spell of the machine hits both alike. Each pass ends
+ * with an awaited read of a single number that depends on all logits, so the time covers the
+ * whole computation on asynchronous backends (webgpu) without timing a large readback.
+ */
+export async function studentSpeedup(
+  teacher: LoadedModel,
+  student: LoadedModel,
+  ids: Int32Array,
+  batch: number,
+  length: number,
+  runs = 5,
+  now: () => number = () => performance.now(),
+): Promise<Speedup> {
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs must be a positive integer, got ${runs}`);
+  const once = async (model: LoadedModel): Promise<number> => {
+    const t0 = now();
+    const s = tf.tidy(() => tf.sum(model.forward(tf.tensor2d(ids, [batch, length], 'int32')).logits));
+    await s.data();
+    s.dispose();
+    return now() - t0;
+  };
+  await once(teacher);
+  await once(student);
+  const tt: number[] = [];
+  const st: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    tt.push(await once(teacher));
+    st.push(await once(student));
+  }
+  const teacherMs = median(tt);
+  const studentMs = median(st);
+  return { teacherMs, studentMs, speedup: teacherMs / studentMs, runs };
+}

@@ -1,0 +1,156 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomGpt2 } from '../models/gpt2-init';
+import { buildModel } from '../models/load';
+import type { LoadedModel } from '../models/types';
+import { defaultStudentLayers, initStudent, planStudent, studentLayerIndices, teacherSourceOf } from './student';
+
+// A 12-layer teacher so the paper's 12 → 6 case is tested on real tensors; tiny otherwise.
+const SHAPE = { n_layer: 12, n_embd: 16, n_head: 2, n_positions: 16, vocab_size: 40 };
+
+async function bytesOf(t: tf.Tensor): Promise<Uint8Array> {
+  const d = (await t.data()) as Float32Array;
+  return new Uint8Array(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength));
+}
+
+async function logitsOf(model: LoadedModel, ids: number[][]): Promise<Float32Array> {
+  const out = tf.tidy(() => model.forward(tf.tensor2d(ids, [ids.length, ids[0].length], 'int32')).logits);
+  const data = (await out.data()) as Float32Array;
+  out.dispose();
+  return data;
+}
+
+let teacher: LoadedModel;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  teacher = randomGpt2('teacher', SHAPE, 11);
+});
+afterAll(() => teacher.dispose());
+
+describe('which teacher layers initialise the student', () => {
+  it("gives DistilBERT's layers for 12 → 6: [0, 2, 4, 7, 9, 11]", () => {
+    expect(studentLayerIndices(12, 6)).toEqual([0, 2, 4, 7, 9, 11]);
+  });
+
+  it('spreads evenly for other depths, keeping the first and last layer', () => {
+    expect(studentLayerIndices(12, 4)).toEqual([0, 4, 7, 11]);
+    expect(studentLayerIndices(12, 3)).toEqual([0, 6, 11]);
+    expect(studentLayerIndices(5, 3)).toEqual([0, 2, 4]);
+    expect(studentLayerIndices(4, 2)).toEqual([0, 3]);
+    expect(studentLayerIndices(24, 12)).toEqual([0, 2, 4, 6, 8, 10, 13, 15, 17, 19, 21, 23]);
+    expect(studentLayerIndices(12, 1)).toEqual([0]);
+    for (let L = 2; L <= 48; L++) {
+      for (let n = 2; n < L; n++) {
+        const idx = studentLayerIndices(L, n);
+        expect(idx).toHaveLength(n);
+        expect(idx[0]).toBe(0);
+        expect(idx[n - 1]).toBe(L - 1);
+        const gaps = idx.slice(1).map((x, i) => x - idx[i]);
+        // Strictly increasing, and no gap more than one layer wider than another.
+        expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1);
+        expect(Math.max(...gaps) - Math.min(...gaps)).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it('refuses depths that are not fewer layers than the teacher, naming the field', () => {
+    expect(() => studentLayerIndices(12, 12)).toThrow(/^student_layers must be an integer from 1 to 11/);
+    expect(() => studentLayerIndices(12, 0)).toThrow(/student_layers/);
+    expect(() => studentLayerIndices(12, 2.5)).toThrow(/student_layers/);
+    expect(() => studentLayerIndices(1, 1)).toThrow(/at least 2/);
+    expect(defaultStudentLayers(12)).toBe(6);
+    expect(defaultStudentLayers(5)).toBe(3);
+    expect(defaultStudentLayers(2)).toBe(1);
+  });
+
+  it('renumbers block tensors and keeps wte/wpe/ln_f names', () => {
+    const idx = [0, 2, 4, 7, 9, 11];
+    expect(teacherSourceOf('transformer.h.3.attn.c_attn.weight', idx)).toBe('transformer.h.7.attn.c_attn.weight');
+    expect(teacherSourceOf('transformer.h.5.ln_2.bias', idx)).toBe('transformer.h.11.ln_2.bias');
+    expect(teacherSourceOf('transformer.wte.weight', idx)).toBe('transformer.wte.weight');
+    expect(teacherSourceOf('transformer.ln_f.bias', idx)).toBe('transformer.ln_f.bias');
+  });
+});
+
+describe('initStudent', () => {
+  it('copies exactly the chosen teacher layers (bit-identical, renumbered) and the embeddings and final norm', async () => {
+    const student = initStudent(teacher, 6);
+    expect(student.teacherLayers).toEqual([0, 2, 4, 7, 9, 11]);
+    expect(student.info.config.nLayer).toBe(6);
+    expect(student.info.params).toHaveLength(2 + 6 * 12 + 2);
+    for (const { name } of student.info.params) {
+      const source = teacherSourceOf(name, student.teacherLayers);
+      expect(await bytesOf(student.weights.get(name)!), `${name} ← ${source}`).toEqual(await bytesOf(teacher.weights.get(source)!));
+    }
+    for (const name of ['transformer.wte.weight', 'transformer.wpe.weight', 'transformer.ln_f.weight', 'transformer.ln_f.bias']) {
+      expect(await bytesOf(student.weights.get(name)!)).toEqual(await bytesOf(teacher.weights.get(name)!));
+    }
+    // The copy is the one the paper prescribes, not some other set of layers: student block 3
+    // differs from the teacher's block 3 and 6 (the neighbours a plain stride would pick).
+    const s3 = await bytesOf(student.weights.get('transformer.h.3.mlp.c_fc.weight')!);
+    expect(s3).not.toEqual(await bytesOf(teacher.weights.get('transformer.h.3.mlp.c_fc.weight')!));
+    expect(s3).not.toEqual(await bytesOf(teacher.weights.get('transformer.h.6.mlp.c_fc.weight')!));
+    student.dispose();
+  });
+
+  it('makes every student parameter a trainable tf.Variable; the teacher keeps plain tensors', () => {
+    const student = initStudent(teacher, 4);
+    expect(student.variables).toHaveLength(student.info.params.length);
+    student.info.params.forEach(({ name }, i) => {
+      const w = student.weights.get(name)!;
+      expect(w).toBeInstanceOf(tf.Variable);
+      expect((w as tf.Variable).trainable).toBe(true);
+      expect(student.variables[i]).toBe(w);
+    });
+    for (const t of teacher.weights.values()) expect(t).not.toBeInstanceOf(tf.Variable);
+    expect(student.variables.reduce((s, v) => s + v.size, 0)).toBe(student.info.totalParams);
+    student.dispose();
+  });
+
+  it("has the teacher's config with only n_layer changed, and the plan's counts", () => {
+    const plan = planStudent(teacher.info, 6);
+    const student = initStudent(teacher, 6);
+    expect(student.info.config.raw).toEqual({ ...teacher.info.config.raw, n_layer: 6 });
+    expect(student.info.totalParams).toBe(plan.studentParams);
+    const d = SHAPE.n_embd;
+    const perBlock = 12 * d * d + 13 * d;
+    const embeddings = SHAPE.vocab_size * d + SHAPE.n_positions * d + 2 * d;
+    expect(plan.teacherParams).toBe(embeddings + 12 * perBlock);
+    expect(plan.studentParams).toBe(embeddings + 6 * perBlock);
+    expect(plan.compression).toBeCloseTo(plan.teacherParams / plan.studentParams, 12);
+    student.dispose();
+  });
+
+  it('computes what a GPT-2 built from the chosen teacher tensors computes', async () => {
+    const student = initStudent(teacher, 6);
+    const tensors = new Map<string, { dtype: 'F32'; shape: number[]; data: Float32Array }>();
+    for (const { name, shape } of student.info.params) {
+      tensors.set(name, { dtype: 'F32', shape, data: (await teacher.weights.get(teacherSourceOf(name, student.teacherLayers))!.data()) as Float32Array });
+    }
+    const reference = buildModel('reference', student.info.config.raw, tensors);
+    const ids = [
+      [1, 5, 9, 2, 30, 7],
+      [39, 0, 4, 4, 8, 12],
+    ];
+    expect(Array.from(await logitsOf(student, ids))).toEqual(Array.from(await logitsOf(reference, ids)));
+    reference.dispose();
+    student.dispose();
+  });
+
+  it('leaves the teacher untouched when the student changes or is disposed, and leaks no tensor', async () => {
+    const before = tf.memory().numTensors;
+    const wte = await bytesOf(teacher.weights.get('transformer.wte.weight')!);
+    const h7 = await bytesOf(teacher.weights.get('transformer.h.7.attn.c_attn.weight')!);
+    const student = initStudent(teacher, 6);
+    tf.tidy(() => {
+      (student.weights.get('transformer.wte.weight') as tf.Variable).assign(tf.zeros([SHAPE.vocab_size, SHAPE.n_embd]));
+      (student.weights.get('transformer.h.3.attn.c_attn.weight') as tf.Variable).assign(tf.ones([SHAPE.n_embd, 3 * SHAPE.n_embd]));
+    });
+    expect(await bytesOf(teacher.weights.get('transformer.wte.weight')!)).toEqual(wte);
+    expect(await bytesOf(teacher.weights.get('transformer.h.7.attn.c_attn.weight')!)).toEqual(h7);
+    student.dispose();
+    expect(await bytesOf(teacher.weights.get('transformer.h.7.attn.c_attn.weight')!)).toEqual(h7);
+    await logitsOf(teacher, [[1, 2, 3]]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
