@@ -6,9 +6,10 @@ import { gpt2Config, gpt2Info } from '../models/gpt2';
 import { gpt2ConfigJson, initGpt2Weights, type Gpt2Shape } from '../models/gpt2-init';
 import { buildModel } from '../models/load';
 import type { Hooks, LoadedModel } from '../models/types';
-import { train, type TokenBatch } from '../train/trainer';
+import type { TokenBatch } from '../train/trainer';
 import { bitfit, chosenBiases, type BitFitConfig } from './bitfit';
 import { lora } from './lora';
+import { changedWeights, overfit, weightBytes } from './testing';
 
 const SHAPE: Gpt2Shape = { n_layer: 2, n_embd: 32, n_head: 4, n_positions: 64, initializer_range: 0.2 };
 
@@ -129,32 +130,15 @@ describe('BitFit adapter', () => {
 
 describe('training BitFit', () => {
   it('lowers the loss on a tiny text, leaves every frozen tensor (the biases too) bit-identical, leaks no tensors', async () => {
-    const frozenBefore = new Map<string, Buffer>();
-    for (const [name, t] of model.weights) frozenBefore.set(name, Buffer.from(((await t.data()) as Float32Array).slice().buffer));
+    const frozenBefore = await weightBytes(model);
     const adapter = bitfit.create(model, cfg('all'), 11);
     const batch = textBatches();
-    const losses: number[] = [];
-    const tensorsBefore = tf.memory().numTensors;
-    const result = await train(
-      model,
-      adapter,
-      { totalSteps: 40, learningRate: 3e-2, warmupSteps: 2, weightDecay: 0, maxGradNorm: 1, evalEvery: 0 },
-      {
-        nextBatch: () => ({ batch, epoch: 0 }),
-        evalBatches: [],
-        onProgress: (pts) => losses.push(...pts.map((p) => p.loss)),
-        onEval: () => {},
-        shouldStop: () => false,
-      },
-    );
+    const { result, losses, leaked } = await overfit(model, adapter, batch, { steps: 40, learningRate: 3e-2 });
     expect(result.reason).toBe('finished');
-    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(leaked).toBe(0);
     expect(losses).toHaveLength(40);
     expect(losses[39]).toBeLessThan(losses[0] * 0.8);
-    for (const [name, t] of model.weights) {
-      const after = Buffer.from(((await t.data()) as Float32Array).slice().buffer);
-      expect(after.equals(frozenBefore.get(name)!), name).toBe(true);
-    }
+    expect(await changedWeights(model, frozenBefore)).toEqual([]);
     // …while the trained copies moved.
     const moved = await Promise.all(adapter.variables.map(async (v, i) => Buffer.from(((await v.data()) as Float32Array).slice().buffer).equals(frozenBefore.get(chosenBiases(model.info, cfg('all'))[i].name)!)));
     expect(moved.filter((same) => same)).toHaveLength(0);

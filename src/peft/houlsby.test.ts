@@ -5,9 +5,10 @@ import { unzipFiles, zipFiles } from '../io/zip';
 import { gpt2Config, gpt2Info } from '../models/gpt2';
 import { randomGpt2 } from '../models/gpt2-init';
 import type { Hooks, LoadedModel } from '../models/types';
-import { train, type TokenBatch } from '../train/trainer';
+import type { TokenBatch } from '../train/trainer';
 import { ADAPTERHUB_VERSION, bottleneckSize, houlsby, pythonFloorDiv, reductionFactorFor, type HoulsbyConfig } from './houlsby';
 import { lora } from './lora';
+import { changedWeights, overfit, weightBytes } from './testing';
 
 // A wider init than GPT-2's 0.02 so the tiny model can overfit a short text (see lora.test.ts).
 const SHAPE = { n_layer: 2, n_embd: 32, n_head: 4, n_positions: 64, initializer_range: 0.2 };
@@ -234,32 +235,15 @@ describe('Houlsby adapter math', () => {
 
 describe('training Houlsby adapters', () => {
   it('lowers the loss on a tiny text, leaves frozen weights bit-identical, leaks no tensors over 40 steps', async () => {
-    const frozenBefore = new Map<string, Buffer>();
-    for (const [name, t] of model.weights) frozenBefore.set(name, Buffer.from(((await t.data()) as Float32Array).slice().buffer));
+    const frozenBefore = await weightBytes(model);
     const adapter = houlsby.create(model, base({ reduction_factor: 2 }), 11);
     const batch = textBatches();
-    const losses: number[] = [];
-    const tensorsBefore = tf.memory().numTensors;
-    const result = await train(
-      model,
-      adapter,
-      { totalSteps: 40, learningRate: 1e-2, warmupSteps: 2, weightDecay: 0, maxGradNorm: 1, evalEvery: 0 },
-      {
-        nextBatch: () => ({ batch, epoch: 0 }),
-        evalBatches: [],
-        onProgress: (pts) => losses.push(...pts.map((p) => p.loss)),
-        onEval: () => {},
-        shouldStop: () => false,
-      },
-    );
+    const { result, losses, leaked } = await overfit(model, adapter, batch, { steps: 40, learningRate: 1e-2 });
     expect(result.reason).toBe('finished');
-    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(leaked).toBe(0);
     expect(losses).toHaveLength(40);
     expect(losses[39]).toBeLessThan(losses[0] * 0.7);
-    for (const [name, t] of model.weights) {
-      const after = Buffer.from(((await t.data()) as Float32Array).slice().buffer);
-      expect(after.equals(frozenBefore.get(name)!), name).toBe(true);
-    }
+    expect(await changedWeights(model, frozenBefore)).toEqual([]);
     adapter.dispose();
   });
 });

@@ -4,8 +4,9 @@ import { gpt2Config, gpt2Info } from '../models/gpt2';
 import { randomGpt2 } from '../models/gpt2-init';
 import type { LoadedModel } from '../models/types';
 import { readSafetensors } from '../io/safetensors';
-import { train, type TokenBatch } from '../train/trainer';
+import type { TokenBatch } from '../train/trainer';
 import { lora, type LoraConfig } from './lora';
+import { changedWeights, overfit, weightBytes } from './testing';
 
 // A wider init than GPT-2's 0.02 so that, with frozen LayerNorms and a tied head, the
 // adapted model can actually reach confident predictions on the tiny text it overfits.
@@ -135,32 +136,15 @@ describe('LoRA adapter', () => {
 
 describe('training LoRA', () => {
   it('lowers the loss on a tiny text, leaves frozen weights bit-identical, leaks no tensors over 50 steps', async () => {
-    const frozenBefore = new Map<string, Uint8Array>();
-    for (const [name, t] of model.weights) frozenBefore.set(name, new Uint8Array(((await t.data()) as Float32Array).slice().buffer));
+    const frozenBefore = await weightBytes(model);
     const adapter = lora.create(model, base({ r: 8, lora_alpha: 16, target_modules: ['c_attn', 'c_fc'] }), 11);
     const batch = textBatches();
-    const losses: number[] = [];
-    const tensorsBefore = tf.memory().numTensors;
-    const result = await train(
-      model,
-      adapter,
-      { totalSteps: 50, learningRate: 1e-2, warmupSteps: 2, weightDecay: 0, maxGradNorm: 1, evalEvery: 0 },
-      {
-        nextBatch: () => ({ batch, epoch: 0 }),
-        evalBatches: [],
-        onProgress: (pts) => losses.push(...pts.map((p) => p.loss)),
-        onEval: () => {},
-        shouldStop: () => false,
-      },
-    );
+    const { result, losses, leaked } = await overfit(model, adapter, batch, { steps: 50, learningRate: 1e-2 });
     expect(result.reason).toBe('finished');
-    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(leaked).toBe(0);
     expect(losses).toHaveLength(50);
     expect(losses[49]).toBeLessThan(losses[0] * 0.7);
-    for (const [name, t] of model.weights) {
-      const after = new Uint8Array(((await t.data()) as Float32Array).slice().buffer);
-      expect(Buffer.compare(Buffer.from(after), Buffer.from(frozenBefore.get(name)!)), name).toBe(0);
-    }
+    expect(await changedWeights(model, frozenBefore)).toEqual([]);
     adapter.dispose();
   });
 });

@@ -5,10 +5,11 @@ import { generate } from '../models/generate';
 import { gpt2Config, gpt2Info } from '../models/gpt2';
 import { randomGpt2 } from '../models/gpt2-init';
 import type { Hooks, LoadedModel } from '../models/types';
-import { train, type TokenBatch } from '../train/trainer';
+import type { TokenBatch } from '../train/trainer';
 import { lora } from './lora';
 import { layerPrefix, prefixesOf, prefixGeometry, prefixTuning, projectPrefix, type PrefixTuningConfig } from './prefix-tuning';
 import { pTuningV2 } from './p-tuning-v2';
+import { changedWeights, overfit, weightBytes } from './testing';
 
 // A wider init than GPT-2's 0.02 so that the frozen random model has sharp enough attention
 // for prefixes to steer it on the tiny text it overfits.
@@ -208,32 +209,15 @@ describe('Prefix tuning math', () => {
 
 describe('training prefix tuning (with the MLP)', () => {
   it('lowers the loss on a tiny text, leaves frozen weights bit-identical, leaks no tensors over 30 steps', async () => {
-    const frozenBefore = new Map<string, Uint8Array>();
-    for (const [name, t] of model.weights) frozenBefore.set(name, new Uint8Array(((await t.data()) as Float32Array).slice().buffer));
+    const frozenBefore = await weightBytes(model);
     const adapter = prefixTuning.create(model, base({ num_virtual_tokens: 8, encoder_hidden_size: 32 }), 11);
     const batch = textBatches();
-    const losses: number[] = [];
-    const tensorsBefore = tf.memory().numTensors;
-    const result = await train(
-      model,
-      adapter,
-      { totalSteps: 30, learningRate: 3e-2, warmupSteps: 2, weightDecay: 0, maxGradNorm: 1, evalEvery: 0 },
-      {
-        nextBatch: () => ({ batch, epoch: 0 }),
-        evalBatches: [],
-        onProgress: (pts) => losses.push(...pts.map((p) => p.loss)),
-        onEval: () => {},
-        shouldStop: () => false,
-      },
-    );
+    const { result, losses, leaked } = await overfit(model, adapter, batch, { steps: 30, learningRate: 3e-2 });
     expect(result.reason).toBe('finished');
-    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(leaked).toBe(0);
     expect(losses).toHaveLength(30);
     expect(losses[29]).toBeLessThan(losses[0] * 0.7);
-    for (const [name, t] of model.weights) {
-      const after = new Uint8Array(((await t.data()) as Float32Array).slice().buffer);
-      expect(Buffer.compare(Buffer.from(after), Buffer.from(frozenBefore.get(name)!)), name).toBe(0);
-    }
+    expect(await changedWeights(model, frozenBefore)).toEqual([]);
     adapter.dispose();
   });
 });

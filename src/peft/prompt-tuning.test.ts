@@ -7,8 +7,9 @@ import { randomGpt2 } from '../models/gpt2-init';
 import type { Hooks, LoadedModel } from '../models/types';
 import { byteLevelTokenizerFiles } from '../tokenize/byte-level';
 import { loadTokenizer, type TextTokenizer } from '../tokenize/tokenizer';
-import { train, type TokenBatch } from '../train/trainer';
+import type { TokenBatch } from '../train/trainer';
 import { initTokenIds, promptTuning, type PromptTuningConfig } from './prompt-tuning';
+import { changedWeights, overfit, weightBytes } from './testing';
 
 // A wider init than GPT-2's 0.02 so that a frozen model steered by a few virtual tokens can
 // still reach confident predictions on the tiny text it overfits (as lora.test.ts).
@@ -190,30 +191,16 @@ describe('prompt tuning forward', () => {
 
 describe('training prompt tuning', () => {
   it('lowers the loss on a tiny text, leaves frozen weights bit-identical, leaks no tensors over 40 steps', async () => {
-    const frozenBefore = new Map<string, Buffer>();
-    for (const [name, t] of model.weights) frozenBefore.set(name, await bytesOf(t));
+    const frozenBefore = await weightBytes(model);
     const adapter = promptTuning.create(model, base({ num_virtual_tokens: 16 }), 11);
     const batch = textBatches();
-    const losses: number[] = [];
-    const tensorsBefore = tf.memory().numTensors;
-    const result = await train(
-      model,
-      adapter,
-      // Prompt tuning wants a high learning rate (Lester et al. use 0.3 with Adafactor).
-      { totalSteps: 40, learningRate: 0.3, warmupSteps: 2, weightDecay: 0, maxGradNorm: 1, evalEvery: 0 },
-      {
-        nextBatch: () => ({ batch, epoch: 0 }),
-        evalBatches: [],
-        onProgress: (pts) => losses.push(...pts.map((p) => p.loss)),
-        onEval: () => {},
-        shouldStop: () => false,
-      },
-    );
+    // Prompt tuning wants a high learning rate (Lester et al. use 0.3 with Adafactor).
+    const { result, losses, leaked } = await overfit(model, adapter, batch, { steps: 40, learningRate: 0.3 });
     expect(result.reason).toBe('finished');
-    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(leaked).toBe(0);
     expect(losses).toHaveLength(40);
     expect(losses[39]).toBeLessThan(losses[0] * 0.8);
-    for (const [name, t] of model.weights) expect((await bytesOf(t)).equals(frozenBefore.get(name)!), name).toBe(true);
+    expect(await changedWeights(model, frozenBefore)).toEqual([]);
     adapter.dispose();
   });
 });
