@@ -6,6 +6,10 @@ export interface LossRow {
   step: number;
   loss?: number;
   evalLoss?: number;
+  /** Distillation's loss terms at this step (soft-target, language-modelling, hidden cosine). */
+  ce?: number;
+  clm?: number;
+  cos?: number;
 }
 
 function upsert(rows: LossRow[], step: number, patch: Partial<LossRow>): LossRow[] {
@@ -23,7 +27,7 @@ function upsert(rows: LossRow[], step: number, patch: Partial<LossRow>): LossRow
 
 export function addProgress(rows: LossRow[], points: ProgressPoint[]): LossRow[] {
   let next = rows;
-  for (const p of points) next = upsert(next, p.step, { loss: p.loss });
+  for (const p of points) next = upsert(next, p.step, { loss: p.loss, ...p.terms });
   return next;
 }
 

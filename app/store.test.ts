@@ -22,6 +22,9 @@ import {
   reduce,
   startBlocker,
   stepLine,
+  exportTarget,
+  isDistillSelected,
+  speedupLine,
 } from './store';
 
 const model: ModelSummary = {
@@ -877,5 +880,141 @@ describe('store: a base model from disk', () => {
     const before = r.sent.length;
     r.store.getState().loadModelFromDisk([zip()]);
     expect(r.sent).toHaveLength(before);
+  });
+});
+
+describe('store: distillation', () => {
+  const distillation: MethodSummary = {
+    id: 'distill',
+    label: 'Distillation (DistilBERT)',
+    summary: 'A smaller student of this model.',
+    paper: { title: 'DistilBERT', url: 'https://arxiv.org/abs/1910.01108' },
+    fields: [
+      { key: 'student_layers', label: 'Student layers', kind: 'number', min: 1, max: 3, integer: true },
+      { key: 'temperature', label: 'Temperature T', kind: 'number', min: 0.1 },
+    ],
+    defaults: { student_layers: 2, temperature: 2 },
+  };
+
+  /** A page with a model, LoRA and BitFit, distillation offered apart, and a dataset. */
+  function distillReady() {
+    const t = setup();
+    t.store.getState().boot();
+    t.receive(webgpu);
+    t.receive({ type: 'modelLoaded', model });
+    t.receive({ type: 'methods', methods: [lora, bitfit], distillation });
+    t.store.getState().chooseDatasetFile(new File(['hello\nworld\n'], 'data.txt'));
+    t.receive({
+      type: 'datasetLoaded',
+      dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 400, truncated: 0, sequenceLength: 128, preview: ['hello'] },
+    });
+    return t;
+  }
+
+  it('offers distillation apart from the PEFT methods, plans it with planDistill and keeps it out of planAll', () => {
+    const t = distillReady();
+    const s0 = t.store.getState();
+    expect(s0.methodId).toBe('lora');
+    expect(s0.distillMethod?.label).toBe('Distillation (DistilBERT)');
+    const planAllBefore = t.sent.filter((m) => m.type === 'planAll').length;
+    t.store.getState().selectMethod('distill');
+    expect(isDistillSelected(t.store.getState())).toBe(true);
+    expect(t.last()).toEqual({ type: 'planDistill', config: { student_layers: 2, temperature: 2 } });
+    // A plain `planned` for a PEFT method is not this answer.
+    t.receive({ type: 'planned', plan: { methodId: 'lora', trainable: 1, total: 2, percent: 50, tensors: [] } });
+    expect(t.store.getState().plan).toBeNull();
+    t.receive({ type: 'distillPlanned', teacherParams: 1_446_912, studentParams: 1_050_624, compression: 1_446_912 / 1_050_624, teacherLayers: [0, 3] });
+    expect(t.store.getState().distillPlan).toEqual({ teacherParams: 1_446_912, studentParams: 1_050_624, compression: 1_446_912 / 1_050_624, teacherLayers: [0, 3] });
+    expect(t.store.getState().planPending).toBe(false);
+    t.store.getState().setMethodField('student_layers', '1');
+    expect(t.last()).toEqual({ type: 'planDistill', config: { student_layers: 1, temperature: 2 } });
+    // Distillation's settings change no PEFT method's counts.
+    expect(t.sent.filter((m) => m.type === 'planAll').length).toBe(planAllBefore);
+    // An answer after switching back to LoRA is dropped.
+    t.store.getState().selectMethod('lora');
+    t.receive({ type: 'distillPlanned', teacherParams: 9, studentParams: 3, compression: 3, teacherLayers: [0] });
+    expect(t.store.getState().distillPlan).toBeNull();
+    // Its errors are plan errors.
+    t.store.getState().selectMethod('distill');
+    t.receive({ type: 'error', context: 'Counting parameters for the student', message: 'student_layers must be an integer from 1 to 3', request: 'planDistill' });
+    expect(t.store.getState().planError).toMatch(/student_layers/);
+  });
+
+  it('distils instead of training, draws each loss term and the teacher reference, shows the speed-up and exports the student', () => {
+    const t = distillReady();
+    // A LoRA adapter trained first stays the worker's adapter through the distillation.
+    t.store.getState().startTraining();
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: true });
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
+    expect(t.store.getState().adapterReady).toBe(true);
+
+    t.store.getState().selectMethod('distill');
+    expect(exportTarget(t.store.getState())).toBe('student');
+    expect(canExport(t.store.getState())).toBe(false); // no student yet
+    t.store.getState().startTraining();
+    const sent = t.last();
+    expect(sent.type).toBe('distill');
+    expect(sent).toMatchObject({ config: { student_layers: 2, temperature: 2 }, train: { batchSize: expect.any(Number) } });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'distill', mergeable: false });
+    expect(t.store.getState().adapterReady).toBe(true);
+    t.receive({ type: 'teacherEval', evalLoss: 3.5 });
+    t.receive({ type: 'progress', points: [{ ...point(1, 20, 2), terms: { ce: 2, clm: 4, cos: 0.5 } }, { ...point(2, 18, 2), terms: { ce: 1.5, clm: 3.9, cos: 0.4 } }] });
+    t.receive({ type: 'eval', point: { step: 2, evalLoss: 4.2 } });
+    const run = t.store.getState().run;
+    expect(run.teacherEvalLoss).toBe(3.5);
+    expect(run.lossRows).toEqual([
+      { step: 1, loss: 20, ce: 2, clm: 4, cos: 0.5 },
+      { step: 2, loss: 18, ce: 1.5, clm: 3.9, cos: 0.4, evalLoss: 4.2 },
+    ]);
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
+    expect(t.store.getState().studentReady).toBe(true);
+    t.receive({ type: 'speedup', teacherMs: 8, studentMs: 4, ratio: 2 });
+    expect(t.store.getState().run.speedup).toEqual({ teacherMs: 8, studentMs: 4, ratio: 2 });
+    expect(t.store.getState().announcement).toBe('Student forward: 2.00× faster than the teacher (measured here)');
+    expect(speedupLine({ teacherMs: 4, studentMs: 5, ratio: 0.8 })).toBe('Student forward: 1.25× slower than the teacher (measured here)');
+
+    expect(canExport(t.store.getState())).toBe(true);
+    expect(canExportMerged(t.store.getState())).toBe(true); // the LoRA adapter is still there
+    t.store.getState().exportAdapter();
+    expect(t.last()).toEqual({ type: 'exportStudent' });
+    t.receive({ type: 'exported', fileName: 'tiny-gpt2-distilled-2L.zip', bytes: new Uint8Array([1, 2]) });
+    expect(t.saved.at(-1)?.fileName).toBe('tiny-gpt2-distilled-2L.zip');
+    expect(t.store.getState().announcement).toBe('Student exported as tiny-gpt2-distilled-2L.zip');
+    // Back on LoRA, Export saves the adapter again.
+    t.store.getState().selectMethod('lora');
+    t.store.getState().exportAdapter();
+    expect(t.last()).toEqual({ type: 'export' });
+  });
+
+  it('forgets the student when another model loads, and turns a distillation error into a failed run', () => {
+    const t = distillReady();
+    t.store.getState().selectMethod('distill');
+    t.store.getState().startTraining();
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'distill', mergeable: false });
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
+    expect(t.store.getState().studentReady).toBe(true);
+    const sentBefore = t.sent.length;
+    t.receive({ type: 'modelLoaded', model: { ...model, id: 'other', name: 'other', nLayer: 2 } });
+    // Nothing is planned with the old model's settings before the new model's methods arrive.
+    expect(t.sent.slice(sentBefore).filter((m) => m.type === 'planDistill')).toEqual([]);
+    expect(t.store.getState().studentReady).toBe(false);
+    expect(t.store.getState().distillPlan).toBeNull();
+    // The new model's methods keep distillation chosen; settings beyond its limits are marked, not sent.
+    const fewer = { ...distillation, fields: distillation.fields.map((f) => (f.key === 'student_layers' ? { ...f, max: 1 } : f)), defaults: { student_layers: 1, temperature: 2 } };
+    t.receive({ type: 'methods', methods: [lora, bitfit], distillation: fewer });
+    expect(t.store.getState().methodId).toBe('distill');
+    expect(t.sent.slice(sentBefore).filter((m) => m.type === 'planDistill')).toEqual([]);
+    expect(startBlocker(t.store.getState())).toBe('Fix the method settings marked above.');
+    t.store.getState().setMethodField('student_layers', '1');
+    expect(t.last()).toEqual({ type: 'planDistill', config: { student_layers: 1, temperature: 2 } });
+    t.store.getState().startTraining();
+    t.receive({ type: 'error', context: 'Distilling', message: 'out of memory', request: 'distill' });
+    expect(t.store.getState().run).toMatchObject({ status: 'failed', endMessage: 'out of memory' });
+    expect(errorTopic('Distilling')).toBe('train');
+    expect(errorTopic('Exporting the student')).toBe('export');
+    // A model that cannot be a teacher offers no distillation: the choice falls back to a PEFT method.
+    t.receive({ type: 'methods', methods: [lora, bitfit] });
+    expect(t.store.getState().methodId).toBe('lora');
+    expect(t.store.getState().distillMethod).toBeNull();
   });
 });

@@ -19,6 +19,7 @@ import type {
   ToWorker,
   TrainConfig,
 } from '../src/worker/protocol';
+import { DISTILL_ID } from '../src/worker/protocol';
 import { formatInt, formatLoss } from './format';
 import { GENERATE_DEFAULTS, validateGenerateInputs, type GenerateField, type GenerateInputs } from './generate-form';
 import { addEval, addProgress, type LossRow } from './loss-series';
@@ -59,6 +60,25 @@ export interface RunState {
   /** The step the run ended at, and the worker's message (failures). */
   endStep: number;
   endMessage?: string;
+  /** Distillation: the teacher's held-out loss, the reference the student's is drawn against. */
+  teacherEvalLoss: number | null;
+  /** Distillation: student vs teacher forward time, measured in the worker after the run. */
+  speedup: StudentSpeedup | null;
+}
+
+export interface StudentSpeedup {
+  teacherMs: number;
+  studentMs: number;
+  /** teacherMs / studentMs. */
+  ratio: number;
+}
+
+/** What the worker counted for a distillation student at the form's settings. */
+export interface DistillPlan {
+  teacherParams: number;
+  studentParams: number;
+  compression: number;
+  teacherLayers: number[];
 }
 
 /** One side of the comparison: the text generated so far. */
@@ -153,6 +173,8 @@ export interface StudioData {
   diskPending: { files: File[]; folder?: string } | null;
 
   methods: MethodSummary[];
+  /** Distillation's entry in the Method select, after the PEFT methods (null: the model cannot be a teacher). */
+  distillMethod: MethodSummary | null;
   methodId: string | null;
   /** The hyperparameter form's values as typed (numbers as text). */
   methodForm: MethodForm;
@@ -161,6 +183,8 @@ export interface StudioData {
   plan: PlanSummary | null;
   planPending: boolean;
   planError: string | null;
+  /** Counts for distillation's student, shown instead of the parameter budget. */
+  distillPlan: DistillPlan | null;
   /** Every method's counts at its current settings (the "Trainable parameters by method" chart). */
   allPlans: MethodPlanEntry[];
   allPlansPending: boolean;
@@ -181,12 +205,14 @@ export interface StudioData {
   adapterReady: boolean;
   /** The worker's adapter can be folded into the base weights ("Export merged model"). */
   adapterMergeable: boolean;
+  /** The worker holds a distilled student ("Export student"). */
+  studentReady: boolean;
   /** Set while the worker's adapter is one imported from a file. */
   importedAdapter: ImportedAdapter | null;
   importPending: boolean;
   exportPending: boolean;
   /** What the pending export writes. */
-  exportKind: 'adapter' | 'merged';
+  exportKind: 'adapter' | 'merged' | 'student';
   savedFileName: string | null;
 
   compare: CompareState;
@@ -239,6 +265,8 @@ export const IDLE_RUN: RunState = {
   lastEval: null,
   lossRows: [],
   endStep: 0,
+  teacherEvalLoss: null,
+  speedup: null,
 };
 
 export function initialData(requestedBackend?: BackendName): StudioData {
@@ -252,12 +280,14 @@ export function initialData(requestedBackend?: BackendName): StudioData {
     diskModels: [],
     diskPending: null,
     methods: [],
+    distillMethod: null,
     methodId: null,
     methodForm: {},
     methodForms: {},
     plan: null,
     planPending: false,
     planError: null,
+    distillPlan: null,
     allPlans: [],
     allPlansPending: false,
     dataset: null,
@@ -269,6 +299,7 @@ export function initialData(requestedBackend?: BackendName): StudioData {
     run: IDLE_RUN,
     adapterReady: false,
     adapterMergeable: false,
+    studentReady: false,
     importedAdapter: null,
     importPending: false,
     exportPending: false,
@@ -297,8 +328,18 @@ export function isBusy(s: StudioData): boolean {
   return isRunActive(s.run.status) || isCompareActive(s.compare.status);
 }
 
-export function selectedMethod(s: StudioData): MethodSummary | undefined {
-  return s.methods.find((m) => m.id === s.methodId);
+export function selectedMethod(s: Pick<StudioData, 'methods' | 'distillMethod' | 'methodId'>): MethodSummary | undefined {
+  return s.methods.find((m) => m.id === s.methodId) ?? (s.distillMethod?.id === s.methodId ? s.distillMethod : undefined) ?? undefined;
+}
+
+/** Distillation is chosen in the Method select. */
+export function isDistillSelected(s: Pick<StudioData, 'methods' | 'distillMethod' | 'methodId'>): boolean {
+  return s.methodId === DISTILL_ID && s.distillMethod !== null && !s.methods.some((m) => m.id === DISTILL_ID);
+}
+
+/** What "Export" saves for the chosen method: the adapter, or the distilled student. */
+export function exportTarget(s: StudioData): 'adapter' | 'student' {
+  return isDistillSelected(s) ? 'student' : 'adapter';
 }
 
 export function methodConfig(s: StudioData) {
@@ -400,11 +441,12 @@ export function canStop(s: StudioData): boolean {
 }
 
 export function canExport(s: StudioData): boolean {
-  return s.adapterReady && !isBusy(s) && !s.exportPending && !s.importPending;
+  const ready = exportTarget(s) === 'student' ? s.studentReady : s.adapterReady;
+  return ready && !isBusy(s) && !s.exportPending && !s.importPending;
 }
 
 export function canExportMerged(s: StudioData): boolean {
-  return canExport(s) && s.adapterMergeable;
+  return s.adapterReady && s.adapterMergeable && !isBusy(s) && !s.exportPending && !s.importPending;
 }
 
 /** Why "Load model from disk" is unavailable, or null. */
@@ -425,7 +467,7 @@ export function importBlocker(s: StudioData): string | null {
 }
 
 function methodLabel(s: StudioData, id: string): string {
-  return s.methods.find((m) => m.id === id)?.label ?? id;
+  return s.methods.find((m) => m.id === id)?.label ?? (s.distillMethod?.id === id ? s.distillMethod.label : id);
 }
 
 /** A generate request has been sent and not every side has finished. */
@@ -471,6 +513,13 @@ function failGeneration(s: StudioData, message: string, all = false): StudioData
   return isGenerating(out) ? out : { ...out, announcement: generationEndLine(next) };
 }
 
+/** "Student forward: 1.85× faster than the teacher (measured here)". */
+export function speedupLine(sp: StudentSpeedup): string {
+  // On a tiny model the measured ratio can come out below 1; say so rather than "0.9× faster".
+  const what = sp.ratio >= 1 ? `${sp.ratio.toFixed(2)}× faster` : `${(1 / sp.ratio).toFixed(2)}× slower`;
+  return `Student forward: ${what} than the teacher (measured here)`;
+}
+
 /** The status line during training: `Step 12/50 · loss 3.41`. */
 export function stepLine(p: Pick<ProgressPoint, 'step' | 'totalSteps' | 'loss'>): string {
   return `Step ${p.step}/${p.totalSteps} · loss ${formatLoss(p.loss)}`;
@@ -492,6 +541,9 @@ const REQUEST_TOPIC: Record<ToWorker['type'], ErrorTopic> = {
   planAll: 'planAll',
   importAdapter: 'import',
   compare: 'compare',
+  planDistill: 'plan',
+  distill: 'train',
+  exportStudent: 'export',
   generate: 'generate',
 };
 
@@ -513,7 +565,7 @@ export function errorTopic(context: string): ErrorTopic {
   if (c.startsWith('generat')) return 'generate';
   if (c === 'planall' || c.includes('every method')) return 'planAll';
   if (c.includes('plan') || c.includes('counting parameters')) return 'plan';
-  if (c.startsWith('train') || c.includes('training') || c.startsWith('stop')) return 'train';
+  if (c.startsWith('train') || c.includes('training') || c.startsWith('stop') || c.startsWith('distil')) return 'train';
   if (c.includes('model')) return 'model';
   if (c.startsWith('loading ')) return 'dataset'; // "Loading <file name>"
   return 'other';
@@ -540,12 +592,15 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
 
     case 'methods': {
       const methods = msg.methods;
-      const current = methods.find((m) => m.id === s.methodId && !m.unsupported);
+      const distillMethod = msg.distillation && !methods.some((m) => m.id === msg.distillation!.id) ? msg.distillation : null;
+      // Everything the Method select offers: the PEFT methods, then distillation.
+      const offered = distillMethod ? [...methods, distillMethod] : methods;
+      const current = offered.find((m) => m.id === s.methodId && !m.unsupported);
       const chosen = current ?? methods.find((m) => !m.unsupported) ?? undefined;
       const same = chosen !== undefined && chosen.id === s.methodId;
       // Other methods' edits are kept wherever they still fit the (new model's) fields.
       const methodForms: Record<string, MethodForm> = {};
-      for (const m of methods) {
+      for (const m of offered) {
         const prev = m.id === s.methodId ? s.methodForm : s.methodForms[m.id];
         if (prev && m.id !== chosen?.id) methodForms[m.id] = mergeForm(m.fields, m.defaults, prev);
       }
@@ -553,6 +608,8 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
       return {
         ...s,
         methods,
+        distillMethod,
+        distillPlan: same ? s.distillPlan : null,
         methodId: chosen?.id ?? null,
         methodForm: chosen ? mergeForm(chosen.fields, chosen.defaults, same ? s.methodForm : s.methodForms[chosen.id]) : {},
         methodForms,
@@ -581,6 +638,12 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
         allPlans: changed ? [] : s.allPlans,
         adapterReady: changed ? false : s.adapterReady,
         adapterMergeable: changed ? false : s.adapterMergeable,
+        // The worker lets the student go with its teacher.
+        studentReady: changed ? false : s.studentReady,
+        distillPlan: changed ? null : s.distillPlan,
+        // Its form's limits (student layers) were the old model's: wait for the new `methods`
+        // rather than plan the old settings against the new teacher.
+        distillMethod: changed ? null : s.distillMethod,
         importedAdapter: changed ? null : s.importedAdapter,
         // Results measured on another model would be compared with nothing on this one.
         compare: changed ? { ...IDLE_COMPARE, selected: s.compare.selected } : s.compare,
@@ -593,6 +656,20 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
     case 'planned':
       if (msg.plan.methodId !== s.methodId) return s; // an answer for a method no longer chosen
       return { ...s, plan: msg.plan, planPending: false, planError: null };
+
+    case 'distillPlanned': {
+      if (!isDistillSelected(s)) return s; // an answer for a method no longer chosen
+      const { type: _type, ...plan } = msg;
+      return { ...s, distillPlan: plan, planPending: false, planError: null };
+    }
+
+    case 'teacherEval':
+      return { ...s, run: { ...s.run, teacherEvalLoss: msg.evalLoss } };
+
+    case 'speedup': {
+      const speedup = { teacherMs: msg.teacherMs, studentMs: msg.studentMs, ratio: msg.ratio };
+      return { ...s, run: { ...s.run, speedup }, announcement: speedupLine(speedup) };
+    }
 
     case 'plannedAll':
       return { ...s, allPlans: msg.plans, allPlansPending: false };
@@ -624,6 +701,16 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
       const comparing = isCompareActive(s.compare.status);
       const stopping = s.run.status === 'stopping' || s.compare.status === 'stopping';
       const position = s.compare.methodIds.indexOf(msg.methodId) + 1;
+      if (msg.methodId === DISTILL_ID && !comparing) {
+        // A student replaces the previous student; the worker's adapter is untouched.
+        return {
+          ...s,
+          run: { ...IDLE_RUN, status: stopping ? 'stopping' : 'running', methodId: msg.methodId, totalSteps: msg.totalSteps },
+          studentReady: false,
+          savedFileName: null,
+          announcement: `Distillation started: ${formatInt(msg.totalSteps)} steps`,
+        };
+      }
       return {
         ...s,
         run: { ...IDLE_RUN, status: stopping ? 'stopping' : 'running', methodId: msg.methodId, totalSteps: msg.totalSteps },
@@ -676,7 +763,9 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
       return {
         ...s,
         run: { ...s.run, status: msg.reason, endStep: msg.step, endMessage: msg.message },
-        adapterReady: msg.reason !== 'failed' || msg.step > 0,
+        ...(s.run.methodId === DISTILL_ID && !isCompareActive(s.compare.status)
+          ? { studentReady: msg.reason !== 'failed' || msg.step > 0 }
+          : { adapterReady: msg.reason !== 'failed' || msg.step > 0 }),
         announcement,
       };
     }
@@ -686,7 +775,7 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
         ...s,
         exportPending: false,
         savedFileName: msg.fileName,
-        announcement: `${s.exportKind === 'merged' ? 'Merged model' : 'Adapter'} exported as ${msg.fileName}`,
+        announcement: `${s.exportKind === 'merged' ? 'Merged model' : s.exportKind === 'student' ? 'Student' : 'Adapter'} exported as ${msg.fileName}`,
       };
 
     case 'adapterImported':
@@ -876,7 +965,8 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
         set({ planPending: false });
         return;
       }
-      deps.send({ type: 'plan', methodId: m.id, config: built.config });
+      if (isDistillSelected(s)) deps.send({ type: 'planDistill', config: built.config });
+      else deps.send({ type: 'plan', methodId: m.id, config: built.config });
       set({ planPending: true, planError: null });
     };
 
@@ -937,7 +1027,7 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
 
       selectMethod(id) {
         const s = get();
-        const m = s.methods.find((x) => x.id === id);
+        const m = s.methods.find((x) => x.id === id) ?? (s.distillMethod?.id === id ? s.distillMethod : undefined);
         if (!m || m.unsupported || isBusy(s)) return;
         if (m.id === s.methodId) return;
         // The form being left is kept, so coming back (and the all-methods chart) finds the person's settings.
@@ -948,6 +1038,7 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
           methodForm: saved ? mergeForm(m.fields, m.defaults, saved) : formFromDefaults(m.fields, m.defaults),
           methodForms,
           plan: null,
+          distillPlan: null,
           planError: null,
         });
         requestPlan();
@@ -958,7 +1049,7 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
         set({ methodForm: { ...get().methodForm, [key]: value } });
         requestPlan();
         // Other methods' rows do not change, and this one's shows its form error until it is valid.
-        if (methodConfig(get())?.valid) requestAllPlans();
+        if (methodConfig(get())?.valid && !isDistillSelected(get())) requestAllPlans();
       },
 
       chooseDatasetFile(file) {
@@ -983,12 +1074,13 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
         const m = selectedMethod(s)!;
         const config = methodConfig(s)!.config;
         const train: TrainConfig = trainValidation(s).config!;
-        deps.send({ type: 'train', methodId: m.id, config, train });
+        if (isDistillSelected(s)) deps.send({ type: 'distill', config, train });
+        else deps.send({ type: 'train', methodId: m.id, config, train });
         set({
           run: { ...IDLE_RUN, status: 'starting', methodId: m.id, totalSteps: train.steps },
           savedFileName: null,
           error: null,
-          announcement: `Starting ${m.label} training…`,
+          announcement: isDistillSelected(s) ? 'Starting distillation…' : `Starting ${m.label} training…`,
         });
       },
 
@@ -1005,6 +1097,11 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
 
       exportAdapter() {
         if (!canExport(get())) return;
+        if (exportTarget(get()) === 'student') {
+          deps.send({ type: 'exportStudent' });
+          set({ exportPending: true, exportKind: 'student', savedFileName: null });
+          return;
+        }
         deps.send({ type: 'export' });
         set({ exportPending: true, exportKind: 'adapter', savedFileName: null });
       },

@@ -1,6 +1,7 @@
 // The adapter the worker holds (trained here or imported) and the "Import adapter" drop area:
 // a zipped adapter folder — an export of the studio, or one saved by HF PEFT or AdapterHub —
 // replaces it, so Export and "With adapter" generation work with the imported one.
+import { DISTILL_ID } from '../../src/worker/protocol';
 import { formatInt } from '../format';
 import { importBlocker, useActions, useStudio } from '../store';
 import FileDrop from './FileDrop';
@@ -20,6 +21,10 @@ function CurrentAdapter() {
         {imported.notice && <p className="muted small">{imported.notice}</p>}
       </>
     );
+  }
+  if (ready && runMethod === DISTILL_ID) {
+    // The last run distilled a student; the adapter trained before it is still the worker's.
+    return <p className="adapter-current">Current adapter: the one trained before distillation (the student is a separate model).</p>;
   }
   if (ready && runMethod) {
     return (

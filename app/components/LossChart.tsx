@@ -1,6 +1,6 @@
 // Training and held-out loss against step, growing live, with a text alternative.
 import { useMemo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatInt, formatLoss } from '../format';
 import { thinRows } from '../loss-series';
 import { useStudio } from '../store';
@@ -8,6 +8,13 @@ import ChartTooltip from './ChartTooltip';
 import { useUntabbableChart } from './useUntabbableChart';
 
 const MAX_DRAWN_ROWS = 1500;
+
+/** Distillation's loss terms, each drawn as its own curve beside the weighted total. */
+const TERMS = [
+  { key: 'ce', name: 'Soft-target loss', stroke: '#b5651d' },
+  { key: 'clm', name: 'LM loss', stroke: '#2e8b57' },
+  { key: 'cos', name: 'Cosine loss', stroke: '#8a4fbf' },
+] as const;
 
 export default function LossChart() {
   const canvasRef = useUntabbableChart();
@@ -17,6 +24,8 @@ export default function LossChart() {
   const evalRows = useMemo(() => rows.filter((r) => r.evalLoss !== undefined), [rows]);
   const lastTrain = useMemo(() => [...rows].reverse().find((r) => r.loss !== undefined), [rows]);
   const lastEval = evalRows[evalRows.length - 1];
+  const teacherEval = useStudio((s) => s.run.teacherEvalLoss);
+  const terms = useMemo(() => TERMS.filter((t) => rows.some((r) => r[t.key] !== undefined)), [rows]);
 
   return (
     <section className="panel">
@@ -44,7 +53,7 @@ export default function LossChart() {
                 />
                 <Tooltip content={(props) => <ChartTooltip active={props.active} payload={props.payload} label={props.label} labelPrefix="Step " formatValue={(v) => v.toFixed(4)} />} />
                 <Legend verticalAlign="top" height={28} itemSorter={null} />
-                <Line type="linear" dataKey="loss" name="Training loss" stroke="var(--accent)" strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
+                <Line type="linear" dataKey="loss" name={terms.length > 0 ? 'Total loss' : 'Training loss'} stroke="var(--accent)" strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
                 <Line
                   type="linear"
                   dataKey="evalLoss"
@@ -55,6 +64,12 @@ export default function LossChart() {
                   isAnimationActive={false}
                   connectNulls
                 />
+                {terms.map((t) => (
+                  <Line key={t.key} type="linear" dataKey={t.key} name={t.name} stroke={t.stroke} strokeWidth={1.5} strokeDasharray="4 2" dot={false} isAnimationActive={false} connectNulls />
+                ))}
+                {teacherEval !== null && (
+                  <ReferenceLine y={teacherEval} stroke="var(--eval)" strokeDasharray="6 4" ifOverflow="extendDomain" label={{ value: 'Teacher held-out loss', position: 'insideTopRight', fontSize: 11 }} />
+                )}
               </LineChart>
             </ResponsiveContainer>
           </div>
@@ -62,7 +77,8 @@ export default function LossChart() {
         <figcaption className="small">
           {lastTrain ? (
             <>
-              Training loss {formatLoss(lastTrain.loss!)} at step {formatInt(lastTrain.step)}
+              {terms.length > 0 ? 'Total loss' : 'Training loss'} {formatLoss(lastTrain.loss!)} at step {formatInt(lastTrain.step)}
+              {terms.map((t) => (lastTrain[t.key] !== undefined ? `; ${t.name.toLowerCase()} ${formatLoss(lastTrain[t.key]!)}` : ''))}
               {lastEval ? (
                 <>
                   ; held-out loss {formatLoss(lastEval.evalLoss!)} at step {formatInt(lastEval.step)}
@@ -70,6 +86,7 @@ export default function LossChart() {
               ) : (
                 '; no held-out evaluation yet'
               )}
+              {teacherEval !== null && <>; teacher held-out loss {formatLoss(teacherEval)}</>}
               .
             </>
           ) : (

@@ -1,9 +1,51 @@
 // What the chosen method would train: exact counts, HF PEFT's line, a chart and the tensors.
 import { formatInt, formatTrainablePercent, trainableParamsLine } from '../format';
-import { selectedMethod, useStudio } from '../store';
+import { isDistillSelected, selectedMethod, useStudio } from '../store';
 import ParamChart from './ParamChart';
 
+/** Distillation's counterpart of the budget: teacher vs student size and where the student comes from. */
+function StudentPlanPanel() {
+  const plan = useStudio((s) => s.distillPlan);
+  const pending = useStudio((s) => s.planPending);
+  const planError = useStudio((s) => s.planError);
+  return (
+    <section className="panel" aria-busy={pending}>
+      <h2>
+        Student size {pending && <span className="badge">updating…</span>}
+      </h2>
+      {planError && <p className="field-error">Cannot plan this configuration: {planError}</p>}
+      {!plan && !planError && <p className="muted">Counting parameters…</p>}
+      {plan && (
+        <>
+          <dl className="stats stats-3">
+            <div>
+              <dt>Teacher parameters</dt>
+              <dd>{formatInt(plan.teacherParams)}</dd>
+            </div>
+            <div>
+              <dt>Student parameters</dt>
+              <dd>{formatInt(plan.studentParams)}</dd>
+            </div>
+            <div>
+              <dt>Compression</dt>
+              <dd>{plan.compression.toFixed(2)}×</dd>
+            </div>
+          </dl>
+          <p className="small">
+            The student starts from teacher layers {plan.teacherLayers.join(', ')} (embeddings and final norm copied); every student parameter trains.
+          </p>
+        </>
+      )}
+    </section>
+  );
+}
+
 export default function PlanPanel() {
+  const distilling = useStudio(isDistillSelected);
+  return distilling ? <StudentPlanPanel /> : <BudgetPanel />;
+}
+
+function BudgetPanel() {
   const plan = useStudio((s) => s.plan);
   const pending = useStudio((s) => s.planPending);
   const planError = useStudio((s) => s.planError);

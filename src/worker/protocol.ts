@@ -2,6 +2,9 @@
 // tensors never cross this boundary.
 import type { FieldSpec, TensorPlan } from '../peft/types';
 
+/** The id distillation goes by in the Method select and in `trainingStarted`; no registry method has it. */
+export const DISTILL_ID = 'distill';
+
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 
 export interface BackendReport {
@@ -127,6 +130,8 @@ export interface ProgressPoint {
   etaMs: number;
   numTensors: number;
   numBytes: number;
+  /** Distillation only: each loss term at this step (absent when its weight is 0). */
+  terms?: { ce?: number; clm?: number; cos?: number };
 }
 
 export interface EvalPoint {
@@ -161,11 +166,22 @@ export type ToWorker =
   /** Trains each run in turn on the same data, from the same seed and training settings. */
   | { type: 'compare'; runs: { methodId: string; config: Record<string, unknown> }[]; train: TrainConfig }
   /** Continue `prompt` with the base model, or with the trained/imported adapter on it. */
+  /** Counts for a distillation student of the loaded model (the teacher); answered by `distillPlanned`. */
+  | { type: 'planDistill'; config: Record<string, unknown> }
+  /** DistilBERT-style distillation of the loaded model into a fresh student; reports like `train`, plus `teacherEval` and `speedup`. */
+  | { type: 'distill'; config: Record<string, unknown>; train: TrainConfig }
+  /** The distilled student as a full Hugging Face checkpoint zip; answered by `exported`. */
+  | { type: 'exportStudent' }
   | { type: 'generate'; requestId: number; prompt: string; maxNewTokens: number; temperature: number; topK: number; seed: number; withAdapter: boolean };
 
 export type FromWorker =
   | { type: 'backend'; report: BackendReport }
-  | { type: 'methods'; methods: MethodSummary[] }
+  /**
+   * The PEFT methods for the loaded model, and distillation's entry for the Method select
+   * (absent when the model cannot be a teacher). Distillation is listed apart: it is not a
+   * registry method and trains a second model, so comparisons and planAll leave it out.
+   */
+  | { type: 'methods'; methods: MethodSummary[]; distillation?: MethodSummary }
   | { type: 'modelLoaded'; model: ModelSummary }
   | { type: 'datasetLoaded'; dataset: DatasetSummary }
   /** The dropped file was refused; the previously loaded dataset (if any) is kept. */
@@ -197,5 +213,10 @@ export type FromWorker =
   | { type: 'compareEnded'; reason: 'finished' | 'stopped'; completed: number }
   /** Text generated so far for a `generate` request (the new text only, never the prompt); streamed, then once more with `done`. */
   | { type: 'generated'; requestId: number; withAdapter: boolean; text: string; done: boolean }
+  | { type: 'distillPlanned'; teacherParams: number; studentParams: number; /** teacherParams / studentParams. */ compression: number; /** Teacher block each student block starts from. */ teacherLayers: number[] }
+  /** The teacher's held-out LM loss, measured once before distillation starts: the student's reference. */
+  | { type: 'teacherEval'; evalLoss: number }
+  /** Median forward time of the teacher and of the distilled student on one training-shaped batch, measured in the worker. */
+  | { type: 'speedup'; teacherMs: number; studentMs: number; /** teacherMs / studentMs. */ ratio: number }
   /** Any failure the page must show; `context` says what was being done, `request` which message failed. */
   | { type: 'error'; context: string; message: string; request?: ToWorker['type'] };

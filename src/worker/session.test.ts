@@ -713,3 +713,85 @@ describe('StudioSession: a base model from disk', () => {
     s.current.model?.dispose();
   });
 });
+
+describe('StudioSession: distillation', () => {
+  it('plans the student, distils 2 steps with per-term losses, times both forwards and exports a checkpoint', async () => {
+    const { session, events, last } = newSession();
+    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    const m = last('modelLoaded')!.model;
+    const d = m.nEmbd;
+    const perLayer = 12 * d * d + 13 * d;
+    const nStudent = 1;
+    await session.handle({ type: 'planDistill', config: { student_layers: String(nStudent) } });
+    const plan = last('distillPlanned')!;
+    expect(plan.teacherParams).toBe(m.totalParams);
+    expect(plan.studentParams).toBe(m.totalParams - (m.nLayer - nStudent) * perLayer);
+    expect(plan.compression).toBeCloseTo(plan.teacherParams / plan.studentParams, 12);
+    expect(plan.teacherLayers).toEqual([0]);
+    await session.handle({ type: 'planDistill', config: { student_layers: m.nLayer } });
+    expect(last('error')).toMatchObject({ request: 'planDistill' });
+    expect(last('error')!.message).toMatch(/student/i);
+
+    await session.handle({ type: 'loadDataset', file: new File([lines(20)], 'd.jsonl'), sequenceLength: 32, evalFraction: 0.1, seed: 1 });
+    const before = events.length;
+    await session.handle({ type: 'distill', config: { student_layers: nStudent }, train: { ...TRAIN, steps: 2, evalEvery: 0 } });
+    const run = events.slice(before);
+    expect(run.filter((e) => e.type === 'error')).toEqual([]);
+    expect(run[0]).toMatchObject({ type: 'trainingStarted', totalSteps: 2, methodId: 'distill', mergeable: false });
+    const points = run.flatMap((e) => (e.type === 'progress' ? e.points : []));
+    expect(points.map((p) => p.step)).toEqual([1, 2]);
+    for (const p of points) {
+      // DistilBERT's default weights are all > 0: every term is reported, each finite.
+      expect(Object.keys(p.terms ?? {}).sort()).toEqual(['ce', 'clm', 'cos']);
+      for (const v of Object.values(p.terms!)) expect(Number.isFinite(v)).toBe(true);
+    }
+    const teacherEval = run.find((e) => e.type === 'teacherEval') as Extract<FromWorker, { type: 'teacherEval' }>;
+    expect(teacherEval.evalLoss).toBeGreaterThan(0);
+    expect(run.findIndex((e) => e.type === 'teacherEval')).toBeLessThan(run.findIndex((e) => e.type === 'progress'));
+    expect(last('eval')!.point.step).toBe(2);
+    expect(last('trainingEnded')).toMatchObject({ reason: 'finished', step: 2 });
+    const sp = last('speedup')!;
+    expect(sp.teacherMs).toBeGreaterThan(0);
+    expect(sp.studentMs).toBeGreaterThan(0);
+    expect(sp.ratio).toBeCloseTo(sp.teacherMs / sp.studentMs, 9);
+    expect(run.findIndex((e) => e.type === 'speedup')).toBeGreaterThan(run.findIndex((e) => e.type === 'trainingEnded'));
+    // The PEFT adapter is untouched: distillation trains a separate model.
+    expect(session.current.adapter).toBeUndefined();
+
+    await session.handle({ type: 'exportStudent' });
+    const ex = last('exported')!;
+    expect(ex.fileName).toBe(`tiny-gpt2-distilled-${nStudent}L.zip`);
+    const files = unzipFiles(ex.bytes, ex.fileName);
+    expect(Object.keys(files)).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']));
+    const config = JSON.parse(new TextDecoder().decode(files['config.json'])) as Record<string, unknown>;
+    expect(config.n_layer).toBe(nStudent);
+    const tensors = readSafetensors(files['model.safetensors']);
+    expect([...tensors.tensors.keys()]).toContain('transformer.h.0.attn.c_attn.weight');
+    expect([...tensors.tensors.keys()].some((k) => k.startsWith('transformer.h.1.'))).toBe(false);
+    // The tokenizer travels byte for byte from the teacher's folder.
+    expect(files['tokenizer.json']).toEqual(await source('tiny-gpt2', 'tokenizer.json'));
+
+    // A new distillation replaces the student (the old one's tensors freed), and while it runs
+    // the session refuses what would touch the student or the teacher.
+    const first = session.current.student!;
+    const running = session.handle({ type: 'distill', config: { student_layers: nStudent }, train: { ...TRAIN, steps: 1, evalEvery: 0 } });
+    await session.handle({ type: 'exportStudent' });
+    expect(last('error')).toMatchObject({ request: 'exportStudent', message: 'cannot export while training runs; stop it first' });
+    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    expect(last('error')).toMatchObject({ request: 'loadModel', message: 'cannot change the model while training runs; stop it first' });
+    await running;
+    expect(last('trainingEnded')).toMatchObject({ reason: 'finished', step: 1 });
+    expect(session.current.student).not.toBe(first);
+    expect(first.variables.every((v) => v.isDisposed)).toBe(true);
+
+    // Loading another model lets the student go with its teacher.
+    const student = session.current.student!;
+    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    expect(session.current.student).toBeUndefined();
+    expect(student.variables[0].isDisposed).toBe(true);
+    await session.handle({ type: 'exportStudent' });
+    expect(last('error')).toMatchObject({ request: 'exportStudent', message: 'distil a student first' });
+    session.current.model?.dispose();
+  });
+});

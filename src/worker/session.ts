@@ -11,12 +11,15 @@ import { writeSafetensors } from '../io/safetensors';
 import { unzipFiles, zipFiles } from '../io/zip';
 import { generate } from '../models/generate';
 import { buildModel, modelInfo, WEIGHTS_FILE } from '../models/load';
-import type { LoadedModel } from '../models/types';
+import type { LoadedModel, ModelInfo } from '../models/types';
 import { coerceConfig, getMethod, METHODS } from '../peft/registry';
 import type { Adapter, PeftMethod } from '../peft/types';
 import { loadTokenizer, type TextTokenizer } from '../tokenize/tokenizer';
 import { train } from '../train/trainer';
-import type { BackendName, CompareRunResult, FromWorker, MethodPlanEntry, ModelSource, ModelSummary, ToWorker, TrainConfig } from './protocol';
+import { distill, distillDefaults, distillFields, validateDistillConfig, type DistillConfig } from '../distill/distiller';
+import { exportStudent, studentSpeedup } from '../distill/export';
+import { initStudent, planStudent, type Student } from '../distill/student';
+import { DISTILL_ID, type BackendName, type CompareRunResult, type FromWorker, type MethodPlanEntry, type MethodSummary, type ModelSource, type ModelSummary, type ToWorker, type TrainConfig } from './protocol';
 
 /** While generating, partial text goes to the page every this many new tokens. */
 export const GENERATE_STREAM_EVERY = 4;
@@ -72,6 +75,8 @@ export class StudioSession {
   private adapterMethodId = '';
   /** The base folder's files a merged checkpoint copies unchanged (BASE_FILES_KEPT, generation_config.json). */
   private baseFiles: Record<string, Uint8Array> = {};
+  /** The distilled student: a second model, held apart from the PEFT adapter. */
+  private student: Student | undefined;
   private training = false;
   private stopRequested = false;
 
@@ -123,6 +128,12 @@ export class StudioSession {
           return await this.importAdapter(msg.file);
         case 'compare':
           return await this.compare(msg.runs, msg.train);
+        case 'planDistill':
+          return this.planDistill(msg.config);
+        case 'distill':
+          return await this.distill(msg.config, msg.train);
+        case 'exportStudent':
+          return await this.exportStudent();
         case 'generate':
           return await this.generate(msg);
       }
@@ -196,6 +207,9 @@ export class StudioSession {
     this.adapter?.dispose();
     this.adapter = undefined;
     this.adapterMethodId = '';
+    // The student was distilled from the old model; it has no meaning for the new one.
+    this.student?.dispose();
+    this.student = undefined;
     this.model?.dispose();
     this.model = model;
     this.modelId = id;
@@ -226,6 +240,7 @@ export class StudioSession {
         defaults: m.defaults(model.info) as Record<string, unknown>,
         unsupported: m.unsupported?.(model.info),
       })),
+      distillation: model.info.config.modelType === 'gpt2' && model.info.config.nLayer > 1 ? distillSummary(model.info) : undefined,
     });
     // A dataset loaded for the previous model's tokenizer is re-tokenized for this one.
     if (this.dataset) await this.loadDataset(this.dataset.file, this.dataset.prepared.summary.sequenceLength, this.dataset.evalFraction, this.dataset.seed);
@@ -510,6 +525,89 @@ export class StudioSession {
     this.emit({ type: 'adapterImported', fileName: file.name, methodId: method.id, trainable, mergeable: typeof adapter.mergedWeights === 'function', notice: adapter.notice });
   }
 
+  /** The page's distillation settings, coerced to numbers by the defaults' types and validated. */
+  private distillConfig(raw: Record<string, unknown>): DistillConfig {
+    if (!this.model) throw new Error('load a base model first');
+    const info = this.model.info;
+    const defaults = distillDefaults(info);
+    const config = { ...defaults };
+    for (const key of Object.keys(defaults) as (keyof DistillConfig)[]) {
+      const v = raw[key];
+      if (v === undefined || v === '') continue;
+      const n = typeof v === 'number' ? v : Number(v);
+      if (!Number.isFinite(n)) throw new Error(`${key} must be a number, got ${JSON.stringify(v)}`);
+      config[key] = n;
+    }
+    if (info.config.modelType !== 'gpt2') throw new Error(`distillation supports GPT-2 teachers, not "${info.config.modelType}"`);
+    validateDistillConfig(info, config);
+    return config;
+  }
+
+  planDistill(raw: Record<string, unknown>) {
+    const config = this.distillConfig(raw);
+    const p = planStudent(this.model!.info, config.student_layers);
+    this.emit({ type: 'distillPlanned', teacherParams: p.teacherParams, studentParams: p.studentParams, compression: p.compression, teacherLayers: p.teacherLayers });
+  }
+
+  /**
+   * Distils the loaded model (the teacher, frozen) into a fresh student that replaces any
+   * previous one, then times both forwards here, on a batch of the training data's shape, so
+   * the speed-up the page shows is the one this backend and machine give.
+   */
+  async distill(raw: Record<string, unknown>, cfg: TrainConfig) {
+    this.requireIdle('start another run');
+    this.requireTrainingInputs();
+    const config = this.distillConfig(raw);
+    if (cfg.sequenceLength > this.model!.info.config.nPositions) {
+      throw new Error(`Sequence length ${cfg.sequenceLength} exceeds ${this.model!.info.name}'s context of ${this.model!.info.config.nPositions}`);
+    }
+    const prepared = this.preparedFor(cfg);
+    this.training = true;
+    this.stopRequested = false;
+    try {
+      const teacher = this.model!;
+      const steps = totalSteps(cfg, prepared.train.length);
+      const pad = this.tokenizer!.padId;
+      const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: pad, seed: cfg.seed });
+      const held = evalBatches(prepared.eval, cfg.batchSize, cfg.sequenceLength, pad);
+      // Built before the old student goes, so a failure to allocate leaves it exportable.
+      const student = initStudent(teacher, config.student_layers);
+      this.student?.dispose();
+      this.student = student;
+      this.emit({ type: 'trainingStarted', totalSteps: steps, methodId: DISTILL_ID, mergeable: false });
+      let step = 0;
+      const result = await distill(
+        teacher,
+        student,
+        config,
+        { totalSteps: steps, learningRate: cfg.learningRate, warmupSteps: cfg.warmupSteps, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm, evalEvery: cfg.evalEvery },
+        {
+          nextBatch: () => sampler.batchAtStep(step++),
+          evalBatches: held,
+          onProgress: (points) => this.emit({ type: 'progress', points: points.map((p) => ({ ...p, terms: { ...p.terms } })) }),
+          onEval: (point) => this.emit({ type: 'eval', point }),
+          onTeacherEval: (evalLoss) => this.emit({ type: 'teacherEval', evalLoss }),
+          shouldStop: () => this.stopRequested,
+        },
+      );
+      this.emit({ type: 'trainingEnded', reason: result.reason, message: result.message, step: result.step });
+      if (result.reason !== 'failed') {
+        const { batch } = sampler.batchAtStep(0);
+        const s = await studentSpeedup(teacher, student, batch.ids, batch.batch, batch.length);
+        this.emit({ type: 'speedup', teacherMs: s.teacherMs, studentMs: s.studentMs, ratio: s.speedup });
+      }
+    } finally {
+      this.training = false;
+    }
+  }
+
+  async exportStudent() {
+    this.requireIdle('export');
+    if (!this.student) throw new Error('distil a student first');
+    const { files } = await exportStudent(this.student, this.baseFiles);
+    this.emit({ type: 'exported', fileName: `${this.modelId}-distilled-${this.student.info.config.nLayer}L.zip`, bytes: zipFiles(files) });
+  }
+
   /**
    * Continues the prompt with the base model or with the adapter on it, streaming the new
    * text (decoded from the new ids only) every few tokens and once more when done. An empty
@@ -540,8 +638,21 @@ export class StudioSession {
 
   /** For tests and benchmarks: the live adapter and model. */
   get current() {
-    return { model: this.model, adapter: this.adapter, adapterMethodId: this.adapterMethodId, modelId: this.modelId, tensors: tf.memory().numTensors };
+    return { model: this.model, adapter: this.adapter, student: this.student, adapterMethodId: this.adapterMethodId, modelId: this.modelId, tensors: tf.memory().numTensors };
   }
+}
+
+/** Distillation's entry in the Method select: DistilBERT's recipe as the form's defaults. */
+export function distillSummary(teacher: ModelInfo): MethodSummary {
+  return {
+    id: DISTILL_ID,
+    label: 'Distillation (DistilBERT)',
+    summary:
+      'Trains a smaller student (every other layer of this model) to match its soft predictions, the data and its hidden states; exports a full checkpoint to load as a base model.',
+    paper: { title: 'DistilBERT, a distilled version of BERT (Sanh et al., 2019)', url: 'https://arxiv.org/abs/1910.01108' },
+    fields: distillFields(teacher),
+    defaults: { ...distillDefaults(teacher) },
+  };
 }
 
 function isJsonObject(bytes: Uint8Array): boolean {
@@ -579,6 +690,12 @@ function contextOf(msg: ToWorker): string {
       return 'Importing an adapter';
     case 'compare':
       return 'Comparing methods';
+    case 'planDistill':
+      return 'Counting parameters for the student';
+    case 'distill':
+      return 'Distilling';
+    case 'exportStudent':
+      return 'Exporting the student';
     case 'generate':
       return msg.withAdapter ? 'Generating text with the adapter' : 'Generating text with the base model';
   }
