@@ -17,9 +17,9 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 const baseModel = (page: Page) => page.getByRole('combobox', { name: 'Base model' });
 const method = (page: Page) => page.getByRole('combobox', { name: 'Method', exact: true });
 
-test('distils tiny-gpt2 into a 2-layer student, shows its size and speed-up, and the exported student loads back', async ({ page }) => {
-  await page.goto('/?backend=wasm');
-  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('WebAssembly');
+test('on WebGPU, distils tiny-gpt2 into a 2-layer student, shows its size and speed-up, and the exported student loads back', async ({ page }) => {
+  await page.goto('/?backend=webgpu');
+  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('WebGPU');
   await baseModel(page).selectOption(TINY);
   await expect(page.getByRole('status')).toHaveText(`Model loaded: Tiny GPT-2 (built in) · ${fmt(TEACHER_PARAMS)} parameters`, { timeout: 120_000 });
 
