@@ -1,8 +1,6 @@
-// The distillation loop: the trainer's loop (src/train/trainer.ts) with a teacher forward in
-// front and DistilBERT's three-term loss in place of the LM loss. Same mechanics: AdamW over
-// the trainable variables only (here: every student parameter), linear warmup then cosine
-// decay, global-norm clipping, each step inside tf.tidy, losses read back together every few
-// steps with an awaited data(), restore of the last finite state on NaN.
+// Distillation runs the trainer's loop (src/train/trainer.ts trainVariables) with a teacher
+// forward in front of each step and DistilBERT's three-term loss in place of the LM loss, over
+// every student parameter (weight decay on matrices and embeddings only).
 //
 // The teacher runs forward only, outside the gradient tape: its logits and last hidden state
 // are computed before tf.variableGrads starts recording, so no gradient is computed for it,
@@ -11,10 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LoadedModel, ModelInfo } from '../models/types';
 import type { FieldSpec } from '../peft/types';
-import { AdamW, clipByGlobalNorm } from '../train/adamw';
 import { causalLmLoss } from '../train/loss';
-import { learningRateAt } from '../train/schedule';
-import type { TokenBatch, TrainerIO, TrainerOptions, TrainResult } from '../train/trainer';
+import { trainVariables, type TokenBatch, type TrainerIO, type TrainerOptions, type TrainResult } from '../train/trainer';
 import type { ProgressPoint } from '../worker/protocol';
 import { DISTILBERT_RECIPE, distillationLoss, lmOutputs, type DistillLossConfig, type LossTerms, type LmOutputs } from './losses';
 import { checkEmbeddingGradients } from '../backend/wasm-kernels';
@@ -62,12 +58,6 @@ export interface DistillIO extends Omit<TrainerIO, 'onProgress'> {
   onTeacherEval?(evalLoss: number): void;
 }
 
-function labelCount(b: TokenBatch): number {
-  let n = 0;
-  for (let i = 0; i < b.labels.length; i++) if (b.labels[i] !== -100) n++;
-  return n;
-}
-
 /** Mean causal-LM loss of `model` per predicted token over all the batches: its held-out loss. */
 export async function evaluateLm(model: LoadedModel, batches: TokenBatch[]): Promise<number> {
   if (batches.length === 0) return NaN;
@@ -103,152 +93,34 @@ export async function distill(
   opts: TrainerOptions,
   io: DistillIO,
 ): Promise<TrainResult> {
-  const now = io.now ?? (() => performance.now());
   // Fail before the first step with a message, not inside the backward pass with a kernel name.
   checkEmbeddingGradients();
   const needTeacher = loss.alpha_ce > 0 || loss.alpha_cos > 0;
   const vars = student.variables;
-  // Decoupled weight decay on matrices and embeddings only; biases and LayerNorm gains are not
-  // pulled toward 0 (they were trained, in the teacher, to be near 1 or a learned offset).
-  const groups = [vars.flatMap((v, i) => (v.rank >= 2 ? [i] : [])), vars.flatMap((v, i) => (v.rank < 2 ? [i] : []))];
-  const adam = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-  const optimizers = [
-    new AdamW(groups[0].map((i) => vars[i]), { ...adam, weightDecay: opts.weightDecay }),
-    new AdamW(groups[1].map((i) => vars[i]), { ...adam, weightDecay: 0 }),
-  ];
-  const readbackEvery = Math.max(1, opts.readbackEvery ?? 4);
-  const schedule = { peak: opts.learningRate, warmupSteps: opts.warmupSteps, totalSteps: opts.totalSteps };
   const termKeys = (['ce', 'clm', 'cos'] as const).filter((k) => loss[`alpha_${k}`] > 0);
-  let lastGood = vars.map((v) => tf.clone(v));
-  type Pending = { step: number; epoch: number; lr: number; loss: tf.Scalar; norm: tf.Scalar; terms: tf.Scalar[] };
-  let pending: Pending[] = [];
-  const start = now();
-  let tokensSinceFlush = 0;
-  let lastFlush = start;
-  let step = 0;
-
-  const restore = () => vars.forEach((v, i) => v.assign(lastGood[i]));
-  const dropPending = () => {
-    for (const p of pending) for (const t of [p.loss, p.norm, ...p.terms]) t.dispose();
-    pending = [];
-  };
-
-  // Reads back the pending values in one transfer; false when a loss was not finite.
-  const flush = async (): Promise<boolean> => {
-    if (pending.length === 0) return true;
-    const width = 2 + termKeys.length;
-    const stacked = tf.tidy(() => tf.stack(pending.flatMap((p) => [p.loss, p.norm, ...p.terms])));
-    const values = await stacked.data();
-    stacked.dispose();
-    const t = now();
-    const elapsed = t - start;
-    const tps = (tokensSinceFlush / Math.max(t - lastFlush, 1e-3)) * 1000;
-    const read = pending.map(({ step, epoch, lr }) => ({ step, epoch, lr }));
-    // Counted after the read-back tensors are gone, so the figure is the same at every flush.
-    dropPending();
-    const mem = tf.memory();
-    let finite = true;
-    const points = read.map((p, i): DistillProgressPoint => {
-      const row = values.subarray(i * width, (i + 1) * width);
-      if (!Number.isFinite(row[0])) finite = false;
-      const terms: LossTerms<number> = {};
-      termKeys.forEach((k, j) => (terms[k] = row[2 + j]));
-      const done = p.step + 1;
-      return {
-        step: done,
-        totalSteps: opts.totalSteps,
-        epoch: p.epoch,
-        loss: row[0],
-        learningRate: p.lr,
-        gradNorm: row[1],
-        tokensPerSecond: tps,
-        elapsedMs: elapsed,
-        etaMs: (elapsed / done) * (opts.totalSteps - done),
-        numTensors: mem.numTensors,
-        numBytes: mem.numBytes,
-        terms,
-      };
-    });
-    tokensSinceFlush = 0;
-    lastFlush = t;
-    if (!finite) return false;
-    io.onProgress(points);
-    for (const s of lastGood) s.dispose();
-    lastGood = vars.map((v) => tf.clone(v));
-    return true;
-  };
-
-  const runEval = async (atStep: number) => {
-    if (io.evalBatches.length === 0) return;
-    io.onEval({ step: atStep, evalLoss: await evaluateLm(student, io.evalBatches) });
-  };
-
-  try {
-    if (io.onTeacherEval && io.evalBatches.length > 0) io.onTeacherEval(await evaluateLm(teacher, io.evalBatches));
-    await runEval(0);
-    for (; step < opts.totalSteps; step++) {
-      if (io.shouldStop()) {
-        if (!(await flush())) throw new NonFiniteLoss();
-        await runEval(step);
-        return { reason: 'stopped', step };
-      }
-      const { batch, epoch } = io.nextBatch();
-      const lr = learningRateAt(step, schedule);
-      // Kept tensors escape every tidy: if the step throws after keeping them, dispose them here.
-      let terms: LossTerms<tf.Scalar> = {};
-      const runStep = () => tf.tidy(() => {
+  if (io.onTeacherEval && io.evalBatches.length > 0) io.onTeacherEval(await evaluateLm(teacher, io.evalBatches));
+  return trainVariables(
+    {
+      variables: vars,
+      // Decoupled weight decay on matrices and embeddings only; biases and LayerNorm gains are
+      // not pulled toward 0 (they were trained, in the teacher, to be near 1 or a learned offset).
+      decay: vars.map((v) => v.rank >= 2),
+      termKeys: [...termKeys],
+      stepLoss: (batch) => {
         const ids = tf.tensor2d(batch.ids, [batch.batch, batch.length], 'int32');
         // Teacher first, off the tape; its own tidy frees its per-layer intermediates now.
         const target: LmOutputs | undefined = needTeacher ? tf.tidy(() => lmOutputs(teacher, ids, false)) : undefined;
-        const { value, grads } = tf.variableGrads(() => {
+        return () => {
           const r = distillationLoss(lmOutputs(student, ids, true), target, batch.labels, loss);
-          // variableGrads disposes everything its function made except the returned scalar;
-          // the terms are kept so the step can return them for the batched readback.
-          terms = r.terms;
-          for (const t of Object.values(terms)) tf.keep(t);
-          return r.total;
-        }, vars);
-        const clipped = clipByGlobalNorm(
-          vars.map((v) => grads[v.name]),
-          opts.maxGradNorm,
-        );
-        optimizers.forEach((o, g) => o.apply(groups[g].map((i) => clipped.grads[i]), lr));
-        return { loss: value, norm: clipped.norm, terms: termKeys.map((k) => terms[k]!) };
-      });
-      let result: ReturnType<typeof runStep>;
-      try {
-        result = runStep();
-      } catch (e) {
-        for (const t of Object.values(terms)) t.dispose();
-        throw e;
-      }
-      pending.push({ step, epoch, lr, ...result });
-      tokensSinceFlush += labelCount(batch);
-      const last = step + 1 === opts.totalSteps;
-      if (pending.length >= readbackEvery || last) {
-        if (!(await flush())) throw new NonFiniteLoss();
-      } else {
-        // Yield so a "stop" message can arrive between steps.
-        await new Promise((r) => setTimeout(r, 0));
-      }
-      if ((opts.evalEvery > 0 && (step + 1) % opts.evalEvery === 0) || last) await runEval(step + 1);
-    }
-    return { reason: 'finished', step };
-  } catch (e) {
-    dropPending();
-    restore();
-    if (e instanceof NonFiniteLoss) {
-      return {
-        reason: 'failed',
-        step,
-        message: `The loss became NaN or infinite near step ${step + 1}; the student was restored to its last finite state. Try a lower learning rate.`,
-      };
-    }
-    return { reason: 'failed', step, message: (e as Error).message ?? String(e) };
-  } finally {
-    for (const s of lastGood) s.dispose();
-    for (const o of optimizers) o.dispose();
-  }
+          return { total: r.total, terms: r.terms as Record<string, tf.Scalar> };
+        };
+      },
+      evaluate: () => evaluateLm(student, io.evalBatches),
+      noun: 'student',
+    },
+    opts,
+    { ...io, onProgress: (points) => io.onProgress(points as DistillProgressPoint[]) },
+  );
 }
 
-class NonFiniteLoss extends Error {}
+

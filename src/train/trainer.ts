@@ -74,19 +74,49 @@ export async function evaluate(model: LoadedModel, adapter: Adapter, batches: To
   return total / Math.max(tokens, 1);
 }
 
-/** Copies of the variables, to restore the last state whose loss was finite. */
-function snapshot(vars: tf.Variable[]): tf.Tensor[] {
-  return vars.map((v) => tf.clone(v));
+/** One step's loss: the total to minimise and, optionally, named terms to chart. */
+export interface StepLoss {
+  total: tf.Scalar;
+  terms?: Record<string, tf.Scalar>;
 }
 
-export async function train(model: LoadedModel, adapter: Adapter, opts: TrainerOptions, io: TrainerIO): Promise<TrainResult> {
+/** What a training run optimises; `train` (PEFT adapters) and `distill` (students) fill it in. */
+export interface TrainingSpec {
+  variables: tf.Variable[];
+  /** Per variable: whether AdamW's weight decay applies (default: all). */
+  decay?: boolean[];
+  /** Names of the terms `stepLoss` reports, in a fixed order for the batched readback. */
+  termKeys?: string[];
+  /**
+   * Called inside the step's tidy but outside the gradient tape (work that needs no gradient,
+   * e.g. a teacher's forward, goes here); returns the function the tape records.
+   */
+  stepLoss(batch: TokenBatch): () => StepLoss;
+  /** Held-out loss of the model being trained. */
+  evaluate(): Promise<number>;
+  /** What the NaN message calls the thing that is restored ("adapter", "student"). */
+  noun: string;
+}
+
+/**
+ * The training loop shared by every kind of run: AdamW with warmup + cosine, global-norm
+ * clipping, each step in tf.tidy, losses/norms/terms read back together every few steps, the
+ * last finite state restored when a loss turns NaN, stop between steps, periodic evaluation.
+ */
+export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, io: TrainerIO): Promise<TrainResult> {
   const now = io.now ?? (() => performance.now());
-  const vars = adapter.variables;
-  const optimizer = new AdamW(vars, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: opts.weightDecay });
+  const vars = spec.variables;
+  const termKeys = spec.termKeys ?? [];
+  const decays = spec.decay ?? vars.map(() => true);
+  const adam = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+  const groups = [vars.flatMap((_, i) => (decays[i] ? [i] : [])), vars.flatMap((_, i) => (decays[i] ? [] : [i]))].filter((g) => g.length > 0);
+  const optimizers = groups.map((g) => new AdamW(g.map((i) => vars[i]), { ...adam, weightDecay: decays[g[0]] ? opts.weightDecay : 0 }));
   const readbackEvery = Math.max(1, opts.readbackEvery ?? 4);
   const schedule = { peak: opts.learningRate, warmupSteps: opts.warmupSteps, totalSteps: opts.totalSteps };
-  let lastGood = snapshot(vars);
-  let pending: { step: number; epoch: number; lr: number; tokens: number; loss: tf.Scalar; norm: tf.Scalar }[] = [];
+  const snapshot = () => vars.map((v) => tf.clone(v));
+  let lastGood = snapshot();
+  type Pending = { step: number; epoch: number; lr: number; loss: tf.Scalar; norm: tf.Scalar; terms: tf.Scalar[] };
+  let pending: Pending[] = [];
   const start = now();
   let tokensSinceFlush = 0;
   let lastFlush = start;
@@ -94,53 +124,57 @@ export async function train(model: LoadedModel, adapter: Adapter, opts: TrainerO
 
   const restore = () => vars.forEach((v, i) => v.assign(lastGood[i]));
   const dropPending = () => {
-    for (const p of pending) (p.loss.dispose(), p.norm.dispose());
+    for (const p of pending) for (const t of [p.loss, p.norm, ...p.terms]) t.dispose();
     pending = [];
   };
 
-  // Reads back the pending losses; returns false when one was not finite.
+  // Reads back the pending values in one transfer; false when a loss was not finite.
   const flush = async (): Promise<boolean> => {
     if (pending.length === 0) return true;
-    const stacked = tf.tidy(() => tf.stack(pending.flatMap((p) => [p.loss, p.norm])));
+    const width = 2 + termKeys.length;
+    const stacked = tf.tidy(() => tf.stack(pending.flatMap((p) => [p.loss, p.norm, ...p.terms])));
     const values = await stacked.data();
     stacked.dispose();
     const t = now();
     const elapsed = t - start;
     const tps = (tokensSinceFlush / Math.max(t - lastFlush, 1e-3)) * 1000;
-    const points: ProgressPoint[] = [];
+    const read = pending.map(({ step, epoch, lr }) => ({ step, epoch, lr }));
+    // Counted after the read-back tensors are gone, so the figure is the same at every flush.
+    dropPending();
+    const mem = tf.memory();
     let finite = true;
-    pending.forEach((p, i) => {
-      const loss = values[2 * i];
-      if (!Number.isFinite(loss)) finite = false;
+    const points = read.map((p, i): ProgressPoint => {
+      const row = values.subarray(i * width, (i + 1) * width);
+      if (!Number.isFinite(row[0])) finite = false;
       const done = p.step + 1;
-      const mem = tf.memory();
-      points.push({
+      const point: ProgressPoint = {
         step: done,
         totalSteps: opts.totalSteps,
         epoch: p.epoch,
-        loss,
+        loss: row[0],
         learningRate: p.lr,
-        gradNorm: values[2 * i + 1],
+        gradNorm: row[1],
         tokensPerSecond: tps,
         elapsedMs: elapsed,
         etaMs: (elapsed / done) * (opts.totalSteps - done),
         numTensors: mem.numTensors,
         numBytes: mem.numBytes,
-      });
+      };
+      if (termKeys.length > 0) point.terms = Object.fromEntries(termKeys.map((k, j) => [k, row[2 + j]]));
+      return point;
     });
-    dropPending();
     tokensSinceFlush = 0;
     lastFlush = t;
     if (!finite) return false;
     io.onProgress(points);
     for (const s of lastGood) s.dispose();
-    lastGood = snapshot(vars);
+    lastGood = snapshot();
     return true;
   };
 
   const runEval = async (atStep: number) => {
     if (io.evalBatches.length === 0) return;
-    io.onEval({ step: atStep, evalLoss: await evaluate(model, adapter, io.evalBatches) });
+    io.onEval({ step: atStep, evalLoss: await spec.evaluate() });
   };
 
   try {
@@ -153,16 +187,31 @@ export async function train(model: LoadedModel, adapter: Adapter, opts: TrainerO
       }
       const { batch, epoch } = io.nextBatch();
       const lr = learningRateAt(step, schedule);
-      const { loss, norm } = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => batchLoss(model, adapter, batch, true), vars);
-        const clipped = clipByGlobalNorm(
-          vars.map((v) => grads[v.name]),
-          opts.maxGradNorm,
-        );
-        optimizer.apply(clipped.grads, lr);
-        return { loss: value, norm: clipped.norm };
-      });
-      pending.push({ step, epoch, lr, tokens: labelCount(batch), loss, norm });
+      // Kept terms escape every tidy: if the step throws after keeping them, dispose them here.
+      let kept: tf.Scalar[] = [];
+      let result: { loss: tf.Scalar; norm: tf.Scalar; terms: tf.Scalar[] };
+      try {
+        result = tf.tidy(() => {
+          const onTape = spec.stepLoss(batch);
+          const { value, grads } = tf.variableGrads(() => {
+            const r = onTape();
+            // variableGrads disposes everything its function made except the returned scalar;
+            // the terms are kept so the step can return them for the batched readback.
+            kept = termKeys.map((k) => tf.keep(r.terms![k]));
+            return r.total;
+          }, vars);
+          const clipped = clipByGlobalNorm(
+            vars.map((v) => grads[v.name]),
+            opts.maxGradNorm,
+          );
+          groups.forEach((g, o) => optimizers[o].apply(g.map((i) => clipped.grads[i]), lr));
+          return { loss: value, norm: clipped.norm, terms: kept };
+        });
+      } catch (e) {
+        for (const t of kept) t.dispose();
+        throw e;
+      }
+      pending.push({ step, epoch, lr, ...result });
       tokensSinceFlush += labelCount(batch);
       const last = step + 1 === opts.totalSteps;
       if (pending.length >= readbackEvery || last) {
@@ -181,14 +230,28 @@ export async function train(model: LoadedModel, adapter: Adapter, opts: TrainerO
       return {
         reason: 'failed',
         step,
-        message: `The loss became NaN or infinite near step ${step + 1}; the adapter was restored to its last finite state. Try a lower learning rate.`,
+        message: `The loss became NaN or infinite near step ${step + 1}; the ${spec.noun} was restored to its last finite state. Try a lower learning rate.`,
       };
     }
     return { reason: 'failed', step, message: (e as Error).message ?? String(e) };
   } finally {
     for (const s of lastGood) s.dispose();
-    optimizer.dispose();
+    for (const o of optimizers) o.dispose();
   }
+}
+
+/** Trains a PEFT adapter's variables on the causal-LM loss; the base model stays frozen. */
+export function train(model: LoadedModel, adapter: Adapter, opts: TrainerOptions, io: TrainerIO): Promise<TrainResult> {
+  return trainVariables(
+    {
+      variables: adapter.variables,
+      stepLoss: (batch) => () => ({ total: batchLoss(model, adapter, batch, true) }),
+      evaluate: () => evaluate(model, adapter, io.evalBatches),
+      noun: 'adapter',
+    },
+    opts,
+    io,
+  );
 }
 
 class NonFiniteLoss extends Error {}
