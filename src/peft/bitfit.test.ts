@@ -5,11 +5,10 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import { gpt2Config, gpt2Info } from '../models/gpt2';
 import { gpt2ConfigJson, initGpt2Weights, type Gpt2Shape } from '../models/gpt2-init';
 import { buildModel } from '../models/load';
-import type { Hooks, LoadedModel } from '../models/types';
-import type { TokenBatch } from '../train/trainer';
+import type { LoadedModel } from '../models/types';
 import { bitfit, chosenBiases, type BitFitConfig } from './bitfit';
 import { lora } from './lora';
-import { changedWeights, overfit, weightBytes } from './testing';
+import { changedWeights, logitsOf, overfit, textBatches, weightBytes } from './testing';
 
 const SHAPE: Gpt2Shape = { n_layer: 2, n_embd: 32, n_head: 4, n_positions: 64, initializer_range: 0.2 };
 
@@ -25,20 +24,6 @@ function biasedGpt2(name: string, shape: Gpt2Shape, seed: number): LoadedModel {
     }),
   );
   return buildModel(name, config, tensors);
-}
-
-function textBatches(batch = 4, length = 24): TokenBatch {
-  const bytes = Array.from(new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(4)));
-  const ids = new Int32Array(batch * length);
-  for (let b = 0; b < batch; b++) for (let t = 0; t < length; t++) ids[b * length + t] = bytes[b * 3 + t];
-  return { ids, labels: Int32Array.from(ids), batch, length };
-}
-
-async function logitsOf(m: LoadedModel, hooks: Hooks = {}): Promise<Float32Array> {
-  const out = tf.tidy(() => m.forward(tf.tensor2d(textBatches(2, 16).ids, [2, 16], 'int32'), hooks).logits);
-  const data = (await out.data()) as Float32Array;
-  out.dispose();
-  return data;
 }
 
 const cfg = (trainable_biases: BitFitConfig['trainable_biases']): BitFitConfig => ({ trainable_biases });

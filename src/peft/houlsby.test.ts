@@ -4,11 +4,10 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import { unzipFiles, zipFiles } from '../io/zip';
 import { gpt2Config, gpt2Info } from '../models/gpt2';
 import { randomGpt2 } from '../models/gpt2-init';
-import type { Hooks, LoadedModel } from '../models/types';
-import type { TokenBatch } from '../train/trainer';
+import type { LoadedModel } from '../models/types';
 import { ADAPTERHUB_VERSION, bottleneckSize, houlsby, pythonFloorDiv, reductionFactorFor, type HoulsbyConfig } from './houlsby';
 import { lora } from './lora';
-import { changedWeights, overfit, weightBytes } from './testing';
+import { changedWeights, logitsOf, overfit, textBatches, weightBytes } from './testing';
 
 // A wider init than GPT-2's 0.02 so the tiny model can overfit a short text (see lora.test.ts).
 const SHAPE = { n_layer: 2, n_embd: 32, n_head: 4, n_positions: 64, initializer_range: 0.2 };
@@ -22,20 +21,6 @@ const base = (over: Partial<HoulsbyConfig> = {}): HoulsbyConfig => ({
   dropout: 0,
   ...over,
 });
-
-function textBatches(batch = 4, length = 24): TokenBatch {
-  const bytes = Array.from(new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(4)));
-  const ids = new Int32Array(batch * length);
-  for (let b = 0; b < batch; b++) for (let t = 0; t < length; t++) ids[b * length + t] = bytes[b * 3 + t];
-  return { ids, labels: Int32Array.from(ids), batch, length };
-}
-
-async function logitsOf(model: LoadedModel, hooks: Hooks = {}): Promise<Float32Array> {
-  const out = tf.tidy(() => model.forward(tf.tensor2d(textBatches(2, 16).ids, [2, 16], 'int32'), hooks).logits);
-  const data = (await out.data()) as Float32Array;
-  out.dispose();
-  return data;
-}
 
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
 

@@ -4,29 +4,13 @@ import { gpt2Config, gpt2Info } from '../models/gpt2';
 import { randomGpt2 } from '../models/gpt2-init';
 import type { LoadedModel } from '../models/types';
 import { readSafetensors } from '../io/safetensors';
-import type { TokenBatch } from '../train/trainer';
 import { lora, type LoraConfig } from './lora';
-import { changedWeights, overfit, weightBytes } from './testing';
+import { changedWeights, logitsOf, overfit, textBatches, weightBytes } from './testing';
 
 // A wider init than GPT-2's 0.02 so that, with frozen LayerNorms and a tied head, the
 // adapted model can actually reach confident predictions on the tiny text it overfits.
 const SHAPE = { n_layer: 2, n_embd: 32, n_head: 4, n_positions: 64, initializer_range: 0.2 };
 const base = (over: Partial<LoraConfig> = {}): LoraConfig => ({ r: 4, lora_alpha: 8, lora_dropout: 0, target_modules: ['c_attn'], use_rslora: false, ...over });
-
-/** A repeated sentence as byte ids, in fixed batches: a text small enough to overfit. */
-function textBatches(batch = 4, length = 24): TokenBatch {
-  const bytes = Array.from(new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(4)));
-  const ids = new Int32Array(batch * length);
-  for (let b = 0; b < batch; b++) for (let t = 0; t < length; t++) ids[b * length + t] = bytes[b * 3 + t];
-  return { ids, labels: Int32Array.from(ids), batch, length };
-}
-
-async function logitsOf(model: LoadedModel, hooks = {}): Promise<Float32Array> {
-  const out = tf.tidy(() => model.forward(tf.tensor2d(textBatches(2, 16).ids, [2, 16], 'int32'), hooks).logits);
-  const data = (await out.data()) as Float32Array;
-  out.dispose();
-  return data;
-}
 
 let model: LoadedModel;
 beforeAll(async () => {

@@ -4,10 +4,9 @@ import { readSafetensors } from '../io/safetensors';
 import { generate } from '../models/generate';
 import { randomGpt2 } from '../models/gpt2-init';
 import type { Hooks, LoadedModel } from '../models/types';
-import type { TokenBatch } from '../train/trainer';
 import { layerPrefix, prefixesOf, prefixGeometry, prefixTuning, type PrefixTuningConfig } from './prefix-tuning';
 import { pTuningV2 } from './p-tuning-v2';
-import { changedWeights, overfit, weightBytes } from './testing';
+import { changedWeights, logitsOf, overfit, textBatches, weightBytes } from './testing';
 
 const SHAPE = { n_layer: 2, n_embd: 32, n_head: 4, n_positions: 64, initializer_range: 0.2 };
 const L = SHAPE.n_layer;
@@ -15,21 +14,6 @@ const D = SHAPE.n_embd;
 const H = SHAPE.n_head;
 const HD = D / H;
 const base = (over: Partial<PrefixTuningConfig> = {}): PrefixTuningConfig => ({ num_virtual_tokens: 6, prefix_projection: false, encoder_hidden_size: D, ...over });
-
-/** A repeated sentence as byte ids, in fixed batches: a text small enough to overfit. */
-function textBatches(batch = 4, length = 24): TokenBatch {
-  const bytes = Array.from(new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(4)));
-  const ids = new Int32Array(batch * length);
-  for (let b = 0; b < batch; b++) for (let t = 0; t < length; t++) ids[b * length + t] = bytes[b * 3 + t];
-  return { ids, labels: Int32Array.from(ids), batch, length };
-}
-
-async function logitsOf(model: LoadedModel, hooks: Hooks = {}): Promise<Float32Array> {
-  const out = tf.tidy(() => model.forward(tf.tensor2d(textBatches(2, 16).ids, [2, 16], 'int32'), hooks).logits);
-  const data = (await out.data()) as Float32Array;
-  out.dispose();
-  return data;
-}
 
 const json = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
 

@@ -4,11 +4,11 @@ import { readSafetensors } from '../io/safetensors';
 import { generate } from '../models/generate';
 import { gpt2Config, gpt2Info } from '../models/gpt2';
 import { randomGpt2 } from '../models/gpt2-init';
-import type { Hooks, LoadedModel } from '../models/types';
-import { train, type TokenBatch } from '../train/trainer';
+import type { LoadedModel } from '../models/types';
+import { train } from '../train/trainer';
 import { PTuningAdapter, pTuning, type PTuningConfig } from './p-tuning';
 import type { Adapter } from './types';
-import { changedWeights, weightBytes } from './testing';
+import { changedWeights, logitsOf, textBatches, weightBytes } from './testing';
 
 // A wider init than GPT-2's 0.02 so the frozen model can be steered to confident predictions
 // on the tiny text it overfits (as lora.test.ts).
@@ -23,21 +23,6 @@ const mlp = (over: Partial<PTuningConfig> = {}): PTuningConfig => ({
   ...over,
 });
 const lstm = (over: Partial<PTuningConfig> = {}): PTuningConfig => mlp({ encoder_reparameterization_type: 'LSTM', encoder_hidden_size: 8, ...over });
-
-/** A repeated sentence as byte ids, in fixed batches: a text small enough to overfit. */
-function textBatches(batch = 4, length = 24): TokenBatch {
-  const bytes = Array.from(new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(4)));
-  const ids = new Int32Array(batch * length);
-  for (let b = 0; b < batch; b++) for (let t = 0; t < length; t++) ids[b * length + t] = bytes[b * 3 + t];
-  return { ids, labels: Int32Array.from(ids), batch, length };
-}
-
-async function logitsOf(model: LoadedModel, hooks: Hooks = {}): Promise<Float32Array> {
-  const out = tf.tidy(() => model.forward(tf.tensor2d(textBatches(2, 16).ids, [2, 16], 'int32'), hooks).logits);
-  const data = (await out.data()) as Float32Array;
-  out.dispose();
-  return data;
-}
 
 async function bytesOf(t: tf.Tensor): Promise<Buffer> {
   return Buffer.from(((await t.data()) as Float32Array).slice().buffer);

@@ -7,22 +7,13 @@ import { randomGpt2 } from '../models/gpt2-init';
 import type { Hooks, LoadedModel } from '../models/types';
 import { byteLevelTokenizerFiles } from '../tokenize/byte-level';
 import { loadTokenizer, type TextTokenizer } from '../tokenize/tokenizer';
-import type { TokenBatch } from '../train/trainer';
 import { initTokenIds, promptTuning, type PromptTuningConfig } from './prompt-tuning';
-import { changedWeights, overfit, weightBytes } from './testing';
+import { changedWeights, overfit, textBatches, weightBytes } from './testing';
 
 // A wider init than GPT-2's 0.02 so that a frozen model steered by a few virtual tokens can
 // still reach confident predictions on the tiny text it overfits (as lora.test.ts).
 const SHAPE = { n_layer: 2, n_embd: 32, n_head: 4, n_positions: 64, initializer_range: 0.2 };
 const base = (over: Partial<PromptTuningConfig> = {}): PromptTuningConfig => ({ num_virtual_tokens: 6, prompt_tuning_init: 'RANDOM', prompt_tuning_init_text: '', ...over });
-
-/** A repeated sentence as byte ids, in fixed batches: a text small enough to overfit. */
-function textBatches(batch = 4, length = 24): TokenBatch {
-  const bytes = Array.from(new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(4)));
-  const ids = new Int32Array(batch * length);
-  for (let b = 0; b < batch; b++) for (let t = 0; t < length; t++) ids[b * length + t] = bytes[b * 3 + t];
-  return { ids, labels: Int32Array.from(ids), batch, length };
-}
 
 /** Logits of the 2×16 fixed input; with `hooks` the virtual positions are in front. */
 async function logitsOf(model: LoadedModel, hooks: Hooks = {}): Promise<{ data: Float32Array; prepended: number }> {

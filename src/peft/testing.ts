@@ -1,7 +1,7 @@
 // Shared by the method tests: the checks every PEFT method must pass — train on a tiny text,
 // leak no tensor, leave every frozen weight bit-identical — written once.
 import * as tf from '@tensorflow/tfjs';
-import type { LoadedModel } from '../models/types';
+import type { Hooks, LoadedModel } from '../models/types';
 import { train, type TokenBatch, type TrainResult } from '../train/trainer';
 import type { Adapter } from './types';
 
@@ -40,4 +40,20 @@ export async function overfit(
     },
   );
   return { result, losses, leaked: tf.memory().numTensors - before };
+}
+
+/** A repeated sentence as byte ids, in fixed batches: a text small enough to overfit. */
+export function textBatches(batch = 4, length = 24): TokenBatch {
+  const bytes = Array.from(new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(4)));
+  const ids = new Int32Array(batch * length);
+  for (let b = 0; b < batch; b++) for (let t = 0; t < length; t++) ids[b * length + t] = bytes[b * 3 + t];
+  return { ids, labels: Int32Array.from(ids), batch, length };
+}
+
+/** Logits of a fixed 2 × 16 batch of that text, with the given hooks. */
+export async function logitsOf(model: LoadedModel, hooks: Hooks = {}): Promise<Float32Array> {
+  const out = tf.tidy(() => model.forward(tf.tensor2d(textBatches(2, 16).ids, [2, 16], 'int32'), hooks).logits);
+  const data = (await out.data()) as Float32Array;
+  out.dispose();
+  return data;
 }
