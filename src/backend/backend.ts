@@ -6,6 +6,13 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName, BackendReport } from '../worker/protocol';
 import { registerWasmKernels } from './wasm-kernels';
+import { registerWebGpuKernels, throwIfGpuErrors, watchGpuErrors } from './webgpu-kernels';
+
+/**
+ * Checks a started backend by what it computes (the session passes the training self-check):
+ * resolves to a summary of what agreed, with `failure` set to the reason when it may not be trusted.
+ */
+export type BackendCheck = (name: BackendName) => Promise<{ failure?: string; summary: string }>;
 
 export interface WasmFiles {
   'tfjs-backend-wasm.wasm': string;
@@ -34,7 +41,10 @@ async function probeWebGpu(): Promise<GpuAdapterFacts> {
 
 async function tryBackend(name: BackendName, wasm?: WasmFiles): Promise<GpuAdapterFacts> {
   let facts: GpuAdapterFacts = { description: '', software: false };
-  if (name === 'webgpu') facts = await probeWebGpu();
+  if (name === 'webgpu') {
+    facts = await probeWebGpu();
+    registerWebGpuKernels();
+  }
   if (name === 'wasm') {
     if (wasm) setWasmPaths(wasm as unknown as Record<string, string>);
     // The threaded build spawns pthread workers from a classic script that breaks inside a
@@ -45,11 +55,13 @@ async function tryBackend(name: BackendName, wasm?: WasmFiles): Promise<GpuAdapt
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs could not initialise the ${name} backend`);
   await tf.ready();
+  if (name === 'webgpu') watchGpuErrors((tf.backend() as unknown as { device: GPUDevice }).device);
   // A tiny computation proves the backend works end to end (shaders compile, readback works).
   const probe = tf.tidy(() => tf.sum(tf.mul(tf.tensor1d([1, 2, 3]), 2)));
   const v = (await probe.data())[0];
   probe.dispose();
   if (v !== 12) throw new Error(`${name} backend computed a wrong result in its self-test (${v})`);
+  throwIfGpuErrors('its first computation');
   return facts;
 }
 
@@ -66,12 +78,23 @@ function watchDeviceLoss(onLost: (message: string) => void): void {
   });
 }
 
-export async function startBackend(forced?: BackendName, wasm?: WasmFiles, onDeviceLost?: (message: string) => void): Promise<BackendReport> {
+/**
+ * Starts the first backend that initialises and passes `check` (the cpu backend is the
+ * reference others are checked against, so it is not checked). A forced backend that fails is
+ * an error, never a silent move elsewhere.
+ */
+export async function startBackend(forced?: BackendName, wasm?: WasmFiles, onDeviceLost?: (message: string) => void, check?: BackendCheck): Promise<BackendReport> {
   const order: BackendName[] = forced ? [forced] : ['webgpu', 'wasm', 'cpu'];
   const fallbacks: string[] = [];
   for (const name of order) {
     try {
       const facts = await tryBackend(name, wasm);
+      let selfCheck: string | undefined;
+      if (check && name !== 'cpu') {
+        const result = await check(name);
+        if (result.failure) throw new Error(`failed the training self-check: ${result.failure}`);
+        selfCheck = result.summary;
+      }
       let description = LABEL[name];
       if (name === 'webgpu') {
         description += ` · ${facts.description}`;
@@ -82,7 +105,7 @@ export async function startBackend(forced?: BackendName, wasm?: WasmFiles, onDev
         const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
         description += ` · ${simd}, ${threads}`;
       }
-      return { name, description, software: facts.software, fallbacks, forced: !!forced };
+      return { name, description, software: facts.software, fallbacks, forced: !!forced, selfCheck };
     } catch (e) {
       fallbacks.push(`${LABEL[name]}: ${(e as Error).message}`);
     }

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LoadedModel, ModelInfo } from '../models/types';
 import type { FieldSpec } from '../peft/types';
 import { causalLmLoss } from '../train/loss';
-import { trainVariables, type TokenBatch, type TrainerIO, type TrainerOptions, type TrainResult } from '../train/trainer';
+import { trainVariables, type TokenBatch, type TrainingSpec, type TrainerIO, type TrainerOptions, type TrainResult } from '../train/trainer';
 import type { ProgressPoint } from '../worker/protocol';
 import { DISTILBERT_RECIPE, distillationLoss, lmOutputs, type DistillLossConfig, type LossTerms, type LmOutputs } from './losses';
 import { checkEmbeddingGradients } from '../backend/wasm-kernels';
@@ -82,6 +82,34 @@ export async function evaluateLm(model: LoadedModel, batches: TokenBatch[]): Pro
 }
 
 /**
+ * What distillation optimises: every student weight, on the weighted sum of the soft-target KL,
+ * the LM loss and the hidden-state cosine (the terms whose weight is not 0).
+ */
+export function distillSpec(teacher: LoadedModel, student: Student, loss: DistillLossConfig, evalBatches: TokenBatch[]): TrainingSpec {
+  const needTeacher = loss.alpha_ce > 0 || loss.alpha_cos > 0;
+  const vars = student.variables;
+  const termKeys = (['ce', 'clm', 'cos'] as const).filter((k) => loss[`alpha_${k}`] > 0);
+  return {
+    variables: vars,
+    // Decoupled weight decay on matrices and embeddings only; biases and LayerNorm gains are
+    // not pulled toward 0 (they were trained, in the teacher, to be near 1 or a learned offset).
+    decay: vars.map((v) => v.rank >= 2),
+    termKeys: [...termKeys],
+    stepLoss: (batch) => {
+      const ids = tf.tensor2d(batch.ids, [batch.batch, batch.length], 'int32');
+      // Teacher first, off the tape; its own tidy frees its per-layer intermediates now.
+      const target: LmOutputs | undefined = needTeacher ? tf.tidy(() => lmOutputs(teacher, ids, false)) : undefined;
+      return () => {
+        const r = distillationLoss(lmOutputs(student, ids, true), target, batch.labels, loss);
+        return { total: r.total, terms: r.terms as Record<string, tf.Scalar> };
+      };
+    },
+    evaluate: () => evaluateLm(student, evalBatches),
+    noun: 'student',
+  };
+}
+
+/**
  * Distils `teacher` into `student` (see initStudent). `loss` picks the terms; with
  * α_ce = α_cos = 0 the teacher is not run at all and this is plain LM training of the student,
  * the baseline the note compares distillation against.
@@ -95,29 +123,9 @@ export async function distill(
 ): Promise<TrainResult> {
   // Fail before the first step with a message, not inside the backward pass with a kernel name.
   checkEmbeddingGradients();
-  const needTeacher = loss.alpha_ce > 0 || loss.alpha_cos > 0;
-  const vars = student.variables;
-  const termKeys = (['ce', 'clm', 'cos'] as const).filter((k) => loss[`alpha_${k}`] > 0);
   if (io.onTeacherEval && io.evalBatches.length > 0) io.onTeacherEval(await evaluateLm(teacher, io.evalBatches));
   return trainVariables(
-    {
-      variables: vars,
-      // Decoupled weight decay on matrices and embeddings only; biases and LayerNorm gains are
-      // not pulled toward 0 (they were trained, in the teacher, to be near 1 or a learned offset).
-      decay: vars.map((v) => v.rank >= 2),
-      termKeys: [...termKeys],
-      stepLoss: (batch) => {
-        const ids = tf.tensor2d(batch.ids, [batch.batch, batch.length], 'int32');
-        // Teacher first, off the tape; its own tidy frees its per-layer intermediates now.
-        const target: LmOutputs | undefined = needTeacher ? tf.tidy(() => lmOutputs(teacher, ids, false)) : undefined;
-        return () => {
-          const r = distillationLoss(lmOutputs(student, ids, true), target, batch.labels, loss);
-          return { total: r.total, terms: r.terms as Record<string, tf.Scalar> };
-        };
-      },
-      evaluate: () => evaluateLm(student, io.evalBatches),
-      noun: 'student',
-    },
+    distillSpec(teacher, student, loss, io.evalBatches),
     opts,
     { ...io, onProgress: (points) => io.onProgress(points as DistillProgressPoint[]) },
   );

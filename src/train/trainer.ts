@@ -8,6 +8,7 @@ import type { EvalPoint, ProgressPoint, RunEnd } from '../worker/protocol';
 import { AdamW, clipByGlobalNorm } from './adamw';
 import { causalLmLoss } from './loss';
 import { learningRateAt } from './schedule';
+import { GpuRejectedWork, throwIfGpuErrors } from '../backend/webgpu-kernels';
 
 /** One batch for causal-LM training: ids right-padded to `length`, labels −100 at padding. */
 export interface TokenBatch {
@@ -98,21 +99,99 @@ export interface TrainingSpec {
   noun: string;
 }
 
+/** What one optimiser step needs besides the batch: the schedule and the update's settings. */
+export type StepOptions = Pick<TrainerOptions, 'totalSteps' | 'learningRate' | 'warmupSteps' | 'weightDecay' | 'maxGradNorm'>;
+
+/** One step's results, still on the device: loss, gradient norm before clipping, terms, gradients if asked. */
+export type StepResult = {
+  loss: tf.Scalar;
+  norm: tf.Scalar;
+  terms: tf.Scalar[];
+  /** The unclipped gradient of each variable, in `spec.variables` order (only with `keepGrads`). */
+  grads?: tf.Tensor[];
+};
+
 /**
- * The training loop shared by every kind of run: AdamW with warmup + cosine, global-norm
- * clipping, each step in tf.tidy, losses/norms/terms read back together every few steps, the
- * last finite state restored when a loss turns NaN, stop between steps, periodic evaluation.
+ * One optimiser step at a time over a spec's variables: the loss and its gradients on the tape,
+ * global-norm clipping, then AdamW (decoupled weight decay on the variables `spec.decay` marks)
+ * at the scheduled learning rate. Every kind of run and the backend parity check step through
+ * this one object, so what is checked is what trains.
+ */
+export class TrainingStepper {
+  private readonly groups: number[][];
+  private readonly optimizers: AdamW[];
+  private readonly termKeys: string[];
+
+  constructor(
+    private readonly spec: TrainingSpec,
+    private readonly opts: StepOptions,
+  ) {
+    const vars = spec.variables;
+    const decays = spec.decay ?? vars.map(() => true);
+    const adam = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+    this.groups = [vars.flatMap((_, i) => (decays[i] ? [i] : [])), vars.flatMap((_, i) => (decays[i] ? [] : [i]))].filter((g) => g.length > 0);
+    this.optimizers = this.groups.map((g) => new AdamW(g.map((i) => vars[i]), { ...adam, weightDecay: decays[g[0]] ? opts.weightDecay : 0 }));
+    this.termKeys = spec.termKeys ?? [];
+  }
+
+  learningRateAt(step: number): number {
+    return learningRateAt(step, { peak: this.opts.learningRate, warmupSteps: this.opts.warmupSteps, totalSteps: this.opts.totalSteps });
+  }
+
+  /** Takes step number `step` (from 0) on `batch`; the caller disposes what it returns. */
+  step(batch: TokenBatch, step: number, keepGrads = false): StepResult {
+    const vars = this.spec.variables;
+    const lr = this.learningRateAt(step);
+    // Kept terms escape every tidy: if the step throws after keeping them, dispose them here.
+    let kept: tf.Scalar[] = [];
+    try {
+      return tf.tidy(() => {
+        const onTape = this.spec.stepLoss(batch);
+        const { value, grads } = tf.variableGrads(() => {
+          const r = onTape();
+          // variableGrads disposes everything its function made except the returned scalar;
+          // the terms are kept so the step can return them for the batched readback.
+          kept = this.termKeys.map((k) => tf.keep(r.terms![k]));
+          return r.total;
+        }, vars);
+        const ordered = vars.map((v) => grads[v.name]);
+        const norm = this.applyGradients(ordered, lr);
+        const result: StepResult = { loss: value, norm, terms: kept };
+        if (keepGrads) result.grads = ordered;
+        return result;
+      });
+    } catch (e) {
+      for (const t of kept) t.dispose();
+      throw e;
+    }
+  }
+
+  /**
+   * The update half of a step: clips `grads` (one per variable, in order) to the global norm
+   * and applies AdamW at learning rate `lr`; returns the norm before clipping. Call inside tf.tidy.
+   */
+  applyGradients(grads: tf.Tensor[], lr: number): tf.Scalar {
+    const clipped = clipByGlobalNorm(grads, this.opts.maxGradNorm);
+    this.groups.forEach((g, o) => this.optimizers[o].apply(g.map((i) => clipped.grads[i]), lr));
+    return clipped.norm;
+  }
+
+  dispose(): void {
+    for (const o of this.optimizers) o.dispose();
+  }
+}
+
+/**
+ * The training loop shared by every kind of run: TrainingStepper's steps, losses/norms/terms
+ * read back together every few steps, the last finite state restored when a loss turns NaN,
+ * stop between steps, periodic evaluation.
  */
 export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, io: TrainerIO): Promise<TrainResult> {
   const now = io.now ?? (() => performance.now());
   const vars = spec.variables;
   const termKeys = spec.termKeys ?? [];
-  const decays = spec.decay ?? vars.map(() => true);
-  const adam = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-  const groups = [vars.flatMap((_, i) => (decays[i] ? [i] : [])), vars.flatMap((_, i) => (decays[i] ? [] : [i]))].filter((g) => g.length > 0);
-  const optimizers = groups.map((g) => new AdamW(g.map((i) => vars[i]), { ...adam, weightDecay: decays[g[0]] ? opts.weightDecay : 0 }));
+  const stepper = new TrainingStepper(spec, opts);
   const readbackEvery = Math.max(1, opts.readbackEvery ?? 4);
-  const schedule = { peak: opts.learningRate, warmupSteps: opts.warmupSteps, totalSteps: opts.totalSteps };
   const snapshot = () => vars.map((v) => tf.clone(v));
   let lastGood = snapshot();
   type Pending = { step: number; epoch: number; lr: number; loss: tf.Scalar; norm: tf.Scalar; terms: tf.Scalar[] };
@@ -135,6 +214,8 @@ export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, i
     const stacked = tf.tidy(() => tf.stack(pending.flatMap((p) => [p.loss, p.norm, ...p.terms])));
     const values = await stacked.data();
     stacked.dispose();
+    // A GPU that rejected any of these steps' work left stale numbers in their results.
+    throwIfGpuErrors(`training steps ${pending[0].step + 1}–${pending[pending.length - 1].step + 1}`);
     const t = now();
     const elapsed = t - start;
     const tps = (tokensSinceFlush / Math.max(t - lastFlush, 1e-3)) * 1000;
@@ -186,31 +267,8 @@ export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, i
         return { reason: 'stopped', step };
       }
       const { batch, epoch } = io.nextBatch();
-      const lr = learningRateAt(step, schedule);
-      // Kept terms escape every tidy: if the step throws after keeping them, dispose them here.
-      let kept: tf.Scalar[] = [];
-      let result: { loss: tf.Scalar; norm: tf.Scalar; terms: tf.Scalar[] };
-      try {
-        result = tf.tidy(() => {
-          const onTape = spec.stepLoss(batch);
-          const { value, grads } = tf.variableGrads(() => {
-            const r = onTape();
-            // variableGrads disposes everything its function made except the returned scalar;
-            // the terms are kept so the step can return them for the batched readback.
-            kept = termKeys.map((k) => tf.keep(r.terms![k]));
-            return r.total;
-          }, vars);
-          const clipped = clipByGlobalNorm(
-            vars.map((v) => grads[v.name]),
-            opts.maxGradNorm,
-          );
-          groups.forEach((g, o) => optimizers[o].apply(g.map((i) => clipped.grads[i]), lr));
-          return { loss: value, norm: clipped.norm, terms: kept };
-        });
-      } catch (e) {
-        for (const t of kept) t.dispose();
-        throw e;
-      }
+      const lr = stepper.learningRateAt(step);
+      const result = stepper.step(batch, step);
       pending.push({ step, epoch, lr, ...result });
       tokensSinceFlush += labelCount(batch);
       const last = step + 1 === opts.totalSteps;
@@ -233,25 +291,29 @@ export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, i
         message: `The loss became NaN or infinite near step ${step + 1}; the ${spec.noun} was restored to its last finite state. Try a lower learning rate.`,
       };
     }
+    if (e instanceof GpuRejectedWork) {
+      return { reason: 'failed', step, message: `${e.message}. The ${spec.noun} was restored to its state before those steps; reload the page, or use ?backend=wasm.` };
+    }
     return { reason: 'failed', step, message: (e as Error).message ?? String(e) };
   } finally {
     for (const s of lastGood) s.dispose();
-    for (const o of optimizers) o.dispose();
+    stepper.dispose();
   }
+}
+
+/** What training a PEFT adapter optimises: its variables on the causal-LM loss; the base stays frozen. */
+export function adapterSpec(model: LoadedModel, adapter: Adapter, evalBatches: TokenBatch[]): TrainingSpec {
+  return {
+    variables: adapter.variables,
+    stepLoss: (batch) => () => ({ total: batchLoss(model, adapter, batch, true) }),
+    evaluate: () => evaluate(model, adapter, evalBatches),
+    noun: 'adapter',
+  };
 }
 
 /** Trains a PEFT adapter's variables on the causal-LM loss; the base model stays frozen. */
 export function train(model: LoadedModel, adapter: Adapter, opts: TrainerOptions, io: TrainerIO): Promise<TrainResult> {
-  return trainVariables(
-    {
-      variables: adapter.variables,
-      stepLoss: (batch) => () => ({ total: batchLoss(model, adapter, batch, true) }),
-      evaluate: () => evaluate(model, adapter, io.evalBatches),
-      noun: 'adapter',
-    },
-    opts,
-    io,
-  );
+  return trainVariables(adapterSpec(model, adapter, io.evalBatches), opts, io);
 }
 
 class NonFiniteLoss extends Error {}
