@@ -1,6 +1,7 @@
 // Typed messages between the page and the training worker. The page holds numbers only;
 // tensors never cross this boundary.
 import type { FieldSpec, TensorPlan } from '../peft/types';
+import type { ParityCheck } from '../train/parity';
 
 /** The id distillation goes by in the Method select and in `trainingStarted`; no registry method has it. */
 export const DISTILL_ID = 'distill';
@@ -17,6 +18,8 @@ export interface BackendReport {
   fallbacks: string[];
   /** Set when the page forced a backend with ?backend=. */
   forced: boolean;
+  /** What the training self-check compared and found equal to the cpu backend (absent on cpu, the reference). */
+  selfCheck?: string;
 }
 
 /** Where a loaded model came from: the page's own models, or files the person chose. */
@@ -78,6 +81,21 @@ export interface CompareRunResult {
   adapterBytes: number;
   /** Wall time of the run: creating the adapter, training and evaluating. */
   wallMs: number;
+}
+
+/** What `verify` found: each compared quantity against the cpu backend. */
+export interface ParityReport {
+  methodId: string;
+  /** The backend that was checked. */
+  backend: BackendName;
+  steps: number;
+  batchSize: number;
+  sequenceLength: number;
+  checks: ParityCheck[];
+  /** The first failed check as a sentence; absent when every check passed. */
+  failure?: string;
+  /** Wall time of both runs. */
+  ms: number;
 }
 
 export interface DatasetIssue {
@@ -172,6 +190,12 @@ export type ToWorker =
   | { type: 'distill'; config: Record<string, unknown>; train: TrainConfig }
   /** The distilled student as a full Hugging Face checkpoint zip; answered by `exported`. */
   | { type: 'exportStudent' }
+  /**
+   * Backend parity: `steps` training steps of the method (or distillation) on the dataset's
+   * first batches, on this backend and on the cpu backend from the same initial state,
+   * compared; answered by `verified`. Leaves the session's adapter and student as they were.
+   */
+  | { type: 'verify'; methodId: string; config: Record<string, unknown>; train: TrainConfig; steps: number }
   | { type: 'generate'; requestId: number; prompt: string; maxNewTokens: number; temperature: number; topK: number; seed: number; withAdapter: boolean };
 
 export type FromWorker =
@@ -218,5 +242,6 @@ export type FromWorker =
   | { type: 'teacherEval'; evalLoss: number }
   /** Median forward time of the teacher and of the distilled student on one training-shaped batch, measured in the worker. */
   | { type: 'speedup'; teacherMs: number; studentMs: number; /** teacherMs / studentMs. */ ratio: number }
+  | { type: 'verified'; report: ParityReport }
   /** Any failure the page must show; `context` says what was being done, `request` which message failed. */
   | { type: 'error'; context: string; message: string; request?: ToWorker['type'] };

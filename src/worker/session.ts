@@ -11,12 +11,15 @@ import { writeSafetensors } from '../io/safetensors';
 import { unzipFiles, zipFiles } from '../io/zip';
 import { generate } from '../models/generate';
 import { buildModel, modelInfo, WEIGHTS_FILE } from '../models/load';
+import type { SafetensorsTensor } from '../io/safetensors';
 import type { LoadedModel, ModelInfo } from '../models/types';
 import { coerceConfig, getMethod, METHODS } from '../peft/registry';
 import type { Adapter, PeftMethod } from '../peft/types';
 import { loadTokenizer, type TextTokenizer } from '../tokenize/tokenizer';
-import { train } from '../train/trainer';
-import { distill, distillDefaults, distillFields, validateDistillConfig, type DistillConfig } from '../distill/distiller';
+import { adapterSpec, train, type TrainingSpec } from '../train/trainer';
+import { checkAgainstCpu, parityFailure } from '../train/parity';
+import { describeSelfCheck, selfCheck } from '../train/self-check';
+import { distill, distillSpec, distillDefaults, distillFields, validateDistillConfig, type DistillConfig } from '../distill/distiller';
 import { exportStudent, studentSpeedup } from '../distill/export';
 import { initStudent, planStudent, type Student } from '../distill/student';
 import { DISTILL_ID, type BackendName, type CompareRunResult, type FromWorker, type MethodPlanEntry, type MethodSummary, type ModelSource, type ModelSummary, type ToWorker, type TrainConfig } from './protocol';
@@ -136,6 +139,8 @@ export class StudioSession {
           return await this.exportStudent();
         case 'generate':
           return await this.generate(msg);
+        case 'verify':
+          return await this.verify(msg.methodId, msg.config, msg.train, msg.steps);
       }
     } catch (e) {
       this.emit({ type: 'error', context: contextOf(msg), message: (e as Error).message ?? String(e), request: msg.type });
@@ -143,8 +148,14 @@ export class StudioSession {
   }
 
   private async init(backend: BackendName | undefined, modelsBaseUrl: string) {
-    const report = await startBackend(backend, this.options.wasmFiles, (message) =>
-      this.emit({ type: 'error', context: 'Compute backend', message, request: 'init' }),
+    const report = await startBackend(
+      backend,
+      this.options.wasmFiles,
+      (message) => this.emit({ type: 'error', context: 'Compute backend', message, request: 'init' }),
+      async (name) => {
+        const r = await selfCheck(name);
+        return { failure: r.failure, summary: describeSelfCheck(r) };
+      },
     );
     this.source ??= httpModelSource(modelsBaseUrl);
     this.emit({ type: 'backend', report });
@@ -636,6 +647,73 @@ export class StudioSession {
     this.emit({ type: 'generated', requestId, withAdapter, text: tokenizer.decode(out), done: true });
   }
 
+  /**
+   * Runs the same `steps` training steps of a method, or of distillation, on this backend and
+   * on the cpu backend from the same initial state on the same batches, and reports how far
+   * the loss, every gradient and every updated weight are apart. The base model is rebuilt on
+   * the cpu backend from this backend's own copy of its weights; the session's adapter and
+   * student are not touched.
+   */
+  async verify(methodId: string, raw: Record<string, unknown>, cfg: TrainConfig, steps: number) {
+    this.requireIdle('check the backend');
+    this.requireTrainingInputs();
+    if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`);
+    const teacher = this.model!;
+    const build = this.parityBuilder(methodId, raw, cfg);
+    const prepared = this.preparedFor(cfg);
+    const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: this.tokenizer!.padId, seed: cfg.seed });
+    const batches = Array.from({ length: steps }, (_, i) => sampler.batchAtStep(i).batch);
+    const opts = { totalSteps: steps, learningRate: cfg.learningRate, warmupSteps: cfg.warmupSteps, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm };
+    const active = tf.getBackend() as BackendName;
+    const t0 = performance.now();
+    this.training = true;
+    try {
+      // The base model is rebuilt on the cpu backend from this backend's copy of its weights.
+      const base = new Map<string, SafetensorsTensor>();
+      for (const [name, t] of teacher.weights) base.set(name, { dtype: 'F32', shape: t.shape, data: Float32Array.from((await t.data()) as Float32Array) });
+      const checks = await checkAgainstCpu(
+        active,
+        (backend) => {
+          if (backend === active) return build(teacher);
+          const cpuModel = buildModel(teacher.info.name, teacher.info.config.raw, base);
+          const side = build(cpuModel);
+          return { ...side, dispose: () => (side.dispose(), cpuModel.dispose()) };
+        },
+        batches,
+        opts,
+      );
+      this.emit({
+        type: 'verified',
+        report: { methodId, backend: active, steps, batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, checks, failure: parityFailure(checks), ms: performance.now() - t0 },
+      });
+    } finally {
+      this.training = false;
+    }
+  }
+
+  /** What `verify` trains, built on whichever backend is active, from the method's or distillation's settings. */
+  private parityBuilder(methodId: string, raw: Record<string, unknown>, cfg: TrainConfig): (model: LoadedModel) => { spec: TrainingSpec; names: string[]; dispose(): void } {
+    if (methodId === DISTILL_ID) {
+      const config = this.distillConfig(raw);
+      return (model) => {
+        const student = initStudent(model, config.student_layers);
+        return { spec: distillSpec(model, student, config, []), names: student.info.params.map((p) => p.name), dispose: () => student.dispose() };
+      };
+    }
+    const { method, config } = this.checkedConfig(methodId, raw, false);
+    this.checkContext(method, config, cfg.sequenceLength);
+    const planned = method.plan(this.model!.info, config).tensors;
+    return (model) => {
+      const adapter = method.create(model, config, cfg.seed, { tokenizer: this.tokenizer });
+      const vars = adapter.variables;
+      // The plan lists the same tensors in the same order for every method today; fall back to
+      // positions if a method ever orders them differently.
+      const sameOrder = planned.length === vars.length && planned.every((p, i) => p.shape.join() === vars[i].shape.join());
+      const names = sameOrder ? planned.map((p) => p.name) : vars.map((v, i) => `tensor ${i + 1} [${v.shape.join(', ')}]`);
+      return { spec: adapterSpec(model, adapter, []), names, dispose: () => adapter.dispose() };
+    };
+  }
+
   /** For tests and benchmarks: the live adapter and model. */
   get current() {
     return { model: this.model, adapter: this.adapter, student: this.student, adapterMethodId: this.adapterMethodId, modelId: this.modelId, tensors: tf.memory().numTensors };
@@ -698,5 +776,7 @@ function contextOf(msg: ToWorker): string {
       return 'Exporting the student';
     case 'generate':
       return msg.withAdapter ? 'Generating text with the adapter' : 'Generating text with the base model';
+    case 'verify':
+      return 'Checking the backend against the CPU reference';
   }
 }
