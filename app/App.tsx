@@ -1,6 +1,7 @@
 // The page: a header with the compute backend, the setup column and the run column, then the
 // "Compare methods" view across the full width.
 import AdapterPanel from './components/AdapterPanel';
+import BackendCheckPanel from './components/BackendCheckPanel';
 import BackendPanel from './components/BackendPanel';
 import ComparePanel from './components/ComparePanel';
 import DatasetPanel from './components/DatasetPanel';
@@ -47,6 +48,7 @@ export default function App() {
             <AdapterPanel />
             <LossChart />
             <GeneratePanel />
+            <BackendCheckPanel />
           </div>
         </div>
         <div className="wide">

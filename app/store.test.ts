@@ -25,6 +25,8 @@ import {
   exportTarget,
   isDistillSelected,
   speedupLine,
+  parityBlocker,
+  PARITY_STEPS,
 } from './store';
 
 const model: ModelSummary = {
@@ -1016,5 +1018,83 @@ describe('store: distillation', () => {
     t.receive({ type: 'methods', methods: [lora, bitfit] });
     expect(t.store.getState().methodId).toBe('lora');
     expect(t.store.getState().distillMethod).toBeNull();
+  });
+});
+
+describe('store: check against CPU', () => {
+  const report = (failure?: string) => ({
+    methodId: 'lora',
+    backend: 'webgpu' as const,
+    steps: PARITY_STEPS,
+    batchSize: 8,
+    sequenceLength: 128,
+    checks: [{ name: 'gradients (step 1)', difference: failure ? 0.5 : 3e-7, tolerance: 1e-4, ok: !failure, worst: 'transformer.h.0.attn.c_attn.lora_B.weight', count: 8 }],
+    failure,
+    ms: 1200,
+  });
+
+  it('is unavailable until there is something to train, for the same reasons as Start', () => {
+    const t = setup();
+    t.store.getState().boot();
+    t.receive(webgpu);
+    expect(parityBlocker(t.store.getState())).toBe('Waiting for the base model to load.');
+  });
+
+  it('sends the chosen method with the training settings, holds the worker while it runs, and announces a pass', () => {
+    const t = ready();
+    expect(parityBlocker(t.store.getState())).toBeNull();
+    t.store.getState().checkBackend();
+    expect(t.last()).toEqual({
+      type: 'verify',
+      methodId: 'lora',
+      config: { r: 8, lora_alpha: 16, target_modules: ['c_attn'] },
+      train: { steps: 100, epochs: 1, batchSize: 8, sequenceLength: 128, learningRate: 0.0003, warmupSteps: 10, weightDecay: 0.01, maxGradNorm: 1, evalFraction: 0.1, evalEvery: 20, seed: 42 },
+      steps: PARITY_STEPS,
+    });
+    let s = t.store.getState();
+    expect(s.announcement).toBe('Checking LoRA on this backend against the CPU reference…');
+    expect(parityBlocker(s)).toBe('Checking…');
+    expect(startBlocker(s)).toBe('A backend check is in progress.');
+    expect(canStart(s)).toBe(false);
+    t.receive({ type: 'verified', report: report() });
+    s = t.store.getState();
+    expect(s.parity).toEqual({ status: 'done', report: report() });
+    expect(s.announcement).toBe(`Check against CPU passed for LoRA: ${PARITY_STEPS} steps match the CPU reference`);
+    expect(canStart(s)).toBe(true);
+  });
+
+  it('announces a failed check with what differed', () => {
+    const t = ready();
+    t.store.getState().checkBackend();
+    t.receive({ type: 'verified', report: report('gradients (step 1): relative difference 5.0e-1 from the CPU reference') });
+    expect(t.store.getState().announcement).toBe('Check against CPU failed for LoRA: gradients (step 1): relative difference 5.0e-1 from the CPU reference');
+  });
+
+  it('shows why a check could not run and frees the worker', () => {
+    const t = ready();
+    t.store.getState().checkBackend();
+    t.receive({ type: 'error', context: 'Checking the backend against the CPU reference', message: 'drop a dataset first', request: 'verify' });
+    const s = t.store.getState();
+    expect(s.parity).toEqual({ status: 'failed', report: null, message: 'drop a dataset first' });
+    expect(s.announcement).toBe('Check against CPU could not run: drop a dataset first');
+    expect(canStart(s)).toBe(true);
+  });
+});
+
+describe('store: a backend that cannot start', () => {
+  it('keeps why no backend started, for the Compute backend panel', () => {
+    const t = setup();
+    t.store.getState().boot();
+    t.receive({ type: 'error', context: 'Starting the compute backend', message: 'no compute backend could start: WebGPU: failed the training self-check: x', request: 'init' });
+    expect(t.store.getState().backendFailure).toBe('no compute backend could start: WebGPU: failed the training self-check: x');
+  });
+
+  it('does not treat a later device loss as a failure to start', () => {
+    const t = setup();
+    t.store.getState().boot();
+    t.receive(webgpu);
+    t.receive({ type: 'error', context: 'Compute backend', message: 'the GPU device was lost', request: 'init' });
+    expect(t.store.getState().backendFailure).toBeNull();
+    expect(t.store.getState().error?.message).toBe('the GPU device was lost');
   });
 });

@@ -18,6 +18,7 @@ import type {
   RunEnd,
   ToWorker,
   TrainConfig,
+  ParityReport,
 } from '../src/worker/protocol';
 import { DISTILL_ID } from '../src/worker/protocol';
 import { formatInt, formatLoss } from './format';
@@ -159,6 +160,8 @@ export interface StudioData {
   /** `?backend=` as the page asked for it (undefined: the worker chooses). */
   requestedBackend?: BackendName;
   backend: BackendReport | null;
+  /** Why no backend could start (every one failed, or the forced one did). */
+  backendFailure: string | null;
 
   /** The model chosen in the "Base model" select. */
   modelId: string;
@@ -217,12 +220,25 @@ export interface StudioData {
 
   compare: CompareState;
 
+  /** "Check against CPU": the last backend parity check and whether one is running. */
+  parity: ParityState;
+
   generation: GenerationState;
 
   /** The one polite live region's text. */
   announcement: string;
   error: { context: string; message: string } | null;
 }
+
+export interface ParityState {
+  status: 'idle' | 'running' | 'done' | 'failed';
+  report: ParityReport | null;
+  /** Why the check could not run (status 'failed'). */
+  message?: string;
+}
+
+/** Training steps "Check against CPU" compares: one step exactly, ten for the trajectory. */
+export const PARITY_STEPS = 10;
 
 export interface StudioActions {
   /** Loads the default model; call once after the worker is created (it has been sent `init`). */
@@ -245,6 +261,8 @@ export interface StudioActions {
   toggleCompareMethod(id: string, on: boolean): void;
   /** Trains every ticked method in turn with the current settings. */
   startCompare(): void;
+  /** Runs the chosen method's first training steps here and on the CPU reference, and compares them. */
+  checkBackend(): void;
   setGenerateField(key: GenerateField | 'prompt', text: string): void;
   /** Continues the prompt with the base model and, when there is one, with the adapter (same seed). */
   generate(): void;
@@ -273,6 +291,7 @@ export function initialData(requestedBackend?: BackendName): StudioData {
   return {
     requestedBackend,
     backend: null,
+    backendFailure: null,
     modelId: DEFAULT_MODEL_ID,
     modelLoading: false,
     modelQueued: false,
@@ -306,6 +325,7 @@ export function initialData(requestedBackend?: BackendName): StudioData {
     exportKind: 'adapter',
     savedFileName: null,
     compare: IDLE_COMPARE,
+    parity: { status: 'idle', report: null },
     generation: { inputs: { ...GENERATE_DEFAULTS }, ...NO_GENERATION },
     announcement: '',
     error: null,
@@ -323,9 +343,15 @@ export function isCompareActive(status: CompareStatus): boolean {
   return status === 'starting' || status === 'running' || status === 'stopping';
 }
 
-/** A run or a comparison holds the worker: settings, model and dataset stay as they are. */
+/** A run, a comparison or a backend check holds the worker: settings, model and dataset stay as they are. */
 export function isBusy(s: StudioData): boolean {
-  return isRunActive(s.run.status) || isCompareActive(s.compare.status);
+  return isRunActive(s.run.status) || isCompareActive(s.compare.status) || s.parity.status === 'running';
+}
+
+/** Why "Check against CPU" is unavailable, or null: it needs what a run needs. */
+export function parityBlocker(s: StudioData): string | null {
+  if (s.parity.status === 'running') return 'Checking…';
+  return startBlocker(s);
 }
 
 export function selectedMethod(s: Pick<StudioData, 'methods' | 'distillMethod' | 'methodId'>): MethodSummary | undefined {
@@ -396,6 +422,7 @@ export function datasetStale(s: StudioData): boolean {
 
 /** Why "Start training" is disabled, or null when it is enabled. */
 export function startBlocker(s: StudioData): string | null {
+  if (s.parity.status === 'running') return 'A backend check is in progress.';
   if (isBusy(s)) return isCompareActive(s.compare.status) ? 'A comparison is in progress.' : 'A run is in progress.';
   if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
   const m = selectedMethod(s);
@@ -417,6 +444,7 @@ export function canStart(s: StudioData): boolean {
 
 /** Why "Compare methods" is disabled, or null when it is enabled. */
 export function compareBlocker(s: StudioData): string | null {
+  if (s.parity.status === 'running') return 'A backend check is in progress.';
   if (isBusy(s)) return isCompareActive(s.compare.status) ? 'A comparison is in progress.' : 'A run is in progress.';
   if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
   const chosen = s.methods.filter((m) => s.compare.selected.includes(m.id) && !m.unsupported);
@@ -525,7 +553,7 @@ export function stepLine(p: Pick<ProgressPoint, 'step' | 'totalSteps' | 'loss'>)
   return `Step ${p.step}/${p.totalSteps} · loss ${formatLoss(p.loss)}`;
 }
 
-type ErrorTopic = 'backend' | 'dataset' | 'export' | 'plan' | 'planAll' | 'import' | 'compare' | 'train' | 'model' | 'generate' | 'worker' | 'other';
+type ErrorTopic = 'verify' | 'backend' | 'dataset' | 'export' | 'plan' | 'planAll' | 'import' | 'compare' | 'train' | 'model' | 'generate' | 'worker' | 'other';
 
 /** The part of the page an error belongs to, when the worker says which request failed. */
 const REQUEST_TOPIC: Record<ToWorker['type'], ErrorTopic> = {
@@ -545,6 +573,7 @@ const REQUEST_TOPIC: Record<ToWorker['type'], ErrorTopic> = {
   distill: 'train',
   exportStudent: 'export',
   generate: 'generate',
+  verify: 'verify',
 };
 
 /**
@@ -827,6 +856,16 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
       };
     }
 
+    case 'verified': {
+      const r = msg.report;
+      const method = methodLabel(s, r.methodId);
+      return {
+        ...s,
+        parity: { status: 'done', report: r },
+        announcement: r.failure ? `Check against CPU failed for ${method}: ${r.failure}` : `Check against CPU passed for ${method}: ${r.steps} steps match the CPU reference`,
+      };
+    }
+
     case 'generated': {
       const g = s.generation;
       const side = msg.withAdapter ? 'adapter' : 'base';
@@ -852,6 +891,7 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
         case 'backend':
           next.modelLoading = false;
           next.modelQueued = false;
+          if (!s.backend) next.backendFailure = msg.message;
           break;
         case 'export':
           next.exportPending = false;
@@ -864,6 +904,10 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
           break;
         case 'generate':
           return failGeneration(next, msg.message);
+        case 'verify':
+          next.parity = { status: 'failed', report: null, message: msg.message };
+          next.announcement = `Check against CPU could not run: ${msg.message}`;
+          break;
         case 'plan':
           next.planPending = false;
           next.planError = msg.message;
@@ -892,6 +936,7 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
             next.run = { ...s.run, status: 'failed', endStep: s.run.latest?.step ?? 0, endMessage: msg.message };
             next.announcement = `Training failed: ${msg.message}`;
           }
+          if (topic === 'worker' && s.parity.status === 'running') next.parity = { status: 'failed', report: null, message: msg.message };
           if (isCompareActive(s.compare.status)) {
             next.compare = { ...s.compare, status: 'failed', current: null, message: msg.message };
             next.announcement = `Comparison failed: ${msg.message}`;
@@ -1082,6 +1127,14 @@ export function createStudioStore(deps: StudioDeps): StoreApi<StudioState> {
           error: null,
           announcement: isDistillSelected(s) ? 'Starting distillation…' : `Starting ${m.label} training…`,
         });
+      },
+
+      checkBackend() {
+        const s = get();
+        if (parityBlocker(s) !== null) return;
+        const m = selectedMethod(s)!;
+        deps.send({ type: 'verify', methodId: m.id, config: methodConfig(s)!.config, train: trainValidation(s).config!, steps: PARITY_STEPS });
+        set({ parity: { status: 'running', report: null }, error: null, announcement: `Checking ${m.label} on this backend against the CPU reference…` });
       },
 
       stopTraining() {

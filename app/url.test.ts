@@ -16,4 +16,8 @@ describe('url', () => {
     );
     expect(urlWithBackend('http://localhost:5173/studio/', 'wasm')).toBe('http://localhost:5173/studio/?backend=wasm');
   });
+
+  it('removes ?backend= when none is given, so the studio chooses', () => {
+    expect(urlWithBackend('http://localhost:5173/?backend=webgpu&debug=1#run', undefined)).toBe('http://localhost:5173/?debug=1#run');
+  });
 });

@@ -9,9 +9,10 @@ export function backendFromSearch(search: string): BackendName | undefined {
   return BACKENDS.find((b) => b === value);
 }
 
-/** The same page with `?backend=` set to `backend`, every other parameter and the hash kept. */
-export function urlWithBackend(href: string, backend: BackendName): string {
+/** The same page with `?backend=` set to `backend` (removed when undefined), every other parameter and the hash kept. */
+export function urlWithBackend(href: string, backend: BackendName | undefined): string {
   const url = new URL(href);
-  url.searchParams.set('backend', backend);
+  if (backend) url.searchParams.set('backend', backend);
+  else url.searchParams.delete('backend');
   return url.href;
 }

@@ -50,3 +50,19 @@ export function sampleJsonl(lines: number, repeat = 1): string {
 }
 
 export const SAMPLE_SENTENCES = SENTENCES;
+
+/**
+ * Fails the test when the page requests anything but its own files: datasets and models never
+ * leave the machine, and nothing is fetched from elsewhere.
+ */
+export function forbidExternalRequests(test: { beforeEach: (f: (args: { page: Page; baseURL: string | undefined }) => void) => void; afterEach: (f: () => void) => void }, expectNone: (urls: string[]) => void) {
+  let external: string[] = [];
+  test.beforeEach(({ page, baseURL }) => {
+    external = [];
+    page.on('request', (req) => {
+      const url = req.url();
+      if (!url.startsWith(baseURL!) && !url.startsWith('blob:') && !url.startsWith('data:')) external.push(url);
+    });
+  });
+  test.afterEach(() => expectNone(external));
+}

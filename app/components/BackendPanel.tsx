@@ -6,6 +6,7 @@ import { useStudio } from '../store';
 export default function BackendPanel() {
   const report = useStudio((s) => s.backend);
   const requested = useStudio((s) => s.requestedBackend);
+  const failure = useStudio((s) => s.backendFailure);
 
   return (
     <section className="backend" aria-labelledby="backend-label">
@@ -35,6 +36,16 @@ export default function BackendPanel() {
             </p>
           )}
         </div>
+      ) : failure ? (
+        <span className="backend-body backend-failed">
+          None could start: {failure}
+          {requested && (
+            <>
+              {' '}
+              <a href={urlWithBackend(window.location.href, undefined)}>Reload and let the studio choose</a>
+            </>
+          )}
+        </span>
       ) : (
         <span className="backend-body muted">Starting{requested ? ` ${requested}` : ''}…</span>
       )}
