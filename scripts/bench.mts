@@ -6,7 +6,6 @@
 // batch 8 × 128 tokens. Pass `--node-only` or `--browser-only` to run one half.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chromium } from '@playwright/test';
 import { readSafetensors } from '../src/io/safetensors';
@@ -14,6 +13,7 @@ import { buildModel } from '../src/models/load';
 import { lora } from '../src/peft/lora';
 import { train, type TokenBatch } from '../src/train/trainer';
 import { CHROMIUM_ARGS, dropFile, fill, sampleJsonl } from '../e2e/driver';
+import { startPreview } from './preview-server';
 
 const CONFIGS = [
   { name: 'e2e', batch: 2, length: 32, steps: 6 },
@@ -54,23 +54,6 @@ async function benchNode() {
   }
 }
 
-async function startPreview(port: number): Promise<ChildProcess> {
-  await new Promise<void>((resolve, reject) => {
-    const build = spawn('npx', ['vite', 'build', '--logLevel', 'error'], { stdio: 'inherit' });
-    build.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`vite build exited ${code}`))));
-  });
-  const server = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort'], { stdio: 'ignore', detached: true });
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://localhost:${port}/`)).ok) return server;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('vite preview did not start');
-}
-
 async function benchBrowser() {
   const port = 4174;
   const server = await startPreview(port);
@@ -104,7 +87,7 @@ async function benchBrowser() {
     }
   } finally {
     await browser.close();
-    if (server.pid) process.kill(-server.pid);
+    server.stop();
   }
 }
 
