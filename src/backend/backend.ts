@@ -4,7 +4,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import type { BackendName, BackendReport } from '../worker/protocol';
 import { registerWasmKernels } from './wasm-kernels';
 import { registerWebGpuKernels, throwIfGpuErrors, watchGpuErrors } from './webgpu-kernels';
 
@@ -13,6 +12,22 @@ import { registerWebGpuKernels, throwIfGpuErrors, watchGpuErrors } from './webgp
  * resolves to a summary of what agreed, with `failure` set to the reason when it may not be trusted.
  */
 export type BackendCheck = (name: BackendName) => Promise<{ failure?: string; summary: string }>;
+
+export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+
+export interface BackendReport {
+  name: BackendName;
+  /** Human description, e.g. "WebGPU · SwiftShader (software)". */
+  description: string;
+  /** True when WebGPU runs on a software rasteriser (SwiftShader): slow. */
+  software: boolean;
+  /** Why a preferred backend was not used, one line each, in order of preference. */
+  fallbacks: string[];
+  /** Set when the page forced a backend with ?backend=. */
+  forced: boolean;
+  /** What the training self-check compared and found equal to the cpu backend (absent on cpu, the reference). */
+  selfCheck?: string;
+}
 
 export interface WasmFiles {
   'tfjs-backend-wasm.wasm': string;

@@ -2,7 +2,6 @@
 // fixed-shape causal-LM batches. Shapes are fixed ([batch, sequenceLength]) so the backend
 // compiles its kernels once instead of once per distinct padded length.
 import type { TextTokenizer } from '../tokenize/tokenizer';
-import type { DatasetSummary } from '../worker/protocol';
 import { parseDataset, type DatasetFormat } from './parse';
 import { deriveSeed, mulberry32, permutation } from './random';
 
@@ -172,6 +171,21 @@ export interface SummaryInput {
   tokenized: Pick<TokenizedExamples, 'tokens' | 'truncated'>;
   split: HeldOutSplit;
   sequenceLength: number;
+}
+
+/** What the page shows of a prepared dataset. */
+export interface DatasetSummary {
+  fileName: string;
+  format: DatasetFormat;
+  examples: number;
+  trainExamples: number;
+  evalExamples: number;
+  tokens: number;
+  /** Examples longer than the sequence length, cut to it. */
+  truncated: number;
+  sequenceLength: number;
+  /** First few examples, as text. */
+  preview: string[];
 }
 
 export function summarize(input: SummaryInput): DatasetSummary {

@@ -2,9 +2,15 @@
 // line rejects the whole file with every problem listed, because silently skipping rows would
 // train on a different dataset from the one the person believes they gave.
 import Papa from 'papaparse';
-import type { DatasetIssue, DatasetSummary } from '../worker/protocol';
 
-export type DatasetFormat = DatasetSummary['format'];
+export type DatasetFormat = 'txt' | 'jsonl' | 'json' | 'csv' | 'tsv';
+
+/** One rejected line of a dropped file. */
+export interface DatasetIssue {
+  /** 1-based line number in the file (or record number for formats without lines). */
+  line: number;
+  message: string;
+}
 
 export const ACCEPTED_EXTENSIONS: readonly string[] = ['.txt', '.jsonl', '.json', '.csv', '.tsv'];
 

@@ -42,11 +42,11 @@ export interface DistillLossConfig {
 export const DISTILBERT_RECIPE: DistillLossConfig = { temperature: 2.0, alpha_ce: 5.0, alpha_clm: 2.0, alpha_cos: 1.0 };
 
 /** The per-term values; a term whose α is 0 is not computed (as in the reference). */
-export interface LossTerms<T> {
+export type LossTerms<T> = {
   ce?: T;
   clm?: T;
   cos?: T;
-}
+};
 
 /** 1 at real tokens (label ≠ −100), 0 at padding, and how many real tokens there are. */
 export function tokenMask(labels: Int32Array): { mask: Float32Array; count: number } {

@@ -4,11 +4,34 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LoadedModel } from '../models/types';
 import type { Adapter } from '../peft/types';
-import type { EvalPoint, ProgressPoint, RunEnd } from '../worker/protocol';
 import { AdamW, clipByGlobalNorm } from './adamw';
 import { causalLmLoss } from './loss';
 import { learningRateAt } from './schedule';
 import { GpuRejectedWork, throwIfGpuErrors } from '../backend/webgpu-kernels';
+
+/** Where a run stands after one step, as the loop reports it. */
+export interface ProgressPoint {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  learningRate: number;
+  gradNorm: number;
+  tokensPerSecond: number;
+  elapsedMs: number;
+  etaMs: number;
+  numTensors: number;
+  numBytes: number;
+  /** Each named loss term at this step, for runs whose loss has several (TrainingSpec.termKeys). */
+  terms?: Record<string, number>;
+}
+
+export interface EvalPoint {
+  step: number;
+  evalLoss: number;
+}
+
+export type RunEnd = 'finished' | 'stopped' | 'failed';
 
 /** One batch for causal-LM training: ids right-padded to `length`, labels −100 at padding. */
 export interface TokenBatch {

@@ -1,26 +1,17 @@
 // Typed messages between the page and the training worker. The page holds numbers only;
 // tensors never cross this boundary.
+import type { BackendName, BackendReport } from '../backend/backend';
+import type { DatasetSummary } from '../data/dataset';
+import type { DatasetIssue } from '../data/parse';
 import type { FieldSpec, TensorPlan } from '../peft/types';
 import type { ParityCheck } from '../train/parity';
+import type { EvalPoint, ProgressPoint, RunEnd } from '../train/trainer';
+
+// The engine's own types, made where they are produced, that the page receives as they are.
+export type { BackendName, BackendReport, DatasetIssue, DatasetSummary, EvalPoint, ParityCheck, ProgressPoint, RunEnd };
 
 /** The id distillation goes by in the Method select and in `trainingStarted`; no registry method has it. */
 export const DISTILL_ID = 'distill';
-
-export type BackendName = 'webgpu' | 'wasm' | 'cpu';
-
-export interface BackendReport {
-  name: BackendName;
-  /** Human description, e.g. "WebGPU · SwiftShader (software)". */
-  description: string;
-  /** True when WebGPU runs on a software rasteriser (SwiftShader): slow. */
-  software: boolean;
-  /** Why a preferred backend was not used, one line each, in order of preference. */
-  fallbacks: string[];
-  /** Set when the page forced a backend with ?backend=. */
-  forced: boolean;
-  /** What the training self-check compared and found equal to the cpu backend (absent on cpu, the reference). */
-  selfCheck?: string;
-}
 
 /** Where a loaded model came from: the page's own models, or files the person chose. */
 export type ModelSource = 'built-in' | 'disk';
@@ -98,26 +89,6 @@ export interface ParityReport {
   ms: number;
 }
 
-export interface DatasetIssue {
-  /** 1-based line number in the file (or record number for formats without lines). */
-  line: number;
-  message: string;
-}
-
-export interface DatasetSummary {
-  fileName: string;
-  format: 'txt' | 'jsonl' | 'json' | 'csv' | 'tsv';
-  examples: number;
-  trainExamples: number;
-  evalExamples: number;
-  tokens: number;
-  /** Examples longer than the sequence length, cut to it. */
-  truncated: number;
-  sequenceLength: number;
-  /** First few examples, as text. */
-  preview: string[];
-}
-
 export interface TrainConfig {
   /** Total optimiser steps; when 0, `epochs` decides. */
   steps: number;
@@ -135,29 +106,6 @@ export interface TrainConfig {
   evalEvery: number;
   seed: number;
 }
-
-export interface ProgressPoint {
-  step: number;
-  totalSteps: number;
-  epoch: number;
-  loss: number;
-  learningRate: number;
-  gradNorm: number;
-  tokensPerSecond: number;
-  elapsedMs: number;
-  etaMs: number;
-  numTensors: number;
-  numBytes: number;
-  /** Distillation only: each loss term at this step (absent when its weight is 0). */
-  terms?: { ce?: number; clm?: number; cos?: number };
-}
-
-export interface EvalPoint {
-  step: number;
-  evalLoss: number;
-}
-
-export type RunEnd = 'finished' | 'stopped' | 'failed';
 
 export type ToWorker =
   | { type: 'init'; backend?: BackendName; modelsBaseUrl: string }
