@@ -94,6 +94,20 @@ test('LoRA on WebGPU: drop a dataset, train live, export a PEFT adapter', async 
     expect(Math.max(...Array.from(B!.data as Float32Array, Math.abs))).toBeGreaterThan(0);
   }
   await expect(page.getByText('Saved tiny-gpt2-lora.zip')).toBeVisible();
+
+  // 8. LoRA folds into the weights: a complete checkpoint whose c_attn weights moved and nothing else did.
+  const mergedPromise = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export merged model' }).click();
+  const mergedDownload = await mergedPromise;
+  expect(mergedDownload.suggestedFilename()).toBe('tiny-gpt2-lora-merged.zip');
+  const merged = unzipFiles(new Uint8Array(readFileSync((await mergedDownload.path())!)), 'tiny-gpt2-lora-merged.zip');
+  expect(Object.keys(merged).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+  const base = readSafetensors(new Uint8Array(readFileSync(new URL('../public/models/tiny-gpt2/model.safetensors', import.meta.url))), 'model.safetensors').tensors;
+  const folded = readSafetensors(merged['model.safetensors'], 'model.safetensors').tensors;
+  const same = (name: string) => Buffer.from((folded.get(name)!.data as Float32Array).buffer).equals(Buffer.from((base.get(name)!.data as Float32Array).buffer));
+  expect(same('transformer.h.0.attn.c_attn.weight')).toBe(false);
+  expect(same('transformer.h.0.mlp.c_fc.weight')).toBe(true);
+  expect(same('transformer.wte.weight')).toBe(true);
 });
 
 test('a malformed .jsonl is refused with its line number, keeping the loaded dataset', async ({ page }) => {

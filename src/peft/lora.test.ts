@@ -133,6 +133,45 @@ describe('training LoRA', () => {
   });
 });
 
+describe('LoRA merged into the base weights', () => {
+  it('folds W + scaling·(B·A)ᵀ into each targeted Conv1D weight, leaves every other tensor as it is, and gives the adapted outputs', async () => {
+    const c = base({ r: 2, lora_alpha: 6, target_modules: ['c_attn', 'c_fc'] });
+    const adapter = lora.create(model, c, 3);
+    adapter.variables.forEach((v, i) => v.assign(tf.randomNormal(v.shape, 0, 0.5, 'float32', 40 + i)));
+    const merged = await adapter.mergedWeights!();
+    expect(merged.map((t) => t.name)).toEqual(model.info.params.map((p) => p.name));
+    const path = 'transformer.h.1.attn.c_attn';
+    // Pairs are in module order, A then B.
+    const order = model.info.linears.filter((m) => /\.(c_attn|c_fc)$/.test(m.path)).map((m) => m.path);
+    const k = order.indexOf(path);
+    const [a, bb] = await Promise.all([adapter.variables[2 * k].data(), adapter.variables[2 * k + 1].data()]);
+    const w = (await model.weights.get(`${path}.weight`)!.data()) as Float32Array;
+    const got = merged.find((t) => t.name === `${path}.weight`)!.data;
+    const inF = SHAPE.n_embd;
+    const outF = 3 * inF;
+    for (const [i, o] of [[0, 0], [5, 17], [31, 95], [12, 64]]) {
+      let delta = 0;
+      for (let r = 0; r < 2; r++) delta += bb[o * 2 + r] * a[r * inF + i];
+      expect(got[i * outF + o]).toBeCloseTo(w[i * outF + o] + 3 * delta, 5);
+    }
+    for (const name of ['transformer.wte.weight', 'transformer.h.0.attn.c_proj.weight', 'transformer.h.1.attn.c_attn.bias']) {
+      expect(Array.from(merged.find((t) => t.name === name)!.data)).toEqual(Array.from((await model.weights.get(name)!.data()) as Float32Array));
+    }
+    // The merged weights as a plain model give the adapter's outputs.
+    const mergedModel = randomGpt2('merged', SHAPE, 7);
+    for (const t of merged) mergedModel.weights.get(t.name)!.dispose(), mergedModel.weights.set(t.name, tf.tensor(t.data, t.shape));
+    const ids = tf.tensor2d([[1, 5, 9, 2, 7, 3]], [1, 6], 'int32');
+    const [wantT, plainT] = tf.tidy(() => [model.forward(ids, adapter.hooks(false)).logits, mergedModel.forward(ids).logits]);
+    const [want, plain] = [await wantT.data(), await plainT.data()];
+    tf.dispose([ids, wantT, plainT]);
+    let diff = 0;
+    for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(want[i] - plain[i]));
+    expect(diff).toBeLessThan(1e-4);
+    mergedModel.dispose();
+    adapter.dispose();
+  });
+});
+
 describe('LoRA export and import', () => {
   it("writes PEFT's layout and reloads to identical outputs", async () => {
     const c = base({ r: 4, lora_alpha: 16, target_modules: ['c_attn', 'c_fc'] });

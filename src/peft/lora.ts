@@ -105,6 +105,31 @@ class LoraAdapter implements Adapter {
     return { baseName: `${this.model.info.name}-lora`, files };
   }
 
+  /**
+   * The base weights with every pair folded in, as PEFT's merge_and_unload does:
+   * W + scaling·B·A for nn.Linear's [out, in] layout, its transpose for Conv1D's [in, out].
+   */
+  async mergedWeights() {
+    const scaling = loraScaling(this.config);
+    const layout = new Map(this.model.info.linears.map((m) => [`${m.path}.weight`, m]));
+    const out = [];
+    for (const p of this.model.info.params) {
+      const w = this.model.weights.get(p.name);
+      if (!w) throw new Error(`weight "${p.name}" is missing`);
+      const module = layout.get(p.name);
+      const pair = module && this.pairs.get(module.path);
+      const merged = pair
+        ? tf.tidy(() => {
+            const delta = tf.mul(tf.matMul(pair.B, pair.A), scaling); // [out, in]
+            return tf.add(w, module.fanInFanOut ? tf.transpose(delta) : delta);
+          })
+        : w;
+      out.push({ name: p.name, shape: [...p.shape], data: Float32Array.from((await merged.data()) as Float32Array) });
+      if (merged !== w) merged.dispose();
+    }
+    return out;
+  }
+
   dispose(): void {
     for (const v of this.variables) v.dispose();
   }

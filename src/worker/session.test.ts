@@ -270,7 +270,7 @@ describe('StudioSession: import', () => {
   it('imports an exported zip as the session adapter: same export bytes, announced with its counts', async () => {
     const a = await readySession();
     await a.session.handle({ type: 'train', methodId: 'lora', config: { r: 4 }, train: { ...TINY, learningRate: 0.05 } });
-    expect(a.last('trainingStarted')).toMatchObject({ methodId: 'lora', mergeable: false });
+    expect(a.last('trainingStarted')).toMatchObject({ methodId: 'lora', mergeable: true });
     await a.session.handle({ type: 'export' });
     const exported = a.last('exported')!;
 
@@ -279,7 +279,7 @@ describe('StudioSession: import', () => {
     const before = tf.memory().numTensors;
     await b.session.handle({ type: 'importAdapter', file: zipFile(exported.bytes, 'my-adapter.zip') });
     expect(b.all('error')).toEqual([]);
-    expect(b.last('adapterImported')).toEqual({ type: 'adapterImported', fileName: 'my-adapter.zip', methodId: 'lora', trainable: 8192, mergeable: false });
+    expect(b.last('adapterImported')).toEqual({ type: 'adapterImported', fileName: 'my-adapter.zip', methodId: 'lora', trainable: 8192, mergeable: true });
     expect(tf.memory().numTensors - before).toBe(8); // A and B for 4 layers
     // It is the session's adapter now: exporting it writes the same bytes back.
     await b.session.handle({ type: 'export' });
@@ -331,18 +331,16 @@ describe('StudioSession: import', () => {
 describe('StudioSession: merged export', () => {
   it('writes a full Hugging Face checkpoint from mergedWeights next to the base files, byte for byte', async () => {
     const { session, last, dispose } = await readySession();
-    await session.handle({ type: 'train', methodId: 'lora', config: { r: 4 }, train: TINY });
-    // LoRA's adapter here has no merge: refused by name.
+    // An adapter that adds modules or tokens cannot fold into the weights: refused by name.
+    await session.handle({ type: 'train', methodId: 'prompt-tuning', config: { num_virtual_tokens: 4 }, train: TINY });
+    expect(last('trainingStarted')).toMatchObject({ methodId: 'prompt-tuning', mergeable: false });
     await session.handle({ type: 'exportMerged' });
-    expect(last('error')).toMatchObject({ request: 'exportMerged', message: 'a LoRA adapter cannot be merged into the base weights; export the adapter instead' });
+    expect(last('error')).toMatchObject({ request: 'exportMerged', message: 'a Prompt tuning adapter cannot be merged into the base weights; export the adapter instead' });
 
-    // An adapter that merges (as BitFit's does): the session's part is the checkpoint around it.
+    // LoRA folds in: the session's part is the checkpoint around the adapter's merged weights.
+    await session.handle({ type: 'train', methodId: 'lora', config: { r: 4 }, train: { ...TINY, learningRate: 0.05 } });
     const model = session.current.model!;
-    const merged = [...model.weights].map(([name, t]) => {
-      const data = Float32Array.from(t.dataSync(), (v) => (name.endsWith('.bias') ? v + 1 : v));
-      return { name, shape: t.shape, data };
-    });
-    session.current.adapter!.mergedWeights = async () => merged;
+    const merged = await session.current.adapter!.mergedWeights!();
     await session.handle({ type: 'exportMerged' });
     const out = last('exported')!;
     expect(out.fileName).toBe('tiny-gpt2-lora-merged.zip');
@@ -358,11 +356,16 @@ describe('StudioSession: merged export', () => {
       expect(tensors.get(t.name)!.shape).toEqual(t.shape);
       expect(Array.from(tensors.get(t.name)!.data as Float32Array)).toEqual(Array.from(t.data));
     }
-    // The folder loads as a model again, with the merged biases.
+    // The folder loads as a model again, and computes what the base with the adapter computes.
     const reloaded = buildModel('merged', JSON.parse(new TextDecoder().decode(files['config.json'])), tensors);
-    expect(Array.from(reloaded.weights.get('transformer.h.0.attn.c_attn.bias')!.dataSync())).toEqual(
-      Array.from(model.weights.get('transformer.h.0.attn.c_attn.bias')!.dataSync(), (v) => Math.fround(v + 1)),
-    );
+    const ids = tf.tensor2d([[5, 9, 14, 2, 33, 7]], [1, 6], 'int32');
+    const [adapted, plain] = tf.tidy(() => [model.forward(ids, session.current.adapter!.hooks(false)).logits, reloaded.forward(ids).logits]);
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(adapted, plain))).dataSync()[0]);
+    expect(diff).toBeLessThan(1e-4);
+    // LoRA changed c_attn and nothing else.
+    expect(Array.from(reloaded.weights.get('transformer.h.0.attn.c_attn.weight')!.dataSync())).not.toEqual(Array.from(model.weights.get('transformer.h.0.attn.c_attn.weight')!.dataSync()));
+    expect(Array.from(reloaded.weights.get('transformer.h.0.mlp.c_fc.weight')!.dataSync())).toEqual(Array.from(model.weights.get('transformer.h.0.mlp.c_fc.weight')!.dataSync()));
+    tf.dispose([ids, adapted, plain]);
     reloaded.dispose();
     dispose();
   });
