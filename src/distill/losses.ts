@@ -20,6 +20,7 @@
 // `labels ≠ −100` (for completion-only data, where prompt labels are −100 too, this restricts
 // L_ce and L_cos to the completion: the reference's `restrict_ce_to_mask`).
 import * as tf from '@tensorflow/tfjs';
+import { layerNorm } from '../models/layers';
 import type { LoadedModel } from '../models/types';
 import { causalLmLoss, IGNORE_INDEX } from '../train/loss';
 
@@ -117,12 +118,6 @@ export function cosineEmbeddingLoss(student: tf.Tensor, teacher: tf.Tensor, mask
   const denom = tf.sqrt(tf.mul(tf.add(tf.sum(tf.square(s), -1), EPS), tf.add(tf.sum(tf.square(t), -1), EPS)));
   const oneMinusCos = tf.sub(1, tf.div(dot, denom));
   return tf.div(tf.sum(tf.mul(oneMinusCos, tf.tensor1d(mask))), Math.max(kept, 1)) as tf.Scalar;
-}
-
-/** GPT-2's LayerNorm, op for op as src/models/gpt2.ts computes it (so results are bit-identical). */
-function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), g), b);
 }
 
 /** What the loss reads from one forward pass. (A type alias, not an interface, so tf.tidy may return it.) */

@@ -18,6 +18,7 @@ import type {
   ModelConfig,
   ModelInfo,
 } from './types';
+import { geluNew, layerNorm } from './layers';
 
 /** Reads the GPT-2 fields of a Hugging Face config.json; throws naming the missing field. */
 export function gpt2Config(raw: Record<string, unknown>, fileName = 'config.json'): ModelConfig {
@@ -127,17 +128,6 @@ export function normaliseGpt2Name(name: string): string | undefined {
   if (name === 'lm_head.weight') return undefined;
   if (/\.attn\.(masked_)?bias$/.test(name)) return undefined;
   return name.startsWith('transformer.') ? name : `transformer.${name}`;
-}
-
-/** GPT-2's "gelu_new": the tanh approximation of GELU. */
-function geluNew(x: tf.Tensor): tf.Tensor {
-  const c = Math.sqrt(2 / Math.PI);
-  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(c, tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
-}
-
-function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), g), b);
 }
 
 /**

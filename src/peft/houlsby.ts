@@ -48,6 +48,7 @@
 //   int and be refused ("Unknown scaling type"), so the config is written with Python's float
 //   spelling (`1.0`), not JSON.stringify's.
 import * as tf from '@tensorflow/tfjs';
+import { gelu, geluNew } from '../models/layers';
 import { readSafetensors, writeSafetensors, type SafetensorsTensor } from '../io/safetensors';
 import type { LoadedModel, ModelInfo } from '../models/types';
 import { ownedVariable } from '../train/variable';
@@ -65,10 +66,8 @@ export const ADAPTERHUB_VERSION = 'adapters.1.1.0';
 /** Non-linearities by their transformers ACT2FN names, as AdapterHub resolves them. */
 const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
   relu: (x) => tf.relu(x),
-  // transformers' GELUActivation: nn.functional.gelu, the exact erf form.
-  gelu: (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))),
-  // NewGELUActivation: the tanh approximation (what pre-rename configs called "gelu").
-  gelu_new: (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))))))),
+  gelu,
+  gelu_new: geluNew,
   swish: (x) => tf.mul(x, tf.sigmoid(x)),
   silu: (x) => tf.mul(x, tf.sigmoid(x)),
   tanh: (x) => tf.tanh(x),
