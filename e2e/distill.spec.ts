@@ -1,4 +1,4 @@
-// Distillation (DistilBERT) in headless Chromium on the wasm backend (issue 6): the built-in
+// Distillation (DistilBERT) in headless Chromium on WebGPU: the built-in
 // tiny model distils into a 2-layer student for a few steps; the page shows teacher and student
 // sizes, each loss term and the measured speed-up; the student downloads as a full checkpoint
 // and loads back through "Load model from disk" as a base model of the student's size.

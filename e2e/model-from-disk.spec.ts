@@ -1,7 +1,7 @@
 // A base model the person brings from disk, in headless Chromium on the wasm backend: a zip
 // of a Hugging Face folder (and the folder itself) loads as the base model, trains and
-// exports; and a merged checkpoint the studio exported loads back as a base model (issue 6:
-// "the exported student can be loaded back as a base model"). Nothing is sent anywhere.
+// exports; and a merged checkpoint the studio exported loads back as a base model, as an
+// exported student does. Nothing is sent anywhere.
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -111,7 +111,7 @@ export function distillSpec(teacher: LoadedModel, student: Student, loss: Distil
 /**
  * Distils `teacher` into `student` (see initStudent). `loss` picks the terms; with
  * α_ce = α_cos = 0 the teacher is not run at all and this is plain LM training of the student,
- * the baseline the note compares distillation against.
+ * the baseline distillation is measured against.
  */
 export async function distill(
   teacher: LoadedModel,

