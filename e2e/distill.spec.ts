@@ -6,7 +6,9 @@ import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../src/io/safetensors';
 import { unzipFiles } from '../src/io/zip';
-import { dropFile, fill, sampleJsonl } from './driver';
+import { dropFile, fill, forbidExternalRequests, sampleJsonl } from './driver';
+
+forbidExternalRequests(test);
 
 const TINY = 'tiny-gpt2';
 // tiny-gpt2: 4 layers of 12·128² + 13·128 parameters each; the student keeps 2 of them.

@@ -1,6 +1,6 @@
 // Drives the studio page the way a person does. Shared by the browser tests and the
 // benchmark, so both exercise exactly the same path.
-import type { Page } from '@playwright/test';
+import { expect, type Page, type test } from '@playwright/test';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -52,17 +52,19 @@ export function sampleJsonl(lines: number, repeat = 1): string {
 export const SAMPLE_SENTENCES = SENTENCES;
 
 /**
- * Fails the test when the page requests anything but its own files: datasets and models never
- * leave the machine, and nothing is fetched from elsewhere.
+ * Fails every test of the file whose page requests anything but its own files: datasets and
+ * models never leave the machine, and nothing is fetched from elsewhere.
  */
-export function forbidExternalRequests(test: { beforeEach: (f: (args: { page: Page; baseURL: string | undefined }) => void) => void; afterEach: (f: () => void) => void }, expectNone: (urls: string[]) => void) {
+export function forbidExternalRequests(t: typeof test): void {
   let external: string[] = [];
-  test.beforeEach(({ page, baseURL }) => {
+  t.beforeEach(({ page, baseURL }) => {
     external = [];
     page.on('request', (req) => {
       const url = req.url();
       if (!url.startsWith(baseURL!) && !url.startsWith('blob:') && !url.startsWith('data:')) external.push(url);
     });
   });
-  test.afterEach(() => expectNone(external));
+  t.afterEach(() => {
+    expect(external, 'requests to other origins').toEqual([]);
+  });
 }

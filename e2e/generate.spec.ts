@@ -1,20 +1,9 @@
 // Text generation in the page: train a little, then continue a prompt with the base model and
 // with the adapter side by side, streamed, announced, and reproducible from the seed.
 import { expect, test, type Page } from '@playwright/test';
-import { dropFile, fill, sampleJsonl } from './driver';
+import { dropFile, fill, forbidExternalRequests, sampleJsonl } from './driver';
 
-// The page may load only its own files: every test fails on a request to another origin.
-let external: string[] = [];
-test.beforeEach(async ({ page, baseURL }) => {
-  external = [];
-  page.on('request', (req) => {
-    const url = req.url();
-    if (!url.startsWith(baseURL!) && !url.startsWith('blob:') && !url.startsWith('data:')) external.push(url);
-  });
-});
-test.afterEach(() => {
-  expect(external).toEqual([]);
-});
+forbidExternalRequests(test);
 
 /** Records every text the live region shows, so short-lived announcements can be checked. */
 async function recordStatus(page: Page) {

@@ -13,7 +13,7 @@ import { modelInfo } from '../src/models/load';
 import type { ModelInfo } from '../src/models/types';
 import { coerceConfig, METHODS } from '../src/peft/registry';
 import type { PeftMethod, Plan } from '../src/peft/types';
-import { dropFile, fill, sampleJsonl } from './driver';
+import { dropFile, fill, forbidExternalRequests, sampleJsonl } from './driver';
 
 const MODEL_ID = 'tiny-gpt2';
 const info: ModelInfo = modelInfo(MODEL_ID, JSON.parse(readFileSync(new URL(`../public/models/${MODEL_ID}/config.json`, import.meta.url), 'utf8')));
@@ -36,18 +36,7 @@ function tinyOverrides(method: PeftMethod<any>): Record<string, string> {
   return Object.fromEntries(Object.entries(TINY_SETTINGS).filter(([k]) => keys.has(k)));
 }
 
-// The page may load only its own files: every test fails on a request to another origin.
-let external: string[] = [];
-test.beforeEach(async ({ page, baseURL }) => {
-  external = [];
-  page.on('request', (req) => {
-    const url = req.url();
-    if (!url.startsWith(baseURL!) && !url.startsWith('blob:') && !url.startsWith('data:')) external.push(url);
-  });
-});
-test.afterEach(() => {
-  expect(external).toEqual([]);
-});
+forbidExternalRequests(test);
 
 /** Opens the page on a backend with the built-in model chosen explicitly (another default may come). */
 async function openWithTinyModel(page: Page, backend: 'webgpu' | 'wasm') {

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors } from '../src/io/safetensors';
 import { unzipFiles, zipFiles } from '../src/io/zip';
-import { dropFile, fill, sampleJsonl } from './driver';
+import { dropFile, fill, forbidExternalRequests, sampleJsonl } from './driver';
+
+forbidExternalRequests(test);
 
 const TINY = 'tiny-gpt2';
 const TINY_FILES = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];

@@ -25,7 +25,7 @@ const CHECKED: { id: string; label: string; fields: FieldSpec[] }[] = [
 const LABEL = { webgpu: 'WebGPU', wasm: 'WebAssembly', cpu: 'CPU' } as const;
 const QUANTITIES = ['loss (step 1)', 'gradients (step 1)', 'gradient norm (step 1)', 'AdamW update (step 1)', 'weight change (step 1)', 'losses (steps 1–10)', 'weight change (steps 1–10)'];
 
-forbidExternalRequests(test, (urls) => expect(urls).toEqual([]));
+forbidExternalRequests(test);
 
 async function open(page: Page, backend: keyof typeof LABEL) {
   await page.goto(`/?backend=${backend}`);

@@ -4,23 +4,12 @@ import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../src/io/safetensors';
 import { unzipFiles } from '../src/io/zip';
-import { dropFile, fill, SAMPLE_SENTENCES, sampleJsonl } from './driver';
+import { dropFile, fill, forbidExternalRequests, SAMPLE_SENTENCES, sampleJsonl } from './driver';
 
 const sentences = SAMPLE_SENTENCES;
 const jsonl = sampleJsonl(24);
 
-// The page may load only its own files: every test fails on a request to another origin.
-let external: string[] = [];
-test.beforeEach(async ({ page, baseURL }) => {
-  external = [];
-  page.on('request', (req) => {
-    const url = req.url();
-    if (!url.startsWith(baseURL!) && !url.startsWith('blob:') && !url.startsWith('data:')) external.push(url);
-  });
-});
-test.afterEach(() => {
-  expect(external).toEqual([]);
-});
+forbidExternalRequests(test);
 
 test('LoRA on WebGPU: drop a dataset, train live, export a PEFT adapter', async ({ page }) => {
   await page.goto('/?backend=webgpu');
