@@ -4,6 +4,7 @@
 // checkpoint of another family never half-loads.
 import * as tf from '@tensorflow/tfjs';
 import type { SafetensorsTensor } from '../io/safetensors';
+import { checkTensors } from '../io/tensor-check';
 import type { LoadedModel, ModelInfo } from './types';
 import { Gpt2, gpt2Config, gpt2Info, normaliseGpt2Name } from './gpt2';
 
@@ -23,23 +24,13 @@ export function modelInfo(name: string, rawConfig: unknown): ModelInfo {
 
 export function buildModel(name: string, rawConfig: unknown, tensors: Map<string, SafetensorsTensor>): LoadedModel {
   const info = modelInfo(name, rawConfig);
-  const expected = new Map(info.params.map((p) => [p.name, p.shape]));
-  const found = new Map<string, SafetensorsTensor>();
-  const unexpected: string[] = [];
+  const named = new Map<string, SafetensorsTensor>();
   for (const [raw, t] of tensors) {
     const name = normaliseGpt2Name(raw);
-    if (name === undefined) continue;
-    if (!expected.has(name)) unexpected.push(raw);
-    else found.set(name, t);
+    if (name !== undefined) named.set(name, t);
   }
-  if (unexpected.length) throw new Error(`${WEIGHTS_FILE}: tensors ${info.config.modelType} does not have: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : ''}`);
-  for (const [pname, shape] of expected) {
-    const t = found.get(pname);
-    if (!t) throw new Error(`${WEIGHTS_FILE}: tensor "${pname}" is missing`);
-    if (t.shape.join() !== shape.join()) throw new Error(`${WEIGHTS_FILE}: "${pname}" has shape [${t.shape}], config.json implies [${shape}]`);
-    if (!(t.data instanceof Float32Array)) throw new Error(`${WEIGHTS_FILE}: "${pname}" is ${t.dtype}, expected a float dtype`);
-  }
+  const data = checkTensors(WEIGHTS_FILE, named, info.params, `${info.name} (config.json)`);
   const weights = new Map<string, tf.Tensor>();
-  for (const [pname, shape] of expected) weights.set(pname, tf.tensor(found.get(pname)!.data as Float32Array, shape, 'float32'));
+  for (const p of info.params) weights.set(p.name, tf.tensor(data.get(p.name)!, p.shape, 'float32'));
   return new Gpt2(info, weights);
 }

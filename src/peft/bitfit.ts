@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { sortedJson } from '../export/peft-files';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
+import { checkTensors } from '../io/tensor-check';
 import type { LoadedModel, ModelInfo } from '../models/types';
 import { ownedVariable } from '../train/variable';
 import type { Adapter, FieldSpec, PeftMethod, Plan } from './types';
@@ -212,19 +213,9 @@ export const bitfit: PeftMethod<BitFitConfig> = {
     if (!bytes) throw new Error(`${BITFIT_WEIGHTS} is missing`);
     const tensors = readSafetensors(bytes, BITFIT_WEIGHTS).tensors;
     const expected = chosenBiases(info, c);
-    const known = new Set(expected.map((p) => p.name));
-    const unexpected = [...tensors.keys()].filter((k) => !known.has(k));
-    if (unexpected.length) {
-      throw new Error(`${BITFIT_WEIGHTS}: tensors that are not ${c.trainable_biases} biases of ${info.name}: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : ''}`);
-    }
-    for (const p of expected) {
-      const t = tensors.get(p.name);
-      if (!t) throw new Error(`${BITFIT_WEIGHTS}: tensor "${p.name}" is missing`);
-      if (t.shape.join() !== p.shape.join()) throw new Error(`${BITFIT_WEIGHTS}: "${p.name}" has shape [${t.shape}], ${info.name} needs [${p.shape}]`);
-      if (!(t.data instanceof Float32Array)) throw new Error(`${BITFIT_WEIGHTS}: "${p.name}" is ${t.dtype}, not a float tensor`);
-    }
+    const data = checkTensors(BITFIT_WEIGHTS, tensors, expected, c.trainable_biases === 'all' ? info.name : `the ${c.trainable_biases} biases of ${info.name}`);
     const biases = new Map<string, tf.Variable>();
-    for (const p of expected) biases.set(p.name, ownedVariable(tf.tensor(tensors.get(p.name)!.data as Float32Array, p.shape, 'float32')));
+    for (const p of expected) biases.set(p.name, ownedVariable(tf.tensor(data.get(p.name)!, p.shape, 'float32')));
     return new BitFitAdapter(model, c, biases);
   },
 };

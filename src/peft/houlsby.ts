@@ -49,6 +49,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { gelu, geluNew } from '../models/layers';
 import { readSafetensors, writeSafetensors, type SafetensorsTensor } from '../io/safetensors';
+import { checkTensors } from '../io/tensor-check';
 import type { LoadedModel, ModelInfo } from '../models/types';
 import { ownedVariable } from '../train/variable';
 import type { Adapter, FieldSpec, PeftMethod, Plan, TensorPlan } from './types';
@@ -513,33 +514,12 @@ export const houlsby: PeftMethod<HoulsbyConfig> = {
 
     const d = info.config.nEmbd;
     const m = bottleneckSize(d, c);
+    const layout = Array.from({ length: info.config.nLayer }, (_, i) => kinds(c).map((k) => ({ i, k, tensors: moduleTensors(modulePath(i, k, name), d, m) }))).flat();
+    const data = checkTensors(ADAPTERHUB_WEIGHTS, tensors, layout.flatMap((l) => l.tensors), `${info.name} with this config`);
     const modules = new Map<string, Bottleneck>();
-    const used = new Set<string>();
-    const disposeAll = () => {
-      for (const b of modules.values()) for (const v of [b.downW, b.downB, b.upW, b.upB]) v.dispose();
-    };
-    try {
-      for (let i = 0; i < info.config.nLayer; i++) {
-        for (const k of kinds(c)) {
-          const [downW, downB, upW, upB] = moduleTensors(modulePath(i, k, name), d, m).map(({ name: tn, shape }) => {
-            const t = tensors.get(tn);
-            if (!t) throw new Error(`${ADAPTERHUB_WEIGHTS}: tensor "${tn}" is missing`);
-            if (t.shape.join() !== shape.join()) throw new Error(`${ADAPTERHUB_WEIGHTS}: "${tn}" has shape [${t.shape}], ${info.name} with this config needs [${shape}]`);
-            if (!(t.data instanceof Float32Array)) throw new Error(`${ADAPTERHUB_WEIGHTS}: "${tn}" is ${t.dtype}, not a float tensor`);
-            used.add(tn);
-            return { data: t.data, shape };
-          });
-          const v = (t: { data: Float32Array; shape: number[] }) => ownedVariable(tf.tensor(t.data, t.shape, 'float32'));
-          modules.set(key(i, k), { downW: v(downW), downB: v(downB), upW: v(upW), upB: v(upB) });
-        }
-      }
-      const unexpected = [...tensors.keys()].filter((k) => !used.has(k));
-      if (unexpected.length) {
-        throw new Error(`${ADAPTERHUB_WEIGHTS}: tensors that match no adapter of ${info.name} with this config: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : ''}`);
-      }
-    } catch (e) {
-      disposeAll();
-      throw e;
+    for (const { i, k, tensors: parts } of layout) {
+      const [downW, downB, upW, upB] = parts.map(({ name: tn, shape }) => ownedVariable(tf.tensor(data.get(tn)!, shape, 'float32')));
+      modules.set(key(i, k), { downW, downB, upW, upB });
     }
     return new HoulsbyAdapter(model, c, modules, name);
   },

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { LinearModule, LoadedModel, ModelInfo } from '../models/types';
 import type { Adapter, FieldSpec, PeftMethod, Plan } from './types';
 import { ownedVariable } from '../train/variable';
-import { expectField, PEFT_PREFIX, peftTypeOf, readPeftAdapter, writePeftAdapter } from '../export/peft-files';
+import { ADAPTER_WEIGHTS, expectField, PEFT_PREFIX, peftTypeOf, readPeftAdapter, writePeftAdapter } from '../export/peft-files';
+import { checkTensors } from '../io/tensor-check';
 
 export interface LoraConfig {
   r: number;
@@ -236,26 +237,16 @@ export const lora: PeftMethod<LoraConfig> = {
     }
     this.validate(model.info, c);
 
+    const modules = targetedModules(model.info, c);
+    const expected = modules.flatMap((m) => [
+      { name: `${m.path}.lora_A.weight`, shape: [c.r, m.inFeatures] },
+      { name: `${m.path}.lora_B.weight`, shape: [m.outFeatures, c.r] },
+    ]);
+    const data = checkTensors(ADAPTER_WEIGHTS, tensors, expected, model.info.name, { shown: (name) => PEFT_PREFIX + name });
     const pairs = new Map<string, LoraPair>();
-    const used = new Set<string>();
-    for (const m of targetedModules(model.info, c)) {
-      const get = (part: 'lora_A' | 'lora_B', shape: number[]) => {
-        const name = `${m.path}.${part}.weight`;
-        const t = tensors.get(name);
-        if (!t) throw new Error(`adapter_model.safetensors: tensor "${PEFT_PREFIX}${name}" is missing`);
-        if (t.shape.join() !== shape.join()) {
-          throw new Error(`adapter_model.safetensors: "${PEFT_PREFIX}${name}" has shape [${t.shape}], ${model.info.name} needs [${shape}]`);
-        }
-        if (!(t.data instanceof Float32Array)) throw new Error(`adapter_model.safetensors: "${PEFT_PREFIX}${name}" is ${t.dtype}, not a float tensor`);
-        used.add(name);
-        return ownedVariable(tf.tensor(t.data, shape));
-      };
-      pairs.set(m.path, { A: get('lora_A', [c.r, m.inFeatures]), B: get('lora_B', [m.outFeatures, c.r]) });
-    }
-    const unexpected = [...tensors.keys()].filter((k) => !used.has(k));
-    if (unexpected.length) {
-      for (const p of pairs.values()) (p.A.dispose(), p.B.dispose());
-      throw new Error(`adapter_model.safetensors: tensors that match no module of ${model.info.name}: ${unexpected.slice(0, 5).map((k) => PEFT_PREFIX + k).join(', ')}`);
+    for (const m of modules) {
+      const v = (part: 'lora_A' | 'lora_B', shape: number[]) => ownedVariable(tf.tensor(data.get(`${m.path}.${part}.weight`)!, shape));
+      pairs.set(m.path, { A: v('lora_A', [c.r, m.inFeatures]), B: v('lora_B', [m.outFeatures, c.r]) });
     }
     return new LoraAdapter(model, c, pairs);
   },

@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Hooks, LoadedModel, ModelInfo } from '../models/types';
 import type { Adapter, FieldSpec, PeftMethod, Plan, TensorPlan } from './types';
+import { checkTensors } from '../io/tensor-check';
 import { ownedVariable } from '../train/variable';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, expectField, peftTypeOf, readPeftAdapter, writePeftAdapter } from '../export/peft-files';
 
@@ -321,16 +322,11 @@ export function prefixMethod(spec: PrefixMethodSpec): PeftMethod<PrefixTuningCon
       const c: PrefixTuningConfig = { num_virtual_tokens: n, prefix_projection: projection, encoder_hidden_size: hidden };
       validatePrefix(info, c);
 
-      const t = tensors.get('prompt_embeddings');
-      if (!t) throw new Error(`${ADAPTER_WEIGHTS}: tensor "prompt_embeddings" is missing`);
       const shape = [n, g.width];
-      if (t.shape.join() !== shape.join()) {
-        throw new Error(`${ADAPTER_WEIGHTS}: "prompt_embeddings" has shape [${t.shape}], ${info.name} with num_virtual_tokens ${n} needs [${shape}] (num_virtual_tokens × num_layers·2·token_dim)`);
-      }
-      if (!(t.data instanceof Float32Array)) throw new Error(`${ADAPTER_WEIGHTS}: "prompt_embeddings" is ${t.dtype}, not a float tensor`);
-      const unexpected = [...tensors.keys()].filter((k) => k !== 'prompt_embeddings');
-      if (unexpected.length) throw new Error(`${ADAPTER_WEIGHTS}: tensors a prefix-tuning adapter does not have: ${unexpected.slice(0, 5).join(', ')}`);
-      return new PrefixAdapter(model, flavour, c, ownedVariable(tf.tensor2d(t.data, [n, g.width])));
+      const data = checkTensors(ADAPTER_WEIGHTS, tensors, [{ name: 'prompt_embeddings', shape }], `${info.name} with num_virtual_tokens ${n}`, {
+        shapeNote: ' (num_virtual_tokens × num_layers·2·token_dim)',
+      });
+      return new PrefixAdapter(model, flavour, c, ownedVariable(tf.tensor2d(data.get('prompt_embeddings')!, [n, g.width])));
     },
   };
 }

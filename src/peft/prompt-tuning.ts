@@ -18,6 +18,7 @@ import { mulberry32 } from '../data/random';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, type JsonValue, peftTypeOf, readPeftAdapter, writePeftAdapter } from '../export/peft-files';
 import type { SafetensorsTensor } from '../io/safetensors';
 import type { Hooks, LoadedModel, ModelInfo } from '../models/types';
+import { checkTensors } from '../io/tensor-check';
 import { ownedVariable } from '../train/variable';
 import type { Adapter, CreateContext, FieldSpec, PeftMethod, Plan } from './types';
 
@@ -122,15 +123,7 @@ export function readPromptLearningConfig(
 /** The `prompt_embeddings` tensor [n, d] of a prompt-learning adapter file; nothing else may be there. */
 export function readPromptEmbeddings(model: LoadedModel, tensors: Map<string, SafetensorsTensor>, n: number): Float32Array {
   const d = model.info.config.nEmbd;
-  const t = tensors.get(PROMPT_EMBEDDINGS);
-  if (!t) throw new Error(`${ADAPTER_WEIGHTS}: tensor "${PROMPT_EMBEDDINGS}" is missing`);
-  if (t.shape.join() !== [n, d].join()) {
-    throw new Error(`${ADAPTER_WEIGHTS}: "${PROMPT_EMBEDDINGS}" has shape [${t.shape}], ${model.info.name} with ${n} virtual tokens needs [${n},${d}]`);
-  }
-  if (!(t.data instanceof Float32Array)) throw new Error(`${ADAPTER_WEIGHTS}: "${PROMPT_EMBEDDINGS}" is ${t.dtype}, not a float tensor`);
-  const unexpected = [...tensors.keys()].filter((k) => k !== PROMPT_EMBEDDINGS);
-  if (unexpected.length) throw new Error(`${ADAPTER_WEIGHTS}: unexpected tensors next to "${PROMPT_EMBEDDINGS}": ${unexpected.slice(0, 5).join(', ')}`);
-  return t.data;
+  return checkTensors(ADAPTER_WEIGHTS, tensors, [{ name: PROMPT_EMBEDDINGS, shape: [n, d] }], `${model.info.name} with ${n} virtual tokens`).get(PROMPT_EMBEDDINGS)!;
 }
 
 /** What the export writes besides the tensor; a loaded adapter keeps the file's values. */
