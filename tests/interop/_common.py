@@ -5,6 +5,7 @@ Only plumbing lives here. Everything that is checked goes through the real libra
 (torch, transformers, peft, safetensors); nothing of theirs is re-implemented.
 """
 import contextlib
+import io
 import json
 import logging
 import os
@@ -94,3 +95,106 @@ def logits_of(model, ids):
     with torch.no_grad():
         out = model(input_ids=torch.tensor(ids, dtype=torch.long)).logits
     return out.float().tolist()
+
+
+def jsonable(value):
+    """`value` with sets as sorted lists, tuples as lists, keys as strings and anything else
+    json cannot write (enums, classes) as its str(): a PEFT config's to_dict() made writable."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def trainable_counts(model):
+    """What PEFT says a PeftModel trains: get_nb_trainable_parameters(), the line
+    print_trainable_parameters() prints, and the trainable tensors (name, shape) in order."""
+    trainable, total = model.get_nb_trainable_parameters()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        model.print_trainable_parameters()
+    return {
+        "trainable": trainable,
+        "all": total,
+        "printed": printed.getvalue().strip(),
+        "tensors": [[n, list(p.shape)] for n, p in model.named_parameters() if p.requires_grad],
+    }
+
+
+def load_adapter_folder(model_dir, adapter_dir):
+    """PeftModel.from_pretrained(GPT2LMHeadModel of model_dir, adapter_dir) in eval mode, and every
+    warning raised while loading; also the file's tensors and its safetensors header metadata."""
+    from peft import PeftModel
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    from transformers import GPT2LMHeadModel
+
+    load_warnings = []
+    with captured(load_warnings):
+        model = PeftModel.from_pretrained(GPT2LMHeadModel.from_pretrained(model_dir), adapter_dir)
+        model.eval()
+    weights_path = os.path.join(adapter_dir, "adapter_model.safetensors")
+    file_tensors = load_file(weights_path)
+    with safe_open(weights_path, framework="pt") as f:
+        metadata = f.metadata()
+    return model, load_warnings, file_tensors, metadata
+
+
+def train_adamw(model, train_ids, steps, lr):
+    """`steps` AdamW steps of causal-LM loss (labels = the input ids) on the model's trainable
+    parameters; the losses. No step, no change of mode."""
+    import torch
+
+    losses = []
+    if not steps:
+        return losses
+    model.train()
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
+    for _ in range(steps):
+        loss = model(input_ids=train_ids, labels=train_ids).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        losses.append(loss.detach().item())
+    return losses
+
+
+def adapted_and_base_logits(model, ids):
+    """Eval-mode logits on `ids` with the PeftModel's adapter and with it disabled."""
+    logits = logits_of(model, ids)
+    with model.disable_adapter():
+        base_logits = logits_of(model, ids)
+    return logits, base_logits
+
+
+def make_peft_variant(model_dir, ids, train_ids, variant, make_config, lr):
+    """PEFT makes an adapter for the studio to import: get_peft_model(GPT2LMHeadModel of model_dir,
+    make_config()) seeded with variant["seed"], variant["steps"] AdamW steps at `lr` on train_ids, eval-mode
+    logits on `ids` with and without the adapter, then save_pretrained(variant["out_dir"]) in eval
+    mode (PEFT saves what the prompt encoder outputs in the current mode). Returns the model and its
+    report {logits, base_logits, losses, warnings, files}; `warnings` is the list every warning of
+    these steps went to, building the config included."""
+    import torch
+    from peft import get_peft_model
+    from transformers import GPT2LMHeadModel
+
+    torch.manual_seed(variant["seed"])
+    warnings_seen = []
+    with captured(warnings_seen):
+        model = get_peft_model(GPT2LMHeadModel.from_pretrained(model_dir), make_config())
+        losses = train_adamw(model, torch.tensor(train_ids, dtype=torch.long), variant["steps"], lr)
+        model.eval()
+        logits, base_logits = adapted_and_base_logits(model, ids)
+        model.save_pretrained(variant["out_dir"])
+    return model, {
+        "logits": logits,
+        "base_logits": base_logits,
+        "losses": losses,
+        "warnings": warnings_seen,
+        "files": sorted(os.listdir(variant["out_dir"])),
+    }

@@ -1,24 +1,9 @@
 // (a) The built-in base model as it ships: transformers' GPT2LMHeadModel and AutoModelForCausalLM
 // load public/models/tiny-gpt2 with no missing or unexpected weights and compute the studio
 // engine's logits; Python's `tokenizers` and AutoTokenizer give the studio tokenizer's ids.
-import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cleanup,
-  fixedIds,
-  flat,
-  loadStudioModel,
-  maxAbsDiff,
-  MODEL_DIR,
-  readJson,
-  runPython,
-  studioLogits,
-  type Studio,
-  tempDir,
-  TOLERANCE,
-  writeJson,
-} from './helpers';
+import { cleanup, flat, maxAbsDiff, MODEL_DIR, openStudio, readJson, runPython, studioLogits, type Studio, TOLERANCE, writeJson } from './helpers';
 
 interface BaseReport {
   versions: Record<string, string>;
@@ -52,10 +37,7 @@ let ids: number[][];
 let report: BaseReport;
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
-  studio = loadStudioModel();
-  ids = fixedIds(studio.tokenizer);
-  dir = tempDir('base');
+  ({ studio, ids, work: dir } = await openStudio('base'));
   writeJson(join(dir, 'ids.json'), ids);
   runPython('base_logits.py', [MODEL_DIR, join(dir, 'ids.json'), join(dir, 'out.json')]);
   report = readJson<BaseReport>(join(dir, 'out.json'));

@@ -8,26 +8,35 @@
 // zips) loads with AutoModelForCausalLM.from_pretrained with nothing missing or unexpected and
 // gives the same logits.
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBatch, tokenizeExamples } from '../../src/data/dataset';
-import { readSafetensors, writeSafetensors } from '../../src/io/safetensors';
+import { readSafetensors } from '../../src/io/safetensors';
 import { unzipFiles, zipFiles } from '../../src/io/zip';
-import { WEIGHTS_FILE } from '../../src/models/load';
 import { bitfit, type BitFitConfig } from '../../src/peft/bitfit';
 import type { Adapter } from '../../src/peft/types';
-import { train } from '../../src/train/trainer';
-import { cleanup, fixedIds, flat, loadStudioModel, maxAbsDiff, MODEL_DIR, readJson, runPython, studioLogits, type Studio, tempDir, TOLERANCE, writeFolder, writeJson } from './helpers';
+import {
+  cleanup,
+  expectFiniteLosses,
+  expectStudioLogits,
+  flat,
+  maxAbsDiff,
+  MIN_EFFECT,
+  MODEL_DIR,
+  openStudio,
+  runPythonSpec,
+  type Studio,
+  studioLogits,
+  TOLERANCE,
+  trainOnText,
+  writeFolder,
+  writeMergedCheckpoint,
+} from './helpers';
 
-const MIN_EFFECT = 1e-3;
 const CASES: { name: string; config: BitFitConfig; trained: boolean }[] = [
   { name: 'trained-all', config: { trainable_biases: 'all' }, trained: true },
   { name: 'attention', config: { trainable_biases: 'attention' }, trained: false },
   { name: 'mlp', config: { trainable_biases: 'mlp' }, trained: false },
 ];
-/** What the session copies next to the merged weights (every file of the base folder but its weights). */
-const BASE_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'];
 const TEXT = 'The quick brown fox — Ünïcödé 🎉 <|endoftext|>';
 
 const TRAIN_TEXT = [
@@ -79,33 +88,12 @@ const cases: Case[] = [];
 let py: Record<string, Report>;
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
-  studio = loadStudioModel();
-  ids = fixedIds(studio.tokenizer);
-  baseLogits = await studioLogits(studio.model, ids);
-  work = tempDir('bitfit');
+  ({ studio, ids, baseLogits, work } = await openStudio('bitfit'));
   const specCases = [];
   for (const [i, c] of CASES.entries()) {
     const adapter = bitfit.create(studio.model, c.config, i);
     if (c.trained) {
-      const seqs = tokenizeExamples(TRAIN_TEXT, studio.tokenizer, 32).ids;
-      let step = 0;
-      const result = await train(
-        studio.model,
-        adapter,
-        { totalSteps: 4, learningRate: 3e-2, warmupSteps: 0, weightDecay: 0, maxGradNorm: 1, evalEvery: 0, readbackEvery: 2 },
-        {
-          nextBatch: () => {
-            const k = (2 * step++) % seqs.length;
-            return { batch: makeBatch(seqs.slice(k, k + 2), 32, studio.tokenizer.padId), epoch: 0 };
-          },
-          evalBatches: [],
-          onProgress: (points) => losses.push(...points.map((p) => p.loss)),
-          onEval: () => {},
-          shouldStop: () => false,
-        },
-      );
-      expect(result).toEqual({ reason: 'finished', step: 4 });
+      losses.push(...(await trainOnText(studio, adapter, TRAIN_TEXT, { steps: 4, learningRate: 3e-2 })).losses);
     } else {
       adapter.variables.forEach((v, k) => tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', 10 * i + k)))));
     }
@@ -115,21 +103,13 @@ beforeAll(async () => {
     const dir = join(work, c.name);
     writeFolder(dir, unzipped);
 
-    // The merged checkpoint, as the session's exportMerged builds and zips it.
-    const mergedZip = zipFiles({
-      ...Object.fromEntries(BASE_FILES.map((f) => [f, new Uint8Array(readFileSync(join(MODEL_DIR, f)))])),
-      [WEIGHTS_FILE]: writeSafetensors(await adapter.mergedWeights!(), { format: 'pt' }, WEIGHTS_FILE),
-    });
     const mergedDir = join(work, `${c.name}-merged`);
-    writeFolder(mergedDir, unzipFiles(mergedZip, 'merged.zip'));
+    await writeMergedCheckpoint(mergedDir, adapter);
 
     cases.push({ name: c.name, config: c.config, adapter, files: unzipped, logits: await studioLogits(studio.model, ids, adapter.hooks(false)) });
     specCases.push({ name: c.name, dir, merged_dir: mergedDir });
   }
-  const spec = join(work, 'spec.json');
-  writeJson(spec, { model_dir: MODEL_DIR, ids, text: TEXT, cases: specCases });
-  runPython('bitfit_check.py', [spec, join(work, 'out.json')]);
-  py = readJson<{ cases: Record<string, Report> }>(join(work, 'out.json')).cases;
+  py = runPythonSpec<{ cases: Record<string, Report> }>('bitfit_check.py', work, 'check', { model_dir: MODEL_DIR, ids, text: TEXT, cases: specCases }).cases;
 });
 
 afterAll(() => {
@@ -140,8 +120,7 @@ afterAll(() => {
 
 describe('the adapters under test', () => {
   it('the trainer ran with finite losses, and every adapter moves the logits by more than 1e-3', () => {
-    expect(losses).toHaveLength(4);
-    for (const l of losses) expect(Number.isFinite(l)).toBe(true);
+    expectFiniteLosses(losses, 4);
     for (const c of cases) expect(maxAbsDiff(c.logits, baseLogits), c.name).toBeGreaterThan(MIN_EFFECT);
   });
 });
@@ -171,11 +150,7 @@ describe.each(CASES.map((c) => c.name))('BitFit export in transformers (%s)', (n
   });
 
   it(`the biases loaded that way give the studio's logits within ${TOLERANCE}`, () => {
-    const base = maxAbsDiff(flat(r().bias_file.base_logits), baseLogits);
-    const adapted = maxAbsDiff(flat(r().bias_file.logits), c().logits);
-    console.log(`${name}: max |torch − studio| base ${base.toExponential(2)}, adapted ${adapted.toExponential(2)}; effect ${maxAbsDiff(c().logits, baseLogits).toExponential(2)}`);
-    expect(base).toBeLessThan(TOLERANCE);
-    expect(adapted).toBeLessThan(TOLERANCE);
+    expectStudioLogits(name, r().bias_file, c().logits, baseLogits, 'torch');
   });
 
   it('the merged checkpoint loads with from_pretrained, nothing missing or unexpected, lm_head tied, same weights and logits', () => {

@@ -15,22 +15,7 @@ import { exportStudent } from '../../src/distill/export';
 import { DISTILBERT_RECIPE, distillationLoss, lmOutputs } from '../../src/distill/losses';
 import { initStudent, type Student } from '../../src/distill/student';
 import { unzipFiles, zipFiles } from '../../src/io/zip';
-import {
-  cleanup,
-  fixedIds,
-  flat,
-  loadStudioModel,
-  maxAbsDiff,
-  MODEL_DIR,
-  readJson,
-  runPython,
-  studioLogits,
-  type Studio,
-  tempDir,
-  TOLERANCE,
-  writeFolder,
-  writeJson,
-} from './helpers';
+import { cleanup, flat, maxAbsDiff, MODEL_DIR, openStudio, readJson, runPython, studioLogits, type Studio, TOLERANCE, writeFolder, writeJson } from './helpers';
 
 interface DistillReport {
   versions: Record<string, string>;
@@ -77,12 +62,9 @@ async function exportTo(path: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
-  studio = loadStudioModel();
-  ids = fixedIds(studio.tokenizer);
+  ({ studio, ids, work: dir } = await openStudio('distill'));
   // Row 1's last 5 positions stand for padding: labels −100, left out of every term.
   labels = ids.map((row, r) => row.map((id, t) => (r === 1 && t >= row.length - 5 ? -100 : id)));
-  dir = tempDir('distill');
   student = initStudent(studio.model, STUDENT_LAYERS);
   await exportTo(join(dir, 'init'));
 

@@ -9,19 +9,31 @@
 // needs a fractional reduction_factor. Controls prove the checks can fail: a file with
 // nn.Linear names that lack the Sequential's `.0.`, and the output adapter moved after the
 // residual add.
-import * as tf from '@tensorflow/tfjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBatch, tokenizeExamples } from '../../src/data/dataset';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors';
 import { unzipFiles, zipFiles } from '../../src/io/zip';
 import { ADAPTERHUB_VERSION, bottleneckSize, houlsby, type HoulsbyConfig } from '../../src/peft/houlsby';
 import type { Adapter } from '../../src/peft/types';
-import { train } from '../../src/train/trainer';
-import { cleanup, fixedIds, flat, loadStudioModel, maxAbsDiff, MODEL_DIR, readJson, runPython, studioLogits, type Studio, tempDir, TOLERANCE, writeFolder, writeJson } from './helpers';
+import {
+  cleanup,
+  expectFiniteLosses,
+  expectStudioLogits,
+  flat,
+  maxAbsDiff,
+  MIN_EFFECT,
+  MODEL_DIR,
+  openStudio,
+  randomizeVariables,
+  runPythonSpec,
+  type Studio,
+  studioLogits,
+  TOLERANCE,
+  trainOnText,
+  writeFolder,
+} from './helpers';
 
-const MIN_EFFECT = 1e-3;
 const D = 128;
 
 const DEFAULTS: HoulsbyConfig = { mh_adapter: true, output_adapter: true, reduction_factor: 16, bottleneck_size: 0, non_linearity: 'swish', init_weights: 'bert', dropout: 0 };
@@ -87,35 +99,14 @@ const cases: Case[] = [];
 let py: { adapters: Record<string, Report>; broken: Record<string, Report> };
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
-  studio = loadStudioModel();
-  ids = fixedIds(studio.tokenizer);
-  baseLogits = await studioLogits(studio.model, ids);
-  work = tempDir('houlsby');
+  ({ studio, ids, baseLogits, work } = await openStudio('houlsby'));
   const adapters = [];
   for (const [i, c] of CASES.entries()) {
     const adapter = houlsby.create(studio.model, c.config, 40 + i);
     if (c.trained) {
-      const seqs = tokenizeExamples(TRAIN_TEXT, studio.tokenizer, 32).ids;
-      let step = 0;
-      const result = await train(
-        studio.model,
-        adapter,
-        { totalSteps: 4, learningRate: 1e-2, warmupSteps: 0, weightDecay: 0, maxGradNorm: 1, evalEvery: 0, readbackEvery: 2 },
-        {
-          nextBatch: () => {
-            const k = (2 * step++) % seqs.length;
-            return { batch: makeBatch(seqs.slice(k, k + 2), 32, studio.tokenizer.padId), epoch: 0 };
-          },
-          evalBatches: [],
-          onProgress: (points) => losses.push(...points.map((p) => p.loss)),
-          onEval: () => {},
-          shouldStop: () => false,
-        },
-      );
-      expect(result).toEqual({ reason: 'finished', step: 4 });
+      losses.push(...(await trainOnText(studio, adapter, TRAIN_TEXT, { steps: 4, learningRate: 1e-2 })).losses);
     } else {
-      adapter.variables.forEach((v, k) => tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.2, 'float32', 100 * i + k))));
+      randomizeVariables(adapter, 0.2, 100 * i);
     }
     const { baseName, files } = await adapter.exportFiles();
     const zipPath = join(work, `${c.name}.zip`);
@@ -135,10 +126,7 @@ beforeAll(async () => {
     'adapter.safetensors': writeSafetensors([...tensors].map(([k, t]) => ({ name: k.replace('.adapter_down.0.', '.adapter_down.'), shape: t.shape, data: t.data as Float32Array }))),
   });
 
-  const spec = join(work, 'spec.json');
-  writeJson(spec, { model_dir: MODEL_DIR, ids, work, adapters, broken: [{ name: 'broken-names', dir: brokenDir }] });
-  runPython('houlsby_check.py', [spec, join(work, 'out.json')]);
-  py = readJson(join(work, 'out.json'));
+  py = runPythonSpec('houlsby_check.py', work, 'check', { model_dir: MODEL_DIR, ids, work, adapters, broken: [{ name: 'broken-names', dir: brokenDir }] });
 });
 
 afterAll(() => {
@@ -149,8 +137,7 @@ afterAll(() => {
 
 describe('the adapters under test', () => {
   it('the trainer ran with finite losses, and every adapter moves the logits by more than 1e-3', () => {
-    expect(losses).toHaveLength(4);
-    for (const l of losses) expect(Number.isFinite(l)).toBe(true);
+    expectFiniteLosses(losses, 4);
     for (const c of cases) expect(maxAbsDiff(c.logits, baseLogits), c.name).toBeGreaterThan(MIN_EFFECT);
   });
 });
@@ -221,11 +208,7 @@ describe.each(CASES.map((c) => c.name))('the AdapterHub export in PyTorch (%s)',
   });
 
   it(`gives the studio's logits within ${TOLERANCE}`, () => {
-    const base = maxAbsDiff(flat(r().base_logits), baseLogits);
-    const adapted = maxAbsDiff(flat(r().logits), c().logits);
-    console.log(`${name}: max |torch − studio| base ${base.toExponential(2)}, adapted ${adapted.toExponential(2)}; adapter effect ${maxAbsDiff(c().logits, baseLogits).toExponential(2)}`);
-    expect(base).toBeLessThan(TOLERANCE);
-    expect(adapted).toBeLessThan(TOLERANCE);
+    expectStudioLogits(name, r(), c().logits, baseLogits, 'torch');
   });
 
   it('the downloaded zip imports back into the studio with identical outputs', async () => {

@@ -6,36 +6,34 @@
 // tensors, nothing may warn, and the logits must equal the engine's. A third, deliberately
 // broken adapter (keys without the `base_model.model.` prefix) proves the checks can fail.
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBatch, tokenizeExamples } from '../../src/data/dataset';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, PEFT_PREFIX } from '../../src/export/peft-files';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors';
-import { unzipFiles, zipFiles } from '../../src/io/zip';
 import { lora, loraScaling, type LoraConfig } from '../../src/peft/lora';
 import type { Adapter } from '../../src/peft/types';
-import { train, type TrainResult } from '../../src/train/trainer';
+import type { TrainResult } from '../../src/train/trainer';
 import {
+  BASE_MODEL_RENAMED_WARNING,
   cleanup,
-  fixedIds,
+  expectFiniteLosses,
+  expectPlanCounts,
+  expectStudioLogits,
+  exportThroughZip,
   flat,
-  loadStudioModel,
   maxAbsDiff,
+  MIN_EFFECT,
   MODEL_DIR,
+  openStudio,
+  type PeftCounts,
   readFolder,
-  readJson,
-  runPython,
-  studioLogits,
+  runPythonSpec,
   type Studio,
-  tempDir,
+  studioLogits,
   TOLERANCE,
+  trainOnText,
   writeFolder,
-  writeJson,
 } from './helpers';
-
-/** The adapter must move the logits by more than this, or a no-op could pass the comparison. */
-const MIN_EFFECT = 1e-3;
 
 const TRAINED: LoraConfig = { r: 8, lora_alpha: 16, lora_dropout: 0, target_modules: ['c_attn', 'c_fc'], use_rslora: false };
 // `c_proj` matches attn.c_proj (128→128) and mlp.c_proj (512→128); rsLoRA scales by alpha/√r.
@@ -74,11 +72,7 @@ interface AdapterReport {
   save_warnings: string[];
 }
 
-interface CountsReport {
-  trainable: number;
-  all: number;
-  printed: string;
-  tensors: [string, number[]][];
+interface CountsReport extends PeftCounts {
   r: number;
   lora_alpha: number;
   target_modules: string[] | string;
@@ -108,19 +102,10 @@ let controlDir: string;
 let peft: Record<string, AdapterReport>;
 let counts: Record<string, CountsReport>;
 
-/** Exports, zips to disk, reads the zip back, unzips, and writes the folder Python loads. */
-async function exportThroughZip(name: string, config: LoraConfig, adapter: Adapter): Promise<Case> {
-  const { baseName, files } = await adapter.exportFiles();
-  expect(baseName).toBe('tiny-gpt2-lora');
-  expect(Object.keys(files).sort()).toEqual([ADAPTER_CONFIG, ADAPTER_WEIGHTS]);
-  const zipPath = join(work, `${name}-${baseName}.zip`);
-  writeFileSync(zipPath, zipFiles(files));
-  const unzipped = unzipFiles(new Uint8Array(readFileSync(zipPath)), `${baseName}.zip`);
-  expect(Object.keys(unzipped).sort()).toEqual(Object.keys(files).sort());
-  for (const [k, v] of Object.entries(files)) expect(Buffer.from(unzipped[k]).equals(Buffer.from(v)), `${k} survives the zip`).toBe(true);
-  const dir = join(work, name);
-  writeFolder(dir, unzipped);
-  return { name, config, adapter, files: unzipped, dir, resaveDir: join(work, `${name}-resaved`), logits: await studioLogits(studio.model, ids, adapter.hooks(false)) };
+/** The adapter exported through the zip a download goes through, with the engine's logits. */
+async function exportCase(name: string, config: LoraConfig, adapter: Adapter): Promise<Case> {
+  const exported = await exportThroughZip(work, name, adapter, 'tiny-gpt2-lora');
+  return { name, config, adapter, ...exported, logits: await studioLogits(studio.model, ids, adapter.hooks(false)) };
 }
 
 function configOf(c: Case): Record<string, unknown> {
@@ -131,50 +116,27 @@ function weightsOf(c: Case) {
   return readSafetensors(c.files[ADAPTER_WEIGHTS], ADAPTER_WEIGHTS);
 }
 
-/** print_trainable_parameters' line, from the studio's plan. */
-function planLine(trainable: number, total: number): string {
-  return `trainable params: ${trainable.toLocaleString('en-US')} || all params: ${total.toLocaleString('en-US')} || trainable%: ${((100 * trainable) / total).toFixed(4)}`;
-}
-
 /** plan tensor names as PEFT names the trainable parameters in memory. */
 function inMemory(name: string): string {
   return `${PEFT_PREFIX}${name}`.replace(/\.weight$/, '.default.weight');
 }
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
-  studio = loadStudioModel();
-  ids = fixedIds(studio.tokenizer);
-  baseLogits = await studioLogits(studio.model, ids);
-  work = tempDir('lora-export');
+  ({ studio, ids, baseLogits, work } = await openStudio('lora-export'));
 
   // 1. A LoRA trained by the real trainer: 4 AdamW steps at batch 2 × 32 tokens.
   const trained = lora.create(studio.model, TRAINED, 42);
-  const seqs = tokenizeExamples(TRAIN_TEXT, studio.tokenizer, 32).ids;
-  let step = 0;
-  trainResult = await train(
-    studio.model,
-    trained,
-    { totalSteps: 4, learningRate: 1e-2, warmupSteps: 0, weightDecay: 0, maxGradNorm: 1, evalEvery: 0, readbackEvery: 2 },
-    {
-      nextBatch: () => {
-        const i = (2 * step++) % seqs.length;
-        return { batch: makeBatch(seqs.slice(i, i + 2), 32, studio.tokenizer.padId), epoch: 0 };
-      },
-      evalBatches: [],
-      onProgress: (points) => losses.push(...points.map((p) => p.loss)),
-      onEval: () => {},
-      shouldStop: () => false,
-    },
-  );
-  cases.push(await exportThroughZip('trained', TRAINED, trained));
+  const run = await trainOnText(studio, trained, TRAIN_TEXT, { steps: 4, learningRate: 1e-2 });
+  trainResult = run.result;
+  losses.push(...run.losses);
+  cases.push(await exportCase('trained', TRAINED, trained));
 
   // 2. A LoRA with random, clearly non-zero B (A stays Kaiming-uniform).
   const random = lora.create(studio.model, RANDOM_B, 7);
   random.variables.forEach((v, i) => {
     if (i % 2 === 1) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.2, 'float32', 100 + i)));
   });
-  cases.push(await exportThroughZip('random-b', RANDOM_B, random));
+  cases.push(await exportCase('random-b', RANDOM_B, random));
 
   // 3. Control: the trained adapter with its keys stripped of `base_model.model.`.
   const { tensors } = weightsOf(cases[0]);
@@ -200,8 +162,7 @@ beforeAll(async () => {
     ),
   });
 
-  const spec = join(work, 'peft-spec.json');
-  writeJson(spec, {
+  peft = runPythonSpec<{ adapters: Record<string, AdapterReport> }>('peft_check.py', work, 'peft', {
     model_dir: MODEL_DIR,
     ids,
     adapters: [
@@ -209,12 +170,9 @@ beforeAll(async () => {
       { name: 'control', dir: controlDir, resave_dir: join(work, 'control-resaved') },
       { name: 'control-extra', dir: extraDir, resave_dir: join(work, 'control-extra-resaved') },
     ],
-  });
-  runPython('peft_check.py', [spec, join(work, 'peft-out.json')]);
-  peft = readJson<{ adapters: Record<string, AdapterReport> }>(join(work, 'peft-out.json')).adapters;
+  }).adapters;
 
-  const countSpec = join(work, 'counts-spec.json');
-  writeJson(countSpec, {
+  counts = runPythonSpec<Record<string, CountsReport>>('peft_counts.py', work, 'counts', {
     model_dir: MODEL_DIR,
     configs: [
       { name: 'peft-defaults', kwargs: { task_type: 'CAUSAL_LM' } },
@@ -222,8 +180,6 @@ beforeAll(async () => {
       ...cases.map((c) => ({ name: c.name, adapter_dir: c.dir })),
     ],
   });
-  runPython('peft_counts.py', [countSpec, join(work, 'counts-out.json')]);
-  counts = readJson<Record<string, CountsReport>>(join(work, 'counts-out.json'));
 });
 
 afterAll(() => {
@@ -235,8 +191,7 @@ afterAll(() => {
 describe('the adapters under test', () => {
   it('the trainer ran its steps with finite losses and moved every B off zero', () => {
     expect(trainResult).toEqual({ reason: 'finished', step: 4 });
-    expect(losses).toHaveLength(4);
-    for (const l of losses) expect(Number.isFinite(l)).toBe(true);
+    expectFiniteLosses(losses, 4);
     for (const c of cases) {
       const { tensors } = weightsOf(c);
       const bs = [...tensors].filter(([n]) => n.endsWith('.lora_B.weight'));
@@ -321,11 +276,7 @@ describe.each(['trained', 'random-b'])('PeftModel.from_pretrained on the studio 
   });
 
   it(`computes the engine's logits (adapter.hooks(false)) within ${TOLERANCE}`, () => {
-    const base = maxAbsDiff(flat(report().base_logits), baseLogits);
-    const adapted = maxAbsDiff(flat(report().logits), c().logits);
-    console.log(`${name}: max |PEFT − studio| base ${base.toExponential(2)}, adapted ${adapted.toExponential(2)}; adapter effect ${maxAbsDiff(c().logits, baseLogits).toExponential(2)}`);
-    expect(base).toBeLessThan(TOLERANCE);
-    expect(adapted).toBeLessThan(TOLERANCE);
+    expectStudioLogits(name, report(), c().logits, baseLogits);
   });
 
   it("PEFT's save_pretrained writes back a byte-identical adapter_model.safetensors", () => {
@@ -367,27 +318,16 @@ describe("trainable-parameter counts equal PEFT's print_trainable_parameters", (
     const d = lora.defaults(studio.model.info);
     const py = counts['peft-defaults'];
     expect({ r: py.r, lora_alpha: py.lora_alpha, target_modules: py.target_modules }).toEqual({ r: d.r, lora_alpha: d.lora_alpha, target_modules: d.target_modules });
-    for (const name of ['peft-defaults', 'r8-c_attn']) {
-      const plan = lora.plan(studio.model.info, d);
-      expect(counts[name].trainable, name).toBe(plan.trainable);
-      expect(counts[name].all, name).toBe(plan.total);
-      expect(counts[name].printed, name).toBe(planLine(plan.trainable, plan.total));
-      expect(counts[name].tensors.map(([n, s]) => `${n} ${s}`).sort(), name).toEqual(plan.tensors.map((t) => `${inMemory(t.name)} ${t.shape}`).sort());
-    }
+    for (const name of ['peft-defaults', 'r8-c_attn']) expectPlanCounts(counts[name], lora.plan(studio.model.info, d), inMemory, name, 'any');
   });
 
   it.each(['trained', 'random-b'])('get_peft_model with the exported config (%s) counts what lora.plan counts', (name) => {
     const c = cases.find((x) => x.name === name)!;
-    const plan = lora.plan(studio.model.info, c.config);
     const py = counts[name];
-    expect(py.trainable).toBe(plan.trainable);
-    expect(py.all).toBe(plan.total);
-    expect(py.printed).toBe(planLine(plan.trainable, plan.total));
-    expect(py.tensors.map(([n, s]) => `${n} ${s}`).sort()).toEqual(plan.tensors.map((t) => `${inMemory(t.name)} ${t.shape}`).sort());
+    expectPlanCounts(py, lora.plan(studio.model.info, c.config), inMemory, undefined, 'any');
     expect(py.fan_in_fan_out).toBe(true);
-    // get_peft_model (not PeftModel.from_pretrained) notes that the config names the base model
-    // 'tiny-gpt2' while it was loaded from a folder path; that is the only thing it may say.
-    const renamed = /^UserWarning: The PEFT config's `base_model_name_or_path` was renamed from 'tiny-gpt2' to '.*tiny-gpt2'/;
-    expect(py.warnings.filter((w) => !renamed.test(w))).toEqual([]);
+    // That the config names the base model 'tiny-gpt2' while it was loaded from a folder path is
+    // the only thing get_peft_model may say.
+    expect(py.warnings.filter((w) => !BASE_MODEL_RENAMED_WARNING.test(w))).toEqual([]);
   });
 });

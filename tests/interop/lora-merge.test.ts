@@ -3,23 +3,30 @@
 // AutoModelForCausalLM with nothing missing or unexpected, every parameter equals PEFT's
 // merged one, and both give the studio's adapted logits within 1e-4. Two adapters: Conv1D
 // targets of two shapes with plain scaling, and rsLoRA on c_proj (two module kinds).
-import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSafetensors } from '../../src/io/safetensors';
 import { unzipFiles, zipFiles } from '../../src/io/zip';
-import { WEIGHTS_FILE } from '../../src/models/load';
 import { lora, type LoraConfig } from '../../src/peft/lora';
 import type { Adapter } from '../../src/peft/types';
-import { cleanup, fixedIds, flat, loadStudioModel, maxAbsDiff, MODEL_DIR, readJson, runPython, studioLogits, type Studio, tempDir, TOLERANCE, writeFolder, writeJson } from './helpers';
+import {
+  cleanup,
+  flat,
+  maxAbsDiff,
+  MODEL_DIR,
+  openStudio,
+  randomizeVariables,
+  runPythonSpec,
+  type Studio,
+  studioLogits,
+  TOLERANCE,
+  writeFolder,
+  writeMergedCheckpoint,
+} from './helpers';
 
 const CASES: { name: string; config: LoraConfig }[] = [
   { name: 'attn-and-mlp', config: { r: 4, lora_alpha: 16, lora_dropout: 0, target_modules: ['c_attn', 'c_fc'], use_rslora: false } },
   { name: 'rslora-c_proj', config: { r: 2, lora_alpha: 8, lora_dropout: 0, target_modules: ['c_proj'], use_rslora: true } },
 ];
-/** What the session copies next to the merged weights (every file of the base folder but its weights). */
-const BASE_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'];
 
 interface Report {
   peft_logits: unknown;
@@ -39,33 +46,21 @@ const logits: Record<string, Float32Array> = {};
 let py: Record<string, Report>;
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
-  studio = loadStudioModel();
-  ids = fixedIds(studio.tokenizer);
-  baseLogits = await studioLogits(studio.model, ids);
-  work = tempDir('lora-merge');
+  ({ studio, ids, baseLogits, work } = await openStudio('lora-merge'));
   const specCases = [];
   for (const [i, c] of CASES.entries()) {
     const adapter = lora.create(studio.model, c.config, i);
     adapters.push(adapter);
     // B starts at zero, which would make the merge a no-op: give both matrices real values.
-    adapter.variables.forEach((v, k) => tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.2, 'float32', 100 * i + k))));
+    randomizeVariables(adapter, 0.2, 100 * i);
     const adapterDir = join(work, c.name);
     writeFolder(adapterDir, unzipFiles(zipFiles((await adapter.exportFiles()).files), 'adapter.zip'));
-    // The merged checkpoint, as the session's exportMerged builds and zips it.
-    const mergedZip = zipFiles({
-      ...Object.fromEntries(BASE_FILES.map((f) => [f, new Uint8Array(readFileSync(join(MODEL_DIR, f)))])),
-      [WEIGHTS_FILE]: writeSafetensors(await adapter.mergedWeights!(), { format: 'pt' }, WEIGHTS_FILE),
-    });
     const mergedDir = join(work, `${c.name}-merged`);
-    writeFolder(mergedDir, unzipFiles(mergedZip, 'merged.zip'));
+    await writeMergedCheckpoint(mergedDir, adapter);
     logits[c.name] = await studioLogits(studio.model, ids, adapter.hooks(false));
     specCases.push({ name: c.name, adapter_dir: adapterDir, merged_dir: mergedDir });
   }
-  const spec = join(work, 'spec.json');
-  writeJson(spec, { model_dir: MODEL_DIR, ids, cases: specCases });
-  runPython('lora_merge_check.py', [spec, join(work, 'out.json')]);
-  py = readJson<{ cases: Record<string, Report> }>(join(work, 'out.json')).cases;
+  py = runPythonSpec<{ cases: Record<string, Report> }>('lora_merge_check.py', work, 'check', { model_dir: MODEL_DIR, ids, cases: specCases }).cases;
 });
 
 afterAll(() => {

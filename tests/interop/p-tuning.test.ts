@@ -13,35 +13,45 @@ import * as tf from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../../src/export/peft-files';
 import { writeSafetensors } from '../../src/io/safetensors';
 import { PTuningAdapter, pTuning, type PTuningConfig } from '../../src/peft/p-tuning';
 import type { Adapter } from '../../src/peft/types';
-import { cleanup, fixedIds, flat, loadStudioModel, maxAbsDiff, MODEL_DIR, readFolder, readJson, runPython, studioLogits, type Studio, tempDir, TOLERANCE, writeJson } from './helpers';
+import {
+  cleanup,
+  expectCleanPeftSave,
+  expectFiniteLosses,
+  expectPlanCounts,
+  expectPromptFileLoaded,
+  expectSameWeightsFile,
+  exportThroughZip,
+  flat,
+  importedAdapter,
+  maxAbsDiff,
+  MIN_EFFECT,
+  openStudio,
+  promptEncoderInMemory,
+  type Studio,
+  studioLogits,
+  TOLERANCE,
+  type ZippedExport,
+} from './helpers';
 import {
   type AdapterReport,
   type EncoderReport,
-  exportThroughZip,
-  type Exported,
-  GEN_NEW,
-  GEN_PROMPT,
-  LOSS_TYPE_WARNING,
+  expectCleanResave,
+  expectSameGreedy,
+  makePeftPromptAdapters,
   maxRowDiff,
-  MIN_EFFECT,
-  planLine,
-  POSITION_IDS_WARNING,
   promptRows,
   realPositions,
-  RESAVE_BASE_MODEL_WARNING,
-  studioGreedy,
-  studioStepLogits,
+  runPromptCheck,
   trainStudio,
   type VariantReport,
 } from './prompt-learning';
 
 const D = 128;
 
-interface Case extends Exported {
+interface Case extends ZippedExport {
   name: string;
   config: PTuningConfig;
   adapter: PTuningAdapter;
@@ -88,11 +98,7 @@ function peftKwargs(c: PTuningConfig) {
 }
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
-  studio = loadStudioModel();
-  ids = fixedIds(studio.tokenizer);
-  baseLogits = await studioLogits(studio.model, ids);
-  work = tempDir('p-tuning');
+  ({ studio, ids, baseLogits, work } = await openStudio('p-tuning'));
 
   const encoders = [];
   for (const [i, c] of STUDIO_CASES.entries()) {
@@ -108,27 +114,14 @@ beforeAll(async () => {
     cases.push({ name: c.name, config: c.config, adapter, ...exported, logits: await studioLogits(studio.model, ids, adapter.hooks(false)), prompt: await promptOf(adapter), losses });
   }
 
-  const spec = join(work, 'check-spec.json');
-  writeJson(spec, {
-    model_dir: MODEL_DIR,
+  peft = runPromptCheck(studio, ids, work, cases.filter((c) => EXPORTED.includes(c.name)), { encoders });
+  made = makePeftPromptAdapters(
+    studio,
     ids,
-    gen_ids: studio.tokenizer.encode(GEN_PROMPT),
-    gen_new: GEN_NEW,
-    adapters: cases.filter((c) => EXPORTED.includes(c.name)).map((c) => ({ name: c.name, dir: c.dir, resave_dir: c.resaveDir })),
-    encoders,
-  });
-  runPython('prompt_check.py', [spec, join(work, 'check-out.json')]);
-  peft = readJson(join(work, 'check-out.json'));
-
-  const makeSpec = join(work, 'make-spec.json');
-  writeJson(makeSpec, {
-    model_dir: MODEL_DIR,
-    ids,
-    train_ids: ['Prompt encoders that PEFT trained, read by the studio.', 'Two rows of thirty-two bytes each, right here.'].map((t) => studio.tokenizer.encode(t).slice(0, 32)),
-    variants: PEFT_VARIANTS.map((v) => ({ name: v.name, seed: v.seed, steps: 2, lr: 1e-2, peft_type: 'P_TUNING', config: peftKwargs(v.config), out_dir: join(work, v.name) })),
-  });
-  runPython('prompt_make_adapter.py', [makeSpec, join(work, 'make-out.json')]);
-  made = readJson<{ variants: Record<string, VariantReport> }>(join(work, 'make-out.json')).variants;
+    work,
+    ['Prompt encoders that PEFT trained, read by the studio.', 'Two rows of thirty-two bytes each, right here.'],
+    PEFT_VARIANTS.map((v) => ({ name: v.name, seed: v.seed, steps: 2, lr: 1e-2, peft_type: 'P_TUNING', config: peftKwargs(v.config) })),
+  );
 });
 
 afterAll(() => {
@@ -142,8 +135,7 @@ describe('the studio adapters under test', () => {
   it('trained with finite losses; each moves the real positions’ logits by more than the minimum effect', () => {
     for (const c of cases) {
       const steps = STUDIO_CASES.find((x) => x.name === c.name)!.steps;
-      expect(c.losses, c.name).toHaveLength(steps);
-      for (const l of c.losses) expect(Number.isFinite(l)).toBe(true);
+      expectFiniteLosses(c.losses, steps, c.name);
       const real = realPositions(c.logits, ids, c.config.num_virtual_tokens, studio.model.info.config.vocabSize);
       expect(maxAbsDiff(real, baseLogits), c.name).toBeGreaterThan(MIN_EFFECT);
     }
@@ -161,11 +153,7 @@ describe.each(STUDIO_CASES.map((c) => c.name))("PEFT's PromptEncoder with the st
   });
 
   it("counts what the studio's plan counts: print_trainable_parameters, and the same tensors in the same order", () => {
-    const p = pTuning.plan(studio.model.info, c().config);
-    expect(r().counts.trainable).toBe(p.trainable);
-    expect(r().counts.all).toBe(p.total);
-    expect(r().counts.printed).toBe(planLine(p.trainable, p.total));
-    expect(r().counts.tensors).toEqual(p.tensors.map((t) => [t.name.replace(/^prompt_encoder\./, 'prompt_encoder.default.'), t.shape]));
+    expectPlanCounts(r().counts, pTuning.plan(studio.model.info, c().config), promptEncoderInMemory);
   });
 
   it(`computes the same virtual tokens and, through the encoder, the same logits within ${TOLERANCE}`, () => {
@@ -182,10 +170,7 @@ describe.each(EXPORTED)('PeftModel.from_pretrained on the studio export (%s)', (
   const r = () => peft.adapters[name];
 
   it('loads without a single warning; the file is {"format": "pt"} with the one tensor prompt_embeddings', () => {
-    expect(r().load_warnings).toEqual([]);
-    expect(r().metadata).toEqual({ format: 'pt' });
-    expect(r().file_keys).toEqual(['prompt_embeddings']);
-    expect(r().peft_state_keys).toEqual(['prompt_embeddings']);
+    expectPromptFileLoaded(r());
   });
 
   it("the file holds the encoder's output; PEFT (inference mode, no encoder) prepends exactly it", () => {
@@ -220,16 +205,11 @@ describe.each(EXPORTED)('PeftModel.from_pretrained on the studio export (%s)', (
   });
 
   it('generates the same greedy continuation as the studio', async () => {
-    const ours = await studioGreedy(studio, c().adapter);
-    expect(r().generated).toEqual(ours);
-    // Greedy ids alone say little on a random model; the logits of every step must agree too.
-    expect(maxAbsDiff(flat(r().generated_logits), await studioStepLogits(studio, c().adapter, ours))).toBeLessThan(TOLERANCE);
-    expect(r().generate_warnings.filter((w) => !POSITION_IDS_WARNING.test(w))).toEqual([]);
+    await expectSameGreedy(studio, c().adapter, r());
   });
 
   it('PEFT re-saves the same tensor', () => {
-    expect(r().save_warnings.filter((w) => !RESAVE_BASE_MODEL_WARNING.test(w))).toEqual([]);
-    expect(r().resaved_equal).toBe(true);
+    expectCleanResave(r());
     // Training-mode PEFT on the exported config counts what the studio planned.
     const p = pTuning.plan(studio.model.info, c().config);
     expect([r().counts.trainable, r().counts.all]).toEqual([p.trainable, p.total]);
@@ -237,18 +217,11 @@ describe.each(EXPORTED)('PeftModel.from_pretrained on the studio export (%s)', (
 });
 
 describe.each(PEFT_VARIANTS.map((v) => v.name))('pTuning.load on a PEFT save_pretrained folder (%s)', (name) => {
-  const folder = () => readFolder(join(work, name));
-  const adapter = () => {
-    if (!imported.has(name)) imported.set(name, pTuning.load(studio.model, folder()));
-    return imported.get(name)!;
-  };
+  const { folder, adapter } = importedAdapter(() => join(work, name), imported, (files) => pTuning.load(studio.model, files));
 
   it('PEFT made it cleanly: trained with finite losses, saved the folder, no warnings', () => {
     const r = made[name];
-    expect(r.files).toEqual(expect.arrayContaining([ADAPTER_CONFIG, ADAPTER_WEIGHTS]));
-    expect(r.losses).toHaveLength(2);
-    for (const l of r.losses) expect(Number.isFinite(l)).toBe(true);
-    expect(r.warnings.filter((w) => !LOSS_TYPE_WARNING.test(w))).toEqual([]);
+    expectCleanPeftSave(r, 2);
     // PEFT's trainable count for this config is the studio's plan for the same config.
     expect(pTuning.plan(studio.model.info, PEFT_VARIANTS.find((x) => x.name === name)!.config).trainable).toBe(r.trainable);
   });
@@ -275,7 +248,6 @@ describe.each(PEFT_VARIANTS.map((v) => v.name))('pTuning.load on a PEFT save_pre
   });
 
   it("re-exports PEFT's adapter_model.safetensors byte for byte", async () => {
-    const { files } = await adapter().exportFiles();
-    expect(Buffer.from(files[ADAPTER_WEIGHTS]).equals(Buffer.from(folder()[ADAPTER_WEIGHTS]))).toBe(true);
+    await expectSameWeightsFile(adapter(), folder());
   });
 });

@@ -2,30 +2,26 @@
 // init_lora_weights=False, then a couple of real AdamW steps) and saves them with
 // save_pretrained; the studio imports the folder with lora.load and must compute PEFT's logits.
 // The adapters must move the logits clearly, so a no-op import cannot pass.
-import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, PEFT_PREFIX } from '../../src/export/peft-files';
+import { ADAPTER_CONFIG, PEFT_PREFIX } from '../../src/export/peft-files';
 import { lora, loraScaling } from '../../src/peft/lora';
 import type { Adapter } from '../../src/peft/types';
 import {
   cleanup,
-  fixedIds,
-  flat,
-  loadStudioModel,
-  maxAbsDiff,
+  expectCleanPeftSave,
+  expectImportedLogits,
+  expectSameWeightsFile,
+  importedAdapter,
+  MIN_EFFECT,
   MODEL_DIR,
-  readFolder,
-  readJson,
-  runPython,
-  studioLogits,
+  openStudio,
+  peftTrainIds,
+  runPythonSpec,
   type Studio,
-  tempDir,
+  studioLogits,
   TOLERANCE,
-  writeJson,
 } from './helpers';
-
-const MIN_EFFECT = 1e-3;
 
 interface Variant {
   name: string;
@@ -93,21 +89,13 @@ let report: Record<string, VariantReport>;
 const loaded = new Map<string, Adapter>();
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
-  studio = loadStudioModel();
-  ids = fixedIds(studio.tokenizer);
-  baseLogits = await studioLogits(studio.model, ids);
-  work = tempDir('peft-import');
-  const trainIds = ['Adapters made by PEFT, read by the studio.', 'Two rows of thirty-two bytes each, here.'].map((t) => studio.tokenizer.encode(t).slice(0, 32));
-  const spec = join(work, 'spec.json');
-  writeJson(spec, {
+  ({ studio, ids, baseLogits, work } = await openStudio('peft-import'));
+  report = runPythonSpec<{ variants: Record<string, VariantReport> }>('peft_make_adapter.py', work, 'make', {
     model_dir: MODEL_DIR,
     ids,
-    train_ids: trainIds,
+    train_ids: peftTrainIds(studio, ['Adapters made by PEFT, read by the studio.', 'Two rows of thirty-two bytes each, here.']),
     variants: VARIANTS.map((v) => ({ name: v.name, seed: v.seed, steps: v.steps, config: v.config, out_dir: join(work, v.name) })),
-  });
-  runPython('peft_make_adapter.py', [spec, join(work, 'out.json')]);
-  report = readJson<{ variants: Record<string, VariantReport> }>(join(work, 'out.json')).variants;
+  }).variants;
 });
 
 afterAll(() => {
@@ -117,21 +105,10 @@ afterAll(() => {
 });
 
 describe.each(VARIANTS)('lora.load on a PEFT save_pretrained folder ($name)', (v) => {
-  const folder = () => readFolder(join(work, v.name));
-  const adapter = () => {
-    if (!loaded.has(v.name)) loaded.set(v.name, lora.load(studio.model, folder()));
-    return loaded.get(v.name)!;
-  };
+  const { folder, adapter } = importedAdapter(() => join(work, v.name), loaded, (files) => lora.load(studio.model, files));
 
   it('PEFT made it cleanly: the folder as save_pretrained writes it, finite training losses, no warnings', () => {
-    const r = report[v.name];
-    expect(r.files).toEqual(expect.arrayContaining([ADAPTER_CONFIG, ADAPTER_WEIGHTS]));
-    expect(r.losses).toHaveLength(v.steps);
-    for (const l of r.losses) expect(Number.isFinite(l)).toBe(true);
-    // transformers derives a loss type from the class name; "GPT2LMHeadModel" contains no known
-    // one, so the first forward with labels says so (any GPT-2, whatever its config).
-    const lossType = /^transformers\.modeling_utils WARNING: `loss_type=None` was set in the config but it is unrecognized/;
-    expect(r.warnings.filter((w) => !lossType.test(w))).toEqual([]);
+    expectCleanPeftSave(report[v.name], v.steps);
   });
 
   it('imports the whole folder: every module PEFT adapted, its parameter count and scaling', () => {
@@ -150,20 +127,10 @@ describe.each(VARIANTS)('lora.load on a PEFT save_pretrained folder ($name)', (v
   });
 
   it(`computes PEFT's logits within ${TOLERANCE}, and the adapter moves them by more than ${MIN_EFFECT}`, async () => {
-    const r = report[v.name];
-    const ours = await studioLogits(studio.model, ids, adapter().hooks(false));
-    const peftBase = maxAbsDiff(flat(r.base_logits), baseLogits);
-    const adapted = maxAbsDiff(flat(r.logits), ours);
-    const effect = maxAbsDiff(ours, baseLogits);
-    console.log(`${v.name}: max |PEFT − studio| base ${peftBase.toExponential(2)}, adapted ${adapted.toExponential(2)}; adapter effect ${effect.toExponential(2)}`);
-    expect(peftBase).toBeLessThan(TOLERANCE);
-    expect(adapted).toBeLessThan(TOLERANCE);
-    expect(effect).toBeGreaterThan(MIN_EFFECT);
-    expect(maxAbsDiff(flat(r.logits), flat(r.base_logits))).toBeGreaterThan(MIN_EFFECT);
+    expectImportedLogits(v.name, report[v.name], await studioLogits(studio.model, ids, adapter().hooks(false)), baseLogits);
   });
 
   it("re-exports PEFT's adapter_model.safetensors byte for byte", async () => {
-    const { files } = await adapter().exportFiles();
-    expect(Buffer.from(files[ADAPTER_WEIGHTS]).equals(Buffer.from(folder()[ADAPTER_WEIGHTS]))).toBe(true);
+    await expectSameWeightsFile(adapter(), folder());
   });
 });

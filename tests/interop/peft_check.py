@@ -19,47 +19,21 @@ For each adapter, OUT.json gets (under its name):
   logits, base_logits   eval-mode logits on the ids, with the adapter and with it disabled
   save_warnings    warnings while re-saving with save_pretrained into resave_dir
 """
-import os
 import re
 import sys
 
-from _common import captured, logits_of, read_json, setup, versions, write_json
+from _common import adapted_and_base_logits, captured, jsonable, load_adapter_folder, read_json, setup, versions, write_json
 
 LORA_KEY = re.compile(r"^(?P<module>.+)\.(?P<part>lora_[AB])\.weight$")
 
 
-def jsonable(value):
-    if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
 def check(model_dir, ids, adapter):
-    torch, _ = setup()
-    from peft import PeftModel
+    setup()
     from peft.tuners.lora import LoraLayer
     from peft.utils import get_peft_model_state_dict, load_peft_weights, set_peft_model_state_dict
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-    from transformers import GPT2LMHeadModel
 
     adapter_dir = adapter["dir"]
-    weights_path = os.path.join(adapter_dir, "adapter_model.safetensors")
-    load_warnings = []
-    with captured(load_warnings):
-        base = GPT2LMHeadModel.from_pretrained(model_dir)
-        model = PeftModel.from_pretrained(base, adapter_dir)
-        model.eval()
-
-    file_tensors = load_file(weights_path)
-    with safe_open(weights_path, framework="pt") as f:
-        metadata = f.metadata()
+    model, load_warnings, file_tensors, metadata = load_adapter_folder(model_dir, adapter_dir)
 
     params = dict(model.named_parameters())
     landed = {}
@@ -92,9 +66,7 @@ def check(model_dir, ids, adapter):
 
     peft_state_keys = sorted(get_peft_model_state_dict(model).keys())
 
-    logits = logits_of(model, ids)
-    with model.disable_adapter():
-        base_logits = logits_of(model, ids)
+    logits, base_logits = adapted_and_base_logits(model, ids)
 
     # PEFT's own accounting: load the same weights again and ask which LoRA keys it could not place.
     reload_warnings = []

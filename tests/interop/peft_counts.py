@@ -10,11 +10,9 @@ MODEL_DIR, get_peft_model reports: get_nb_trainable_parameters(), the line
 print_trainable_parameters() prints, the trainable tensors (name, shape), the target modules
 PEFT resolved, and the warnings it raised.
 """
-import contextlib
-import io
 import sys
 
-from _common import captured, read_json, setup, write_json
+from _common import captured, read_json, setup, trainable_counts, write_json
 
 
 def main() -> int:
@@ -35,16 +33,9 @@ def main() -> int:
                 config = LoraConfig(**entry["kwargs"])
             base = GPT2LMHeadModel.from_pretrained(spec["model_dir"])
             model = get_peft_model(base, config)
-        trainable, total = model.get_nb_trainable_parameters()
-        printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):
-            model.print_trainable_parameters()
         resolved = model.peft_config["default"]
         out[entry["name"]] = {
-            "trainable": trainable,
-            "all": total,
-            "printed": printed.getvalue().strip(),
-            "tensors": [[n, list(p.shape)] for n, p in model.named_parameters() if p.requires_grad],
+            **trainable_counts(model),
             "r": resolved.r,
             "lora_alpha": resolved.lora_alpha,
             "target_modules": resolved.target_modules if isinstance(resolved.target_modules, str) else sorted(resolved.target_modules),

@@ -12,40 +12,47 @@
 // them; the studio picks the right method from the files alone, loads them and computes PEFT's
 // logits.
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBatch, tokenizeExamples } from '../../src/data/dataset';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../../src/export/peft-files';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors';
-import { unzipFiles, zipFiles } from '../../src/io/zip';
 import { generate } from '../../src/models/generate';
 import { lora } from '../../src/peft/lora';
 import { prefixGeometry, prefixTuning, type PrefixTuningConfig } from '../../src/peft/prefix-tuning';
 import { pTuningV2 } from '../../src/peft/p-tuning-v2';
 import type { Adapter, PeftMethod } from '../../src/peft/types';
 import { causalLmLoss } from '../../src/train/loss';
-import { train } from '../../src/train/trainer';
 import {
+  BASE_MODEL_RENAMED_WARNING,
   cleanup,
-  fixedIds,
+  expectCleanPeftSave,
+  expectFiniteLosses,
+  expectImportedLogits,
+  expectPlanCounts,
+  expectPromptFileLoaded,
+  expectSameWeightsFile,
+  expectStudioLogits,
+  exportThroughZip,
   flat,
-  loadStudioModel,
+  importedAdapter,
   maxAbsDiff,
+  MIN_EFFECT,
   MODEL_DIR,
+  openStudio,
+  type PeftCounts,
+  peftTrainIds,
+  promptEncoderInMemory,
+  type PromptFileReport,
   readFolder,
-  readJson,
-  runPython,
-  studioLogits,
+  RESAVE_BASE_MODEL_WARNING,
+  runPythonSpec,
   type Studio,
-  tempDir,
+  studioLogits,
   TOLERANCE,
+  trainOnText,
   writeFolder,
-  writeJson,
 } from './helpers';
 
-/** An adapter must move the logits by more than this, or a no-op could pass the comparison. */
-const MIN_EFFECT = 1e-3;
 const GEN_NEW = 8;
 
 const TRAIN_TEXT = [
@@ -71,11 +78,7 @@ const STUDIO_CASES: StudioCaseSpec[] = [
   { name: 'p-tuning-v2-mlp', method: pTuningV2, config: () => ({ num_virtual_tokens: 7, prefix_projection: true, encoder_hidden_size: 32 }), trainSteps: 0, learningRate: 0, savedProjection: false },
 ];
 
-interface CountsReport {
-  trainable: number;
-  all: number;
-  printed: string;
-  tensors: [string, number[]][];
+interface CountsReport extends PeftCounts {
   warnings: string[];
 }
 
@@ -85,12 +88,8 @@ interface LayerPrompt {
   shape: number[];
 }
 
-interface CheckReport {
-  load_warnings: string[];
-  metadata: Record<string, string> | null;
-  file_keys: string[];
+interface CheckReport extends PromptFileReport {
   landed: { encoder_params: Record<string, number[]>; max_abs_diff: number | null };
-  peft_state_keys: string[];
   peft_config: Record<string, unknown>;
   prompt: LayerPrompt[];
   logits: unknown;
@@ -163,81 +162,33 @@ let peft: Record<string, CheckReport>;
 let made: { variants: Record<string, VariantReport>; counts: Record<string, DefaultsReport> };
 const imported = new Map<string, Adapter>();
 
-/** print_trainable_parameters' line, from the studio's plan. */
-function planLine(trainable: number, total: number): string {
-  return `trainable params: ${trainable.toLocaleString('en-US')} || all params: ${total.toLocaleString('en-US')} || trainable%: ${((100 * trainable) / total).toFixed(4)}`;
-}
-
-/** plan tensor names as PEFT names the parameters in memory (adapter name `default`). */
-function inMemory(name: string): string {
-  return name.replace(/^prompt_encoder\./, 'prompt_encoder.default.');
-}
-
+/** PEFT's counts are the method's plan for `config` (prompt-encoder parameters named as PEFT holds them). */
 function expectCounts(py: CountsReport, method: PeftMethod<PrefixTuningConfig>, config: PrefixTuningConfig, label: string) {
-  const plan = method.plan(studio.model.info, config);
-  expect(py.trainable, label).toBe(plan.trainable);
-  expect(py.all, label).toBe(plan.total);
-  expect(py.printed, label).toBe(planLine(plan.trainable, plan.total));
-  expect(py.tensors.map(([n, s]) => `${n} ${s}`), label).toEqual(plan.tensors.map((t) => `${inMemory(t.name)} ${t.shape}`));
+  expectPlanCounts(py, method.plan(studio.model.info, config), promptEncoderInMemory, label);
 }
 
+/** `steps` steps of the studio's trainer on TRAIN_TEXT, reading every loss back; none for 0 steps. */
 async function trainFor(adapter: Adapter, steps: number, learningRate: number): Promise<number[]> {
-  const losses: number[] = [];
-  if (steps === 0) return losses;
-  const seqs = tokenizeExamples(TRAIN_TEXT, studio.tokenizer, 32).ids;
-  let step = 0;
-  const result = await train(
-    studio.model,
-    adapter,
-    { totalSteps: steps, learningRate, warmupSteps: 0, weightDecay: 0, maxGradNorm: 1, evalEvery: 0, readbackEvery: 1 },
-    {
-      nextBatch: () => {
-        const i = (2 * step++) % seqs.length;
-        return { batch: makeBatch(seqs.slice(i, i + 2), 32, studio.tokenizer.padId), epoch: 0 };
-      },
-      evalBatches: [],
-      onProgress: (points) => losses.push(...points.map((p) => p.loss)),
-      onEval: () => {},
-      shouldStop: () => false,
-    },
-  );
-  expect(result).toEqual({ reason: 'finished', step: steps });
-  return losses;
-}
-
-/** Exports, zips to disk, reads the zip back, unzips, and writes the folder Python loads. */
-async function exportThroughZip(name: string, adapter: Adapter): Promise<{ files: Record<string, Uint8Array>; dir: string }> {
-  const { baseName, files } = await adapter.exportFiles();
-  expect(Object.keys(files).sort()).toEqual([ADAPTER_CONFIG, ADAPTER_WEIGHTS]);
-  const zipPath = join(work, `${name}-${baseName}.zip`);
-  writeFileSync(zipPath, zipFiles(files));
-  const unzipped = unzipFiles(new Uint8Array(readFileSync(zipPath)), `${baseName}.zip`);
-  for (const [k, v] of Object.entries(files)) expect(Buffer.from(unzipped[k]).equals(Buffer.from(v)), `${k} survives the zip`).toBe(true);
-  const dir = join(work, name);
-  writeFolder(dir, unzipped);
-  return { files: unzipped, dir };
+  if (steps === 0) return [];
+  return (await trainOnText(studio, adapter, TRAIN_TEXT, { steps, learningRate, readbackEvery: 1 })).losses;
 }
 
 const greedy = { maxNewTokens: GEN_NEW, temperature: 0, topK: 0, seed: 0 };
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
-  studio = loadStudioModel();
-  ids = fixedIds(studio.tokenizer);
+  ({ studio, ids, baseLogits, work } = await openStudio('prefix-tuning'));
   genIds = studio.tokenizer.encode('The quick brown');
-  baseLogits = await studioLogits(studio.model, ids);
   baseGenerated = await generate(studio.model, {}, genIds, { ...greedy, eosId: studio.tokenizer.eosId });
-  work = tempDir('prefix-tuning');
   const d = studio.model.info.config.nEmbd;
 
   for (const [i, spec] of STUDIO_CASES.entries()) {
     const config = spec.config(d);
     const adapter = spec.method.create(studio.model, config, 40 + i);
     const losses = await trainFor(adapter, spec.trainSteps, spec.learningRate);
-    const { files, dir } = await exportThroughZip(spec.name, adapter);
+    const exported = await exportThroughZip(work, spec.name, adapter);
     const logits = await studioLogits(studio.model, ids, adapter.hooks(false));
     const generated = await generate(studio.model, adapter.hooks(false), genIds, { ...greedy, eosId: studio.tokenizer.eosId });
-    cases.push({ spec, config, adapter, files, dir, resaveDir: join(work, `${spec.name}-resaved`), logits, generated, losses });
+    cases.push({ spec, config, adapter, ...exported, logits, generated, losses });
   }
 
   // Control: the trained prefix-tuning export with every layer's key and value slots swapped.
@@ -264,8 +215,7 @@ beforeAll(async () => {
   swappedLogits = await studioLogits(studio.model, ids, swappedAdapter.hooks(false));
   swappedAdapter.dispose();
 
-  const spec = join(work, 'check-spec.json');
-  writeJson(spec, {
+  peft = runPythonSpec<{ adapters: Record<string, CheckReport> }>('prefix_check.py', work, 'check', {
     model_dir: MODEL_DIR,
     ids,
     gen_ids: genIds,
@@ -274,24 +224,18 @@ beforeAll(async () => {
       ...cases.map((c) => ({ name: c.spec.name, dir: c.dir, resave_dir: c.resaveDir })),
       { name: 'control-swapped-kv', dir: swappedDir, resave_dir: join(work, 'control-resaved') },
     ],
-  });
-  runPython('prefix_check.py', [spec, join(work, 'check-out.json')]);
-  peft = readJson<{ adapters: Record<string, CheckReport> }>(join(work, 'check-out.json')).adapters;
+  }).adapters;
 
-  const trainIds = ['Prefixes made by PEFT, read by the studio.', 'Two rows of thirty-two bytes each, here.'].map((t) => studio.tokenizer.encode(t).slice(0, 32));
-  const makeSpec = join(work, 'make-spec.json');
-  writeJson(makeSpec, {
+  made = runPythonSpec('prefix_make_adapter.py', work, 'make', {
     model_dir: MODEL_DIR,
     ids,
-    train_ids: trainIds,
+    train_ids: peftTrainIds(studio, ['Prefixes made by PEFT, read by the studio.', 'Two rows of thirty-two bytes each, here.']),
     variants: VARIANTS.map((v) => ({ name: v.name, seed: v.seed, steps: v.steps, config: v.config, out_dir: join(work, v.name) })),
     counts: [
       { name: 'peft-defaults', config: { task_type: 'CAUSAL_LM', num_virtual_tokens: 20 } },
       { name: 'peft-defaults-projection', config: { task_type: 'CAUSAL_LM', num_virtual_tokens: 20, prefix_projection: true } },
     ],
   });
-  runPython('prefix_make_adapter.py', [makeSpec, join(work, 'make-out.json')]);
-  made = readJson(join(work, 'make-out.json'));
 });
 
 afterAll(() => {
@@ -304,8 +248,7 @@ afterAll(() => {
 describe('the studio adapters under test', () => {
   it('the trainer ran its steps with finite losses; every adapter moves the logits and the greedy continuation', () => {
     for (const c of cases) {
-      expect(c.losses, c.spec.name).toHaveLength(c.spec.trainSteps);
-      for (const l of c.losses) expect(Number.isFinite(l), c.spec.name).toBe(true);
+      expectFiniteLosses(c.losses, c.spec.trainSteps, c.spec.name);
       expect(maxAbsDiff(c.logits, baseLogits), c.spec.name).toBeGreaterThan(MIN_EFFECT);
       expect(c.generated.length, c.spec.name).toBeGreaterThan(0);
     }
@@ -339,10 +282,7 @@ describe.each(STUDIO_CASES.map((s) => s.name))('PeftModel.from_pretrained on the
   const report = () => peft[name];
 
   it('loads without a single warning; the file carries {"format": "pt"} and one tensor, prompt_embeddings', () => {
-    expect(report().load_warnings).toEqual([]);
-    expect(report().metadata).toEqual({ format: 'pt' });
-    expect(report().file_keys).toEqual(['prompt_embeddings']);
-    expect(report().peft_state_keys).toEqual(['prompt_embeddings']);
+    expectPromptFileLoaded(report());
   });
 
   it("prompt_embeddings lands on PEFT's prompt encoder (inference mode: one [n, L·2·d] embedding), values equal", () => {
@@ -381,11 +321,7 @@ describe.each(STUDIO_CASES.map((s) => s.name))('PeftModel.from_pretrained on the
   });
 
   it(`computes the engine's logits (adapter.hooks(false)) within ${TOLERANCE}`, () => {
-    const base = maxAbsDiff(flat(report().base_logits), baseLogits);
-    const adapted = maxAbsDiff(flat(report().logits), c().logits);
-    console.log(`${name}: max |PEFT − studio| base ${base.toExponential(2)}, adapted ${adapted.toExponential(2)}; adapter effect ${maxAbsDiff(c().logits, baseLogits).toExponential(2)}`);
-    expect(base).toBeLessThan(TOLERANCE);
-    expect(adapted).toBeLessThan(TOLERANCE);
+    expectStudioLogits(name, report(), c().logits, baseLogits);
   });
 
   it("the training loss is PEFT's: labels are not shifted for the prefix (it is in the cache, not the sequence)", () => {
@@ -401,8 +337,7 @@ describe.each(STUDIO_CASES.map((s) => s.name))('PeftModel.from_pretrained on the
   it("PEFT's save_pretrained writes back a byte-identical adapter_model.safetensors", () => {
     // The export names the base model 'tiny-gpt2' (its id, not a path); PEFT looks for that
     // folder to see whether the vocabulary changed and says it cannot. Nothing else may warn.
-    const noConfig = /^UserWarning: Could not find a config file in tiny-gpt2 - will assume that the vocabulary was not modified\.$/;
-    expect(report().save_warnings.filter((w) => !noConfig.test(w))).toEqual([]);
+    expect(report().save_warnings.filter((w) => !RESAVE_BASE_MODEL_WARNING.test(w))).toEqual([]);
     const resaved = readFolder(c().resaveDir);
     expect(Buffer.from(resaved[ADAPTER_WEIGHTS]).equals(Buffer.from(c().files[ADAPTER_WEIGHTS]))).toBe(true);
   });
@@ -412,8 +347,7 @@ describe.each(STUDIO_CASES.map((s) => s.name))('PeftModel.from_pretrained on the
     // The config as the file describes it (P-tuning v2 with its optional MLP saves prefix_projection false).
     const described: PrefixTuningConfig = { ...c().config, prefix_projection: cfg.prefix_projection === true };
     expectCounts(report().counts, c().spec.method, described, name);
-    const renamed = /^UserWarning: The PEFT config's `base_model_name_or_path` was renamed from 'tiny-gpt2' to '.*tiny-gpt2'/;
-    expect(report().counts.warnings.filter((w) => !renamed.test(w))).toEqual([]);
+    expect(report().counts.warnings.filter((w) => !BASE_MODEL_RENAMED_WARNING.test(w))).toEqual([]);
   });
 });
 
@@ -433,22 +367,11 @@ describe('the checks can fail: an export with each layer\'s key and value swappe
 });
 
 describe.each(VARIANTS)('PEFT-trained PREFIX_TUNING adapter → studio ($name)', (v) => {
-  const folder = () => readFolder(join(work, v.name));
   const methods = [prefixTuning, pTuningV2];
-  const adapter = () => {
-    if (!imported.has(v.name)) imported.set(v.name, methods.find((m) => m.recognizes(folder()))!.load(studio.model, folder()));
-    return imported.get(v.name)!;
-  };
+  const { folder, adapter } = importedAdapter(() => join(work, v.name), imported, (files) => methods.find((m) => m.recognizes(files))!.load(studio.model, files));
 
   it('PEFT made it cleanly: the folder as save_pretrained writes it, finite training losses, no warnings', () => {
-    const r = made.variants[v.name];
-    expect(r.files).toEqual(expect.arrayContaining([ADAPTER_CONFIG, ADAPTER_WEIGHTS]));
-    expect(r.losses).toHaveLength(v.steps);
-    for (const l of r.losses) expect(Number.isFinite(l)).toBe(true);
-    // transformers derives a loss type from the class name; "GPT2LMHeadModel" contains no known
-    // one, so the first forward with labels says so (any GPT-2, whatever its config).
-    const lossType = /^transformers\.modeling_utils WARNING: `loss_type=None` was set in the config but it is unrecognized/;
-    expect(r.warnings.filter((w) => !lossType.test(w))).toEqual([]);
+    expectCleanPeftSave(made.variants[v.name], v.steps);
   });
 
   it(`is claimed by ${v.expect.method} alone (and not by LoRA), from adapter_config.json`, () => {
@@ -464,21 +387,11 @@ describe.each(VARIANTS)('PEFT-trained PREFIX_TUNING adapter → studio ($name)',
   });
 
   it(`computes PEFT's logits within ${TOLERANCE}, and the adapter moves them by more than ${MIN_EFFECT}`, async () => {
-    const r = made.variants[v.name];
-    const ours = await studioLogits(studio.model, ids, adapter().hooks(false));
-    const peftBase = maxAbsDiff(flat(r.base_logits), baseLogits);
-    const adapted = maxAbsDiff(flat(r.logits), ours);
-    const effect = maxAbsDiff(ours, baseLogits);
-    console.log(`${v.name}: max |PEFT − studio| base ${peftBase.toExponential(2)}, adapted ${adapted.toExponential(2)}; adapter effect ${effect.toExponential(2)}`);
-    expect(peftBase).toBeLessThan(TOLERANCE);
-    expect(adapted).toBeLessThan(TOLERANCE);
-    expect(effect).toBeGreaterThan(MIN_EFFECT);
-    expect(maxAbsDiff(flat(r.logits), flat(r.base_logits))).toBeGreaterThan(MIN_EFFECT);
+    expectImportedLogits(v.name, made.variants[v.name], await studioLogits(studio.model, ids, adapter().hooks(false)), baseLogits);
   });
 
   it("re-exports PEFT's adapter_model.safetensors byte for byte", async () => {
-    const { files } = await adapter().exportFiles();
-    expect(Buffer.from(files[ADAPTER_WEIGHTS]).equals(Buffer.from(folder()[ADAPTER_WEIGHTS]))).toBe(true);
+    await expectSameWeightsFile(adapter(), folder());
   });
 });
 

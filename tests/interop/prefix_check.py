@@ -23,24 +23,9 @@ For each adapter, OUT.json gets (under its name):
   counts           get_peft_model(base, PrefixTuningConfig.from_pretrained(dir) in training
                    mode): trainable / all / the print_trainable_parameters line / tensors
 """
-import contextlib
-import io
-import os
 import sys
 
-from _common import captured, logits_of, read_json, setup, versions, write_json
-
-
-def jsonable(value):
-    if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
+from _common import adapted_and_base_logits, captured, jsonable, load_adapter_folder, read_json, setup, trainable_counts, versions, write_json
 
 
 def counts_for(model_dir, config):
@@ -51,38 +36,16 @@ def counts_for(model_dir, config):
     warnings_seen = []
     with captured(warnings_seen):
         model = get_peft_model(GPT2LMHeadModel.from_pretrained(model_dir), config)
-    trainable, total = model.get_nb_trainable_parameters()
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        model.print_trainable_parameters()
-    return {
-        "trainable": trainable,
-        "all": total,
-        "printed": printed.getvalue().strip(),
-        "tensors": [[n, list(p.shape)] for n, p in model.named_parameters() if p.requires_grad],
-        "warnings": warnings_seen,
-    }
+    return {**trainable_counts(model), "warnings": warnings_seen}
 
 
 def check(model_dir, spec, adapter):
     torch, _ = setup()
-    from peft import PeftModel, PrefixTuningConfig
+    from peft import PrefixTuningConfig
     from peft.utils import get_peft_model_state_dict
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-    from transformers import GPT2LMHeadModel
 
     adapter_dir = adapter["dir"]
-    weights_path = os.path.join(adapter_dir, "adapter_model.safetensors")
-    load_warnings = []
-    with captured(load_warnings):
-        base = GPT2LMHeadModel.from_pretrained(model_dir)
-        model = PeftModel.from_pretrained(base, adapter_dir)
-        model.eval()
-
-    file_tensors = load_file(weights_path)
-    with safe_open(weights_path, framework="pt") as f:
-        metadata = f.metadata()
+    model, load_warnings, file_tensors, metadata = load_adapter_folder(model_dir, adapter_dir)
 
     encoder_params = {n: list(p.shape) for n, p in model.prompt_encoder.named_parameters()}
     embedding = model.prompt_encoder["default"].embedding.weight.detach()
@@ -101,14 +64,12 @@ def check(model_dir, spec, adapter):
         for layer in cache.layers
     ]
 
-    logits = logits_of(model, spec["ids"])
+    logits, base_logits = adapted_and_base_logits(model, spec["ids"])
     # The causal-LM loss PEFT computes with labels = ids: for PREFIX_TUNING it pads nothing (the
     # prefix lives in the cache, not in the sequence), unlike the virtual-token methods.
     with torch.no_grad():
         ids_t = torch.tensor(spec["ids"], dtype=torch.long)
         loss = float(model(input_ids=ids_t, attention_mask=torch.ones_like(ids_t), labels=ids_t).loss)
-    with model.disable_adapter():
-        base_logits = logits_of(model, spec["ids"])
 
     gen_warnings = []
     with captured(gen_warnings), torch.no_grad():
@@ -118,7 +79,7 @@ def check(model_dir, spec, adapter):
             attention_mask=torch.ones_like(ids),
             max_new_tokens=spec["gen_new"],
             do_sample=False,
-            pad_token_id=base.config.eos_token_id,
+            pad_token_id=model.get_base_model().config.eos_token_id,
         )
     generated = out[0, ids.shape[1] :].tolist()
 

@@ -1,21 +1,27 @@
 // Shared by the prompt-tuning and P-tuning interop tests: the reports of prompt_check.py and
-// prompt_make_adapter.py, the zip round trip a download goes through, a short real training
-// run, and greedy generation — everything both methods' tests do the same way.
+// prompt_make_adapter.py, a short real training run, and greedy generation — everything both
+// methods' tests do the same way.
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect } from 'vitest';
-import { makeBatch, tokenizeExamples } from '../../src/data/dataset';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../../src/export/peft-files';
+import { ADAPTER_WEIGHTS } from '../../src/export/peft-files';
 import { readSafetensors } from '../../src/io/safetensors';
-import { unzipFiles, zipFiles } from '../../src/io/zip';
 import { generate } from '../../src/models/generate';
 import type { Adapter } from '../../src/peft/types';
-import { train } from '../../src/train/trainer';
-import { readFolder, type Studio, writeFolder } from './helpers';
-
-/** An adapter must move the logits by more than this, or a no-op could pass the comparison. */
-export const MIN_EFFECT = 1e-3;
+import { join } from 'node:path';
+import {
+  flat,
+  maxAbsDiff,
+  MODEL_DIR,
+  type PeftCounts,
+  peftTrainIds,
+  type PromptFileReport,
+  RESAVE_BASE_MODEL_WARNING,
+  runPythonSpec,
+  type Studio,
+  TOLERANCE,
+  trainOnText,
+  type ZippedExport,
+} from './helpers';
 
 /** The text both sides train on, and the prompt both sides continue greedily. */
 export const TRAIN_TEXT = [
@@ -27,21 +33,10 @@ export const TRAIN_TEXT = [
 export const GEN_PROMPT = 'The quick brown';
 export const GEN_NEW = 8;
 
-export interface Counts {
-  trainable: number;
-  all: number;
-  printed: string;
-  tensors: [string, number[]][];
-}
-
-export interface AdapterReport {
-  load_warnings: string[];
-  metadata: Record<string, string> | null;
-  file_keys: string[];
+export interface AdapterReport extends PromptFileReport {
   encoder_params: Record<string, number[]>;
   landed_max_abs_diff: number | null;
   prompt: number[][];
-  peft_state_keys: string[];
   peft_config: Record<string, unknown>;
   logits: unknown;
   logits_masked: unknown;
@@ -51,12 +46,12 @@ export interface AdapterReport {
   generate_warnings: string[];
   save_warnings: string[];
   resaved_equal: boolean;
-  counts: Counts;
+  counts: PeftCounts;
 }
 
 export interface EncoderReport {
   warnings: string[];
-  counts: Counts;
+  counts: PeftCounts;
   state_keys: string[];
   load_result: { missing: string[]; unexpected: string[] };
   prompt: number[][];
@@ -82,43 +77,37 @@ export interface VariantReport {
 export const POSITION_IDS_WARNING = /^UserWarning: Position ids are not supported for parameter efficient tuning\. Ignoring position ids\.$/;
 
 /**
- * transformers derives a loss type from the class name; "GPT2LMHeadModel" contains no known one,
- * so the first forward with labels says so (any GPT-2, whatever its config).
+ * prompt_check.py on the studio's exports (read from their folders, re-saved into resaveDir),
+ * with GEN_PROMPT to continue and whatever else `extra` gives it to check; its report.
  */
-export const LOSS_TYPE_WARNING = /^transformers\.modeling_utils WARNING: `loss_type=None` was set in the config but it is unrecognized/;
+export function runPromptCheck<T>(studio: Studio, ids: number[][], work: string, adapters: (ZippedExport & { name: string })[], extra: Record<string, unknown>): T {
+  return runPythonSpec<T>('prompt_check.py', work, 'check', {
+    model_dir: MODEL_DIR,
+    ids,
+    gen_ids: studio.tokenizer.encode(GEN_PROMPT),
+    gen_new: GEN_NEW,
+    adapters: adapters.map((a) => ({ name: a.name, dir: a.dir, resave_dir: a.resaveDir })),
+    ...extra,
+  });
+}
 
 /**
- * base_model_name_or_path is the studio's model id ("tiny-gpt2"), not a Hub id or a folder, so
- * PEFT's save_pretrained cannot open its config to check for resized embeddings and says so.
- * Only re-saving warns; loading does not.
+ * prompt_make_adapter.py: PEFT trains each variant on the two rows of `trainTexts` and saves it
+ * into <work>/<name>; its report per name.
  */
-export const RESAVE_BASE_MODEL_WARNING = /^UserWarning: Could not find a config file in tiny-gpt2 - will assume that the vocabulary was not modified\.$/;
-
-/** print_trainable_parameters' line, from the studio's plan. */
-export function planLine(trainable: number, total: number): string {
-  return `trainable params: ${trainable.toLocaleString('en-US')} || all params: ${total.toLocaleString('en-US')} || trainable%: ${((100 * trainable) / total).toFixed(4)}`;
+export function makePeftPromptAdapters(studio: Studio, ids: number[][], work: string, trainTexts: string[], variants: { name: string }[]): Record<string, VariantReport> {
+  return runPythonSpec<{ variants: Record<string, VariantReport> }>('prompt_make_adapter.py', work, 'make', {
+    model_dir: MODEL_DIR,
+    ids,
+    train_ids: peftTrainIds(studio, trainTexts),
+    variants: variants.map((v) => ({ ...v, out_dir: join(work, v.name) })),
+  }).variants;
 }
 
-export interface Exported {
-  /** The files as the zip a person downloads gives them back. */
-  files: Record<string, Uint8Array>;
-  dir: string;
-  resaveDir: string;
-}
-
-/** Exports, zips to disk, reads the zip back, unzips, and writes the folder Python loads. */
-export async function exportThroughZip(work: string, name: string, adapter: Adapter, baseName: string): Promise<Exported> {
-  const exported = await adapter.exportFiles();
-  expect(exported.baseName).toBe(baseName);
-  expect(Object.keys(exported.files).sort()).toEqual([ADAPTER_CONFIG, ADAPTER_WEIGHTS]);
-  const zipPath = join(work, `${name}-${baseName}.zip`);
-  writeFileSync(zipPath, zipFiles(exported.files));
-  const files = unzipFiles(new Uint8Array(readFileSync(zipPath)), `${baseName}.zip`);
-  for (const [k, v] of Object.entries(exported.files)) expect(Buffer.from(files[k]).equals(Buffer.from(v)), `${k} survives the zip`).toBe(true);
-  const dir = join(work, name);
-  writeFolder(dir, files);
-  expect(Object.keys(readFolder(dir)).sort()).toEqual([ADAPTER_CONFIG, ADAPTER_WEIGHTS]);
-  return { files, dir, resaveDir: join(work, `${name}-resaved`) };
+/** PEFT re-saved the loaded export warning of nothing but the base model's config, and the tensor it wrote is the file's. */
+export function expectCleanResave(r: AdapterReport): void {
+  expect(r.save_warnings.filter((w) => !RESAVE_BASE_MODEL_WARNING.test(w))).toEqual([]);
+  expect(r.resaved_equal).toBe(true);
 }
 
 /** The single tensor of a prompt-learning export, as [n][d] rows. */
@@ -131,31 +120,24 @@ export function promptRows(files: Record<string, Uint8Array>): number[][] {
 
 /** `steps` AdamW steps of the studio's own trainer on TRAIN_TEXT, batch 2 × 32 tokens; the losses. */
 export async function trainStudio(studio: Studio, adapter: Adapter, steps: number, learningRate: number): Promise<number[]> {
-  const seqs = tokenizeExamples(TRAIN_TEXT, studio.tokenizer, 32).ids;
-  const losses: number[] = [];
-  let step = 0;
-  const result = await train(
-    studio.model,
-    adapter,
-    { totalSteps: steps, learningRate, warmupSteps: 0, weightDecay: 0, maxGradNorm: 1, evalEvery: 0, readbackEvery: 2 },
-    {
-      nextBatch: () => {
-        const i = (2 * step++) % seqs.length;
-        return { batch: makeBatch(seqs.slice(i, i + 2), 32, studio.tokenizer.padId), epoch: 0 };
-      },
-      evalBatches: [],
-      onProgress: (points) => losses.push(...points.map((p) => p.loss)),
-      onEval: () => {},
-      shouldStop: () => false,
-    },
-  );
-  expect(result).toEqual({ reason: 'finished', step: steps });
-  return losses;
+  return (await trainOnText(studio, adapter, TRAIN_TEXT, { steps, learningRate })).losses;
 }
 
 /** The studio's greedy continuation of GEN_PROMPT under the adapter. */
 export function studioGreedy(studio: Studio, adapter: Adapter): Promise<number[]> {
   return generate(studio.model, adapter.hooks(false), studio.tokenizer.encode(GEN_PROMPT), { maxNewTokens: GEN_NEW, temperature: 0, topK: 0, seed: 0 });
+}
+
+/**
+ * PEFT's greedy generation is the studio's: the same ids, and within TOLERANCE the same logits at
+ * every step; generate() warns of nothing but the position ids it drops.
+ */
+export async function expectSameGreedy(studio: Studio, adapter: Adapter, r: AdapterReport): Promise<void> {
+  const ours = await studioGreedy(studio, adapter);
+  expect(r.generated).toEqual(ours);
+  // Greedy ids alone say little on a random model; the logits of every step must agree too.
+  expect(maxAbsDiff(flat(r.generated_logits), await studioStepLogits(studio, adapter, ours))).toBeLessThan(TOLERANCE);
+  expect(r.generate_warnings.filter((w) => !POSITION_IDS_WARNING.test(w))).toEqual([]);
 }
 
 /**

@@ -9,34 +9,43 @@
 //     that is repeated.
 // (b) PEFT → studio: PEFT trains soft prompts (RANDOM and TEXT init) with AdamW and saves them;
 //     promptTuning.load must compute PEFT's logits and re-export its tensor byte for byte.
-import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../../src/export/peft-files';
 import { promptTuning, type PromptTuningConfig } from '../../src/peft/prompt-tuning';
 import type { Adapter } from '../../src/peft/types';
-import { cleanup, fixedIds, flat, loadStudioModel, maxAbsDiff, MODEL_DIR, readFolder, readJson, runPython, studioLogits, type Studio, tempDir, TOLERANCE, writeJson } from './helpers';
+import {
+  cleanup,
+  expectCleanPeftSave,
+  expectFiniteLosses,
+  expectPlanCounts,
+  expectPromptFileLoaded,
+  expectSameWeightsFile,
+  exportThroughZip,
+  flat,
+  importedAdapter,
+  maxAbsDiff,
+  MIN_EFFECT,
+  openStudio,
+  promptEncoderInMemory,
+  type Studio,
+  studioLogits,
+  TOLERANCE,
+  type ZippedExport,
+} from './helpers';
 import {
   type AdapterReport,
-  exportThroughZip,
-  type Exported,
-  GEN_NEW,
-  GEN_PROMPT,
-  LOSS_TYPE_WARNING,
+  expectCleanResave,
+  expectSameGreedy,
+  makePeftPromptAdapters,
   maxRowDiff,
-  MIN_EFFECT,
-  planLine,
-  POSITION_IDS_WARNING,
   promptRows,
-  RESAVE_BASE_MODEL_WARNING,
   realPositions,
-  studioGreedy,
-  studioStepLogits,
+  runPromptCheck,
   trainStudio,
   type VariantReport,
 } from './prompt-learning';
 
-interface Case extends Exported {
+interface Case extends ZippedExport {
   name: string;
   config: PromptTuningConfig;
   adapter: Adapter;
@@ -72,11 +81,7 @@ const imported = new Map<string, Adapter>();
 const textInitAdapters = new Map<string, Adapter>();
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
-  studio = loadStudioModel();
-  ids = fixedIds(studio.tokenizer);
-  baseLogits = await studioLogits(studio.model, ids);
-  work = tempDir('prompt-tuning');
+  ({ studio, ids, baseLogits, work } = await openStudio('prompt-tuning'));
 
   for (const [i, c] of STUDIO_CASES.entries()) {
     const adapter = promptTuning.create(studio.model, c.config, 40 + i, { tokenizer: studio.tokenizer });
@@ -88,27 +93,16 @@ beforeAll(async () => {
     textInitAdapters.set(t.name, promptTuning.create(studio.model, { num_virtual_tokens: t.n, prompt_tuning_init: 'TEXT', prompt_tuning_init_text: t.text }, 0, { tokenizer: studio.tokenizer }));
   }
 
-  const spec = join(work, 'check-spec.json');
-  writeJson(spec, {
-    model_dir: MODEL_DIR,
-    ids,
-    gen_ids: studio.tokenizer.encode(GEN_PROMPT),
-    gen_new: GEN_NEW,
-    adapters: cases.map((c) => ({ name: c.name, dir: c.dir, resave_dir: c.resaveDir })),
+  peft = runPromptCheck(studio, ids, work, cases, {
     text_inits: TEXT_INITS.map((t) => ({ name: t.name, config: { task_type: 'CAUSAL_LM', num_virtual_tokens: t.n, prompt_tuning_init: 'TEXT', prompt_tuning_init_text: t.text } })),
   });
-  runPython('prompt_check.py', [spec, join(work, 'check-out.json')]);
-  peft = readJson(join(work, 'check-out.json'));
-
-  const makeSpec = join(work, 'make-spec.json');
-  writeJson(makeSpec, {
-    model_dir: MODEL_DIR,
+  made = makePeftPromptAdapters(
+    studio,
     ids,
-    train_ids: ['Soft prompts that PEFT trained, read by the studio.', 'Two rows of thirty-two bytes each, right here.'].map((t) => studio.tokenizer.encode(t).slice(0, 32)),
-    variants: PEFT_VARIANTS.map((v) => ({ ...v, peft_type: 'PROMPT_TUNING', out_dir: join(work, v.name) })),
-  });
-  runPython('prompt_make_adapter.py', [makeSpec, join(work, 'make-out.json')]);
-  made = readJson<{ variants: Record<string, VariantReport> }>(join(work, 'make-out.json')).variants;
+    work,
+    ['Soft prompts that PEFT trained, read by the studio.', 'Two rows of thirty-two bytes each, right here.'],
+    PEFT_VARIANTS.map((v) => ({ ...v, peft_type: 'PROMPT_TUNING' })),
+  );
 });
 
 afterAll(() => {
@@ -120,8 +114,7 @@ afterAll(() => {
 
 describe('the studio adapters under test', () => {
   it('trained with finite losses; each moves the logits by more than the minimum effect', () => {
-    expect(trainLosses).toHaveLength(4);
-    for (const l of trainLosses) expect(Number.isFinite(l)).toBe(true);
+    expectFiniteLosses(trainLosses, 4);
     // The real positions' logits (after the n virtual ones) differ from the plain model's.
     for (const c of cases) {
       const real = realPositions(c.logits, ids, c.config.num_virtual_tokens, studio.model.info.config.vocabSize);
@@ -135,10 +128,7 @@ describe.each(STUDIO_CASES.map((c) => c.name))('PeftModel.from_pretrained on the
   const r = () => peft.adapters[name];
 
   it('loads without a single warning; the file is {"format": "pt"} with the one tensor prompt_embeddings', () => {
-    expect(r().load_warnings).toEqual([]);
-    expect(r().metadata).toEqual({ format: 'pt' });
-    expect(r().file_keys).toEqual(['prompt_embeddings']);
-    expect(r().peft_state_keys).toEqual(['prompt_embeddings']);
+    expectPromptFileLoaded(r());
   });
 
   it("the file's prompt_embeddings lands on PEFT's prompt embedding, and PEFT prepends exactly it", () => {
@@ -177,21 +167,12 @@ describe.each(STUDIO_CASES.map((c) => c.name))('PeftModel.from_pretrained on the
   });
 
   it('generates the same greedy continuation as the studio (positions shift the same way while decoding)', async () => {
-    const ours = await studioGreedy(studio, c().adapter);
-    expect(r().generated).toEqual(ours);
-    // Greedy ids alone say little on a random model; the logits of every step must agree too.
-    expect(maxAbsDiff(flat(r().generated_logits), await studioStepLogits(studio, c().adapter, ours))).toBeLessThan(TOLERANCE);
-    expect(r().generate_warnings.filter((w) => !POSITION_IDS_WARNING.test(w))).toEqual([]);
+    await expectSameGreedy(studio, c().adapter, r());
   });
 
   it("PEFT re-saves the same tensor, and counts what the studio's plan counts", () => {
-    expect(r().save_warnings.filter((w) => !RESAVE_BASE_MODEL_WARNING.test(w))).toEqual([]);
-    expect(r().resaved_equal).toBe(true);
-    const p = promptTuning.plan(studio.model.info, c().config);
-    expect(r().counts.trainable).toBe(p.trainable);
-    expect(r().counts.all).toBe(p.total);
-    expect(r().counts.printed).toBe(planLine(p.trainable, p.total));
-    expect(r().counts.tensors).toEqual(p.tensors.map((t) => [t.name.replace(/^prompt_encoder\./, 'prompt_encoder.default.'), t.shape]));
+    expectCleanResave(r());
+    expectPlanCounts(r().counts, promptTuning.plan(studio.model.info, c().config), promptEncoderInMemory);
   });
 });
 
@@ -209,18 +190,10 @@ describe("PEFT's own TEXT initialisation", () => {
 });
 
 describe.each(PEFT_VARIANTS.map((v) => v.name))('promptTuning.load on a PEFT save_pretrained folder (%s)', (name) => {
-  const folder = () => readFolder(join(work, name));
-  const adapter = () => {
-    if (!imported.has(name)) imported.set(name, promptTuning.load(studio.model, folder()));
-    return imported.get(name)!;
-  };
+  const { folder, adapter } = importedAdapter(() => join(work, name), imported, (files) => promptTuning.load(studio.model, files));
 
   it('PEFT made it cleanly: trained with finite losses, saved the folder, no warnings', () => {
-    const r = made[name];
-    expect(r.files).toEqual(expect.arrayContaining([ADAPTER_CONFIG, ADAPTER_WEIGHTS]));
-    expect(r.losses).toHaveLength(2);
-    for (const l of r.losses) expect(Number.isFinite(l)).toBe(true);
-    expect(r.warnings.filter((w) => !LOSS_TYPE_WARNING.test(w))).toEqual([]);
+    expectCleanPeftSave(made[name], 2);
   });
 
   it('imports the soft prompt as the one trainable tensor, PEFT’s parameter count', async () => {
@@ -245,7 +218,6 @@ describe.each(PEFT_VARIANTS.map((v) => v.name))('promptTuning.load on a PEFT sav
   });
 
   it("re-exports PEFT's adapter_model.safetensors byte for byte", async () => {
-    const { files } = await adapter().exportFiles();
-    expect(Buffer.from(files[ADAPTER_WEIGHTS]).equals(Buffer.from(folder()[ADAPTER_WEIGHTS]))).toBe(true);
+    await expectSameWeightsFile(adapter(), folder());
   });
 });

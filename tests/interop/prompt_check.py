@@ -35,53 +35,18 @@ OUT.json "encoders" (per name): get_peft_model(base, PromptEncoderConfig(**confi
 OUT.json "text_inits" (per name): get_peft_model(base, PromptTuningConfig(**config)) — PEFT's own
   TEXT initialisation with the model's tokenizer; reports the initial prompt embedding.
 """
-import contextlib
-import io
 import sys
 
-from _common import captured, logits_of, read_json, setup, versions, write_json
-
-
-def jsonable(value):
-    if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
-def counts_of(model):
-    trainable, total = model.get_nb_trainable_parameters()
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        model.print_trainable_parameters()
-    return {
-        "trainable": trainable,
-        "all": total,
-        "printed": printed.getvalue().strip(),
-        "tensors": [[n, list(p.shape)] for n, p in model.named_parameters() if p.requires_grad],
-    }
+from _common import captured, jsonable, load_adapter_folder, logits_of, read_json, setup, trainable_counts, versions, write_json
 
 
 def check_adapter(torch, model_dir, ids, gen_ids, gen_new, adapter):
-    from peft import PeftConfig, PeftModel, get_peft_model
+    from peft import PeftConfig, get_peft_model
     from peft.utils import get_peft_model_state_dict
-    from safetensors import safe_open
     from safetensors.torch import load_file
     from transformers import GPT2LMHeadModel
 
-    weights_path = f"{adapter['dir']}/adapter_model.safetensors"
-    load_warnings = []
-    with captured(load_warnings):
-        model = PeftModel.from_pretrained(GPT2LMHeadModel.from_pretrained(model_dir), adapter["dir"])
-        model.eval()
-    file_tensors = load_file(weights_path)
-    with safe_open(weights_path, framework="pt") as f:
-        metadata = f.metadata()
+    model, load_warnings, file_tensors, metadata = load_adapter_folder(model_dir, adapter["dir"])
     encoder = model.prompt_encoder["default"]
     embedding = encoder.embedding.weight.detach()
     saved = file_tensors.get("prompt_embeddings")
@@ -122,7 +87,7 @@ def check_adapter(torch, model_dir, ids, gen_ids, gen_new, adapter):
     config.inference_mode = False
     if getattr(config, "prompt_tuning_init", None) == "TEXT":
         config.tokenizer_name_or_path = model_dir
-    counts = counts_of(get_peft_model(GPT2LMHeadModel.from_pretrained(model_dir), config))
+    counts = trainable_counts(get_peft_model(GPT2LMHeadModel.from_pretrained(model_dir), config))
 
     return {
         "load_warnings": load_warnings,
@@ -153,7 +118,7 @@ def check_encoder(torch, model_dir, ids, entry):
     warnings_seen = []
     with captured(warnings_seen):
         model = get_peft_model(GPT2LMHeadModel.from_pretrained(model_dir), PromptEncoderConfig(**entry["config"]))
-    counts = counts_of(model)
+    counts = trainable_counts(model)
     state = load_file(entry["state"])
     result = model.prompt_encoder["default"].load_state_dict(state, strict=True)
     model.eval()

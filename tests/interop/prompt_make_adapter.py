@@ -17,56 +17,35 @@ losses, trainable, saved_prompt, warnings, files}.
 """
 import os
 import sys
+from functools import partial
 
-from _common import captured, logits_of, read_json, setup, versions, write_json
+from _common import captured, logits_of, make_peft_variant, read_json, setup, versions, write_json
 
 
 def main() -> int:
     spec_path, out_path = sys.argv[1:3]
     spec = read_json(spec_path)
-    torch, _ = setup()
-    from peft import PeftModel, PromptEncoderConfig, PromptTuningConfig, get_peft_model
+    setup()
+    from peft import PeftModel, PromptEncoderConfig, PromptTuningConfig
     from safetensors.torch import load_file
     from transformers import GPT2LMHeadModel
 
     configs = {"PROMPT_TUNING": PromptTuningConfig, "P_TUNING": PromptEncoderConfig}
     out = {"versions": versions(), "variants": {}}
-    train_ids = torch.tensor(spec["train_ids"], dtype=torch.long)
     for v in spec["variants"]:
-        torch.manual_seed(v["seed"])
         kwargs = dict(v["config"])
         if kwargs.get("prompt_tuning_init") == "TEXT":
             kwargs["tokenizer_name_or_path"] = spec["model_dir"]
-        warnings_seen = []
-        with captured(warnings_seen):
-            model = get_peft_model(GPT2LMHeadModel.from_pretrained(spec["model_dir"]), configs[v["peft_type"]](**kwargs))
-            losses = []
-            if v["steps"]:
-                model.train()
-                opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=v["lr"])
-                for _ in range(v["steps"]):
-                    loss = model(input_ids=train_ids, labels=train_ids).loss
-                    loss.backward()
-                    opt.step()
-                    opt.zero_grad()
-                    losses.append(loss.detach().item())
-            # Eval mode before saving: PEFT saves whatever the encoder outputs in the current mode.
-            model.eval()
-            logits = logits_of(model, spec["ids"])
-            with model.disable_adapter():
-                base_logits = logits_of(model, spec["ids"])
-            model.save_pretrained(v["out_dir"])
+        model, report = make_peft_variant(spec["model_dir"], spec["ids"], spec["train_ids"], v, partial(configs[v["peft_type"]], **kwargs), lr=v["lr"])
+        # The warnings of reloading the saved folder go to the same list.
+        with captured(report["warnings"]):
             reloaded = PeftModel.from_pretrained(GPT2LMHeadModel.from_pretrained(spec["model_dir"]), v["out_dir"])
             reloaded_logits = logits_of(reloaded, spec["ids"])
         out["variants"][v["name"]] = {
-            "logits": logits,
+            **report,
             "reloaded_logits": reloaded_logits,
-            "base_logits": base_logits,
-            "losses": losses,
             "trainable": model.get_nb_trainable_parameters()[0],
             "saved_prompt": load_file(os.path.join(v["out_dir"], "adapter_model.safetensors"))["prompt_embeddings"].tolist(),
-            "warnings": warnings_seen,
-            "files": sorted(os.listdir(v["out_dir"])),
         }
     write_json(out_path, out)
     return 0
