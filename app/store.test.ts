@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { FromWorker, MethodSummary, ModelSummary, ProgressPoint, ToWorker } from '../src/worker/protocol';
+import type { FromWorker, MethodSummary, ModelSummary, ProgressPoint, ToWorker, TrainConfig } from '../src/worker/protocol';
 import {
   canCompare,
   canExport,
@@ -70,6 +70,9 @@ const bitfit: MethodSummary = {
   fields: [],
   defaults: {},
 };
+
+/** The training settings the page sends when nothing in the form was changed. */
+const DEFAULT_TRAIN: TrainConfig = { steps: 100, epochs: 1, batchSize: 8, sequenceLength: 128, learningRate: 0.0003, warmupSteps: 10, weightDecay: 0.01, maxGradNorm: 1, evalFraction: 0.1, evalEvery: 20, seed: 42 };
 
 const webgpu: FromWorker = {
   type: 'backend',
@@ -275,7 +278,7 @@ describe('store: training and export', () => {
       type: 'train',
       methodId: 'lora',
       config: { r: 8, lora_alpha: 16, target_modules: ['c_attn'] },
-      train: { steps: 100, epochs: 1, batchSize: 8, sequenceLength: 128, learningRate: 0.0003, warmupSteps: 10, weightDecay: 0.01, maxGradNorm: 1, evalFraction: 0.1, evalEvery: 20, seed: 42 },
+      train: DEFAULT_TRAIN,
     });
     expect(t.store.getState().run.status).toBe('starting');
     expect(canStart(t.store.getState())).toBe(false);
@@ -677,7 +680,7 @@ describe('store: compare methods', () => {
         { methodId: 'lora', config: { r: 2, lora_alpha: 16, target_modules: ['c_attn'] } },
         { methodId: 'bitfit', config: {} },
       ],
-      train: { steps: 100, epochs: 1, batchSize: 8, sequenceLength: 128, learningRate: 0.0003, warmupSteps: 10, weightDecay: 0.01, maxGradNorm: 1, evalFraction: 0.1, evalEvery: 20, seed: 42 },
+      train: DEFAULT_TRAIN,
     });
     const s = t.store.getState();
     expect(s.compare.status).toBe('starting');
@@ -1048,7 +1051,7 @@ describe('store: check against CPU', () => {
       type: 'verify',
       methodId: 'lora',
       config: { r: 8, lora_alpha: 16, target_modules: ['c_attn'] },
-      train: { steps: 100, epochs: 1, batchSize: 8, sequenceLength: 128, learningRate: 0.0003, warmupSteps: 10, weightDecay: 0.01, maxGradNorm: 1, evalFraction: 0.1, evalEvery: 20, seed: 42 },
+      train: DEFAULT_TRAIN,
       steps: PARITY_STEPS,
     });
     let s = t.store.getState();

@@ -69,7 +69,7 @@ export default function BackendCheckPanel() {
         every updated weight. A wrong gradient can still lower the loss; this shows whether this backend learns what the CPU learns.
       </p>
       <div className="buttons">
-        <button type="button" disabled={blocker !== null} aria-describedby="check-help check-blocker" onClick={checkBackend}>
+        <button type="button" disabled={blocker !== null} aria-describedby={blocker !== null && !running ? 'check-help check-blocker' : 'check-help'} onClick={checkBackend}>
           {running ? 'Checking…' : 'Check against CPU'}
         </button>
       </div>

@@ -31,7 +31,7 @@ function chunkedAddN(inputs: TensorInfo[], backend: WebGpuBackendLike, maxInputs
 }
 
 /** The storage buffers one shader may bind on this device, one of which is the output. */
-export function addNInputLimit(device: GPUDevice): number {
+function addNInputLimit(device: GPUDevice): number {
   return Math.max(2, device.limits.maxStorageBuffersPerShaderStage - 1);
 }
 
@@ -59,7 +59,7 @@ export function registerWebGpuKernels(): void {
  * so a computation that produced one cannot be trusted, and the trainer asks here after
  * each read-back.
  */
-export class GpuErrorWatch {
+class GpuErrorWatch {
   private errors: string[] = [];
 
   constructor(device: GPUDevice) {
