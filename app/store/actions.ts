@@ -1,0 +1,373 @@
+// The page's intents: what each button, field and drop does to the state, the ToWorker
+// messages it posts, and `receive`, which folds a FromWorker message in and sends its
+// follow-ups. The pure parts (what a message does to the state, what is allowed) live in the
+// reducer and the selectors; these are the parts that talk to the worker.
+import type { StoreApi } from 'zustand/vanilla';
+import type { BackendName, FromWorker, ToWorker, TrainConfig } from '../../src/worker/protocol';
+import type { GenerateField } from '../generate-form';
+import { buildMethodConfig, formFromDefaults, mergeForm, type MethodFormValue } from '../method-form';
+import { modelOption } from '../models';
+import { EVAL_FRACTION, TRAIN_DEFAULTS, trainFieldValue, type TrainField } from '../train-form';
+import { reduce } from './reducer';
+import {
+  canCompare,
+  canExport,
+  canExportMerged,
+  canGenerate,
+  canStart,
+  canStop,
+  configFor,
+  datasetStale,
+  diskModelBlocker,
+  exportTarget,
+  generateValidation,
+  importBlocker,
+  isBusy,
+  isCompareActive,
+  isDistillSelected,
+  isRunActive,
+  methodConfig,
+  modelKey,
+  parityBlocker,
+  selectedMethod,
+  trainLimits,
+  trainValidation,
+} from './selectors';
+import { DISK_MODEL_PREFIX, IDLE_RUN, PARITY_STEPS, type GenerationOutput, type StudioData } from './state';
+
+export interface StudioActions {
+  /** Loads the default model; call once after the worker is created (it has been sent `init`). */
+  boot(): void;
+  selectModel(id: string): void;
+  /** Sends a model folder's files (or one .zip of it) to the worker to become the base model. */
+  loadModelFromDisk(files: File[], folder?: string): void;
+  selectMethod(id: string): void;
+  setMethodField(key: string, value: MethodFormValue): void;
+  chooseDatasetFile(file: File): void;
+  setTrainField(key: TrainField, text: string): void;
+  startTraining(): void;
+  stopTraining(): void;
+  exportAdapter(): void;
+  /** A full Hugging Face checkpoint with the adapter merged in (adapters that support it). */
+  exportMergedModel(): void;
+  /** Sends a zipped adapter folder to the worker to replace its adapter. */
+  importAdapterFile(file: File): void;
+  /** Ticks or unticks a method for "Compare methods". */
+  toggleCompareMethod(id: string, on: boolean): void;
+  /** Trains every ticked method in turn with the current settings. */
+  startCompare(): void;
+  /** Runs the chosen method's first training steps here and on the CPU reference, and compares them. */
+  checkBackend(): void;
+  setGenerateField(key: GenerateField | 'prompt', text: string): void;
+  /** Continues the prompt with the base model and, when there is one, with the adapter (same seed). */
+  generate(): void;
+  dismissError(): void;
+  /** Folds a worker message into the state and runs its follow-ups. */
+  receive(msg: FromWorker): void;
+}
+
+/** The store's state: the page's data and its intents. */
+export type StudioState = StudioData & StudioActions;
+
+export interface StudioDeps {
+  /** Posts a message to the worker. */
+  send(msg: ToWorker): void;
+  /** Saves exported bytes as a download. */
+  save(fileName: string, bytes: Uint8Array): void;
+  requestedBackend?: BackendName;
+  /** Quiet time after Sequence length / Seed edits before the dataset is re-read. */
+  datasetReloadDelayMs?: number;
+}
+
+/** The intents of one store, over its `set` and `get`. */
+export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setState'], get: StoreApi<StudioState>['getState']): StudioActions {
+  const reloadDelay = deps.datasetReloadDelayMs ?? 400;
+  let reloadTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const cancelReload = () => {
+    if (reloadTimer !== undefined) clearTimeout(reloadTimer);
+    reloadTimer = undefined;
+  };
+
+  const sendDataset = (file: File) => {
+    cancelReload();
+    const s = get();
+    const sequenceLength =
+      trainFieldValue(s.trainInputs, 'sequenceLength', trainLimits(s)) ??
+      s.datasetRequest?.sequenceLength ??
+      Number(TRAIN_DEFAULTS.sequenceLength);
+    const seed = trainFieldValue(s.trainInputs, 'seed') ?? s.datasetRequest?.seed ?? Number(TRAIN_DEFAULTS.seed);
+    deps.send({ type: 'loadDataset', file, sequenceLength, evalFraction: EVAL_FRACTION, seed });
+    set({ datasetQueue: [...s.datasetQueue, { file, sequenceLength, seed }], datasetWaiting: null });
+  };
+
+  /** Re-reads the loaded dataset when the form's settings no longer match it. */
+  const reloadIfStale = () => {
+    const s = get();
+    if (!s.datasetRequest || s.datasetQueue.length > 0 || isBusy(s)) return;
+    if (datasetStale(s)) sendDataset(s.datasetRequest.file);
+  };
+
+  const scheduleReload = () => {
+    cancelReload();
+    if (!get().datasetRequest) return;
+    reloadTimer = setTimeout(() => {
+      reloadTimer = undefined;
+      reloadIfStale();
+    }, reloadDelay);
+  };
+
+  const requestPlan = () => {
+    const s = get();
+    const m = selectedMethod(s);
+    if (!s.model || s.modelLoading || !m || m.unsupported) return;
+    const built = buildMethodConfig(m.fields, m.defaults, s.methodForm);
+    if (!built.valid) {
+      set({ planPending: false });
+      return;
+    }
+    if (isDistillSelected(s)) deps.send({ type: 'planDistill', config: built.config });
+    else deps.send({ type: 'plan', methodId: m.id, config: built.config });
+    set({ planPending: true, planError: null });
+  };
+
+  /** Counts for every method at the page's settings. A method whose form is invalid is not sent: the chart shows its form error instead. */
+  const requestAllPlans = () => {
+    const s = get();
+    if (!s.model || s.modelLoading || s.methods.length === 0) return;
+    const configs: Record<string, Record<string, unknown>> = {};
+    for (const m of s.methods) {
+      if (m.unsupported) continue;
+      const built = configFor(s, m);
+      if (built.valid) configs[m.id] = built.config;
+    }
+    deps.send({ type: 'planAll', configs });
+    set({ allPlansPending: true });
+  };
+
+  return {
+    boot() {
+      get().selectModel(get().modelId);
+    },
+
+    selectModel(id) {
+      const s = get();
+      if (isBusy(s)) return;
+      if ((s.model && modelKey(s.model) === id && !s.modelLoading) || (s.modelLoading && s.modelId === id)) {
+        set({ modelId: id });
+        return;
+      }
+      if (id.startsWith(DISK_MODEL_PREFIX)) {
+        // Chosen again after another model: its files are read again (the worker kept only one model).
+        const disk = s.diskModels.find((d) => d.key === id);
+        if (!disk || !s.backend) return;
+        deps.send({ type: 'loadModelFiles', files: disk.files, name: disk.folder });
+        set({ modelId: id, modelLoading: true, modelQueued: false, diskPending: { files: disk.files, folder: disk.folder }, announcement: `Loading ${disk.name} (from disk)…` });
+        return;
+      }
+      const announcement = `Loading ${modelOption(id)?.name ?? id}…`;
+      if (!s.backend) {
+        // The worker starts its backend first; loadModel follows the `backend` report.
+        set({ modelId: id, modelLoading: true, modelQueued: true, announcement });
+        return;
+      }
+      deps.send({ type: 'loadModel', id });
+      set({ modelId: id, modelLoading: true, modelQueued: false, announcement });
+    },
+
+    loadModelFromDisk(files, folder) {
+      const s = get();
+      // No files (an empty or unreadable folder) still goes to the worker, which says so.
+      if (diskModelBlocker(s) !== null) return;
+      deps.send({ type: 'loadModelFiles', files, name: folder });
+      const what = folder ?? (files.length === 1 ? files[0].name : `${files.length} files`);
+      set({ modelLoading: true, diskPending: { files, folder }, error: null, announcement: `Loading ${what} from disk…` });
+    },
+
+    selectMethod(id) {
+      const s = get();
+      const m = s.methods.find((x) => x.id === id) ?? (s.distillMethod?.id === id ? s.distillMethod : undefined);
+      if (!m || m.unsupported || isBusy(s)) return;
+      if (m.id === s.methodId) return;
+      // The form being left is kept, so coming back (and the all-methods chart) finds the person's settings.
+      const methodForms = s.methodId ? { ...s.methodForms, [s.methodId]: s.methodForm } : s.methodForms;
+      const saved = methodForms[m.id];
+      set({
+        methodId: m.id,
+        methodForm: saved ? mergeForm(m.fields, m.defaults, saved) : formFromDefaults(m.fields, m.defaults),
+        methodForms,
+        plan: null,
+        distillPlan: null,
+        planError: null,
+      });
+      requestPlan();
+    },
+
+    setMethodField(key, value) {
+      if (isBusy(get())) return;
+      set({ methodForm: { ...get().methodForm, [key]: value } });
+      requestPlan();
+      // Other methods' rows do not change, and this one's shows its form error until it is valid.
+      if (methodConfig(get())?.valid && !isDistillSelected(get())) requestAllPlans();
+    },
+
+    chooseDatasetFile(file) {
+      set({ datasetRejection: null });
+      const s = get();
+      if (!s.model || s.modelLoading) {
+        set({ datasetWaiting: file, announcement: `${file.name} will be read once the model has loaded.` });
+        return;
+      }
+      sendDataset(file);
+    },
+
+    setTrainField(key, text) {
+      if (isBusy(get())) return;
+      set({ trainInputs: { ...get().trainInputs, [key]: text } });
+      if (key === 'sequenceLength' || key === 'seed') scheduleReload();
+    },
+
+    startTraining() {
+      const s = get();
+      if (!canStart(s)) return;
+      const m = selectedMethod(s)!;
+      const config = methodConfig(s)!.config;
+      const train: TrainConfig = trainValidation(s).config!;
+      if (isDistillSelected(s)) deps.send({ type: 'distill', config, train });
+      else deps.send({ type: 'train', methodId: m.id, config, train });
+      set({
+        run: { ...IDLE_RUN, status: 'starting', methodId: m.id, totalSteps: train.steps },
+        savedFileName: null,
+        error: null,
+        announcement: isDistillSelected(s) ? 'Starting distillation…' : `Starting ${m.label} training…`,
+      });
+    },
+
+    checkBackend() {
+      const s = get();
+      if (parityBlocker(s) !== null) return;
+      const m = selectedMethod(s)!;
+      deps.send({ type: 'verify', methodId: m.id, config: methodConfig(s)!.config, train: trainValidation(s).config!, steps: PARITY_STEPS });
+      set({ parity: { status: 'running', report: null }, error: null, announcement: `Checking ${m.label} on this backend against the CPU reference…` });
+    },
+
+    stopTraining() {
+      const s = get();
+      if (!canStop(s)) return;
+      deps.send({ type: 'stop' });
+      set({
+        run: isRunActive(s.run.status) ? { ...s.run, status: 'stopping' } : s.run,
+        compare: isCompareActive(s.compare.status) ? { ...s.compare, status: 'stopping' } : s.compare,
+        announcement: 'Stopping after the current step…',
+      });
+    },
+
+    exportAdapter() {
+      if (!canExport(get())) return;
+      if (exportTarget(get()) === 'student') {
+        deps.send({ type: 'exportStudent' });
+        set({ exportPending: true, exportKind: 'student', savedFileName: null });
+        return;
+      }
+      deps.send({ type: 'export' });
+      set({ exportPending: true, exportKind: 'adapter', savedFileName: null });
+    },
+
+    exportMergedModel() {
+      if (!canExportMerged(get())) return;
+      deps.send({ type: 'exportMerged' });
+      set({ exportPending: true, exportKind: 'merged', savedFileName: null });
+    },
+
+    importAdapterFile(file) {
+      if (importBlocker(get()) !== null) return;
+      deps.send({ type: 'importAdapter', file });
+      set({ importPending: true, error: null, announcement: `Importing ${file.name}…` });
+    },
+
+    toggleCompareMethod(id, on) {
+      const s = get();
+      const m = s.methods.find((x) => x.id === id);
+      if (!m || m.unsupported || isBusy(s)) return;
+      const chosen = new Set(s.compare.selected);
+      if (on) chosen.add(id);
+      else chosen.delete(id);
+      set({ compare: { ...s.compare, selected: s.methods.map((x) => x.id).filter((x) => chosen.has(x)) } });
+    },
+
+    startCompare() {
+      const s = get();
+      if (!canCompare(s)) return;
+      const chosen = s.methods.filter((m) => s.compare.selected.includes(m.id));
+      const runs = chosen.map((m) => ({ methodId: m.id, config: configFor(s, m).config }));
+      const train: TrainConfig = trainValidation(s).config!;
+      deps.send({ type: 'compare', runs, train });
+      set({
+        compare: { ...s.compare, status: 'starting', methodIds: chosen.map((m) => m.id), current: null, totalSteps: train.steps, results: [], curves: {}, message: undefined },
+        savedFileName: null,
+        error: null,
+        announcement: `Starting a comparison of ${chosen.map((m) => m.label).join(', ')}…`,
+      });
+    },
+
+    setGenerateField(key, text) {
+      const g = get().generation;
+      set({ generation: { ...g, inputs: { ...g.inputs, [key]: text } } });
+    },
+
+    generate() {
+      const s = get();
+      if (!canGenerate(s)) return;
+      const settings = generateValidation(s).settings!;
+      const requestId = s.generation.requestId + 1;
+      deps.send({ type: 'generate', requestId, ...settings, withAdapter: false });
+      if (s.adapterReady) deps.send({ type: 'generate', requestId, ...settings, withAdapter: true });
+      const pending: GenerationOutput = { text: '', done: false };
+      set({
+        generation: { ...s.generation, requestId, base: pending, adapter: s.adapterReady ? pending : null },
+        announcement: 'Generating…',
+      });
+    },
+
+    dismissError() {
+      set({ error: null });
+    },
+
+    receive(msg) {
+      const before = get();
+      set(reduce(before, msg));
+      switch (msg.type) {
+        case 'backend': {
+          const s = get();
+          if (s.modelQueued) {
+            deps.send({ type: 'loadModel', id: s.modelId });
+            set({ modelQueued: false });
+          }
+          break;
+        }
+        case 'modelLoaded': {
+          // The worker re-reads a loaded dataset for a new tokenizer itself; only a file
+          // chosen before any model loaded is sent from here.
+          const waiting = get().datasetWaiting;
+          if (waiting) sendDataset(waiting);
+          requestPlan();
+          requestAllPlans();
+          break;
+        }
+        case 'methods':
+          if (before.methodId !== get().methodId || !get().plan) requestPlan();
+          requestAllPlans();
+          break;
+        case 'datasetLoaded':
+        case 'datasetRejected':
+          reloadIfStale();
+          break;
+        case 'exported':
+          deps.save(msg.fileName, msg.bytes);
+          break;
+        default:
+          break;
+      }
+    },
+  };
+}

@@ -1,0 +1,221 @@
+// Values derived from the page state: what is busy, why a button is disabled, the chosen
+// method and its config, and the lines the page says about a model, a step or a speed-up.
+// All pure; safe to use as zustand selectors when they return primitives.
+import type { MethodSummary, ModelSummary, ProgressPoint } from '../../src/worker/protocol';
+import { DISTILL_ID } from '../../src/worker/protocol';
+import { formatLoss } from '../format';
+import { validateGenerateInputs } from '../generate-form';
+import { buildMethodConfig, type MethodConfigResult } from '../method-form';
+import { modelOption } from '../models';
+import { trainFieldValue, validateTrainInputs } from '../train-form';
+import { DISK_MODEL_PREFIX, type CompareStatus, type RunStatus, type StudentSpeedup, type StudioData } from './state';
+
+/** The "Base model" select's value for a loaded model: built-in ids as they are, disk models prefixed. */
+export function modelKey(m: Pick<ModelSummary, 'id' | 'source'>): string {
+  return m.source === 'disk' ? `${DISK_MODEL_PREFIX}${m.id}` : m.id;
+}
+
+/** How the page names a loaded model. */
+export function modelDisplayName(m: Pick<ModelSummary, 'id' | 'name' | 'source'>): string {
+  return m.source === 'disk' ? `${m.name} (from disk)` : (modelOption(m.id)?.name ?? m.name);
+}
+
+export function isRunActive(status: RunStatus): boolean {
+  return status === 'starting' || status === 'running' || status === 'stopping';
+}
+
+export function isCompareActive(status: CompareStatus): boolean {
+  return status === 'starting' || status === 'running' || status === 'stopping';
+}
+
+/** A run, a comparison or a backend check holds the worker: settings, model and dataset stay as they are. */
+export function isBusy(s: StudioData): boolean {
+  return isRunActive(s.run.status) || isCompareActive(s.compare.status) || s.parity.status === 'running';
+}
+
+/** Why "Check against CPU" is unavailable, or null: it needs what a run needs. */
+export function parityBlocker(s: StudioData): string | null {
+  if (s.parity.status === 'running') return 'Checking…';
+  return startBlocker(s);
+}
+
+export function selectedMethod(s: Pick<StudioData, 'methods' | 'distillMethod' | 'methodId'>): MethodSummary | undefined {
+  return s.methods.find((m) => m.id === s.methodId) ?? (s.distillMethod?.id === s.methodId ? s.distillMethod : undefined) ?? undefined;
+}
+
+/** Distillation is chosen in the Method select. */
+export function isDistillSelected(s: Pick<StudioData, 'methods' | 'distillMethod' | 'methodId'>): boolean {
+  return s.methodId === DISTILL_ID && s.distillMethod !== null && !s.methods.some((m) => m.id === DISTILL_ID);
+}
+
+/** What "Export" saves for the chosen method: the adapter, or the distilled student. */
+export function exportTarget(s: StudioData): 'adapter' | 'student' {
+  return isDistillSelected(s) ? 'student' : 'adapter';
+}
+
+export function methodConfig(s: StudioData) {
+  const m = selectedMethod(s);
+  if (!m) return undefined;
+  return buildMethodConfig(m.fields, m.defaults, s.methodForm);
+}
+
+/** A method's config at the page's settings for it: its form as the person left it, else its defaults. */
+export function configFor(s: Pick<StudioData, 'methodId' | 'methodForm' | 'methodForms'>, m: MethodSummary): MethodConfigResult {
+  const form = m.id === s.methodId ? s.methodForm : s.methodForms[m.id];
+  return form ? buildMethodConfig(m.fields, m.defaults, form) : { config: { ...m.defaults }, errors: {}, valid: true };
+}
+
+/** One bar / table row of "Trainable parameters by method". */
+export type MethodPlanRow = { methodId: string; label: string } & ({ trainable: number; total: number; percent: number; error?: undefined } | { error: string });
+
+/**
+ * The worker's counts for every method, in the methods' order; a method whose form on this
+ * page is invalid shows that instead of counts at settings the person did not choose.
+ */
+export function methodPlanRows(s: Pick<StudioData, 'methods' | 'allPlans' | 'methodId' | 'methodForm' | 'methodForms'>): MethodPlanRow[] {
+  const rows: MethodPlanRow[] = [];
+  for (const m of s.methods) {
+    const local = m.unsupported ? undefined : configFor(s, m);
+    if (local && !local.valid) {
+      rows.push({ methodId: m.id, label: m.label, error: `Settings not valid: ${Object.values(local.errors)[0]}` });
+      continue;
+    }
+    const entry = s.allPlans.find((p) => p.methodId === m.id);
+    if (entry) rows.push({ ...entry, label: m.label });
+  }
+  return rows;
+}
+
+export function trainLimits(s: StudioData) {
+  return { maxSequenceLength: s.model?.nPositions };
+}
+
+export function trainValidation(s: StudioData) {
+  return validateTrainInputs(s.trainInputs, trainLimits(s));
+}
+
+/** True when the loaded dataset was read with other settings than the form's current ones. */
+export function datasetStale(s: StudioData): boolean {
+  if (!s.datasetRequest || !s.dataset) return false;
+  const seq = trainFieldValue(s.trainInputs, 'sequenceLength', trainLimits(s));
+  const seed = trainFieldValue(s.trainInputs, 'seed');
+  return (
+    (seq !== undefined && seq !== s.datasetRequest.sequenceLength) ||
+    (seed !== undefined && seed !== s.datasetRequest.seed)
+  );
+}
+
+/** Why "Start training" is disabled, or null when it is enabled. */
+export function startBlocker(s: StudioData): string | null {
+  if (s.parity.status === 'running') return 'A backend check is in progress.';
+  if (isBusy(s)) return isCompareActive(s.compare.status) ? 'A comparison is in progress.' : 'A run is in progress.';
+  if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
+  const m = selectedMethod(s);
+  if (!m) return 'Choose a method.';
+  if (m.unsupported) return `${m.label} cannot be used with this model: ${m.unsupported}`;
+  if (!methodConfig(s)?.valid) return 'Fix the method settings marked above.';
+  if (!s.dataset) return s.datasetQueue.length > 0 ? 'Reading the dataset…' : 'Load a dataset to start.';
+  if (!trainValidation(s).config) return 'Fix the training settings marked above.';
+  if (s.datasetQueue.length > 0 || datasetStale(s)) return 'Re-reading the dataset with the new settings…';
+  if (s.exportPending) return 'Exporting…';
+  if (s.importPending) return 'Importing an adapter…';
+  if (isGenerating(s)) return 'Waiting for text generation to finish.';
+  return null;
+}
+
+export function canStart(s: StudioData): boolean {
+  return startBlocker(s) === null;
+}
+
+/** Why "Compare methods" is disabled, or null when it is enabled. */
+export function compareBlocker(s: StudioData): string | null {
+  if (s.parity.status === 'running') return 'A backend check is in progress.';
+  if (isBusy(s)) return isCompareActive(s.compare.status) ? 'A comparison is in progress.' : 'A run is in progress.';
+  if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
+  const chosen = s.methods.filter((m) => s.compare.selected.includes(m.id) && !m.unsupported);
+  if (chosen.length < 2) return 'Tick at least two methods to compare.';
+  const invalid = chosen.find((m) => !configFor(s, m).valid);
+  if (invalid) return `Fix the settings of ${invalid.label} (choose it under Method to edit them).`;
+  if (!s.dataset) return s.datasetQueue.length > 0 ? 'Reading the dataset…' : 'Load a dataset to compare.';
+  if (!trainValidation(s).config) return 'Fix the training settings marked above.';
+  if (s.datasetQueue.length > 0 || datasetStale(s)) return 'Re-reading the dataset with the new settings…';
+  if (s.exportPending) return 'Exporting…';
+  if (s.importPending) return 'Importing an adapter…';
+  if (isGenerating(s)) return 'Waiting for text generation to finish.';
+  return null;
+}
+
+export function canCompare(s: StudioData): boolean {
+  return compareBlocker(s) === null;
+}
+
+export function canStop(s: StudioData): boolean {
+  return s.run.status === 'starting' || s.run.status === 'running' || s.compare.status === 'starting' || s.compare.status === 'running';
+}
+
+export function canExport(s: StudioData): boolean {
+  const ready = exportTarget(s) === 'student' ? s.studentReady : s.adapterReady;
+  return ready && !isBusy(s) && !s.exportPending && !s.importPending;
+}
+
+export function canExportMerged(s: StudioData): boolean {
+  return s.adapterReady && s.adapterMergeable && !isBusy(s) && !s.exportPending && !s.importPending;
+}
+
+/** Why "Load model from disk" is unavailable, or null. */
+export function diskModelBlocker(s: StudioData): string | null {
+  if (isBusy(s)) return 'Available when no run is in progress.';
+  if (!s.backend) return 'Waiting for the compute backend to start.';
+  if (s.modelLoading) return 'Available once the model has loaded.';
+  return null;
+}
+
+/** Why "Import adapter" is unavailable, or null. */
+export function importBlocker(s: StudioData): string | null {
+  if (isBusy(s)) return 'Available when no run is in progress.';
+  if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
+  if (s.importPending) return 'Importing…';
+  if (s.exportPending) return 'Exporting…';
+  return null;
+}
+
+/** A method's label, distillation's included; the id itself for a method no longer offered. */
+export function methodLabel(s: StudioData, id: string): string {
+  return s.methods.find((m) => m.id === id)?.label ?? (s.distillMethod?.id === id ? s.distillMethod.label : id);
+}
+
+/** A generate request has been sent and not every side has finished. */
+export function isGenerating(s: StudioData): boolean {
+  const g = s.generation;
+  return (g.base !== null && !g.base.done) || (g.adapter !== null && !g.adapter.done);
+}
+
+export function generateValidation(s: StudioData) {
+  return validateGenerateInputs(s.generation.inputs);
+}
+
+/** Why "Generate" is disabled, or null when it is enabled. */
+export function generateBlocker(s: StudioData): string | null {
+  if (isBusy(s)) return 'Generation is available when training is not running.';
+  if (s.importPending) return 'Importing an adapter…';
+  if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
+  if (isGenerating(s)) return 'Generating…';
+  if (!generateValidation(s).settings) return 'Fix the generation settings marked above.';
+  return null;
+}
+
+export function canGenerate(s: StudioData): boolean {
+  return generateBlocker(s) === null;
+}
+
+/** "Student forward: 1.85× faster than the teacher (measured here)". */
+export function speedupLine(sp: StudentSpeedup): string {
+  // On a tiny model the measured ratio can come out below 1; say so rather than "0.9× faster".
+  const what = sp.ratio >= 1 ? `${sp.ratio.toFixed(2)}× faster` : `${(1 / sp.ratio).toFixed(2)}× slower`;
+  return `Student forward: ${what} than the teacher (measured here)`;
+}
+
+/** The status line during training: `Step 12/50 · loss 3.41`. */
+export function stepLine(p: Pick<ProgressPoint, 'step' | 'totalSteps' | 'loss'>): string {
+  return `Step ${p.step}/${p.totalSteps} · loss ${formatLoss(p.loss)}`;
+}

@@ -1,0 +1,80 @@
+// The dataset slice through the store: choosing, re-reading and rejected files.
+import { describe, expect, it, vi } from 'vitest';
+import { canStart, datasetStale, startBlocker } from '..';
+import { model, ready, setup, useFakeTimersPerTest, webgpu } from '../testing';
+
+useFakeTimersPerTest();
+
+describe('store: dataset', () => {
+  it('holds a file chosen before the model loads, then sends it', () => {
+    const t = setup();
+    t.store.getState().boot();
+    t.receive(webgpu);
+    const file = new File(['a'], 'early.txt');
+    t.store.getState().chooseDatasetFile(file);
+    expect(t.sent.some((m) => m.type === 'loadDataset')).toBe(false);
+    t.receive({ type: 'modelLoaded', model });
+    expect(t.sent).toContainEqual({ type: 'loadDataset', file, sequenceLength: 128, evalFraction: 0.1, seed: 42 });
+  });
+
+  it('keeps the previous dataset when a file is rejected', () => {
+    const t = ready();
+    t.store.getState().chooseDatasetFile(new File(['{'], 'bad.jsonl'));
+    t.receive({ type: 'datasetRejected', fileName: 'bad.jsonl', message: 'Not JSON Lines', issues: [{ line: 1, message: 'Unexpected end of JSON' }] });
+    const s = t.store.getState();
+    expect(s.dataset?.fileName).toBe('data.txt');
+    expect(s.datasetRequest?.file).toBe(t.file);
+    expect(s.datasetRejection?.issues[0]).toEqual({ line: 1, message: 'Unexpected end of JSON' });
+    expect(s.datasetQueue).toHaveLength(0);
+    expect(canStart(s)).toBe(true);
+  });
+
+  it('frees the request when the worker answers a dataset with an error', () => {
+    const t = ready();
+    t.store.getState().chooseDatasetFile(new File(['x'], 'model notes.txt'));
+    expect(t.store.getState().datasetQueue).toHaveLength(1);
+    t.receive({ type: 'error', context: 'Loading model notes.txt', message: 'cannot change the dataset while training runs', request: 'loadDataset' });
+    expect(t.store.getState().datasetQueue).toHaveLength(0);
+    expect(t.store.getState().dataset?.fileName).toBe('data.txt');
+  });
+
+  it('accepts datasets the worker re-read on its own', () => {
+    const t = ready();
+    t.receive({
+      type: 'datasetLoaded',
+      dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 410, truncated: 0, sequenceLength: 128, preview: ['hello'] },
+    });
+    const s = t.store.getState();
+    expect(s.dataset?.tokens).toBe(410);
+    expect(s.datasetRequest?.file).toBe(t.file);
+    expect(canStart(s)).toBe(true);
+  });
+
+  it('re-reads the same File when Sequence length changes', () => {
+    const t = ready();
+    const n = t.sent.length;
+    t.store.getState().setTrainField('sequenceLength', '6');
+    t.store.getState().setTrainField('sequenceLength', '64');
+    expect(datasetStale(t.store.getState())).toBe(true);
+    expect(canStart(t.store.getState())).toBe(false);
+    expect(t.sent).toHaveLength(n); // debounced
+    vi.advanceTimersByTime(150);
+    expect(t.sent).toHaveLength(n + 1);
+    expect(t.last()).toEqual({ type: 'loadDataset', file: t.file, sequenceLength: 64, evalFraction: 0.1, seed: 42 });
+    t.receive({
+      type: 'datasetLoaded',
+      dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 380, truncated: 3, sequenceLength: 64, preview: ['hello'] },
+    });
+    expect(datasetStale(t.store.getState())).toBe(false);
+    expect(canStart(t.store.getState())).toBe(true);
+  });
+
+  it('does not re-read for an invalid Sequence length', () => {
+    const t = ready();
+    const n = t.sent.length;
+    t.store.getState().setTrainField('sequenceLength', '0');
+    vi.advanceTimersByTime(500);
+    expect(t.sent).toHaveLength(n);
+    expect(startBlocker(t.store.getState())).toMatch(/training settings/);
+  });
+});

@@ -1,0 +1,51 @@
+// The dataset slice: the loaded dataset, the loadDataset requests still unanswered, and the
+// file the worker refused. Answers are matched to requests by file name.
+import type { FromWorker } from '../../../src/worker/protocol';
+import { formatInt } from '../../format';
+import type { DatasetRequest, StudioData } from '../state';
+
+export type DatasetMessage = Extract<FromWorker, { type: 'datasetLoaded' | 'datasetRejected' }>;
+
+/** The queued dataset request an answer for `fileName` belongs to (oldest match, else oldest). */
+function answeredRequest(queue: DatasetRequest[], fileName: string, sequenceLength?: number): number {
+  let i = queue.findIndex((r) => r.file.name === fileName && (sequenceLength === undefined || r.sequenceLength === sequenceLength));
+  if (i < 0) i = queue.findIndex((r) => r.file.name === fileName);
+  return i;
+}
+
+function without<T>(list: T[], i: number): T[] {
+  return i < 0 ? list : [...list.slice(0, i), ...list.slice(i + 1)];
+}
+
+export function reduceDataset(s: StudioData, msg: DatasetMessage): StudioData {
+  switch (msg.type) {
+    case 'datasetLoaded': {
+      // Answers are matched by file name: the worker also re-reads the dataset on its own
+      // (after a model change, or for a run's sequence length), and those have no request.
+      const d = msg.dataset;
+      const i = answeredRequest(s.datasetQueue, d.fileName, d.sequenceLength);
+      const request = i >= 0 ? s.datasetQueue[i] : s.datasetRequest;
+      return {
+        ...s,
+        dataset: d,
+        datasetRequest: request ? { ...request, sequenceLength: d.sequenceLength } : null,
+        datasetQueue: without(s.datasetQueue, i),
+        datasetRejection: null,
+        announcement: `Dataset loaded: ${d.fileName} · ${formatInt(d.examples)} examples (${formatInt(d.trainExamples)} train / ${formatInt(d.evalExamples)} held out) · ${formatInt(d.tokens)} tokens`,
+      };
+    }
+
+    case 'datasetRejected':
+      return {
+        ...s,
+        datasetQueue: without(s.datasetQueue, answeredRequest(s.datasetQueue, msg.fileName)),
+        datasetRejection: { fileName: msg.fileName, message: msg.message, issues: msg.issues },
+      };
+  }
+}
+
+/** A loadDataset request failed: its context ("Loading <file name>") names it; otherwise the oldest is dropped. */
+export function datasetRequestFailed(s: StudioData, context: string): StudioData {
+  const named = s.datasetQueue.findIndex((r) => context.includes(r.file.name));
+  return { ...s, datasetQueue: without(s.datasetQueue, named >= 0 ? named : 0) };
+}

@@ -1,0 +1,380 @@
+// The run slice through the store: training, distillation, import and export, and
+// "Check against CPU".
+import { describe, expect, it } from 'vitest';
+import type { MethodSummary } from '../../../src/worker/protocol';
+import {
+  canExport,
+  canExportMerged,
+  canStart,
+  canStop,
+  exportTarget,
+  importBlocker,
+  isDistillSelected,
+  PARITY_STEPS,
+  parityBlocker,
+  speedupLine,
+  startBlocker,
+} from '..';
+import { bitfit, DEFAULT_TRAIN, lora, model, point, ready, setup, useFakeTimersPerTest, webgpu } from '../testing';
+
+useFakeTimersPerTest();
+
+describe('store: training and export', () => {
+  it('runs start → progress → eval → finished → export', () => {
+    const t = ready();
+    expect(canStart(t.store.getState())).toBe(true);
+    expect(canExport(t.store.getState())).toBe(false);
+    t.store.getState().startTraining();
+    expect(t.last()).toEqual({
+      type: 'train',
+      methodId: 'lora',
+      config: { r: 8, lora_alpha: 16, target_modules: ['c_attn'] },
+      train: DEFAULT_TRAIN,
+    });
+    expect(t.store.getState().run.status).toBe('starting');
+    expect(canStart(t.store.getState())).toBe(false);
+    expect(canStop(t.store.getState())).toBe(true);
+
+    t.receive({ type: 'trainingStarted', totalSteps: 50, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'progress', points: [point(11, 3.5), point(12, 3.4149)] });
+    let s = t.store.getState();
+    expect(s.announcement).toBe('Step 12/50 · loss 3.41');
+    expect(s.run.latest?.step).toBe(12);
+    expect(s.run.lossRows.map((r) => r.step)).toEqual([11, 12]);
+
+    t.receive({ type: 'eval', point: { step: 12, evalLoss: 3.6 } });
+    s = t.store.getState();
+    expect(s.run.lossRows[1]).toEqual({ step: 12, loss: 3.4149, evalLoss: 3.6 });
+    expect(s.announcement).toBe('Step 12/50 · loss 3.41');
+
+    t.receive({ type: 'progress', points: [point(50, 2.0)] });
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 50 });
+    s = t.store.getState();
+    expect(s.run.status).toBe('finished');
+    expect(s.announcement).toBe('Training finished at step 50/50 · loss 2.00');
+    expect(canExport(s)).toBe(true);
+    expect(canStart(s)).toBe(true);
+
+    t.store.getState().exportAdapter();
+    expect(t.last()).toEqual({ type: 'export' });
+    expect(canExport(t.store.getState())).toBe(false);
+    const bytes = new Uint8Array([1, 2, 3]);
+    t.receive({ type: 'exported', fileName: 'tiny-gpt2-lora.zip', bytes });
+    s = t.store.getState();
+    expect(t.saved).toEqual([{ fileName: 'tiny-gpt2-lora.zip', bytes }]);
+    expect(s.savedFileName).toBe('tiny-gpt2-lora.zip');
+    expect(s.announcement).toBe('Adapter exported as tiny-gpt2-lora.zip');
+  });
+
+  it('stops on request and announces it', () => {
+    const t = ready();
+    t.store.getState().startTraining();
+    t.receive({ type: 'trainingStarted', totalSteps: 50, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'progress', points: [point(3, 4)] });
+    t.store.getState().stopTraining();
+    expect(t.last()).toEqual({ type: 'stop' });
+    expect(t.store.getState().run.status).toBe('stopping');
+    expect(canStop(t.store.getState())).toBe(false);
+    // Progress still arriving while stopping keeps the status.
+    t.receive({ type: 'progress', points: [point(4, 3.9)] });
+    expect(t.store.getState().run.status).toBe('stopping');
+    t.receive({ type: 'trainingEnded', reason: 'stopped', step: 4 });
+    expect(t.store.getState().announcement).toBe('Training stopped at step 4/50 · loss 3.90');
+    expect(canExport(t.store.getState())).toBe(true);
+  });
+
+  it('reports a failed run with its message', () => {
+    const t = ready();
+    t.store.getState().startTraining();
+    t.receive({ type: 'trainingStarted', totalSteps: 50, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'trainingEnded', reason: 'failed', step: 0, message: 'out of memory' });
+    const s = t.store.getState();
+    expect(s.run.status).toBe('failed');
+    expect(s.announcement).toBe('Training failed at step 0: out of memory');
+    expect(canExport(s)).toBe(false);
+  });
+
+  it('turns a training error into a failed run', () => {
+    const t = ready();
+    t.store.getState().startTraining();
+    t.receive({ type: 'error', context: 'train', message: 'kernel missing', request: 'train' });
+    const s = t.store.getState();
+    expect(s.run.status).toBe('failed');
+    expect(s.error).toEqual({ context: 'train', message: 'kernel missing' });
+    expect(s.announcement).toBe('Training failed: kernel missing');
+  });
+
+  it('ignores settings edits while running', () => {
+    const t = ready();
+    t.store.getState().startTraining();
+    t.store.getState().setTrainField('steps', '5');
+    t.store.getState().selectMethod('bitfit');
+    expect(t.store.getState().trainInputs.steps).toBe('100');
+    expect(t.store.getState().methodId).toBe('lora');
+  });
+});
+
+describe('store: import and merged export', () => {
+  it('imports an adapter: sends the file, then treats the imported adapter as the current one', () => {
+    const t = ready();
+    expect(importBlocker(t.store.getState())).toBeNull();
+    const file = new File([new Uint8Array([80, 75, 5, 6])], 'peft-adapter.zip');
+    t.store.getState().importAdapterFile(file);
+    expect(t.last()).toEqual({ type: 'importAdapter', file });
+    let s = t.store.getState();
+    expect(s.importPending).toBe(true);
+    expect(s.announcement).toBe('Importing peft-adapter.zip…');
+    expect(startBlocker(s)).toBe('Importing an adapter…');
+    expect(importBlocker(s)).toBe('Importing…');
+
+    t.receive({ type: 'adapterImported', fileName: 'peft-adapter.zip', methodId: 'bitfit', trainable: 1234, mergeable: true });
+    s = t.store.getState();
+    expect(s.importPending).toBe(false);
+    expect(s.importedAdapter).toEqual({ fileName: 'peft-adapter.zip', methodId: 'bitfit', trainable: 1234, notice: undefined });
+    expect(s.announcement).toBe('Imported peft-adapter.zip: BitFit adapter · 1,234 parameters');
+    expect(canExport(s)).toBe(true);
+    expect(canExportMerged(s)).toBe(true);
+    // Generate compares with the imported adapter.
+    s.generate();
+    expect(t.sent.filter((m) => m.type === 'generate').map((m) => m.type === 'generate' && m.withAdapter)).toEqual([false, true]);
+  });
+
+  it("passes on what the method says about an imported adapter", () => {
+    const t = ready();
+    t.store.getState().importAdapterFile(new File([new Uint8Array([80, 75, 5, 6])], 'p.zip'));
+    t.receive({ type: 'adapterImported', fileName: 'p.zip', methodId: 'lora', trainable: 10, mergeable: false, notice: 'It is a fixed prompt now.' });
+    const s = t.store.getState();
+    expect(s.importedAdapter?.notice).toBe('It is a fixed prompt now.');
+    expect(s.announcement).toBe('Imported p.zip: LoRA adapter · 10 parameters. It is a fixed prompt now.');
+  });
+
+  it('keeps the current adapter when an import fails, and shows the error', () => {
+    const t = ready();
+    t.store.getState().startTraining();
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
+    t.store.getState().importAdapterFile(new File(['x'], 'bad.zip'));
+    t.receive({ type: 'error', context: 'Importing an adapter', message: 'bad.zip: adapter_config.json: "peft_type" is "IA3", which the studio cannot load', request: 'importAdapter' });
+    const s = t.store.getState();
+    expect(s.importPending).toBe(false);
+    expect(s.error?.message).toMatch(/^bad\.zip: adapter_config\.json: "peft_type"/);
+    expect(s.adapterReady).toBe(true);
+    expect(s.importedAdapter).toBeNull();
+    expect(s.run.status).toBe('finished'); // an import error is not a training failure
+    expect(canExportMerged(s)).toBe(false); // LoRA here does not merge
+  });
+
+  it('offers the merged export only for an adapter that merges, and names what was saved', () => {
+    const t = ready();
+    t.store.getState().selectMethod('bitfit');
+    t.store.getState().startTraining();
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'bitfit', mergeable: true });
+    expect(canExportMerged(t.store.getState())).toBe(false); // running
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
+    expect(canExportMerged(t.store.getState())).toBe(true);
+    t.store.getState().exportMergedModel();
+    expect(t.last()).toEqual({ type: 'exportMerged' });
+    expect(canExport(t.store.getState())).toBe(false);
+    const bytes = new Uint8Array([1]);
+    t.receive({ type: 'exported', fileName: 'tiny-gpt2-bitfit-merged.zip', bytes });
+    expect(t.saved.at(-1)).toEqual({ fileName: 'tiny-gpt2-bitfit-merged.zip', bytes });
+    expect(t.store.getState().announcement).toBe('Merged model exported as tiny-gpt2-bitfit-merged.zip');
+    t.store.getState().exportAdapter();
+    t.receive({ type: 'exported', fileName: 'tiny-gpt2-bitfit.zip', bytes });
+    expect(t.store.getState().announcement).toBe('Adapter exported as tiny-gpt2-bitfit.zip');
+  });
+});
+
+describe('store: distillation', () => {
+  const distillation: MethodSummary = {
+    id: 'distill',
+    label: 'Distillation (DistilBERT)',
+    summary: 'A smaller student of this model.',
+    paper: { title: 'DistilBERT', url: 'https://arxiv.org/abs/1910.01108' },
+    fields: [
+      { key: 'student_layers', label: 'Student layers', kind: 'number', min: 1, max: 3, integer: true },
+      { key: 'temperature', label: 'Temperature T', kind: 'number', min: 0.1 },
+    ],
+    defaults: { student_layers: 2, temperature: 2 },
+  };
+
+  /** A page with a model, LoRA and BitFit, distillation offered apart, and a dataset. */
+  function distillReady() {
+    const t = setup();
+    t.store.getState().boot();
+    t.receive(webgpu);
+    t.receive({ type: 'modelLoaded', model });
+    t.receive({ type: 'methods', methods: [lora, bitfit], distillation });
+    t.store.getState().chooseDatasetFile(new File(['hello\nworld\n'], 'data.txt'));
+    t.receive({
+      type: 'datasetLoaded',
+      dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 400, truncated: 0, sequenceLength: 128, preview: ['hello'] },
+    });
+    return t;
+  }
+
+  it('offers distillation apart from the PEFT methods, plans it with planDistill and keeps it out of planAll', () => {
+    const t = distillReady();
+    const s0 = t.store.getState();
+    expect(s0.methodId).toBe('lora');
+    expect(s0.distillMethod?.label).toBe('Distillation (DistilBERT)');
+    const planAllBefore = t.sent.filter((m) => m.type === 'planAll').length;
+    t.store.getState().selectMethod('distill');
+    expect(isDistillSelected(t.store.getState())).toBe(true);
+    expect(t.last()).toEqual({ type: 'planDistill', config: { student_layers: 2, temperature: 2 } });
+    // A plain `planned` for a PEFT method is not this answer.
+    t.receive({ type: 'planned', plan: { methodId: 'lora', trainable: 1, total: 2, percent: 50, tensors: [] } });
+    expect(t.store.getState().plan).toBeNull();
+    t.receive({ type: 'distillPlanned', teacherParams: 1_446_912, studentParams: 1_050_624, compression: 1_446_912 / 1_050_624, teacherLayers: [0, 3] });
+    expect(t.store.getState().distillPlan).toEqual({ teacherParams: 1_446_912, studentParams: 1_050_624, compression: 1_446_912 / 1_050_624, teacherLayers: [0, 3] });
+    expect(t.store.getState().planPending).toBe(false);
+    t.store.getState().setMethodField('student_layers', '1');
+    expect(t.last()).toEqual({ type: 'planDistill', config: { student_layers: 1, temperature: 2 } });
+    // Distillation's settings change no PEFT method's counts.
+    expect(t.sent.filter((m) => m.type === 'planAll').length).toBe(planAllBefore);
+    // An answer after switching back to LoRA is dropped.
+    t.store.getState().selectMethod('lora');
+    t.receive({ type: 'distillPlanned', teacherParams: 9, studentParams: 3, compression: 3, teacherLayers: [0] });
+    expect(t.store.getState().distillPlan).toBeNull();
+    // Its errors are plan errors.
+    t.store.getState().selectMethod('distill');
+    t.receive({ type: 'error', context: 'Counting parameters for the student', message: 'student_layers must be an integer from 1 to 3', request: 'planDistill' });
+    expect(t.store.getState().planError).toMatch(/student_layers/);
+  });
+
+  it('distils instead of training, draws each loss term and the teacher reference, shows the speed-up and exports the student', () => {
+    const t = distillReady();
+    // A LoRA adapter trained first stays the worker's adapter through the distillation.
+    t.store.getState().startTraining();
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: true });
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
+    expect(t.store.getState().adapterReady).toBe(true);
+
+    t.store.getState().selectMethod('distill');
+    expect(exportTarget(t.store.getState())).toBe('student');
+    expect(canExport(t.store.getState())).toBe(false); // no student yet
+    t.store.getState().startTraining();
+    const sent = t.last();
+    expect(sent.type).toBe('distill');
+    expect(sent).toMatchObject({ config: { student_layers: 2, temperature: 2 }, train: { batchSize: expect.any(Number) } });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'distill', mergeable: false });
+    expect(t.store.getState().adapterReady).toBe(true);
+    t.receive({ type: 'teacherEval', evalLoss: 3.5 });
+    t.receive({ type: 'progress', points: [{ ...point(1, 20, 2), terms: { ce: 2, clm: 4, cos: 0.5 } }, { ...point(2, 18, 2), terms: { ce: 1.5, clm: 3.9, cos: 0.4 } }] });
+    t.receive({ type: 'eval', point: { step: 2, evalLoss: 4.2 } });
+    const run = t.store.getState().run;
+    expect(run.teacherEvalLoss).toBe(3.5);
+    expect(run.lossRows).toEqual([
+      { step: 1, loss: 20, ce: 2, clm: 4, cos: 0.5 },
+      { step: 2, loss: 18, ce: 1.5, clm: 3.9, cos: 0.4, evalLoss: 4.2 },
+    ]);
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
+    expect(t.store.getState().studentReady).toBe(true);
+    t.receive({ type: 'speedup', teacherMs: 8, studentMs: 4, ratio: 2 });
+    expect(t.store.getState().run.speedup).toEqual({ teacherMs: 8, studentMs: 4, ratio: 2 });
+    expect(t.store.getState().announcement).toBe('Student forward: 2.00× faster than the teacher (measured here)');
+    expect(speedupLine({ teacherMs: 4, studentMs: 5, ratio: 0.8 })).toBe('Student forward: 1.25× slower than the teacher (measured here)');
+
+    expect(canExport(t.store.getState())).toBe(true);
+    expect(canExportMerged(t.store.getState())).toBe(true); // the LoRA adapter is still there
+    t.store.getState().exportAdapter();
+    expect(t.last()).toEqual({ type: 'exportStudent' });
+    t.receive({ type: 'exported', fileName: 'tiny-gpt2-distilled-2L.zip', bytes: new Uint8Array([1, 2]) });
+    expect(t.saved.at(-1)?.fileName).toBe('tiny-gpt2-distilled-2L.zip');
+    expect(t.store.getState().announcement).toBe('Student exported as tiny-gpt2-distilled-2L.zip');
+    // Back on LoRA, Export saves the adapter again.
+    t.store.getState().selectMethod('lora');
+    t.store.getState().exportAdapter();
+    expect(t.last()).toEqual({ type: 'export' });
+  });
+
+  it('forgets the student when another model loads, and turns a distillation error into a failed run', () => {
+    const t = distillReady();
+    t.store.getState().selectMethod('distill');
+    t.store.getState().startTraining();
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'distill', mergeable: false });
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
+    expect(t.store.getState().studentReady).toBe(true);
+    const sentBefore = t.sent.length;
+    t.receive({ type: 'modelLoaded', model: { ...model, id: 'other', name: 'other', nLayer: 2 } });
+    // Nothing is planned with the old model's settings before the new model's methods arrive.
+    expect(t.sent.slice(sentBefore).filter((m) => m.type === 'planDistill')).toEqual([]);
+    expect(t.store.getState().studentReady).toBe(false);
+    expect(t.store.getState().distillPlan).toBeNull();
+    // The new model's methods keep distillation chosen; settings beyond its limits are marked, not sent.
+    const fewer = { ...distillation, fields: distillation.fields.map((f) => (f.key === 'student_layers' ? { ...f, max: 1 } : f)), defaults: { student_layers: 1, temperature: 2 } };
+    t.receive({ type: 'methods', methods: [lora, bitfit], distillation: fewer });
+    expect(t.store.getState().methodId).toBe('distill');
+    expect(t.sent.slice(sentBefore).filter((m) => m.type === 'planDistill')).toEqual([]);
+    expect(startBlocker(t.store.getState())).toBe('Fix the method settings marked above.');
+    t.store.getState().setMethodField('student_layers', '1');
+    expect(t.last()).toEqual({ type: 'planDistill', config: { student_layers: 1, temperature: 2 } });
+    t.store.getState().startTraining();
+    t.receive({ type: 'error', context: 'Distilling', message: 'out of memory', request: 'distill' });
+    expect(t.store.getState().run).toMatchObject({ status: 'failed', endMessage: 'out of memory' });
+    // A model that cannot be a teacher offers no distillation: the choice falls back to a PEFT method.
+    t.receive({ type: 'methods', methods: [lora, bitfit] });
+    expect(t.store.getState().methodId).toBe('lora');
+    expect(t.store.getState().distillMethod).toBeNull();
+  });
+});
+
+describe('store: check against CPU', () => {
+  const report = (failure?: string) => ({
+    methodId: 'lora',
+    backend: 'webgpu' as const,
+    steps: PARITY_STEPS,
+    batchSize: 8,
+    sequenceLength: 128,
+    checks: [{ name: 'gradients (step 1)', difference: failure ? 0.5 : 3e-7, tolerance: 1e-4, ok: !failure, worst: 'transformer.h.0.attn.c_attn.lora_B.weight', count: 8 }],
+    failure,
+    ms: 1200,
+  });
+
+  it('is unavailable until there is something to train, for the same reasons as Start', () => {
+    const t = setup();
+    t.store.getState().boot();
+    t.receive(webgpu);
+    expect(parityBlocker(t.store.getState())).toBe('Waiting for the base model to load.');
+  });
+
+  it('sends the chosen method with the training settings, holds the worker while it runs, and announces a pass', () => {
+    const t = ready();
+    expect(parityBlocker(t.store.getState())).toBeNull();
+    t.store.getState().checkBackend();
+    expect(t.last()).toEqual({
+      type: 'verify',
+      methodId: 'lora',
+      config: { r: 8, lora_alpha: 16, target_modules: ['c_attn'] },
+      train: DEFAULT_TRAIN,
+      steps: PARITY_STEPS,
+    });
+    let s = t.store.getState();
+    expect(s.announcement).toBe('Checking LoRA on this backend against the CPU reference…');
+    expect(parityBlocker(s)).toBe('Checking…');
+    expect(startBlocker(s)).toBe('A backend check is in progress.');
+    expect(canStart(s)).toBe(false);
+    t.receive({ type: 'verified', report: report() });
+    s = t.store.getState();
+    expect(s.parity).toEqual({ status: 'done', report: report() });
+    expect(s.announcement).toBe(`Check against CPU passed for LoRA: ${PARITY_STEPS} steps match the CPU reference`);
+    expect(canStart(s)).toBe(true);
+  });
+
+  it('announces a failed check with what differed', () => {
+    const t = ready();
+    t.store.getState().checkBackend();
+    t.receive({ type: 'verified', report: report('gradients (step 1): relative difference 5.0e-1 from the CPU reference') });
+    expect(t.store.getState().announcement).toBe('Check against CPU failed for LoRA: gradients (step 1): relative difference 5.0e-1 from the CPU reference');
+  });
+
+  it('shows why a check could not run and frees the worker', () => {
+    const t = ready();
+    t.store.getState().checkBackend();
+    t.receive({ type: 'error', context: 'Checking the backend against the CPU reference', message: 'drop a dataset first', request: 'verify' });
+    const s = t.store.getState();
+    expect(s.parity).toEqual({ status: 'failed', report: null, message: 'drop a dataset first' });
+    expect(s.announcement).toBe('Check against CPU could not run: drop a dataset first');
+    expect(canStart(s)).toBe(true);
+  });
+});

@@ -1,0 +1,159 @@
+// The run slice: a training or distillation run from start to end (a comparison's runs too,
+// whose held-out points also go to its curves), what the worker's adapter and student are
+// after it, importing and exporting them, and "Check against CPU".
+import type { FromWorker } from '../../../src/worker/protocol';
+import { DISTILL_ID } from '../../../src/worker/protocol';
+import { formatInt, formatLoss } from '../../format';
+import { addEval, addProgress } from '../../loss-series';
+import { isCompareActive, isRunActive, methodLabel, speedupLine, stepLine } from '../selectors';
+import { IDLE_RUN, type StudioData } from '../state';
+
+export type RunMessage = Extract<
+  FromWorker,
+  { type: 'trainingStarted' | 'progress' | 'eval' | 'trainingEnded' | 'teacherEval' | 'speedup' | 'exported' | 'adapterImported' | 'verified' }
+>;
+
+export function reduceRun(s: StudioData, msg: RunMessage): StudioData {
+  switch (msg.type) {
+    case 'trainingStarted': {
+      const comparing = isCompareActive(s.compare.status);
+      const stopping = s.run.status === 'stopping' || s.compare.status === 'stopping';
+      const position = s.compare.methodIds.indexOf(msg.methodId) + 1;
+      if (msg.methodId === DISTILL_ID && !comparing) {
+        // A student replaces the previous student; the worker's adapter is untouched.
+        return {
+          ...s,
+          run: { ...IDLE_RUN, status: stopping ? 'stopping' : 'running', methodId: msg.methodId, totalSteps: msg.totalSteps },
+          studentReady: false,
+          savedFileName: null,
+          announcement: `Distillation started: ${formatInt(msg.totalSteps)} steps`,
+        };
+      }
+      return {
+        ...s,
+        run: { ...IDLE_RUN, status: stopping ? 'stopping' : 'running', methodId: msg.methodId, totalSteps: msg.totalSteps },
+        adapterReady: false,
+        adapterMergeable: msg.mergeable,
+        importedAdapter: null,
+        savedFileName: null,
+        // The adapter that wrote this text is being replaced.
+        generation: { ...s.generation, adapter: null },
+        compare: comparing ? { ...s.compare, current: msg.methodId, curves: { ...s.compare.curves, [msg.methodId]: [] } } : s.compare,
+        announcement: comparing
+          ? `Comparing ${position}/${s.compare.methodIds.length}: ${methodLabel(s, msg.methodId)} training started, ${formatInt(msg.totalSteps)} steps`
+          : `Training started: ${formatInt(msg.totalSteps)} steps`,
+      };
+    }
+
+    case 'progress': {
+      if (msg.points.length === 0) return s;
+      const latest = msg.points[msg.points.length - 1];
+      const status = s.run.status === 'starting' || s.run.status === 'idle' ? 'running' : s.run.status;
+      return {
+        ...s,
+        run: {
+          ...s.run,
+          status,
+          totalSteps: latest.totalSteps,
+          latest,
+          lossRows: addProgress(s.run.lossRows, msg.points),
+        },
+        announcement: stepLine(latest),
+      };
+    }
+
+    case 'eval': {
+      const id = s.compare.current;
+      const compare =
+        isCompareActive(s.compare.status) && id !== null ? { ...s.compare, curves: { ...s.compare.curves, [id]: [...(s.compare.curves[id] ?? []), msg.point] } } : s.compare;
+      return { ...s, run: { ...s.run, lastEval: msg.point, lossRows: addEval(s.run.lossRows, msg.point) }, compare };
+    }
+
+    case 'trainingEnded': {
+      const total = s.run.totalSteps;
+      const lossText = s.run.latest ? ` · loss ${formatLoss(s.run.latest.loss)}` : '';
+      const announcement =
+        msg.reason === 'finished'
+          ? `Training finished at step ${msg.step}/${total}${lossText}`
+          : msg.reason === 'stopped'
+            ? `Training stopped at step ${msg.step}/${total}${lossText}`
+            : `Training failed at step ${msg.step}: ${msg.message ?? 'unknown error'}`;
+      return {
+        ...s,
+        run: { ...s.run, status: msg.reason, endStep: msg.step, endMessage: msg.message },
+        ...(s.run.methodId === DISTILL_ID && !isCompareActive(s.compare.status)
+          ? { studentReady: msg.reason !== 'failed' || msg.step > 0 }
+          : { adapterReady: msg.reason !== 'failed' || msg.step > 0 }),
+        announcement,
+      };
+    }
+
+    case 'teacherEval':
+      return { ...s, run: { ...s.run, teacherEvalLoss: msg.evalLoss } };
+
+    case 'speedup': {
+      const speedup = { teacherMs: msg.teacherMs, studentMs: msg.studentMs, ratio: msg.ratio };
+      return { ...s, run: { ...s.run, speedup }, announcement: speedupLine(speedup) };
+    }
+
+    case 'exported':
+      return {
+        ...s,
+        exportPending: false,
+        savedFileName: msg.fileName,
+        announcement: `${s.exportKind === 'merged' ? 'Merged model' : s.exportKind === 'student' ? 'Student' : 'Adapter'} exported as ${msg.fileName}`,
+      };
+
+    case 'adapterImported':
+      return {
+        ...s,
+        importPending: false,
+        adapterReady: true,
+        adapterMergeable: msg.mergeable,
+        importedAdapter: { fileName: msg.fileName, methodId: msg.methodId, trainable: msg.trainable, notice: msg.notice },
+        savedFileName: null,
+        // Text the previous adapter wrote no longer describes the one the worker holds.
+        generation: { ...s.generation, adapter: null },
+        announcement: `Imported ${msg.fileName}: ${methodLabel(s, msg.methodId)} adapter · ${formatInt(msg.trainable)} parameters${msg.notice ? `. ${msg.notice}` : ''}`,
+      };
+
+    case 'verified': {
+      const r = msg.report;
+      const method = methodLabel(s, r.methodId);
+      return {
+        ...s,
+        parity: { status: 'done', report: r },
+        announcement: r.failure ? `Check against CPU failed for ${method}: ${r.failure}` : `Check against CPU passed for ${method}: ${r.steps} steps match the CPU reference`,
+      };
+    }
+  }
+}
+
+/** Ends the active run, if any, as failed at its latest step. */
+export function runFailed(s: StudioData, message: string): StudioData {
+  if (!isRunActive(s.run.status)) return s;
+  return {
+    ...s,
+    run: { ...s.run, status: 'failed', endStep: s.run.latest?.step ?? 0, endMessage: message },
+    announcement: `Training failed: ${message}`,
+  };
+}
+
+export function exportFailed(s: StudioData): StudioData {
+  return { ...s, exportPending: false };
+}
+
+/** An import failed: the worker keeps the adapter it had. */
+export function importFailed(s: StudioData): StudioData {
+  return { ...s, importPending: false };
+}
+
+/** The worker refused "Check against CPU": the panel and the live region say why. */
+export function parityFailed(s: StudioData, message: string): StudioData {
+  return { ...s, parity: { status: 'failed', report: null, message }, announcement: `Check against CPU could not run: ${message}` };
+}
+
+/** A check still running when the worker itself failed ends as failed. */
+export function parityInterrupted(s: StudioData, message: string): StudioData {
+  return s.parity.status === 'running' ? { ...s, parity: { status: 'failed', report: null, message } } : s;
+}

@@ -1,0 +1,277 @@
+// The page state's shape: what the store holds (StudioData and its parts), the idle values a
+// run, a comparison and a generation start from, and the data a fresh page starts with.
+// Types and constants only; nothing here reads or changes state.
+import type {
+  BackendName,
+  BackendReport,
+  CompareRunResult,
+  DatasetIssue,
+  DatasetSummary,
+  EvalPoint,
+  MethodPlanEntry,
+  MethodSummary,
+  ModelSummary,
+  PlanSummary,
+  ProgressPoint,
+  RunEnd,
+  ParityReport,
+} from '../../src/worker/protocol';
+import { GENERATE_DEFAULTS, type GenerateInputs } from '../generate-form';
+import type { LossRow } from '../loss-series';
+import type { MethodForm } from '../method-form';
+import { DEFAULT_MODEL_ID } from '../models';
+import { TRAIN_DEFAULTS, type TrainInputs } from '../train-form';
+
+export type RunStatus = 'idle' | 'starting' | 'running' | 'stopping' | RunEnd;
+
+/** A loadDataset request as sent: the File and the settings it was tokenized with. */
+export interface DatasetRequest {
+  file: File;
+  sequenceLength: number;
+  seed: number;
+}
+
+export interface DatasetRejection {
+  fileName: string;
+  message: string;
+  issues: DatasetIssue[];
+}
+
+export interface RunState {
+  status: RunStatus;
+  /** The method being (or last) trained. */
+  methodId: string | null;
+  totalSteps: number;
+  latest: ProgressPoint | null;
+  lastEval: EvalPoint | null;
+  lossRows: LossRow[];
+  /** The step the run ended at, and the worker's message (failures). */
+  endStep: number;
+  endMessage?: string;
+  /** Distillation: the teacher's held-out loss, the reference the student's is drawn against. */
+  teacherEvalLoss: number | null;
+  /** Distillation: student vs teacher forward time, measured in the worker after the run. */
+  speedup: StudentSpeedup | null;
+}
+
+export interface StudentSpeedup {
+  teacherMs: number;
+  studentMs: number;
+  /** teacherMs / studentMs. */
+  ratio: number;
+}
+
+/** What the worker counted for a distillation student at the form's settings. */
+export interface DistillPlan {
+  teacherParams: number;
+  studentParams: number;
+  compression: number;
+  teacherLayers: number[];
+}
+
+/** One side of the comparison: the text generated so far. */
+export interface GenerationOutput {
+  /** The new text only (the prompt is not repeated). */
+  text: string;
+  done: boolean;
+  /** Set when the worker failed this generation. */
+  error?: string;
+}
+
+export interface GenerationState {
+  /** The Generate panel's fields as typed. */
+  inputs: GenerateInputs;
+  /** The latest request's id (0: none yet); answers for older ids are ignored. */
+  requestId: number;
+  base: GenerationOutput | null;
+  /** Null when the latest request had no adapter to compare (or the adapter changed since). */
+  adapter: GenerationOutput | null;
+}
+
+export type CompareStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'finished' | 'stopped' | 'failed';
+
+/** "Compare methods": what is ticked, and the comparison running or last run. */
+export interface CompareState {
+  status: CompareStatus;
+  /** Methods ticked for the next comparison, in the methods' order. */
+  selected: string[];
+  /** The comparison's methods, in run order. */
+  methodIds: string[];
+  /** The method training now. */
+  current: string | null;
+  totalSteps: number;
+  /** One per run that ended (finished or failed), in order. */
+  results: CompareRunResult[];
+  /** Held-out loss points per method, as they arrived. */
+  curves: Record<string, EvalPoint[]>;
+  /** Why the comparison failed. */
+  message?: string;
+}
+
+export const IDLE_COMPARE: CompareState = { status: 'idle', selected: [], methodIds: [], current: null, totalSteps: 0, results: [], curves: {} };
+
+/** Where the worker's adapter came from, when it was imported. */
+export interface ImportedAdapter {
+  fileName: string;
+  methodId: string;
+  trainable: number;
+  /** What the method says about the imported adapter, e.g. that it is a fixed prompt now. */
+  notice?: string;
+}
+
+/** What the "Base model" select's value starts with for a model loaded from disk (built-in ids never do). */
+export const DISK_MODEL_PREFIX = 'disk:';
+
+/** A model loaded from the person's disk in this page: listed under "Base model", so it can be chosen again. */
+export interface DiskModel {
+  /** The select's value: DISK_MODEL_PREFIX + the worker's id for it. */
+  key: string;
+  name: string;
+  /** The files it was loaded from (references to the person's files; nothing is uploaded). */
+  files: File[];
+  /** The folder they were chosen from, when they were. */
+  folder?: string;
+}
+
+export interface StudioData {
+  /** `?backend=` as the page asked for it (undefined: the worker chooses). */
+  requestedBackend?: BackendName;
+  backend: BackendReport | null;
+  /** Why no backend could start (every one failed, or the forced one did). */
+  backendFailure: string | null;
+
+  /** The model chosen in the "Base model" select. */
+  modelId: string;
+  modelLoading: boolean;
+  /** Chosen before the worker reported its backend; loadModel is sent once it has. */
+  modelQueued: boolean;
+  /** The model the worker has loaded. */
+  model: ModelSummary | null;
+  /** Models loaded from disk so far, in the order first loaded. */
+  diskModels: DiskModel[];
+  /** Files sent with loadModelFiles and not yet answered. */
+  diskPending: { files: File[]; folder?: string } | null;
+
+  methods: MethodSummary[];
+  /** Distillation's entry in the Method select, after the PEFT methods (null: the model cannot be a teacher). */
+  distillMethod: MethodSummary | null;
+  methodId: string | null;
+  /** The hyperparameter form's values as typed (numbers as text). */
+  methodForm: MethodForm;
+  /** The forms of the other methods the person has chosen before, kept as they left them. */
+  methodForms: Record<string, MethodForm>;
+  plan: PlanSummary | null;
+  planPending: boolean;
+  planError: string | null;
+  /** Counts for distillation's student, shown instead of the parameter budget. */
+  distillPlan: DistillPlan | null;
+  /** Every method's counts at its current settings (the "Trainable parameters by method" chart). */
+  allPlans: MethodPlanEntry[];
+  allPlansPending: boolean;
+
+  dataset: DatasetSummary | null;
+  /** The request behind `dataset` (its File is re-sent when Sequence length or Seed change). */
+  datasetRequest: DatasetRequest | null;
+  /** Sent and not yet answered, oldest first (the worker answers in order). */
+  datasetQueue: DatasetRequest[];
+  /** Chosen before a model was loaded; sent once one is. */
+  datasetWaiting: File | null;
+  datasetRejection: DatasetRejection | null;
+
+  trainInputs: TrainInputs;
+
+  run: RunState;
+  /** The worker holds a trained (or training-started) adapter that can be exported. */
+  adapterReady: boolean;
+  /** The worker's adapter can be folded into the base weights ("Export merged model"). */
+  adapterMergeable: boolean;
+  /** The worker holds a distilled student ("Export student"). */
+  studentReady: boolean;
+  /** Set while the worker's adapter is one imported from a file. */
+  importedAdapter: ImportedAdapter | null;
+  importPending: boolean;
+  exportPending: boolean;
+  /** What the pending export writes. */
+  exportKind: 'adapter' | 'merged' | 'student';
+  savedFileName: string | null;
+
+  compare: CompareState;
+
+  /** "Check against CPU": the last backend parity check and whether one is running. */
+  parity: ParityState;
+
+  generation: GenerationState;
+
+  /** The one polite live region's text. */
+  announcement: string;
+  error: { context: string; message: string } | null;
+}
+
+export interface ParityState {
+  status: 'idle' | 'running' | 'done' | 'failed';
+  report: ParityReport | null;
+  /** Why the check could not run (status 'failed'). */
+  message?: string;
+}
+
+/** Training steps "Check against CPU" compares: one step exactly, ten for the trajectory. */
+export const PARITY_STEPS = 10;
+
+export const NO_GENERATION: Omit<GenerationState, 'inputs'> = { requestId: 0, base: null, adapter: null };
+
+export const IDLE_RUN: RunState = {
+  status: 'idle',
+  methodId: null,
+  totalSteps: 0,
+  latest: null,
+  lastEval: null,
+  lossRows: [],
+  endStep: 0,
+  teacherEvalLoss: null,
+  speedup: null,
+};
+
+export function initialData(requestedBackend?: BackendName): StudioData {
+  return {
+    requestedBackend,
+    backend: null,
+    backendFailure: null,
+    modelId: DEFAULT_MODEL_ID,
+    modelLoading: false,
+    modelQueued: false,
+    model: null,
+    diskModels: [],
+    diskPending: null,
+    methods: [],
+    distillMethod: null,
+    methodId: null,
+    methodForm: {},
+    methodForms: {},
+    plan: null,
+    planPending: false,
+    planError: null,
+    distillPlan: null,
+    allPlans: [],
+    allPlansPending: false,
+    dataset: null,
+    datasetRequest: null,
+    datasetQueue: [],
+    datasetWaiting: null,
+    datasetRejection: null,
+    trainInputs: { ...TRAIN_DEFAULTS },
+    run: IDLE_RUN,
+    adapterReady: false,
+    adapterMergeable: false,
+    studentReady: false,
+    importedAdapter: null,
+    importPending: false,
+    exportPending: false,
+    exportKind: 'adapter',
+    savedFileName: null,
+    compare: IDLE_COMPARE,
+    parity: { status: 'idle', report: null },
+    generation: { inputs: { ...GENERATE_DEFAULTS }, ...NO_GENERATION },
+    announcement: '',
+    error: null,
+  };
+}

@@ -1,0 +1,106 @@
+// Shared setup for the store's tests: a model and methods as the worker reports them, the
+// training settings the page sends by default, and stores driven to a known point with a fake
+// worker that records what is sent and saved.
+import { afterEach, beforeEach, vi } from 'vitest';
+import type { FromWorker, MethodSummary, ModelSummary, ProgressPoint, ToWorker, TrainConfig } from '../../src/worker/protocol';
+import { createStudioStore } from './index';
+
+export const model: ModelSummary = {
+  id: 'tiny-gpt2',
+  name: 'tiny-gpt2',
+  source: 'built-in',
+  modelType: 'gpt2',
+  nLayer: 4,
+  nEmbd: 128,
+  nHead: 4,
+  vocabSize: 5000,
+  nPositions: 256,
+  totalParams: 1_446_912,
+};
+
+export const lora: MethodSummary = {
+  id: 'lora',
+  label: 'LoRA',
+  summary: 'Low-rank updates.',
+  paper: { title: 'LoRA', url: 'https://arxiv.org/abs/2106.09685' },
+  fields: [
+    { key: 'r', label: 'Rank (r)', kind: 'number', min: 1, integer: true },
+    { key: 'target_modules', label: 'Target modules', kind: 'multiselect', options: [{ value: 'c_attn', label: 'c_attn' }, { value: 'c_fc', label: 'c_fc' }] },
+  ],
+  defaults: { r: 8, lora_alpha: 16, target_modules: ['c_attn'] },
+};
+export const distill: MethodSummary = {
+  id: 'distill',
+  label: 'Distillation',
+  summary: 'Student from teacher.',
+  paper: { title: 'DistilBERT', url: 'https://arxiv.org/abs/1910.01108' },
+  fields: [],
+  defaults: {},
+  unsupported: 'needs at least 2 layers',
+};
+export const bitfit: MethodSummary = {
+  id: 'bitfit',
+  label: 'BitFit',
+  summary: 'Biases only.',
+  paper: { title: 'BitFit', url: 'https://arxiv.org/abs/2106.10199' },
+  fields: [],
+  defaults: {},
+};
+
+/** The training settings the page sends when nothing in the form was changed. */
+export const DEFAULT_TRAIN: TrainConfig = { steps: 100, epochs: 1, batchSize: 8, sequenceLength: 128, learningRate: 0.0003, warmupSteps: 10, weightDecay: 0.01, maxGradNorm: 1, evalFraction: 0.1, evalEvery: 20, seed: 42 };
+
+export const webgpu: FromWorker = {
+  type: 'backend',
+  report: { name: 'webgpu', description: 'WebGPU · SwiftShader (software)', software: true, fallbacks: [], forced: true },
+};
+
+export const point = (step: number, loss: number, totalSteps = 50): ProgressPoint => ({
+  step,
+  totalSteps,
+  epoch: 0,
+  loss,
+  learningRate: 3e-4,
+  gradNorm: 0.9,
+  tokensPerSecond: 500,
+  elapsedMs: step * 1000,
+  etaMs: (totalSteps - step) * 1000,
+  numTensors: 120,
+  numBytes: 1 << 20,
+});
+
+export function setup() {
+  const sent: ToWorker[] = [];
+  const saved: { fileName: string; bytes: Uint8Array }[] = [];
+  const store = createStudioStore({
+    send: (m) => sent.push(m),
+    save: (fileName, bytes) => saved.push({ fileName, bytes }),
+    datasetReloadDelayMs: 100,
+  });
+  const receive = (m: FromWorker) => store.getState().receive(m);
+  const lastOf = <T extends ToWorker['type']>(type: T) => sent.filter((m) => m.type === type).at(-1) as Extract<ToWorker, { type: T }> | undefined;
+  return { store, sent, saved, receive, last: () => sent[sent.length - 1], lastOf };
+}
+
+/** A store with a model, methods and a dataset loaded. */
+export function ready() {
+  const t = setup();
+  t.store.getState().boot();
+  t.receive(webgpu);
+  t.receive({ type: 'modelLoaded', model });
+  t.receive({ type: 'methods', methods: [lora, distill, bitfit] });
+  t.receive({ type: 'planned', plan: { methodId: 'lora', trainable: 73_728, total: 1_520_640, percent: 4.848, tensors: [] } });
+  const file = new File(['hello\nworld\n'], 'data.txt');
+  t.store.getState().chooseDatasetFile(file);
+  t.receive({
+    type: 'datasetLoaded',
+    dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 400, truncated: 0, sequenceLength: 128, preview: ['hello'] },
+  });
+  return { ...t, file };
+}
+
+/** Fake timers for every test of the calling file: dataset re-reads wait on a timer. */
+export function useFakeTimersPerTest() {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+}
