@@ -3,6 +3,8 @@
 // (`lora_A.weight`, not `lora_A.default.weight`), metadata {"format": "pt"}, and the config
 // as JSON with sorted keys and a 2-space indent.
 import { readSafetensors, writeSafetensors, type SafetensorsTensor } from '../io/safetensors';
+import { checkTensors } from '../io/tensor-check';
+import type { ModelInfo } from '../models/types';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
@@ -63,16 +65,22 @@ export function readPeftAdapter(files: Record<string, Uint8Array>): PeftAdapterF
   return { config: config as Record<string, unknown>, tensors };
 }
 
-/** The `peft_type` of an adapter_config.json, or undefined when there is none or it is not JSON. */
-export function peftTypeOf(files: Record<string, Uint8Array>): string | undefined {
+/** adapter_config.json as a JSON object, or undefined when there is none or it is not one. */
+export function peftConfigOf(files: Record<string, Uint8Array>): Record<string, unknown> | undefined {
   const bytes = files[ADAPTER_CONFIG];
   if (!bytes) return undefined;
   try {
     const cfg: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    return cfg && typeof cfg === 'object' && typeof (cfg as Record<string, unknown>).peft_type === 'string' ? ((cfg as Record<string, unknown>).peft_type as string) : undefined;
+    return cfg && typeof cfg === 'object' && !Array.isArray(cfg) ? (cfg as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The `peft_type` of an adapter_config.json, or undefined when there is none or it is not JSON. */
+export function peftTypeOf(files: Record<string, Uint8Array>): string | undefined {
+  const type = peftConfigOf(files)?.peft_type;
+  return typeof type === 'string' ? type : undefined;
 }
 
 /** Throws unless `config[key]` equals `expected`, naming the field and both values. */
@@ -80,4 +88,64 @@ export function expectField(config: Record<string, unknown>, key: string, expect
   if (config[key] !== expected) {
     throw new Error(`${ADAPTER_CONFIG}: "${key}" is ${JSON.stringify(config[key])}, expected ${JSON.stringify(expected)}`);
   }
+}
+
+// Prompt learning (PROMPT_TUNING, P_TUNING, PREFIX_TUNING): PromptLearningConfig's fields and the
+// one saved tensor, `prompt_embeddings`, stored under that bare name (no `base_model.model.`).
+
+/** The name PEFT saves a prompt-learning adapter's tensor under (the virtual tokens or the prefixes). */
+export const PROMPT_EMBEDDINGS = 'prompt_embeddings';
+
+/**
+ * The model-derived fields of PEFT's PromptLearningConfig, as `_prepare_prompt_learning_config`
+ * fills them from config.json; a decoder-only model has one transformer submodule.
+ */
+export function promptLearningDims(info: ModelInfo) {
+  return {
+    token_dim: info.config.nEmbd,
+    num_transformer_submodules: 1,
+    num_attention_heads: info.config.nHead,
+    num_layers: info.config.nLayer,
+  };
+}
+
+/**
+ * Reads and checks the config of a PEFT prompt-learning adapter made for a decoder-only model:
+ * its type, task, and the model-derived fields, each refused by name when it does not fit
+ * `info`. Returns the config object, the tensors and num_virtual_tokens (a positive integer;
+ * whether that many fit the model's context is the method's to check).
+ */
+export function readPromptLearningConfig(
+  info: ModelInfo,
+  files: Record<string, Uint8Array>,
+  peftType: 'PROMPT_TUNING' | 'P_TUNING',
+): { config: Record<string, unknown>; tensors: Map<string, SafetensorsTensor>; n: number } {
+  const { config, tensors } = readPeftAdapter(files);
+  const field = (key: string) => `${ADAPTER_CONFIG}: "${key}" is ${JSON.stringify(config[key])}`;
+  expectField(config, 'peft_type', peftType);
+  if (config.task_type != null && config.task_type !== 'CAUSAL_LM') {
+    throw new Error(`${field('task_type')}, expected "CAUSAL_LM" (the studio's models are causal language models)`);
+  }
+  const dims = promptLearningDims(info);
+  const what: Record<keyof typeof dims, string> = {
+    token_dim: 'hidden size',
+    num_transformer_submodules: 'number of transformer submodules (decoder-only)',
+    num_attention_heads: 'number of attention heads',
+    num_layers: 'number of layers',
+  };
+  for (const key of Object.keys(dims) as (keyof typeof dims)[]) {
+    // PEFT fills missing (null) fields from the model; a value that is there must be this model's.
+    if (config[key] != null && config[key] !== dims[key]) {
+      throw new Error(`${field(key)}, expected ${dims[key]} (the ${what[key]} of ${info.name})`);
+    }
+  }
+  const n = config.num_virtual_tokens;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new Error(`${field('num_virtual_tokens')}; expected a positive integer`);
+  return { config, tensors, n };
+}
+
+/** The `prompt_embeddings` tensor [n, d] of a prompt-learning adapter file; nothing else may be there. */
+export function readPromptEmbeddings(info: ModelInfo, tensors: Map<string, SafetensorsTensor>, n: number): Float32Array {
+  const d = info.config.nEmbd;
+  return checkTensors(ADAPTER_WEIGHTS, tensors, [{ name: PROMPT_EMBEDDINGS, shape: [n, d] }], `${info.name} with ${n} virtual tokens`).get(PROMPT_EMBEDDINGS)!;
 }

@@ -18,10 +18,9 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import { checkTensors } from '../io/tensor-check';
 import type { LoadedModel, ModelInfo } from '../models/types';
 import { ownedVariable } from '../train/variable';
-import type { Adapter, FieldSpec, PeftMethod, Plan } from './types';
+import type { Adapter, ExportedFiles, FieldSpec, PeftMethod, Plan } from './types';
 
-export const BITFIT_CONFIG = 'bitfit_config.json';
-export const BITFIT_WEIGHTS = 'bitfit_model.safetensors';
+// Config: the settings, their defaults and form fields, validation and the plan.
 
 /**
  * Which biases train:
@@ -56,12 +55,47 @@ export function chosenBiases(model: ModelInfo, c: BitFitConfig): { name: string;
   });
 }
 
+function defaults(): BitFitConfig {
+  return { trainable_biases: 'all' };
+}
+
+function fields(): FieldSpec[] {
+  return [
+    {
+      key: 'trainable_biases',
+      label: 'Biases',
+      kind: 'select',
+      options: [
+        { value: 'all', label: 'all (attention, MLP and LayerNorm)' },
+        { value: 'attention', label: 'attention only (c_attn, attn c_proj)' },
+        { value: 'mlp', label: 'MLP only (c_fc, mlp c_proj)' },
+      ],
+      help: 'Which bias terms train; every weight matrix stays frozen.',
+    },
+  ];
+}
+
+function unsupported(model: ModelInfo): string | undefined {
+  return model.params.some((p) => p.name.endsWith('.bias')) ? undefined : `${model.name} has no bias parameters, so BitFit has nothing to train`;
+}
+
 function validate(model: ModelInfo, c: BitFitConfig): void {
-  const reason = bitfit.unsupported!(model);
+  const reason = unsupported(model);
   if (reason) throw new Error(reason);
   if (!BIAS_SETS.includes(c.trainable_biases)) throw new Error(`trainable_biases: "${c.trainable_biases}" is not one of ${BIAS_SETS.join(', ')}`);
   if (chosenBiases(model, c).length === 0) throw new Error(`trainable_biases: ${model.name} has no ${c.trainable_biases} biases`);
 }
+
+function plan(model: ModelInfo, c: BitFitConfig): Plan {
+  validate(model, c);
+  const tensors = chosenBiases(model, c).map((p) => ({ name: p.name, shape: [...p.shape] }));
+  const trainable = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+  // The biases are the model's own parameters, made trainable: nothing is added, so "all
+  // params" is the base count (what print_trainable_parameters prints for such a model).
+  return { trainable, total: model.totalParams, tensors };
+}
+
+// Adapter: trainable copies of the chosen biases, swapped in through the param hook.
 
 class BitFitAdapter implements Adapter {
   readonly variables: tf.Variable[];
@@ -79,27 +113,8 @@ class BitFitAdapter implements Adapter {
     return { param: (name: string, frozen: tf.Tensor) => this.biases.get(name) ?? frozen };
   }
 
-  async exportFiles() {
-    const info = this.model.info;
-    const tensors = [];
-    for (const [name, v] of this.biases) tensors.push({ name, shape: v.shape, data: (await v.data()) as Float32Array });
-    const config = {
-      base_model_name_or_path: info.name,
-      method: 'bitfit',
-      model_type: info.config.modelType,
-      paper: 'https://arxiv.org/abs/2106.10199',
-      trainable_biases: this.config.trainable_biases,
-      num_tensors: tensors.length,
-      trainable_params: tensors.reduce((s, t) => s + t.data.length, 0),
-      load_with: 'model.load_state_dict(safetensors.torch.load_file("bitfit_model.safetensors"), strict=False)',
-    };
-    return {
-      baseName: `${info.name}-bitfit`,
-      files: {
-        [BITFIT_CONFIG]: new TextEncoder().encode(sortedJson(config)),
-        [BITFIT_WEIGHTS]: writeSafetensors(tensors, { format: 'pt' }, BITFIT_WEIGHTS),
-      },
-    };
+  exportFiles() {
+    return writeFiles(this.model.info, this.config, this.biases);
   }
 
   async mergedWeights() {
@@ -117,6 +132,46 @@ class BitFitAdapter implements Adapter {
   }
 }
 
+function create(model: LoadedModel, c: BitFitConfig): Adapter {
+  validate(model.info, c);
+  const biases = new Map<string, tf.Variable>();
+  for (const p of chosenBiases(model.info, c)) {
+    const frozen = model.weights.get(p.name);
+    if (!frozen) throw new Error(`weight "${p.name}" is missing`);
+    // tf.clone shares the frozen buffer (reference-counted, no read-back, so it works on
+    // WebGPU too); the optimizer's assign() swaps in a new buffer, never writes into this one.
+    biases.set(p.name, ownedVariable(tf.clone(frozen)));
+  }
+  return new BitFitAdapter(model, { ...c }, biases);
+}
+
+// File format: the studio's own bitfit_config.json + bitfit_model.safetensors.
+
+export const BITFIT_CONFIG = 'bitfit_config.json';
+export const BITFIT_WEIGHTS = 'bitfit_model.safetensors';
+
+async function writeFiles(info: ModelInfo, c: BitFitConfig, biases: Map<string, tf.Variable>): Promise<ExportedFiles> {
+  const tensors = [];
+  for (const [name, v] of biases) tensors.push({ name, shape: v.shape, data: (await v.data()) as Float32Array });
+  const config = {
+    base_model_name_or_path: info.name,
+    method: 'bitfit',
+    model_type: info.config.modelType,
+    paper: 'https://arxiv.org/abs/2106.10199',
+    trainable_biases: c.trainable_biases,
+    num_tensors: tensors.length,
+    trainable_params: tensors.reduce((s, t) => s + t.data.length, 0),
+    load_with: 'model.load_state_dict(safetensors.torch.load_file("bitfit_model.safetensors"), strict=False)',
+  };
+  return {
+    baseName: `${info.name}-bitfit`,
+    files: {
+      [BITFIT_CONFIG]: new TextEncoder().encode(sortedJson(config)),
+      [BITFIT_WEIGHTS]: writeSafetensors(tensors, { format: 'pt' }, BITFIT_WEIGHTS),
+    },
+  };
+}
+
 function parseConfig(files: Record<string, Uint8Array>): Record<string, unknown> | undefined {
   const bytes = files[BITFIT_CONFIG];
   if (!bytes) return undefined;
@@ -128,94 +183,52 @@ function parseConfig(files: Record<string, Uint8Array>): Record<string, unknown>
   }
 }
 
+function recognizes(files: Record<string, Uint8Array>): boolean {
+  return parseConfig(files)?.method === 'bitfit';
+}
+
+function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
+  const F = BITFIT_CONFIG;
+  if (!files[F]) throw new Error(`${F} is missing (files present: ${Object.keys(files).join(', ') || 'none'})`);
+  const cfg = parseConfig(files);
+  if (!cfg) throw new Error(`${F}: not a JSON object`);
+  const info = model.info;
+  if (cfg.method !== 'bitfit') throw new Error(`${F}: "method" is ${JSON.stringify(cfg.method)}, expected "bitfit"`);
+  if (cfg.model_type !== undefined && cfg.model_type !== info.config.modelType) {
+    throw new Error(`${F}: "model_type" is ${JSON.stringify(cfg.model_type)}, expected ${JSON.stringify(info.config.modelType)}`);
+  }
+  // The file holds absolute bias values, not a change to them: on another base model of the
+  // same shapes they would silently replace that model's biases. So the base must be named.
+  if (cfg.base_model_name_or_path !== info.name) {
+    throw new Error(`${F}: "base_model_name_or_path" is ${JSON.stringify(cfg.base_model_name_or_path)}, expected ${JSON.stringify(info.name)}`);
+  }
+  const c: BitFitConfig = { trainable_biases: cfg.trainable_biases as BiasSet };
+  try {
+    validate(info, c);
+  } catch (e) {
+    throw new Error(`${F}: ${(e as Error).message}`);
+  }
+  const bytes = files[BITFIT_WEIGHTS];
+  if (!bytes) throw new Error(`${BITFIT_WEIGHTS} is missing`);
+  const tensors = readSafetensors(bytes, BITFIT_WEIGHTS).tensors;
+  const expected = chosenBiases(info, c);
+  const data = checkTensors(BITFIT_WEIGHTS, tensors, expected, c.trainable_biases === 'all' ? info.name : `the ${c.trainable_biases} biases of ${info.name}`);
+  const biases = new Map<string, tf.Variable>();
+  for (const p of expected) biases.set(p.name, ownedVariable(tf.tensor(data.get(p.name)!, p.shape, 'float32')));
+  return new BitFitAdapter(model, c, biases);
+}
+
 export const bitfit: PeftMethod<BitFitConfig> = {
   id: 'bitfit',
   label: 'BitFit',
   summary: 'Trains only the bias terms of the model (attention, MLP and LayerNorm biases); every weight matrix stays frozen.',
   paper: { title: 'BitFit: Simple Parameter-efficient Fine-tuning for Transformer-based Masked Language-models (Ben Zaken et al. 2021)', url: 'https://arxiv.org/abs/2106.10199' },
-
-  defaults() {
-    return { trainable_biases: 'all' };
-  },
-
-  fields(): FieldSpec[] {
-    return [
-      {
-        key: 'trainable_biases',
-        label: 'Biases',
-        kind: 'select',
-        options: [
-          { value: 'all', label: 'all (attention, MLP and LayerNorm)' },
-          { value: 'attention', label: 'attention only (c_attn, attn c_proj)' },
-          { value: 'mlp', label: 'MLP only (c_fc, mlp c_proj)' },
-        ],
-        help: 'Which bias terms train; every weight matrix stays frozen.',
-      },
-    ];
-  },
-
-  unsupported(model) {
-    return model.params.some((p) => p.name.endsWith('.bias')) ? undefined : `${model.name} has no bias parameters, so BitFit has nothing to train`;
-  },
-
-  validate(model, c) {
-    validate(model, c);
-  },
-
-  plan(model, c): Plan {
-    validate(model, c);
-    const tensors = chosenBiases(model, c).map((p) => ({ name: p.name, shape: [...p.shape] }));
-    const trainable = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
-    // The biases are the model's own parameters, made trainable: nothing is added, so "all
-    // params" is the base count (what print_trainable_parameters prints for such a model).
-    return { trainable, total: model.totalParams, tensors };
-  },
-
-  create(model, c) {
-    validate(model.info, c);
-    const biases = new Map<string, tf.Variable>();
-    for (const p of chosenBiases(model.info, c)) {
-      const frozen = model.weights.get(p.name);
-      if (!frozen) throw new Error(`weight "${p.name}" is missing`);
-      // tf.clone shares the frozen buffer (reference-counted, no read-back, so it works on
-      // WebGPU too); the optimizer's assign() swaps in a new buffer, never writes into this one.
-      biases.set(p.name, ownedVariable(tf.clone(frozen)));
-    }
-    return new BitFitAdapter(model, { ...c }, biases);
-  },
-
-  recognizes(files) {
-    return parseConfig(files)?.method === 'bitfit';
-  },
-
-  load(model, files) {
-    const F = BITFIT_CONFIG;
-    if (!files[F]) throw new Error(`${F} is missing (files present: ${Object.keys(files).join(', ') || 'none'})`);
-    const cfg = parseConfig(files);
-    if (!cfg) throw new Error(`${F}: not a JSON object`);
-    const info = model.info;
-    if (cfg.method !== 'bitfit') throw new Error(`${F}: "method" is ${JSON.stringify(cfg.method)}, expected "bitfit"`);
-    if (cfg.model_type !== undefined && cfg.model_type !== info.config.modelType) {
-      throw new Error(`${F}: "model_type" is ${JSON.stringify(cfg.model_type)}, expected ${JSON.stringify(info.config.modelType)}`);
-    }
-    // The file holds absolute bias values, not a change to them: on another base model of the
-    // same shapes they would silently replace that model's biases. So the base must be named.
-    if (cfg.base_model_name_or_path !== info.name) {
-      throw new Error(`${F}: "base_model_name_or_path" is ${JSON.stringify(cfg.base_model_name_or_path)}, expected ${JSON.stringify(info.name)}`);
-    }
-    const c: BitFitConfig = { trainable_biases: cfg.trainable_biases as BiasSet };
-    try {
-      validate(info, c);
-    } catch (e) {
-      throw new Error(`${F}: ${(e as Error).message}`);
-    }
-    const bytes = files[BITFIT_WEIGHTS];
-    if (!bytes) throw new Error(`${BITFIT_WEIGHTS} is missing`);
-    const tensors = readSafetensors(bytes, BITFIT_WEIGHTS).tensors;
-    const expected = chosenBiases(info, c);
-    const data = checkTensors(BITFIT_WEIGHTS, tensors, expected, c.trainable_biases === 'all' ? info.name : `the ${c.trainable_biases} biases of ${info.name}`);
-    const biases = new Map<string, tf.Variable>();
-    for (const p of expected) biases.set(p.name, ownedVariable(tf.tensor(data.get(p.name)!, p.shape, 'float32')));
-    return new BitFitAdapter(model, c, biases);
-  },
+  defaults,
+  fields,
+  unsupported,
+  validate,
+  plan,
+  create,
+  recognizes,
+  load,
 };

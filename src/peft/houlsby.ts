@@ -30,58 +30,29 @@
 //   "mam_adapter": down Kaiming-uniform (a = √5), up weight and every bias zero: exactly the base.
 // - Activation_Function_Class lower-cases non_linearity and takes transformers' ACT2FN entry:
 //   "swish" is SiLU x·σ(x), "gelu" is the exact erf GELU, "gelu_new" the tanh approximation.
-//   Configs without a "version" key are from before the rename and map "gelu" → "gelu_new",
-//   "gelu_orig" → "gelu" (loading.py, load_weights_config with utils.ACTIVATION_RENAME).
-// - Saved layout (loading.py AdapterLoader.save, configuration/model_adapters_config.py
-//   build_full_config, utils.py file names): a folder with adapter_config.json —
-//   {"config": DoubleSeqBnConfig.to_dict(), "hidden_size", "model_class", "model_name",
-//   "model_type", "name", "version": "adapters.<version>"}, json.dump(indent=2, sort_keys=True) —
-//   and adapter.safetensors (save_adapter(..., use_safetensors=True); pytorch_adapter.bin
-//   otherwise) holding model.state_dict() entries containing `adapters.<name>.`, written by
-//   safetensors' save_file without metadata. For GPT2LMHeadModel (and GPT2AdapterModel) those
-//   are `transformer.h.<i>.attention_adapters.adapters.<name>.adapter_down.0.weight` / `.bias`,
+// - The state-dict names: for GPT2LMHeadModel (and GPT2AdapterModel) an adapter's tensors are
+//   `transformer.h.<i>.attention_adapters.adapters.<name>.adapter_down.0.weight` / `.bias`,
 //   `….adapter_up.weight` / `.bias`, and the same under `output_adapters`
 //   (GPT2DecoderBlockAdaptersMixin in models/gpt2/mixin_gpt2.py names the two BottleneckLayers;
 //   BottleneckLayer keeps its adapters in the ModuleDict `adapters`).
-// - Adapter.__init__ tests `isinstance(config["scaling"], float)`: a JSON `1` would load as an
-//   int and be refused ("Unknown scaling type"), so the config is written with Python's float
-//   spelling (`1.0`), not JSON.stringify's.
+// The files are AdapterHub's adapter folder (src/export/adapterhub.ts).
 import * as tf from '@tensorflow/tfjs';
-import { gelu, geluNew } from '../models/layers';
-import { readSafetensors, writeSafetensors, type SafetensorsTensor } from '../io/safetensors';
+import { ADAPTERHUB_CONFIG, ADAPTERHUB_WEIGHTS, doubleSeqBnConfig, isBottleneckAdapter, readAdapterHubWeights, readBottleneckConfig, writeAdapterHubFolder } from '../export/adapterhub';
 import { checkTensors } from '../io/tensor-check';
+import { gelu, geluNew } from '../models/layers';
 import type { LoadedModel, ModelInfo } from '../models/types';
 import { ownedVariable } from '../train/variable';
-import type { Adapter, FieldSpec, PeftMethod, Plan, TensorPlan } from './types';
+import type { Adapter, ExportedFiles, FieldSpec, PeftMethod, Plan, TensorPlan } from './types';
 
-export const ADAPTERHUB_CONFIG = 'adapter_config.json';
-export const ADAPTERHUB_WEIGHTS = 'adapter.safetensors';
-const ADAPTERHUB_PICKLE = 'pytorch_adapter.bin';
+// Config: the settings, their defaults and form fields, validation and the plan.
+
 /** The adapter's name inside the files (`adapters.<name>.`); AdapterHub loads it under this name. */
 export const ADAPTER_NAME = 'houlsby';
-/** The layout written is adapters ≥ 1.1.0's (its loader compares saved versions against
- *  1.1.0). Loaders only parse the number. */
-export const ADAPTERHUB_VERSION = 'adapters.1.1.0';
 
-/** Non-linearities by their transformers ACT2FN names, as AdapterHub resolves them. */
-const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
-  relu: (x) => tf.relu(x),
-  gelu,
-  gelu_new: geluNew,
-  swish: (x) => tf.mul(x, tf.sigmoid(x)),
-  silu: (x) => tf.mul(x, tf.sigmoid(x)),
-  tanh: (x) => tf.tanh(x),
-};
-/** What the form offers (the AdapterHub names of the four usual choices); loading accepts all of ACTIVATIONS. */
-const OFFERED_ACTIVATIONS = ['swish', 'relu', 'gelu', 'tanh'];
 const INIT_WEIGHTS = ['bert', 'houlsby', 'mam_adapter'] as const;
 export type InitWeights = (typeof INIT_WEIGHTS)[number];
-
-export function applyNonLinearity(name: string, x: tf.Tensor): tf.Tensor {
-  const f = ACTIVATIONS[name];
-  if (!f) throw new Error(`non_linearity: "${name}" is not supported (${Object.keys(ACTIVATIONS).join(', ')})`);
-  return f(x);
-}
+/** What the form offers (the AdapterHub names of the four usual choices); loading accepts all of ACTIVATIONS. */
+const OFFERED_ACTIVATIONS = ['swish', 'relu', 'gelu', 'tanh'];
 
 export interface HoulsbyConfig {
   /** Adapter after the attention sublayer (AdapterHub's mh_adapter). */
@@ -99,9 +70,40 @@ export interface HoulsbyConfig {
   dropout: number;
 }
 
-type Kind = 'attn' | 'mlp';
-/** AdapterHub's BottleneckLayer attribute for each hook point of the studio. */
-const LOCATION: Record<Kind, string> = { attn: 'attention_adapters', mlp: 'output_adapters' };
+function defaults(): HoulsbyConfig {
+  // AdapterHub's DoubleSeqBnConfig ("double_seq_bn", the Houlsby preset) and BnConfig defaults.
+  return { mh_adapter: true, output_adapter: true, reduction_factor: 16, bottleneck_size: 0, non_linearity: 'swish', init_weights: 'bert', dropout: 0 };
+}
+
+function fields(): FieldSpec[] {
+  const bool = (on: string, off: string) => [
+    { value: 'true', label: on },
+    { value: 'false', label: off },
+  ];
+  return [
+    { key: 'mh_adapter', label: 'After attention', kind: 'select', options: bool('adapter', 'none'), help: 'An adapter on the attention sublayer’s output (AdapterHub mh_adapter).' },
+    { key: 'output_adapter', label: 'After MLP', kind: 'select', options: bool('adapter', 'none'), help: 'An adapter on the feed-forward sublayer’s output (AdapterHub output_adapter).' },
+    { key: 'reduction_factor', label: 'Reduction factor', kind: 'number', min: 0.001, step: 1, help: 'Bottleneck size = hidden size // reduction factor.' },
+    { key: 'bottleneck_size', label: 'Bottleneck size', kind: 'number', min: 0, step: 1, integer: true, help: '0 uses the reduction factor; otherwise the bottleneck width itself.' },
+    {
+      key: 'non_linearity',
+      label: 'Non-linearity',
+      kind: 'select',
+      options: OFFERED_ACTIVATIONS.map((a) => ({ value: a, label: a === 'swish' ? 'swish (SiLU)' : a === 'gelu' ? 'gelu (erf)' : a })),
+    },
+    {
+      key: 'init_weights',
+      label: 'Initialisation',
+      kind: 'select',
+      options: [
+        { value: 'bert', label: 'bert: N(0, 0.02), biases 0' },
+        { value: 'houlsby', label: 'houlsby: truncated N(0, 0.01)' },
+        { value: 'mam_adapter', label: 'mam_adapter: up-projection 0 (exact identity)' },
+      ],
+    },
+    { key: 'dropout', label: 'Dropout', kind: 'number', min: 0, max: 0.99, step: 0.05, help: 'On the adapter’s output, during training only.' },
+  ];
+}
 
 /** Python's float `a // b` for positive operands (floatobject.c float_floor_div: (a − fmod(a, b)) / b,
  *  then rounded to the nearest integer), which can differ from Math.floor(a / b): 1 // 0.1 is 9. */
@@ -135,6 +137,21 @@ export function reductionFactorFor(d: number, c: Pick<HoulsbyConfig, 'reduction_
   return rf;
 }
 
+function validate(model: ModelInfo, c: HoulsbyConfig): void {
+  if (typeof c.mh_adapter !== 'boolean' || typeof c.output_adapter !== 'boolean') throw new Error('mh_adapter and output_adapter must be true or false');
+  if (!c.mh_adapter && !c.output_adapter) throw new Error('mh_adapter / output_adapter: place the adapter after attention, after the MLP, or both');
+  if (!(c.reduction_factor > 0) || !Number.isFinite(c.reduction_factor)) throw new Error(`reduction_factor must be a positive number (got ${c.reduction_factor})`);
+  if (!Number.isInteger(c.bottleneck_size) || c.bottleneck_size < 0) throw new Error(`bottleneck_size must be 0 (use reduction_factor) or a positive integer (got ${c.bottleneck_size})`);
+  if (c.bottleneck_size > 0) reductionFactorFor(model.config.nEmbd, c);
+  if (!(c.non_linearity in ACTIVATIONS)) throw new Error(`non_linearity: "${c.non_linearity}" is not supported (${Object.keys(ACTIVATIONS).join(', ')})`);
+  if (!INIT_WEIGHTS.includes(c.init_weights)) throw new Error(`init_weights: "${c.init_weights}" is not one of ${INIT_WEIGHTS.join(', ')}`);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`dropout must be in [0, 1) (got ${c.dropout})`);
+}
+
+type Kind = 'attn' | 'mlp';
+/** AdapterHub's BottleneckLayer attribute for each hook point of the studio. */
+const LOCATION: Record<Kind, string> = { attn: 'attention_adapters', mlp: 'output_adapters' };
+
 function kinds(c: HoulsbyConfig): Kind[] {
   return [...(c.mh_adapter ? (['attn'] as const) : []), ...(c.output_adapter ? (['mlp'] as const) : [])];
 }
@@ -154,6 +171,39 @@ function moduleTensors(prefix: string, d: number, m: number): TensorPlan[] {
   ];
 }
 
+function planTensors(model: ModelInfo, c: HoulsbyConfig, name = ADAPTER_NAME): TensorPlan[] {
+  const d = model.config.nEmbd;
+  const m = bottleneckSize(d, c);
+  const out: TensorPlan[] = [];
+  for (let i = 0; i < model.config.nLayer; i++) for (const k of kinds(c)) out.push(...moduleTensors(modulePath(i, k, name), d, m));
+  return out;
+}
+
+function plan(model: ModelInfo, c: HoulsbyConfig): Plan {
+  validate(model, c);
+  const tensors = planTensors(model, c);
+  const trainable = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+  return { trainable, total: model.totalParams + trainable, tensors };
+}
+
+// Adapter: the bottleneck modules and their math.
+
+/** Non-linearities by their transformers ACT2FN names, as AdapterHub resolves them. */
+const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
+  relu: (x) => tf.relu(x),
+  gelu,
+  gelu_new: geluNew,
+  swish: (x) => tf.mul(x, tf.sigmoid(x)),
+  silu: (x) => tf.mul(x, tf.sigmoid(x)),
+  tanh: (x) => tf.tanh(x),
+};
+
+export function applyNonLinearity(name: string, x: tf.Tensor): tf.Tensor {
+  const f = ACTIVATIONS[name];
+  if (!f) throw new Error(`non_linearity: "${name}" is not supported (${Object.keys(ACTIVATIONS).join(', ')})`);
+  return f(x);
+}
+
 interface Bottleneck {
   downW: tf.Variable; // [m, d]
   downB: tf.Variable; // [m]
@@ -162,72 +212,6 @@ interface Bottleneck {
 }
 
 const key = (layer: number, kind: Kind) => `${layer}:${kind}`;
-
-/** A float that Python's json writes with a fraction (`1.0`), so json.load gives a float back. */
-class PyFloat {
-  constructor(readonly value: number) {}
-}
-type PyJson = string | number | boolean | null | PyFloat | PyJson[] | { [k: string]: PyJson };
-
-/** json.dump(value, indent=2, sort_keys=True) as Python writes it, PyFloat included. */
-export function pythonJson(value: PyJson, indent = ''): string {
-  const inner = `${indent}  `;
-  if (value instanceof PyFloat) {
-    const v = value.value;
-    if (!Number.isFinite(v)) throw new Error(`pythonJson: ${v} has no JSON spelling`);
-    return Number.isInteger(v) ? `${v}.0` : String(v);
-  }
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    return `[\n${value.map((v) => inner + pythonJson(v, inner)).join(',\n')}\n${indent}]`;
-  }
-  if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value).sort();
-    if (keys.length === 0) return '{}';
-    return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}: ${pythonJson(value[k], inner)}`).join(',\n')}\n${indent}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/** DoubleSeqBnConfig.to_dict() with this adapter's settings: every BnConfig field, Python types. */
-function adapterHubConfig(d: number, c: HoulsbyConfig): { [k: string]: PyJson } {
-  const rf = reductionFactorFor(d, c);
-  return {
-    adapter_residual_before_ln: false,
-    cross_adapter: false,
-    dropout: new PyFloat(c.dropout),
-    factorized_phm_W: true,
-    factorized_phm_rule: false,
-    hypercomplex_nonlinearity: 'glorot-uniform',
-    init_weights: c.init_weights,
-    inv_adapter: null,
-    inv_adapter_reduction_factor: null,
-    is_parallel: false,
-    learn_phm: true,
-    leave_out: [],
-    ln_after: false,
-    ln_before: false,
-    mh_adapter: c.mh_adapter,
-    non_linearity: c.non_linearity,
-    original_ln_after: true,
-    original_ln_before: false,
-    output_adapter: c.output_adapter,
-    phm_bias: true,
-    phm_c_init: 'normal',
-    phm_dim: 4,
-    phm_init_range: new PyFloat(0.0001),
-    phm_layer: false,
-    phm_rank: 1,
-    // AdapterHub's presets write integers (16); a computed factor is a float.
-    reduction_factor: Number.isInteger(rf) ? rf : new PyFloat(rf),
-    residual_before_ln: true,
-    scaling: new PyFloat(1.0),
-    shared_W_phm: false,
-    shared_phm_rule: true,
-    stochastic_depth: new PyFloat(0.0),
-    use_gating: false,
-  };
-}
 
 class HoulsbyAdapter implements Adapter {
   readonly variables: tf.Variable[];
@@ -259,41 +243,8 @@ class HoulsbyAdapter implements Adapter {
     };
   }
 
-  async exportFiles() {
-    const info = this.model.info;
-    const d = info.config.nEmbd;
-    const tensors = [];
-    for (const [k, b] of this.modules) {
-      const [layer, kind] = k.split(':') as [string, Kind];
-      const prefix = modulePath(Number(layer), kind, this.name);
-      for (const [part, v] of [
-        ['adapter_down.0.weight', b.downW],
-        ['adapter_down.0.bias', b.downB],
-        ['adapter_up.weight', b.upW],
-        ['adapter_up.bias', b.upB],
-      ] as const) {
-        tensors.push({ name: `${prefix}.${part}`, shape: v.shape, data: (await v.data()) as Float32Array });
-      }
-    }
-    const config = {
-      config: adapterHubConfig(d, this.config),
-      hidden_size: d,
-      model_class: 'GPT2LMHeadModel',
-      model_name: info.name,
-      model_type: info.config.modelType,
-      name: this.name,
-      version: ADAPTERHUB_VERSION,
-    };
-    const baseName = `${info.name}-houlsby`;
-    // A folder inside the zip, as save_adapter writes one and load_adapter reads one.
-    return {
-      baseName,
-      files: {
-        [`${baseName}/${ADAPTERHUB_CONFIG}`]: new TextEncoder().encode(pythonJson(config)),
-        // safetensors.torch.save_file(state_dict) with no metadata, as AdapterHub calls it.
-        [`${baseName}/${ADAPTERHUB_WEIGHTS}`]: writeSafetensors(tensors, undefined, ADAPTERHUB_WEIGHTS),
-      },
-    };
+  exportFiles() {
+    return writeFiles(this.model.info, this.config, this.modules, this.name);
   }
 
   dispose(): void {
@@ -301,226 +252,117 @@ class HoulsbyAdapter implements Adapter {
   }
 }
 
-/** The files of an AdapterHub folder, whether at the top level or inside one folder (the zip's). */
-function adapterHubFiles(files: Record<string, Uint8Array>): Record<string, Uint8Array> {
-  if (files[ADAPTERHUB_CONFIG]) return files;
-  const paths = Object.keys(files);
-  const slash = paths[0]?.indexOf('/') ?? -1;
-  if (slash <= 0) return files;
-  const folder = paths[0].slice(0, slash + 1);
-  if (!paths.every((p) => p.startsWith(folder) && !p.slice(folder.length).includes('/'))) return files;
-  return Object.fromEntries(paths.map((p) => [p.slice(folder.length), files[p]]));
-}
-
-function parseConfig(files: Record<string, Uint8Array>): Record<string, unknown> | undefined {
-  const bytes = adapterHubFiles(files)[ADAPTERHUB_CONFIG];
-  if (!bytes) return undefined;
-  try {
-    const cfg: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    return cfg && typeof cfg === 'object' && !Array.isArray(cfg) ? (cfg as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function validateConfig(model: ModelInfo, c: HoulsbyConfig): void {
-  if (typeof c.mh_adapter !== 'boolean' || typeof c.output_adapter !== 'boolean') throw new Error('mh_adapter and output_adapter must be true or false');
-  if (!c.mh_adapter && !c.output_adapter) throw new Error('mh_adapter / output_adapter: place the adapter after attention, after the MLP, or both');
-  if (!(c.reduction_factor > 0) || !Number.isFinite(c.reduction_factor)) throw new Error(`reduction_factor must be a positive number (got ${c.reduction_factor})`);
-  if (!Number.isInteger(c.bottleneck_size) || c.bottleneck_size < 0) throw new Error(`bottleneck_size must be 0 (use reduction_factor) or a positive integer (got ${c.bottleneck_size})`);
-  if (c.bottleneck_size > 0) reductionFactorFor(model.config.nEmbd, c);
-  if (!(c.non_linearity in ACTIVATIONS)) throw new Error(`non_linearity: "${c.non_linearity}" is not supported (${Object.keys(ACTIVATIONS).join(', ')})`);
-  if (!INIT_WEIGHTS.includes(c.init_weights)) throw new Error(`init_weights: "${c.init_weights}" is not one of ${INIT_WEIGHTS.join(', ')}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`dropout must be in [0, 1) (got ${c.dropout})`);
-}
-
-function planTensors(model: ModelInfo, c: HoulsbyConfig, name = ADAPTER_NAME): TensorPlan[] {
-  const d = model.config.nEmbd;
+function create(model: LoadedModel, c: HoulsbyConfig, seed: number): Adapter {
+  validate(model.info, c);
+  const d = model.info.config.nEmbd;
   const m = bottleneckSize(d, c);
-  const out: TensorPlan[] = [];
-  for (let i = 0; i < model.config.nLayer; i++) for (const k of kinds(c)) out.push(...moduleTensors(modulePath(i, k, name), d, m));
-  return out;
+  const modules = new Map<string, Bottleneck>();
+  let n = 0;
+  for (let i = 0; i < model.info.config.nLayer; i++) {
+    for (const k of kinds(c)) {
+      const s = seed + 2 * n++;
+      let downW: tf.Tensor;
+      let upW: tf.Tensor;
+      if (c.init_weights === 'bert') {
+        downW = tf.randomNormal([m, d], 0, 0.02, 'float32', s);
+        upW = tf.randomNormal([d, m], 0, 0.02, 'float32', s + 1);
+      } else if (c.init_weights === 'houlsby') {
+        // trunc_normal_(std=1e-2, a=-2e-2, b=2e-2): tfjs re-draws beyond two std, the same cut.
+        downW = tf.truncatedNormal([m, d], 0, 0.01, 'float32', s);
+        upW = tf.truncatedNormal([d, m], 0, 0.01, 'float32', s + 1);
+      } else {
+        // kaiming_uniform_(a=√5) on [m, d]: bound = 1/√fan_in = 1/√d; up starts at zero.
+        const bound = 1 / Math.sqrt(d);
+        downW = tf.randomUniform([m, d], -bound, bound, 'float32', s);
+        upW = tf.zeros([d, m]);
+      }
+      modules.set(key(i, k), {
+        downW: ownedVariable(downW),
+        downB: ownedVariable(tf.zeros([m])),
+        upW: ownedVariable(upW),
+        upB: ownedVariable(tf.zeros([d])),
+      });
+    }
+  }
+  return new HoulsbyAdapter(model, { ...c }, modules, ADAPTER_NAME);
 }
 
-/**
- * The AdapterHub BnConfig options whose value must be Houlsby's for the studio's math to be the
- * library's; a missing key takes BnConfig's default, which is this value.
- */
-const FIXED_OPTIONS: [string, unknown][] = [
-  ['original_ln_before', false],
-  ['original_ln_after', true],
-  ['residual_before_ln', true],
-  ['ln_before', false],
-  ['ln_after', false],
-  ['is_parallel', false],
-  ['use_gating', false],
-  ['phm_layer', false],
-  ['inv_adapter', null],
-];
+// File format: AdapterHub's adapter folder (src/export/adapterhub.ts).
+
+async function writeFiles(info: ModelInfo, c: HoulsbyConfig, modules: Map<string, Bottleneck>, name: string): Promise<ExportedFiles> {
+  const d = info.config.nEmbd;
+  const tensors = [];
+  for (const [k, b] of modules) {
+    const [layer, kind] = k.split(':') as [string, Kind];
+    const prefix = modulePath(Number(layer), kind, name);
+    for (const [part, v] of [
+      ['adapter_down.0.weight', b.downW],
+      ['adapter_down.0.bias', b.downB],
+      ['adapter_up.weight', b.upW],
+      ['adapter_up.bias', b.upB],
+    ] as const) {
+      tensors.push({ name: `${prefix}.${part}`, shape: v.shape, data: (await v.data()) as Float32Array });
+    }
+  }
+  const config = doubleSeqBnConfig({
+    mh_adapter: c.mh_adapter,
+    output_adapter: c.output_adapter,
+    reduction_factor: reductionFactorFor(d, c),
+    non_linearity: c.non_linearity,
+    init_weights: c.init_weights,
+    dropout: c.dropout,
+  });
+  const header = { hidden_size: d, model_class: 'GPT2LMHeadModel', model_name: info.name, model_type: info.config.modelType, name };
+  const baseName = `${info.name}-houlsby`;
+  // A folder inside the zip, as save_adapter writes one and load_adapter reads one.
+  return { baseName, files: writeAdapterHubFolder(baseName, header, config, tensors) };
+}
+
+function recognizes(files: Record<string, Uint8Array>): boolean {
+  return isBottleneckAdapter(files);
+}
+
+function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
+  const info = model.info;
+  const { name, settings } = readBottleneckConfig(files, { name: info.name, modelType: info.config.modelType, hiddenSize: info.config.nEmbd });
+  const c: HoulsbyConfig = {
+    mh_adapter: settings.mh_adapter,
+    output_adapter: settings.output_adapter,
+    reduction_factor: settings.reduction_factor,
+    bottleneck_size: 0,
+    non_linearity: settings.non_linearity,
+    init_weights: settings.init_weights as InitWeights,
+    dropout: settings.dropout,
+  };
+  try {
+    validate(info, c);
+  } catch (e) {
+    throw new Error(`${ADAPTERHUB_CONFIG}: ${(e as Error).message}`);
+  }
+
+  const tensors = readAdapterHubWeights(files);
+  const d = info.config.nEmbd;
+  const m = bottleneckSize(d, c);
+  const layout = Array.from({ length: info.config.nLayer }, (_, i) => kinds(c).map((k) => ({ i, k, tensors: moduleTensors(modulePath(i, k, name), d, m) }))).flat();
+  const data = checkTensors(ADAPTERHUB_WEIGHTS, tensors, layout.flatMap((l) => l.tensors), `${info.name} with this config`);
+  const modules = new Map<string, Bottleneck>();
+  for (const { i, k, tensors: parts } of layout) {
+    const [downW, downB, upW, upB] = parts.map(({ name: tn, shape }) => ownedVariable(tf.tensor(data.get(tn)!, shape, 'float32')));
+    modules.set(key(i, k), { downW, downB, upW, upB });
+  }
+  return new HoulsbyAdapter(model, c, modules, name);
+}
 
 export const houlsby: PeftMethod<HoulsbyConfig> = {
   id: 'houlsby',
   label: 'Adapter (Houlsby)',
   summary: 'Inserts a small bottleneck MLP with its own residual after the attention and feed-forward sublayers of every block; only the adapters train.',
   paper: { title: 'Parameter-Efficient Transfer Learning for NLP (Houlsby et al. 2019)', url: 'https://arxiv.org/abs/1902.00751' },
-
-  defaults() {
-    // AdapterHub's DoubleSeqBnConfig ("double_seq_bn", the Houlsby preset) and BnConfig defaults.
-    return { mh_adapter: true, output_adapter: true, reduction_factor: 16, bottleneck_size: 0, non_linearity: 'swish', init_weights: 'bert', dropout: 0 };
-  },
-
-  fields(): FieldSpec[] {
-    const bool = (on: string, off: string) => [
-      { value: 'true', label: on },
-      { value: 'false', label: off },
-    ];
-    return [
-      { key: 'mh_adapter', label: 'After attention', kind: 'select', options: bool('adapter', 'none'), help: 'An adapter on the attention sublayer’s output (AdapterHub mh_adapter).' },
-      { key: 'output_adapter', label: 'After MLP', kind: 'select', options: bool('adapter', 'none'), help: 'An adapter on the feed-forward sublayer’s output (AdapterHub output_adapter).' },
-      { key: 'reduction_factor', label: 'Reduction factor', kind: 'number', min: 0.001, step: 1, help: 'Bottleneck size = hidden size // reduction factor.' },
-      { key: 'bottleneck_size', label: 'Bottleneck size', kind: 'number', min: 0, step: 1, integer: true, help: '0 uses the reduction factor; otherwise the bottleneck width itself.' },
-      {
-        key: 'non_linearity',
-        label: 'Non-linearity',
-        kind: 'select',
-        options: OFFERED_ACTIVATIONS.map((a) => ({ value: a, label: a === 'swish' ? 'swish (SiLU)' : a === 'gelu' ? 'gelu (erf)' : a })),
-      },
-      {
-        key: 'init_weights',
-        label: 'Initialisation',
-        kind: 'select',
-        options: [
-          { value: 'bert', label: 'bert: N(0, 0.02), biases 0' },
-          { value: 'houlsby', label: 'houlsby: truncated N(0, 0.01)' },
-          { value: 'mam_adapter', label: 'mam_adapter: up-projection 0 (exact identity)' },
-        ],
-      },
-      { key: 'dropout', label: 'Dropout', kind: 'number', min: 0, max: 0.99, step: 0.05, help: 'On the adapter’s output, during training only.' },
-    ];
-  },
-
-  validate(model, c) {
-    validateConfig(model, c);
-  },
-
-  plan(model, c): Plan {
-    validateConfig(model, c);
-    const tensors = planTensors(model, c);
-    const trainable = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
-    return { trainable, total: model.totalParams + trainable, tensors };
-  },
-
-  create(model, c, seed) {
-    validateConfig(model.info, c);
-    const d = model.info.config.nEmbd;
-    const m = bottleneckSize(d, c);
-    const modules = new Map<string, Bottleneck>();
-    let n = 0;
-    for (let i = 0; i < model.info.config.nLayer; i++) {
-      for (const k of kinds(c)) {
-        const s = seed + 2 * n++;
-        let downW: tf.Tensor;
-        let upW: tf.Tensor;
-        if (c.init_weights === 'bert') {
-          downW = tf.randomNormal([m, d], 0, 0.02, 'float32', s);
-          upW = tf.randomNormal([d, m], 0, 0.02, 'float32', s + 1);
-        } else if (c.init_weights === 'houlsby') {
-          // trunc_normal_(std=1e-2, a=-2e-2, b=2e-2): tfjs re-draws beyond two std, the same cut.
-          downW = tf.truncatedNormal([m, d], 0, 0.01, 'float32', s);
-          upW = tf.truncatedNormal([d, m], 0, 0.01, 'float32', s + 1);
-        } else {
-          // kaiming_uniform_(a=√5) on [m, d]: bound = 1/√fan_in = 1/√d; up starts at zero.
-          const bound = 1 / Math.sqrt(d);
-          downW = tf.randomUniform([m, d], -bound, bound, 'float32', s);
-          upW = tf.zeros([d, m]);
-        }
-        modules.set(key(i, k), {
-          downW: ownedVariable(downW),
-          downB: ownedVariable(tf.zeros([m])),
-          upW: ownedVariable(upW),
-          upB: ownedVariable(tf.zeros([d])),
-        });
-      }
-    }
-    return new HoulsbyAdapter(model, { ...c }, modules, ADAPTER_NAME);
-  },
-
-  recognizes(files) {
-    const cfg = parseConfig(files);
-    const inner = cfg?.config;
-    return (
-      !!cfg &&
-      typeof cfg.model_class === 'string' &&
-      !!inner &&
-      typeof inner === 'object' &&
-      !Array.isArray(inner) &&
-      ('mh_adapter' in inner || 'output_adapter' in inner)
-    );
-  },
-
-  load(model, rawFiles) {
-    const files = adapterHubFiles(rawFiles);
-    const F = ADAPTERHUB_CONFIG;
-    if (!files[F]) throw new Error(`${F} is missing (files present: ${Object.keys(rawFiles).join(', ') || 'none'})`);
-    const cfg = parseConfig(files);
-    if (!cfg) throw new Error(`${F}: not a JSON object`);
-    if ('peft_type' in cfg) throw new Error(`${F}: "peft_type" is ${JSON.stringify(cfg.peft_type)}; this is a Hugging Face PEFT adapter, not an AdapterHub bottleneck adapter`);
-    const inner = cfg.config;
-    if (!inner || typeof inner !== 'object' || Array.isArray(inner)) throw new Error(`${F}: "config" is missing; not an AdapterHub adapter`);
-    const ac = inner as Record<string, unknown>;
-    const field = (k: string, v: unknown) => `${F}: "config.${k}" is ${JSON.stringify(v)}`;
-    if (ac.architecture != null && ac.architecture !== 'bottleneck') throw new Error(`${field('architecture', ac.architecture)}, expected a bottleneck adapter (null)`);
-    const info = model.info;
-    if (cfg.model_type !== info.config.modelType) throw new Error(`${F}: "model_type" is ${JSON.stringify(cfg.model_type)}, expected ${JSON.stringify(info.config.modelType)} (${info.name})`);
-    if (cfg.hidden_size !== info.config.nEmbd) throw new Error(`${F}: "hidden_size" is ${JSON.stringify(cfg.hidden_size)}, expected ${info.config.nEmbd} (${info.name})`);
-    for (const [k, expected] of FIXED_OPTIONS) {
-      if (k in ac && ac[k] !== expected) throw new Error(`${field(k, ac[k])}; the studio runs Houlsby adapters (double_seq_bn), which need ${JSON.stringify(expected)}`);
-    }
-    if ('scaling' in ac && ac.scaling !== 1) throw new Error(`${field('scaling', ac.scaling)}; only 1.0 is supported`);
-    if (Array.isArray(ac.leave_out) ? ac.leave_out.length > 0 : ac.leave_out != null) throw new Error(`${field('leave_out', ac.leave_out)}; adapters in every layer are supported`);
-    if (typeof ac.stochastic_depth === 'number' && ac.stochastic_depth > 0) throw new Error(`${field('stochastic_depth', ac.stochastic_depth)}; only 0 is supported`);
-    if (typeof ac.reduction_factor !== 'number') throw new Error(`${field('reduction_factor', ac.reduction_factor)}; a per-layer mapping is not supported, a number is`);
-    if (typeof ac.non_linearity !== 'string') throw new Error(`${field('non_linearity', ac.non_linearity)}; expected a string`);
-    let act = ac.non_linearity.toLowerCase();
-    // What load_weights_config does for files written before the activation rename.
-    const RENAME: Record<string, string> = { gelu: 'gelu_new', gelu_orig: 'gelu' };
-    if (!('version' in cfg) && act in RENAME) act = RENAME[act];
-    const name = cfg.name;
-    if (typeof name !== 'string' || name === '' || name.includes('.')) throw new Error(`${F}: "name" is ${JSON.stringify(name)}; expected the adapter's name`);
-    const c: HoulsbyConfig = {
-      mh_adapter: ac.mh_adapter === true,
-      output_adapter: ac.output_adapter === true,
-      reduction_factor: ac.reduction_factor,
-      bottleneck_size: 0,
-      non_linearity: act,
-      init_weights: (ac.init_weights ?? 'bert') as InitWeights,
-      dropout: typeof ac.dropout === 'number' ? ac.dropout : 0,
-    };
-    try {
-      validateConfig(info, c);
-    } catch (e) {
-      throw new Error(`${F}: ${(e as Error).message}`);
-    }
-
-    const weights = files[ADAPTERHUB_WEIGHTS];
-    if (!weights) {
-      const hint = files[ADAPTERHUB_PICKLE] ? ` (${ADAPTERHUB_PICKLE} is a pickle; save with model.save_adapter(..., use_safetensors=True))` : '';
-      throw new Error(`${ADAPTERHUB_WEIGHTS} is missing${hint}`);
-    }
-    const raw = readSafetensors(weights, ADAPTERHUB_WEIGHTS).tensors;
-    // A GPT2Model (no LM head) saves its adapters without the `transformer.` prefix.
-    const tensors = new Map<string, SafetensorsTensor>();
-    for (const [k, t] of raw) tensors.set(k.startsWith('h.') ? `transformer.${k}` : k, t);
-
-    const d = info.config.nEmbd;
-    const m = bottleneckSize(d, c);
-    const layout = Array.from({ length: info.config.nLayer }, (_, i) => kinds(c).map((k) => ({ i, k, tensors: moduleTensors(modulePath(i, k, name), d, m) }))).flat();
-    const data = checkTensors(ADAPTERHUB_WEIGHTS, tensors, layout.flatMap((l) => l.tensors), `${info.name} with this config`);
-    const modules = new Map<string, Bottleneck>();
-    for (const { i, k, tensors: parts } of layout) {
-      const [downW, downB, upW, upB] = parts.map(({ name: tn, shape }) => ownedVariable(tf.tensor(data.get(tn)!, shape, 'float32')));
-      modules.set(key(i, k), { downW, downB, upW, upB });
-    }
-    return new HoulsbyAdapter(model, c, modules, name);
-  },
+  defaults,
+  fields,
+  validate,
+  plan,
+  create,
+  recognizes,
+  load,
 };

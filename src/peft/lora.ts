@@ -7,10 +7,12 @@
 // follow Hugging Face PEFT, so `PeftModel.from_pretrained` loads the export unchanged.
 import * as tf from '@tensorflow/tfjs';
 import type { LinearModule, LoadedModel, ModelInfo } from '../models/types';
-import type { Adapter, FieldSpec, PeftMethod, Plan } from './types';
+import type { Adapter, ExportedFiles, FieldSpec, PeftMethod, Plan } from './types';
 import { ownedVariable } from '../train/variable';
 import { ADAPTER_WEIGHTS, expectField, PEFT_PREFIX, peftTypeOf, readPeftAdapter, writePeftAdapter } from '../export/peft-files';
 import { checkTensors } from '../io/tensor-check';
+
+// Config: the settings, their defaults and form fields, validation and the plan.
 
 export interface LoraConfig {
   r: number;
@@ -33,6 +35,60 @@ export function isTarget(module: LinearModule, targets: string[]): boolean {
 function targetedModules(model: ModelInfo, c: LoraConfig): LinearModule[] {
   return model.linears.filter((m) => isTarget(m, c.target_modules));
 }
+
+function defaults(model: ModelInfo): LoraConfig {
+  const targets = DEFAULT_TARGETS[model.config.modelType] ?? [model.linears[0]?.name ?? ''];
+  return { r: 8, lora_alpha: 8, lora_dropout: 0, target_modules: targets, use_rslora: false };
+}
+
+function fields(model: ModelInfo): FieldSpec[] {
+  const names = [...new Set(model.linears.map((m) => m.name))];
+  return [
+    { key: 'r', label: 'Rank r', kind: 'number', min: 1, max: 1024, step: 1, integer: true, help: 'Rank of the update B·A.' },
+    { key: 'lora_alpha', label: 'Alpha', kind: 'number', min: 0, step: 1, help: 'The update is scaled by alpha / r.' },
+    { key: 'lora_dropout', label: 'Dropout', kind: 'number', min: 0, max: 0.99, step: 0.05, help: 'Dropout on the input of the LoRA branch, during training only.' },
+    {
+      key: 'target_modules',
+      label: 'Target modules',
+      kind: 'multiselect',
+      options: names.map((n) => ({ value: n, label: n })),
+      help: 'Linear layers that get an update (a name matches every module ending in it).',
+    },
+    {
+      key: 'use_rslora',
+      label: 'Scaling',
+      kind: 'select',
+      options: [
+        { value: 'false', label: 'alpha / r (LoRA)' },
+        { value: 'true', label: 'alpha / √r (rsLoRA)' },
+      ],
+    },
+  ];
+}
+
+function validate(model: ModelInfo, c: LoraConfig): void {
+  if (!Number.isInteger(c.r) || c.r < 1) throw new Error(`r must be a positive integer (got ${c.r})`);
+  if (!(c.lora_alpha > 0)) throw new Error(`lora_alpha must be positive (got ${c.lora_alpha})`);
+  if (!(c.lora_dropout >= 0 && c.lora_dropout < 1)) throw new Error(`lora_dropout must be in [0, 1) (got ${c.lora_dropout})`);
+  if (!Array.isArray(c.target_modules) || c.target_modules.length === 0) throw new Error('target_modules: choose at least one module');
+  for (const t of c.target_modules) {
+    if (!model.linears.some((m) => isTarget(m, [t]))) {
+      throw new Error(`target_modules: "${t}" matches no linear module of ${model.name}`);
+    }
+  }
+}
+
+function plan(model: ModelInfo, c: LoraConfig): Plan {
+  validate(model, c);
+  const tensors = targetedModules(model, c).flatMap((m) => [
+    { name: `${m.path}.lora_A.weight`, shape: [c.r, m.inFeatures] },
+    { name: `${m.path}.lora_B.weight`, shape: [m.outFeatures, c.r] },
+  ]);
+  const trainable = tensors.reduce((s, t) => s + t.shape[0] * t.shape[1], 0);
+  return { trainable, total: model.totalParams + trainable, tensors };
+}
+
+// Adapter: the low-rank pairs, their math and the merge into the base weights.
 
 export function loraScaling(c: LoraConfig): number {
   return c.use_rslora ? c.lora_alpha / Math.sqrt(c.r) : c.lora_alpha / c.r;
@@ -69,41 +125,8 @@ class LoraAdapter implements Adapter {
     };
   }
 
-  async exportFiles() {
-    const c = this.config;
-    const tensors = [];
-    for (const [path, { A, B }] of this.pairs) {
-      tensors.push(
-        { name: `${PEFT_PREFIX}${path}.lora_A.weight`, shape: A.shape, data: (await A.data()) as Float32Array },
-        { name: `${PEFT_PREFIX}${path}.lora_B.weight`, shape: B.shape, data: (await B.data()) as Float32Array },
-      );
-    }
-    const files = writePeftAdapter(
-      {
-        alpha_pattern: {},
-        auto_mapping: null,
-        base_model_name_or_path: this.model.info.name,
-        bias: 'none',
-        fan_in_fan_out: this.model.info.linears.some((m) => m.fanInFanOut),
-        inference_mode: true,
-        init_lora_weights: true,
-        layers_pattern: null,
-        layers_to_transform: null,
-        lora_alpha: c.lora_alpha,
-        lora_dropout: c.lora_dropout,
-        modules_to_save: null,
-        peft_type: 'LORA',
-        r: c.r,
-        rank_pattern: {},
-        revision: null,
-        target_modules: [...c.target_modules],
-        task_type: 'CAUSAL_LM',
-        use_dora: false,
-        use_rslora: c.use_rslora,
-      },
-      tensors,
-    );
-    return { baseName: `${this.model.info.name}-lora`, files };
+  exportFiles() {
+    return writeFiles(this.model.info, this.config, this.pairs);
   }
 
   /**
@@ -136,118 +159,111 @@ class LoraAdapter implements Adapter {
   }
 }
 
+function create(model: LoadedModel, c: LoraConfig, seed: number): Adapter {
+  validate(model.info, c);
+  const pairs = new Map<string, LoraPair>();
+  targetedModules(model.info, c).forEach((m, i) => {
+    // kaiming_uniform_(a=√5) on [r, in]: bound = √(2/(1+a²))·√(3/fan_in) = 1/√in.
+    const bound = 1 / Math.sqrt(m.inFeatures);
+    pairs.set(m.path, {
+      A: ownedVariable(tf.randomUniform([c.r, m.inFeatures], -bound, bound, 'float32', seed + i)),
+      B: ownedVariable(tf.zeros([m.outFeatures, c.r])),
+    });
+  });
+  return new LoraAdapter(model, { ...c, target_modules: [...c.target_modules] }, pairs);
+}
+
+// File format: Hugging Face PEFT's LORA adapter (src/export/peft-files.ts).
+
+async function writeFiles(info: ModelInfo, c: LoraConfig, pairs: Map<string, LoraPair>): Promise<ExportedFiles> {
+  const tensors = [];
+  for (const [path, { A, B }] of pairs) {
+    tensors.push(
+      { name: `${PEFT_PREFIX}${path}.lora_A.weight`, shape: A.shape, data: (await A.data()) as Float32Array },
+      { name: `${PEFT_PREFIX}${path}.lora_B.weight`, shape: B.shape, data: (await B.data()) as Float32Array },
+    );
+  }
+  const files = writePeftAdapter(
+    {
+      alpha_pattern: {},
+      auto_mapping: null,
+      base_model_name_or_path: info.name,
+      bias: 'none',
+      fan_in_fan_out: info.linears.some((m) => m.fanInFanOut),
+      inference_mode: true,
+      init_lora_weights: true,
+      layers_pattern: null,
+      layers_to_transform: null,
+      lora_alpha: c.lora_alpha,
+      lora_dropout: c.lora_dropout,
+      modules_to_save: null,
+      peft_type: 'LORA',
+      r: c.r,
+      rank_pattern: {},
+      revision: null,
+      target_modules: [...c.target_modules],
+      task_type: 'CAUSAL_LM',
+      use_dora: false,
+      use_rslora: c.use_rslora,
+    },
+    tensors,
+  );
+  return { baseName: `${info.name}-lora`, files };
+}
+
+function recognizes(files: Record<string, Uint8Array>): boolean {
+  return peftTypeOf(files) === 'LORA';
+}
+
+function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
+  const { config, tensors } = readPeftAdapter(files);
+  expectField(config, 'peft_type', 'LORA');
+  const cfg = (key: string, fallback: unknown) => (config[key] === undefined ? fallback : config[key]);
+  const rawTargets = cfg('target_modules', DEFAULT_TARGETS[model.info.config.modelType]);
+  const c: LoraConfig = {
+    r: Number(cfg('r', 8)),
+    lora_alpha: Number(cfg('lora_alpha', 8)),
+    lora_dropout: Number(cfg('lora_dropout', 0)),
+    target_modules: typeof rawTargets === 'string' ? [rawTargets] : (rawTargets as string[]),
+    use_rslora: cfg('use_rslora', false) === true,
+  };
+  for (const key of ['use_dora', 'rank_pattern', 'alpha_pattern', 'layers_to_transform'] as const) {
+    const v = config[key];
+    const unset = v == null || v === false || (typeof v === 'object' && Object.keys(v).length === 0);
+    if (!unset) throw new Error(`adapter_config.json: "${key}" is ${JSON.stringify(v)}; the studio supports only plain LoRA`);
+  }
+  if (config.bias !== undefined && config.bias !== 'none') throw new Error(`adapter_config.json: "bias" is ${JSON.stringify(config.bias)}; only "none" is supported`);
+  if (typeof config.target_modules === 'string') {
+    // PEFT treats a string as a full-match regex over module paths.
+    const re = new RegExp(`^(?:${config.target_modules})$`);
+    c.target_modules = model.info.linears.filter((m) => re.test(m.path)).map((m) => m.path);
+  }
+  validate(model.info, c);
+
+  const modules = targetedModules(model.info, c);
+  const expected = modules.flatMap((m) => [
+    { name: `${m.path}.lora_A.weight`, shape: [c.r, m.inFeatures] },
+    { name: `${m.path}.lora_B.weight`, shape: [m.outFeatures, c.r] },
+  ]);
+  const data = checkTensors(ADAPTER_WEIGHTS, tensors, expected, model.info.name, { shown: (name) => PEFT_PREFIX + name });
+  const pairs = new Map<string, LoraPair>();
+  for (const m of modules) {
+    const v = (part: 'lora_A' | 'lora_B', shape: number[]) => ownedVariable(tf.tensor(data.get(`${m.path}.${part}.weight`)!, shape));
+    pairs.set(m.path, { A: v('lora_A', [c.r, m.inFeatures]), B: v('lora_B', [m.outFeatures, c.r]) });
+  }
+  return new LoraAdapter(model, c, pairs);
+}
+
 export const lora: PeftMethod<LoraConfig> = {
   id: 'lora',
   label: 'LoRA',
   summary: 'Learns a low-rank update B·A beside each targeted weight matrix; the base weights stay frozen.',
   paper: { title: 'LoRA: Low-Rank Adaptation of Large Language Models (Hu et al. 2021)', url: 'https://arxiv.org/abs/2106.09685' },
-
-  defaults(model) {
-    const targets = DEFAULT_TARGETS[model.config.modelType] ?? [model.linears[0]?.name ?? ''];
-    return { r: 8, lora_alpha: 8, lora_dropout: 0, target_modules: targets, use_rslora: false };
-  },
-
-  fields(model): FieldSpec[] {
-    const names = [...new Set(model.linears.map((m) => m.name))];
-    return [
-      { key: 'r', label: 'Rank r', kind: 'number', min: 1, max: 1024, step: 1, integer: true, help: 'Rank of the update B·A.' },
-      { key: 'lora_alpha', label: 'Alpha', kind: 'number', min: 0, step: 1, help: 'The update is scaled by alpha / r.' },
-      { key: 'lora_dropout', label: 'Dropout', kind: 'number', min: 0, max: 0.99, step: 0.05, help: 'Dropout on the input of the LoRA branch, during training only.' },
-      {
-        key: 'target_modules',
-        label: 'Target modules',
-        kind: 'multiselect',
-        options: names.map((n) => ({ value: n, label: n })),
-        help: 'Linear layers that get an update (a name matches every module ending in it).',
-      },
-      {
-        key: 'use_rslora',
-        label: 'Scaling',
-        kind: 'select',
-        options: [
-          { value: 'false', label: 'alpha / r (LoRA)' },
-          { value: 'true', label: 'alpha / √r (rsLoRA)' },
-        ],
-      },
-    ];
-  },
-
-  validate(model, c) {
-    if (!Number.isInteger(c.r) || c.r < 1) throw new Error(`r must be a positive integer (got ${c.r})`);
-    if (!(c.lora_alpha > 0)) throw new Error(`lora_alpha must be positive (got ${c.lora_alpha})`);
-    if (!(c.lora_dropout >= 0 && c.lora_dropout < 1)) throw new Error(`lora_dropout must be in [0, 1) (got ${c.lora_dropout})`);
-    if (!Array.isArray(c.target_modules) || c.target_modules.length === 0) throw new Error('target_modules: choose at least one module');
-    for (const t of c.target_modules) {
-      if (!model.linears.some((m) => isTarget(m, [t]))) {
-        throw new Error(`target_modules: "${t}" matches no linear module of ${model.name}`);
-      }
-    }
-  },
-
-  plan(model, c): Plan {
-    this.validate(model, c);
-    const tensors = targetedModules(model, c).flatMap((m) => [
-      { name: `${m.path}.lora_A.weight`, shape: [c.r, m.inFeatures] },
-      { name: `${m.path}.lora_B.weight`, shape: [m.outFeatures, c.r] },
-    ]);
-    const trainable = tensors.reduce((s, t) => s + t.shape[0] * t.shape[1], 0);
-    return { trainable, total: model.totalParams + trainable, tensors };
-  },
-
-  create(model, c, seed) {
-    this.validate(model.info, c);
-    const pairs = new Map<string, LoraPair>();
-    targetedModules(model.info, c).forEach((m, i) => {
-      // kaiming_uniform_(a=√5) on [r, in]: bound = √(2/(1+a²))·√(3/fan_in) = 1/√in.
-      const bound = 1 / Math.sqrt(m.inFeatures);
-      pairs.set(m.path, {
-        A: ownedVariable(tf.randomUniform([c.r, m.inFeatures], -bound, bound, 'float32', seed + i)),
-        B: ownedVariable(tf.zeros([m.outFeatures, c.r])),
-      });
-    });
-    return new LoraAdapter(model, { ...c, target_modules: [...c.target_modules] }, pairs);
-  },
-
-  recognizes(files) {
-    return peftTypeOf(files) === 'LORA';
-  },
-
-  load(model, files) {
-    const { config, tensors } = readPeftAdapter(files);
-    expectField(config, 'peft_type', 'LORA');
-    const cfg = (key: string, fallback: unknown) => (config[key] === undefined ? fallback : config[key]);
-    const rawTargets = cfg('target_modules', DEFAULT_TARGETS[model.info.config.modelType]);
-    const c: LoraConfig = {
-      r: Number(cfg('r', 8)),
-      lora_alpha: Number(cfg('lora_alpha', 8)),
-      lora_dropout: Number(cfg('lora_dropout', 0)),
-      target_modules: typeof rawTargets === 'string' ? [rawTargets] : (rawTargets as string[]),
-      use_rslora: cfg('use_rslora', false) === true,
-    };
-    for (const key of ['use_dora', 'rank_pattern', 'alpha_pattern', 'layers_to_transform'] as const) {
-      const v = config[key];
-      const unset = v == null || v === false || (typeof v === 'object' && Object.keys(v).length === 0);
-      if (!unset) throw new Error(`adapter_config.json: "${key}" is ${JSON.stringify(v)}; the studio supports only plain LoRA`);
-    }
-    if (config.bias !== undefined && config.bias !== 'none') throw new Error(`adapter_config.json: "bias" is ${JSON.stringify(config.bias)}; only "none" is supported`);
-    if (typeof config.target_modules === 'string') {
-      // PEFT treats a string as a full-match regex over module paths.
-      const re = new RegExp(`^(?:${config.target_modules})$`);
-      c.target_modules = model.info.linears.filter((m) => re.test(m.path)).map((m) => m.path);
-    }
-    this.validate(model.info, c);
-
-    const modules = targetedModules(model.info, c);
-    const expected = modules.flatMap((m) => [
-      { name: `${m.path}.lora_A.weight`, shape: [c.r, m.inFeatures] },
-      { name: `${m.path}.lora_B.weight`, shape: [m.outFeatures, c.r] },
-    ]);
-    const data = checkTensors(ADAPTER_WEIGHTS, tensors, expected, model.info.name, { shown: (name) => PEFT_PREFIX + name });
-    const pairs = new Map<string, LoraPair>();
-    for (const m of modules) {
-      const v = (part: 'lora_A' | 'lora_B', shape: number[]) => ownedVariable(tf.tensor(data.get(`${m.path}.${part}.weight`)!, shape));
-      pairs.set(m.path, { A: v('lora_A', [c.r, m.inFeatures]), B: v('lora_B', [m.outFeatures, c.r]) });
-    }
-    return new LoraAdapter(model, c, pairs);
-  },
+  defaults,
+  fields,
+  validate,
+  plan,
+  create,
+  recognizes,
+  load,
 };

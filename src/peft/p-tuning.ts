@@ -21,11 +21,22 @@
 // virtual tokens and nothing else, and it says so (`notice`). Its one tensor is still a
 // tf.Variable so the adapter's parameters are counted like any other import's.
 import * as tf from '@tensorflow/tfjs';
-import { ADAPTER_CONFIG, type JsonValue, peftTypeOf, writePeftAdapter } from '../export/peft-files';
+import {
+  ADAPTER_CONFIG,
+  type JsonValue,
+  peftTypeOf,
+  PROMPT_EMBEDDINGS,
+  promptLearningDims,
+  readPromptEmbeddings,
+  readPromptLearningConfig,
+  writePeftAdapter,
+} from '../export/peft-files';
 import type { Hooks, LoadedModel, ModelInfo } from '../models/types';
 import { ownedVariable } from '../train/variable';
-import { PROMPT_EMBEDDINGS, prependVirtualTokens, promptLearningDims, readPromptEmbeddings, readPromptLearningConfig, validateVirtualTokens } from './prompt-tuning';
-import type { Adapter, FieldSpec, PeftMethod, Plan, TensorPlan } from './types';
+import { prependVirtualTokens, validateVirtualTokens } from './prompt-tuning';
+import type { Adapter, ExportedFiles, FieldSpec, PeftMethod, Plan, TensorPlan } from './types';
+
+// Config: the settings, their defaults and form fields, validation and the plan.
 
 export type EncoderType = 'MLP' | 'LSTM';
 const ENCODERS: EncoderType[] = ['MLP', 'LSTM'];
@@ -76,6 +87,94 @@ export function encoderTensors(model: ModelInfo, c: PTuningConfig): TensorPlan[]
   linear('mlp_head.2', 2 * h, d);
   return out;
 }
+
+function defaults(model: ModelInfo): PTuningConfig {
+  // PEFT: MLP, encoder_hidden_size = token_dim, 2 layers, no dropout. num_virtual_tokens has
+  // no PEFT default; 20 is the studio's choice (as for prompt tuning).
+  return {
+    num_virtual_tokens: 20,
+    encoder_reparameterization_type: 'MLP',
+    encoder_hidden_size: model.config.nEmbd,
+    encoder_num_layers: DEFAULT_ENCODER_LAYERS,
+    encoder_dropout: 0,
+  };
+}
+
+function fields(model: ModelInfo): FieldSpec[] {
+  return [
+    {
+      key: 'num_virtual_tokens',
+      label: 'Virtual tokens',
+      kind: 'number',
+      min: 1,
+      max: model.config.nPositions - 1,
+      step: 1,
+      integer: true,
+      help: 'How many virtual tokens the encoder produces in front of every input (PEFT has no default; the studio starts at 20). They take positions of the context.',
+    },
+    {
+      key: 'encoder_reparameterization_type',
+      label: 'Prompt encoder',
+      kind: 'select',
+      options: [
+        { value: 'MLP', label: 'MLP (3 linear layers)' },
+        { value: 'LSTM', label: 'Bidirectional LSTM + MLP' },
+      ],
+      help: 'MLP: Linear → ReLU → Linear → ReLU → Linear. LSTM: a bidirectional LSTM, then Linear → ReLU → Linear.',
+    },
+    {
+      key: 'encoder_hidden_size',
+      label: 'Encoder hidden size',
+      kind: 'number',
+      min: 1,
+      step: 1,
+      integer: true,
+      help: `Width of the encoder's hidden layers (PEFT's default is the model's hidden size, ${model.config.nEmbd}).`,
+    },
+    {
+      key: 'encoder_num_layers',
+      label: 'LSTM layers',
+      kind: 'number',
+      min: 1,
+      max: 8,
+      step: 1,
+      integer: true,
+      help: 'Stacked LSTM layers. LSTM only: PEFT ignores it for the MLP, which always has three layers.',
+    },
+    {
+      key: 'encoder_dropout',
+      label: 'LSTM dropout',
+      kind: 'number',
+      min: 0,
+      max: 0.99,
+      step: 0.05,
+      help: 'Dropout between LSTM layers while training. LSTM only: PEFT ignores it for the MLP.',
+    },
+  ];
+}
+
+function validate(model: ModelInfo, c: PTuningConfig): void {
+  validateVirtualTokens(model, c.num_virtual_tokens);
+  if (!ENCODERS.includes(c.encoder_reparameterization_type)) {
+    throw new Error(`encoder_reparameterization_type must be MLP or LSTM (got ${JSON.stringify(c.encoder_reparameterization_type)})`);
+  }
+  if (!Number.isInteger(c.encoder_hidden_size) || c.encoder_hidden_size < 1) throw new Error(`encoder_hidden_size must be a positive integer (got ${c.encoder_hidden_size})`);
+  if (!Number.isInteger(c.encoder_num_layers) || c.encoder_num_layers < 1) throw new Error(`encoder_num_layers must be a positive integer (got ${c.encoder_num_layers})`);
+  if (!(c.encoder_dropout >= 0 && c.encoder_dropout < 1)) throw new Error(`encoder_dropout must be in [0, 1) (got ${c.encoder_dropout})`);
+}
+
+function plan(model: ModelInfo, c: PTuningConfig): Plan {
+  validate(model, c);
+  const tensors = encoderTensors(model, c).map((t) => ({ name: `prompt_encoder.${t.name}`, shape: t.shape }));
+  const trainable = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+  return { trainable, total: model.totalParams + trainable, tensors };
+}
+
+function positionsUsed(c: PTuningConfig): number {
+  return c.num_virtual_tokens;
+}
+
+// Adapter: the prompt encoder, its math, and the virtual tokens it prepends.
 
 type Params = ReadonlyMap<string, tf.Tensor>;
 
@@ -173,28 +272,11 @@ export class PTuningAdapter implements Adapter {
   }
 
   async exportFiles() {
-    const c = this.config;
-    const config: Record<string, JsonValue> = {
-      ...promptLearningDims(this.model.info),
-      auto_mapping: null,
-      base_model_name_or_path: this.model.info.name,
-      encoder_dropout: c.encoder_dropout,
-      encoder_hidden_size: c.encoder_hidden_size,
-      encoder_num_layers: c.encoder_num_layers,
-      encoder_reparameterization_type: c.encoder_reparameterization_type,
-      inference_mode: true,
-      modules_to_save: null,
-      num_virtual_tokens: c.num_virtual_tokens,
-      peft_type: 'P_TUNING',
-      revision: null,
-      task_type: 'CAUSAL_LM',
-    };
     // What PEFT's save_pretrained writes for P_TUNING: the encoder's (eval-mode) output.
     const out = tf.tidy(() => tf.clone(this.prompt(false)));
     const data = (await out.data()) as Float32Array;
     out.dispose();
-    const files = writePeftAdapter(config, [{ name: PROMPT_EMBEDDINGS, shape: [c.num_virtual_tokens, this.model.info.config.nEmbd], data }]);
-    return { baseName: `${this.model.info.name}-p-tuning`, files };
+    return writeFiles(this.model.info, this.config, data);
   }
 
   dispose(): void {
@@ -203,142 +285,87 @@ export class PTuningAdapter implements Adapter {
   }
 }
 
+function create(model: LoadedModel, c: PTuningConfig, seed: number): Adapter {
+  validate(model.info, c);
+  const params = new Map<string, tf.Variable>();
+  const lstmBound = 1 / Math.sqrt(c.encoder_hidden_size);
+  encoderTensors(model.info, c).forEach(({ name, shape }, i) => {
+    let init: tf.Tensor;
+    if (name === 'embedding.weight') init = tf.randomNormal(shape, 0, 1, 'float32', seed);
+    else if (name.startsWith('lstm_head.')) init = tf.randomUniform(shape, -lstmBound, lstmBound, 'float32', seed + i);
+    else {
+      // nn.Linear: kaiming_uniform_(a=√5) on the weight gives U(±1/√fan_in); the bias the same bound.
+      const fanIn = params.get(name.replace(/\.bias$/, '.weight'))?.shape[1] ?? shape[1];
+      const bound = 1 / Math.sqrt(fanIn);
+      init = tf.randomUniform(shape, -bound, bound, 'float32', seed + i);
+    }
+    params.set(name, ownedVariable(init));
+  });
+  return new PTuningAdapter(model, { ...c }, { kind: 'encoder', params });
+}
+
+// File format: Hugging Face PEFT's P_TUNING adapter (src/export/peft-files.ts).
+
+async function writeFiles(info: ModelInfo, c: PTuningConfig, prompt: Float32Array): Promise<ExportedFiles> {
+  const config: Record<string, JsonValue> = {
+    ...promptLearningDims(info),
+    auto_mapping: null,
+    base_model_name_or_path: info.name,
+    encoder_dropout: c.encoder_dropout,
+    encoder_hidden_size: c.encoder_hidden_size,
+    encoder_num_layers: c.encoder_num_layers,
+    encoder_reparameterization_type: c.encoder_reparameterization_type,
+    inference_mode: true,
+    modules_to_save: null,
+    num_virtual_tokens: c.num_virtual_tokens,
+    peft_type: 'P_TUNING',
+    revision: null,
+    task_type: 'CAUSAL_LM',
+  };
+  const files = writePeftAdapter(config, [{ name: PROMPT_EMBEDDINGS, shape: [c.num_virtual_tokens, info.config.nEmbd], data: prompt }]);
+  return { baseName: `${info.name}-p-tuning`, files };
+}
+
+function recognizes(files: Record<string, Uint8Array>): boolean {
+  return peftTypeOf(files) === 'P_TUNING';
+}
+
+function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
+  const { config, tensors, n } = readPromptLearningConfig(model.info, files, 'P_TUNING');
+  validateVirtualTokens(model.info, n);
+  const type = config.encoder_reparameterization_type ?? 'MLP';
+  if (typeof type !== 'string' || !ENCODERS.includes(type as EncoderType)) {
+    throw new Error(`${ADAPTER_CONFIG}: "encoder_reparameterization_type" is ${JSON.stringify(type)}, expected "MLP" or "LSTM"`);
+  }
+  const num = (key: string, fallback: number) => {
+    const v = config[key] ?? fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${ADAPTER_CONFIG}: "${key}" is ${JSON.stringify(v)}, expected a number`);
+    return v;
+  };
+  const c: PTuningConfig = {
+    num_virtual_tokens: n,
+    encoder_reparameterization_type: type as EncoderType,
+    encoder_hidden_size: num('encoder_hidden_size', model.info.config.nEmbd),
+    encoder_num_layers: num('encoder_num_layers', DEFAULT_ENCODER_LAYERS),
+    encoder_dropout: num('encoder_dropout', 0),
+  };
+  validate(model.info, c);
+  const data = readPromptEmbeddings(model.info, tensors, n);
+  const prompt = ownedVariable(tf.tensor2d(data, [n, model.info.config.nEmbd])) as tf.Variable<tf.Rank.R2>;
+  return new PTuningAdapter(model, c, { kind: 'fixed', prompt });
+}
+
 export const pTuning: PeftMethod<PTuningConfig> = {
   id: 'p-tuning',
   label: 'P-tuning',
   summary: 'Virtual tokens produced by a small prompt encoder (MLP or LSTM) are prepended to every input; the model stays frozen.',
   paper: { title: 'GPT Understands, Too (Liu et al. 2021)', url: 'https://arxiv.org/abs/2103.10385' },
-
-  defaults(model) {
-    // PEFT: MLP, encoder_hidden_size = token_dim, 2 layers, no dropout. num_virtual_tokens has
-    // no PEFT default; 20 is the studio's choice (as for prompt tuning).
-    return {
-      num_virtual_tokens: 20,
-      encoder_reparameterization_type: 'MLP',
-      encoder_hidden_size: model.config.nEmbd,
-      encoder_num_layers: DEFAULT_ENCODER_LAYERS,
-      encoder_dropout: 0,
-    };
-  },
-
-  fields(model): FieldSpec[] {
-    return [
-      {
-        key: 'num_virtual_tokens',
-        label: 'Virtual tokens',
-        kind: 'number',
-        min: 1,
-        max: model.config.nPositions - 1,
-        step: 1,
-        integer: true,
-        help: 'How many virtual tokens the encoder produces in front of every input (PEFT has no default; the studio starts at 20). They take positions of the context.',
-      },
-      {
-        key: 'encoder_reparameterization_type',
-        label: 'Prompt encoder',
-        kind: 'select',
-        options: [
-          { value: 'MLP', label: 'MLP (3 linear layers)' },
-          { value: 'LSTM', label: 'Bidirectional LSTM + MLP' },
-        ],
-        help: 'MLP: Linear → ReLU → Linear → ReLU → Linear. LSTM: a bidirectional LSTM, then Linear → ReLU → Linear.',
-      },
-      {
-        key: 'encoder_hidden_size',
-        label: 'Encoder hidden size',
-        kind: 'number',
-        min: 1,
-        step: 1,
-        integer: true,
-        help: `Width of the encoder's hidden layers (PEFT's default is the model's hidden size, ${model.config.nEmbd}).`,
-      },
-      {
-        key: 'encoder_num_layers',
-        label: 'LSTM layers',
-        kind: 'number',
-        min: 1,
-        max: 8,
-        step: 1,
-        integer: true,
-        help: 'Stacked LSTM layers. LSTM only: PEFT ignores it for the MLP, which always has three layers.',
-      },
-      {
-        key: 'encoder_dropout',
-        label: 'LSTM dropout',
-        kind: 'number',
-        min: 0,
-        max: 0.99,
-        step: 0.05,
-        help: 'Dropout between LSTM layers while training. LSTM only: PEFT ignores it for the MLP.',
-      },
-    ];
-  },
-
-  validate(model, c) {
-    validateVirtualTokens(model, c.num_virtual_tokens);
-    if (!ENCODERS.includes(c.encoder_reparameterization_type)) {
-      throw new Error(`encoder_reparameterization_type must be MLP or LSTM (got ${JSON.stringify(c.encoder_reparameterization_type)})`);
-    }
-    if (!Number.isInteger(c.encoder_hidden_size) || c.encoder_hidden_size < 1) throw new Error(`encoder_hidden_size must be a positive integer (got ${c.encoder_hidden_size})`);
-    if (!Number.isInteger(c.encoder_num_layers) || c.encoder_num_layers < 1) throw new Error(`encoder_num_layers must be a positive integer (got ${c.encoder_num_layers})`);
-    if (!(c.encoder_dropout >= 0 && c.encoder_dropout < 1)) throw new Error(`encoder_dropout must be in [0, 1) (got ${c.encoder_dropout})`);
-  },
-
-  plan(model, c): Plan {
-    this.validate(model, c);
-    const tensors = encoderTensors(model, c).map((t) => ({ name: `prompt_encoder.${t.name}`, shape: t.shape }));
-    const trainable = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
-    return { trainable, total: model.totalParams + trainable, tensors };
-  },
-
-  create(model, c, seed) {
-    this.validate(model.info, c);
-    const params = new Map<string, tf.Variable>();
-    const lstmBound = 1 / Math.sqrt(c.encoder_hidden_size);
-    encoderTensors(model.info, c).forEach(({ name, shape }, i) => {
-      let init: tf.Tensor;
-      if (name === 'embedding.weight') init = tf.randomNormal(shape, 0, 1, 'float32', seed);
-      else if (name.startsWith('lstm_head.')) init = tf.randomUniform(shape, -lstmBound, lstmBound, 'float32', seed + i);
-      else {
-        // nn.Linear: kaiming_uniform_(a=√5) on the weight gives U(±1/√fan_in); the bias the same bound.
-        const fanIn = params.get(name.replace(/\.bias$/, '.weight'))?.shape[1] ?? shape[1];
-        const bound = 1 / Math.sqrt(fanIn);
-        init = tf.randomUniform(shape, -bound, bound, 'float32', seed + i);
-      }
-      params.set(name, ownedVariable(init));
-    });
-    return new PTuningAdapter(model, { ...c }, { kind: 'encoder', params });
-  },
-
-  positionsUsed(c) {
-    return c.num_virtual_tokens;
-  },
-
-  recognizes(files) {
-    return peftTypeOf(files) === 'P_TUNING';
-  },
-
-  load(model, files) {
-    const { config, tensors, n } = readPromptLearningConfig(model, files, 'P_TUNING');
-    const type = config.encoder_reparameterization_type ?? 'MLP';
-    if (typeof type !== 'string' || !ENCODERS.includes(type as EncoderType)) {
-      throw new Error(`${ADAPTER_CONFIG}: "encoder_reparameterization_type" is ${JSON.stringify(type)}, expected "MLP" or "LSTM"`);
-    }
-    const num = (key: string, fallback: number) => {
-      const v = config[key] ?? fallback;
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${ADAPTER_CONFIG}: "${key}" is ${JSON.stringify(v)}, expected a number`);
-      return v;
-    };
-    const c: PTuningConfig = {
-      num_virtual_tokens: n,
-      encoder_reparameterization_type: type as EncoderType,
-      encoder_hidden_size: num('encoder_hidden_size', model.info.config.nEmbd),
-      encoder_num_layers: num('encoder_num_layers', DEFAULT_ENCODER_LAYERS),
-      encoder_dropout: num('encoder_dropout', 0),
-    };
-    this.validate(model.info, c);
-    const data = readPromptEmbeddings(model, tensors, n);
-    const prompt = ownedVariable(tf.tensor2d(data, [n, model.info.config.nEmbd])) as tf.Variable<tf.Rank.R2>;
-    return new PTuningAdapter(model, c, { kind: 'fixed', prompt });
-  },
+  defaults,
+  fields,
+  validate,
+  plan,
+  create,
+  positionsUsed,
+  recognizes,
+  load,
 };

@@ -20,10 +20,21 @@
 //   a fixed prefix, whatever its prefix_projection says.
 import * as tf from '@tensorflow/tfjs';
 import type { Hooks, LoadedModel, ModelInfo } from '../models/types';
-import type { Adapter, FieldSpec, PeftMethod, Plan, TensorPlan } from './types';
+import type { Adapter, ExportedFiles, FieldSpec, PeftMethod, Plan, TensorPlan } from './types';
 import { checkTensors } from '../io/tensor-check';
 import { ownedVariable } from '../train/variable';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, expectField, peftTypeOf, readPeftAdapter, writePeftAdapter } from '../export/peft-files';
+import {
+  ADAPTER_CONFIG,
+  ADAPTER_WEIGHTS,
+  expectField,
+  peftConfigOf,
+  PROMPT_EMBEDDINGS,
+  promptLearningDims,
+  readPeftAdapter,
+  writePeftAdapter,
+} from '../export/peft-files';
+
+// Config: the settings, what tells the two flavours apart, defaults and form fields, validation and the plan.
 
 /** PrefixTuningConfig's keys the studio lets a person choose (the rest derive from the model). */
 export interface PrefixTuningConfig {
@@ -67,6 +78,70 @@ export function prefixTensors(model: ModelInfo, c: PrefixTuningConfig): TensorPl
     { name: 'prompt_encoder.transform.2.bias', shape: [g.width] },
   ];
 }
+
+/** What sets prefix tuning and P-tuning v2 apart: names, the form's defaults and labels, and how each writes and claims prefix_projection. */
+export interface PrefixMethodSpec {
+  id: string;
+  label: string;
+  summary: string;
+  paper: { title: string; url: string };
+  /** The form's default for prefix_projection. */
+  defaultProjection: boolean;
+  fieldLabels: { tokens: string; tokensHelp: string; projection: [string, string] };
+  /** The prefix_projection written to adapter_config.json for a run with this setting. */
+  savedProjection(trainedWithProjection: boolean): boolean;
+  /** Which value of a file's prefix_projection (absent = PEFT's default, false) this method claims on import. */
+  claims(prefixProjection: boolean): boolean;
+}
+
+function defaults(spec: PrefixMethodSpec, model: ModelInfo): PrefixTuningConfig {
+  return { num_virtual_tokens: 20, prefix_projection: spec.defaultProjection, encoder_hidden_size: model.config.nEmbd };
+}
+
+function fields(spec: PrefixMethodSpec, model: ModelInfo): FieldSpec[] {
+  return [
+    { key: 'num_virtual_tokens', label: spec.fieldLabels.tokens, kind: 'number', min: 1, max: model.config.nPositions - 1, step: 1, integer: true, help: spec.fieldLabels.tokensHelp },
+    {
+      key: 'prefix_projection',
+      label: 'Reparameterisation',
+      kind: 'select',
+      options: [
+        { value: 'true', label: spec.fieldLabels.projection[0] },
+        { value: 'false', label: spec.fieldLabels.projection[1] },
+      ],
+      help: 'With the MLP, the prefix is computed from n small embeddings during training (Li & Liang); the export holds only the resulting prefixes.',
+    },
+    { key: 'encoder_hidden_size', label: 'MLP hidden size', kind: 'number', min: 1, step: 1, integer: true, help: 'Hidden width h of the reparameterisation MLP (PEFT defaults it to the model width); unused without it.' },
+  ];
+}
+
+function validatePrefix(model: ModelInfo, c: PrefixTuningConfig): void {
+  const ctx = model.config.nPositions;
+  if (!Number.isInteger(c.num_virtual_tokens) || c.num_virtual_tokens < 1) {
+    throw new Error(`num_virtual_tokens must be a positive integer (got ${c.num_virtual_tokens})`);
+  }
+  // The prefix takes positions from the context (real tokens start at n), so leave room for text.
+  if (c.num_virtual_tokens >= ctx) {
+    throw new Error(`num_virtual_tokens (${c.num_virtual_tokens}) must be below ${model.name}'s context of ${ctx} positions`);
+  }
+  if (typeof c.prefix_projection !== 'boolean') throw new Error(`prefix_projection must be true or false (got ${JSON.stringify(c.prefix_projection)})`);
+  if (!Number.isInteger(c.encoder_hidden_size) || c.encoder_hidden_size < 1) {
+    throw new Error(`encoder_hidden_size must be a positive integer (got ${c.encoder_hidden_size})`);
+  }
+}
+
+function plan(model: ModelInfo, c: PrefixTuningConfig): Plan {
+  validatePrefix(model, c);
+  const tensors = prefixTensors(model, c);
+  const trainable = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+  return { trainable, total: model.totalParams + trainable, tensors };
+}
+
+function positionsUsed(c: PrefixTuningConfig): number {
+  return c.num_virtual_tokens;
+}
+
+// Adapter: the prefixes, their reparameterisation MLP and the key/value slots of each layer.
 
 /** Li & Liang's reparameterisation MLP, with PyTorch's Linear layout ([out, in] weights). */
 interface PrefixMlp {
@@ -140,35 +215,10 @@ class PrefixAdapter implements Adapter {
   }
 
   async exportFiles() {
-    const g = this.geometry;
-    const c = this.config;
     const P = this.prefixes();
     const data = (await P.data()) as Float32Array;
     if (P !== this.embedding) P.dispose();
-    // The keys PrefixTuningConfig has, minus the newest ones (init_weights, peft_version) that
-    // only matter before training or to PEFT's bookkeeping: older PEFT versions refuse keys they
-    // do not know, and missing keys take their defaults.
-    const files = writePeftAdapter(
-      {
-        auto_mapping: null,
-        base_model_name_or_path: this.model.info.name,
-        encoder_hidden_size: c.encoder_hidden_size,
-        inference_mode: true,
-        modules_to_save: null,
-        num_attention_heads: g.heads,
-        num_layers: g.layers,
-        num_transformer_submodules: 1,
-        num_virtual_tokens: c.num_virtual_tokens,
-        peft_type: 'PREFIX_TUNING',
-        prefix_projection: this.flavour.savedProjection(c.prefix_projection),
-        revision: null,
-        task_type: 'CAUSAL_LM',
-        token_dim: g.tokenDim,
-      },
-      // Prompt-learning state is saved under this bare name, without `base_model.model.`.
-      [{ name: 'prompt_embeddings', shape: [c.num_virtual_tokens, g.width], data }],
-    );
-    return { baseName: `${this.model.info.name}-${this.flavour.id}`, files };
+    return writeFiles(this.model.info, this.flavour, this.config, data);
   }
 
   dispose(): void {
@@ -183,25 +233,62 @@ export function prefixesOf(adapter: Adapter): tf.Tensor2D {
   return tf.tidy(() => tf.clone(adapter.prefixes()));
 }
 
-function validatePrefix(model: ModelInfo, c: PrefixTuningConfig): void {
-  const ctx = model.config.nPositions;
-  if (!Number.isInteger(c.num_virtual_tokens) || c.num_virtual_tokens < 1) {
-    throw new Error(`num_virtual_tokens must be a positive integer (got ${c.num_virtual_tokens})`);
-  }
-  // The prefix takes positions from the context (real tokens start at n), so leave room for text.
-  if (c.num_virtual_tokens >= ctx) {
-    throw new Error(`num_virtual_tokens (${c.num_virtual_tokens}) must be below ${model.name}'s context of ${ctx} positions`);
-  }
-  if (typeof c.prefix_projection !== 'boolean') throw new Error(`prefix_projection must be true or false (got ${JSON.stringify(c.prefix_projection)})`);
-  if (!Number.isInteger(c.encoder_hidden_size) || c.encoder_hidden_size < 1) {
-    throw new Error(`encoder_hidden_size must be a positive integer (got ${c.encoder_hidden_size})`);
-  }
-}
-
 /** U(−1/√fan_in, 1/√fan_in): nn.Linear's default for weights (kaiming_uniform, a = √5) and biases. */
 function linearInit(shape: number[], fanIn: number, seed: number): tf.Variable {
   const bound = 1 / Math.sqrt(fanIn);
   return ownedVariable(tf.randomUniform(shape, -bound, bound, 'float32', seed));
+}
+
+function create(flavour: PrefixFlavour, model: LoadedModel, c: PrefixTuningConfig, seed: number): Adapter {
+  validatePrefix(model.info, c);
+  const g = prefixGeometry(model.info);
+  const n = c.num_virtual_tokens;
+  if (!c.prefix_projection) {
+    const embedding = ownedVariable(tf.randomNormal([n, g.width], 0, 1, 'float32', seed));
+    return new PrefixAdapter(model, flavour, { ...c }, embedding);
+  }
+  const h = c.encoder_hidden_size;
+  const embedding = ownedVariable(tf.randomNormal([n, g.tokenDim], 0, 1, 'float32', seed));
+  const mlp: PrefixMlp = {
+    w1: linearInit([h, g.tokenDim], g.tokenDim, seed + 1),
+    b1: linearInit([h], g.tokenDim, seed + 2),
+    w2: linearInit([g.width, h], h, seed + 3),
+    b2: linearInit([g.width], h, seed + 4),
+  };
+  return new PrefixAdapter(model, flavour, { ...c }, embedding, mlp);
+}
+
+// File format: Hugging Face PEFT's PREFIX_TUNING adapter (src/export/peft-files.ts).
+
+/** The files of an adapter whose prefixes P [n, L·2·d] are `prefixes`. */
+async function writeFiles(info: ModelInfo, flavour: PrefixFlavour, c: PrefixTuningConfig, prefixes: Float32Array): Promise<ExportedFiles> {
+  const g = prefixGeometry(info);
+  // The keys PrefixTuningConfig has, minus the newest ones (init_weights, peft_version) that
+  // only matter before training or to PEFT's bookkeeping: older PEFT versions refuse keys they
+  // do not know, and missing keys take their defaults.
+  const files = writePeftAdapter(
+    {
+      ...promptLearningDims(info),
+      auto_mapping: null,
+      base_model_name_or_path: info.name,
+      encoder_hidden_size: c.encoder_hidden_size,
+      inference_mode: true,
+      modules_to_save: null,
+      num_virtual_tokens: c.num_virtual_tokens,
+      peft_type: 'PREFIX_TUNING',
+      prefix_projection: flavour.savedProjection(c.prefix_projection),
+      revision: null,
+      task_type: 'CAUSAL_LM',
+    },
+    [{ name: PROMPT_EMBEDDINGS, shape: [c.num_virtual_tokens, g.width], data: prefixes }],
+  );
+  return { baseName: `${info.name}-${flavour.id}`, files };
+}
+
+function recognizes(spec: PrefixMethodSpec, files: Record<string, Uint8Array>): boolean {
+  const cfg = peftConfigOf(files);
+  if (cfg?.peft_type !== 'PREFIX_TUNING') return false;
+  return spec.claims(cfg.prefix_projection === true);
 }
 
 /** A size PEFT derives from the model: when the file states it, it must be this model's. */
@@ -211,18 +298,40 @@ function modelField(config: Record<string, unknown>, key: string, modelValue: nu
   if (v !== modelValue) throw new Error(`${ADAPTER_CONFIG}: "${key}" is ${JSON.stringify(v)}, expected ${modelValue} (${modelName}'s)`);
 }
 
-export interface PrefixMethodSpec {
-  id: string;
-  label: string;
-  summary: string;
-  paper: { title: string; url: string };
-  /** The form's default for prefix_projection. */
-  defaultProjection: boolean;
-  fieldLabels: { tokens: string; tokensHelp: string; projection: [string, string] };
-  /** The prefix_projection written to adapter_config.json for a run with this setting. */
-  savedProjection(trainedWithProjection: boolean): boolean;
-  /** Which value of a file's prefix_projection (absent = PEFT's default, false) this method claims on import. */
-  claims(prefixProjection: boolean): boolean;
+/**
+ * Either flavour's files (and PEFT's, prefix_projection true or false): the saved tensor is
+ * the final prefix P in both cases, so it loads as a fixed [n, L·2·d] prefix with no MLP,
+ * exactly as PeftModel.from_pretrained does in inference mode.
+ */
+function load(flavour: PrefixFlavour, model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
+  const { config, tensors } = readPeftAdapter(files);
+  const info = model.info;
+  const g = prefixGeometry(info);
+  expectField(config, 'peft_type', 'PREFIX_TUNING');
+  if (config.task_type != null) expectField(config, 'task_type', 'CAUSAL_LM');
+  // Two submodules means an encoder-decoder model's prefixes; GPT-2 reads one set.
+  if (config.num_transformer_submodules != null) expectField(config, 'num_transformer_submodules', 1);
+  modelField(config, 'num_layers', g.layers, info.name);
+  modelField(config, 'token_dim', g.tokenDim, info.name);
+  modelField(config, 'num_attention_heads', g.heads, info.name);
+  const n = config.num_virtual_tokens;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+    throw new Error(`${ADAPTER_CONFIG}: "num_virtual_tokens" must be a positive integer (got ${JSON.stringify(n)})`);
+  }
+  const projection = config.prefix_projection ?? false;
+  if (typeof projection !== 'boolean') throw new Error(`${ADAPTER_CONFIG}: "prefix_projection" must be true or false (got ${JSON.stringify(projection)})`);
+  const hidden = config.encoder_hidden_size ?? g.tokenDim;
+  if (typeof hidden !== 'number' || !Number.isInteger(hidden) || hidden < 1) {
+    throw new Error(`${ADAPTER_CONFIG}: "encoder_hidden_size" must be a positive integer (got ${JSON.stringify(hidden)})`);
+  }
+  const c: PrefixTuningConfig = { num_virtual_tokens: n, prefix_projection: projection, encoder_hidden_size: hidden };
+  validatePrefix(info, c);
+
+  const shape = [n, g.width];
+  const data = checkTensors(ADAPTER_WEIGHTS, tensors, [{ name: PROMPT_EMBEDDINGS, shape }], `${info.name} with num_virtual_tokens ${n}`, {
+    shapeNote: ' (num_virtual_tokens × num_layers·2·token_dim)',
+  });
+  return new PrefixAdapter(model, flavour, c, ownedVariable(tf.tensor2d(data.get(PROMPT_EMBEDDINGS)!, [n, g.width])));
 }
 
 /** A PeftMethod over PEFT's PREFIX_TUNING machinery; Prefix tuning and P-tuning v2 differ only in the spec. */
@@ -233,101 +342,14 @@ export function prefixMethod(spec: PrefixMethodSpec): PeftMethod<PrefixTuningCon
     label: spec.label,
     summary: spec.summary,
     paper: spec.paper,
-
-    defaults(model) {
-      return { num_virtual_tokens: 20, prefix_projection: spec.defaultProjection, encoder_hidden_size: model.config.nEmbd };
-    },
-
-    fields(model): FieldSpec[] {
-      return [
-        { key: 'num_virtual_tokens', label: spec.fieldLabels.tokens, kind: 'number', min: 1, max: model.config.nPositions - 1, step: 1, integer: true, help: spec.fieldLabels.tokensHelp },
-        {
-          key: 'prefix_projection',
-          label: 'Reparameterisation',
-          kind: 'select',
-          options: [
-            { value: 'true', label: spec.fieldLabels.projection[0] },
-            { value: 'false', label: spec.fieldLabels.projection[1] },
-          ],
-          help: 'With the MLP, the prefix is computed from n small embeddings during training (Li & Liang); the export holds only the resulting prefixes.',
-        },
-        { key: 'encoder_hidden_size', label: 'MLP hidden size', kind: 'number', min: 1, step: 1, integer: true, help: 'Hidden width h of the reparameterisation MLP (PEFT defaults it to the model width); unused without it.' },
-      ];
-    },
-
+    defaults: (model) => defaults(spec, model),
+    fields: (model) => fields(spec, model),
     validate: validatePrefix,
-
-    plan(model, c): Plan {
-      validatePrefix(model, c);
-      const tensors = prefixTensors(model, c);
-      const trainable = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
-      return { trainable, total: model.totalParams + trainable, tensors };
-    },
-
-    create(model, c, seed) {
-      validatePrefix(model.info, c);
-      const g = prefixGeometry(model.info);
-      const n = c.num_virtual_tokens;
-      if (!c.prefix_projection) {
-        const embedding = ownedVariable(tf.randomNormal([n, g.width], 0, 1, 'float32', seed));
-        return new PrefixAdapter(model, flavour, { ...c }, embedding);
-      }
-      const h = c.encoder_hidden_size;
-      const embedding = ownedVariable(tf.randomNormal([n, g.tokenDim], 0, 1, 'float32', seed));
-      const mlp: PrefixMlp = {
-        w1: linearInit([h, g.tokenDim], g.tokenDim, seed + 1),
-        b1: linearInit([h], g.tokenDim, seed + 2),
-        w2: linearInit([g.width, h], h, seed + 3),
-        b2: linearInit([g.width], h, seed + 4),
-      };
-      return new PrefixAdapter(model, flavour, { ...c }, embedding, mlp);
-    },
-
-    positionsUsed(c) {
-      return c.num_virtual_tokens;
-    },
-
-    recognizes(files) {
-      if (peftTypeOf(files) !== 'PREFIX_TUNING') return false;
-      const cfg = JSON.parse(new TextDecoder().decode(files[ADAPTER_CONFIG])) as Record<string, unknown>;
-      return spec.claims(cfg.prefix_projection === true);
-    },
-
-    /**
-     * Either flavour's files (and PEFT's, prefix_projection true or false): the saved tensor is
-     * the final prefix P in both cases, so it loads as a fixed [n, L·2·d] prefix with no MLP,
-     * exactly as PeftModel.from_pretrained does in inference mode.
-     */
-    load(model, files) {
-      const { config, tensors } = readPeftAdapter(files);
-      const info = model.info;
-      const g = prefixGeometry(info);
-      expectField(config, 'peft_type', 'PREFIX_TUNING');
-      if (config.task_type != null) expectField(config, 'task_type', 'CAUSAL_LM');
-      // Two submodules means an encoder-decoder model's prefixes; GPT-2 reads one set.
-      if (config.num_transformer_submodules != null) expectField(config, 'num_transformer_submodules', 1);
-      modelField(config, 'num_layers', g.layers, info.name);
-      modelField(config, 'token_dim', g.tokenDim, info.name);
-      modelField(config, 'num_attention_heads', g.heads, info.name);
-      const n = config.num_virtual_tokens;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
-        throw new Error(`${ADAPTER_CONFIG}: "num_virtual_tokens" must be a positive integer (got ${JSON.stringify(n)})`);
-      }
-      const projection = config.prefix_projection ?? false;
-      if (typeof projection !== 'boolean') throw new Error(`${ADAPTER_CONFIG}: "prefix_projection" must be true or false (got ${JSON.stringify(projection)})`);
-      const hidden = config.encoder_hidden_size ?? g.tokenDim;
-      if (typeof hidden !== 'number' || !Number.isInteger(hidden) || hidden < 1) {
-        throw new Error(`${ADAPTER_CONFIG}: "encoder_hidden_size" must be a positive integer (got ${JSON.stringify(hidden)})`);
-      }
-      const c: PrefixTuningConfig = { num_virtual_tokens: n, prefix_projection: projection, encoder_hidden_size: hidden };
-      validatePrefix(info, c);
-
-      const shape = [n, g.width];
-      const data = checkTensors(ADAPTER_WEIGHTS, tensors, [{ name: 'prompt_embeddings', shape }], `${info.name} with num_virtual_tokens ${n}`, {
-        shapeNote: ' (num_virtual_tokens × num_layers·2·token_dim)',
-      });
-      return new PrefixAdapter(model, flavour, c, ownedVariable(tf.tensor2d(data.get('prompt_embeddings')!, [n, g.width])));
-    },
+    plan,
+    create: (model, c, seed) => create(flavour, model, c, seed),
+    positionsUsed,
+    recognizes: (files) => recognizes(spec, files),
+    load: (model, files) => load(flavour, model, files),
   };
 }
 

@@ -11,16 +11,26 @@
 // entries, so the last virtual position predicts the first real token (src/train/loss.ts).
 //
 // Saved as PEFT's PROMPT_TUNING: `prompt_embeddings` [n, d] and the PromptTuningConfig keys.
-// The helpers for the prompt-learning config and the `prompt_embeddings` tensor are exported:
-// P-tuning (p-tuning.ts) saves the same layout.
+// validateVirtualTokens and prependVirtualTokens are exported: P-tuning (p-tuning.ts) checks and
+// prepends its virtual tokens the same way. The prompt-learning parts of the PEFT files, which
+// P-tuning shares, are in src/export/peft-files.ts.
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../data/random';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, type JsonValue, peftTypeOf, readPeftAdapter, writePeftAdapter } from '../export/peft-files';
-import type { SafetensorsTensor } from '../io/safetensors';
+import {
+  ADAPTER_CONFIG,
+  type JsonValue,
+  peftTypeOf,
+  PROMPT_EMBEDDINGS,
+  promptLearningDims,
+  readPromptEmbeddings,
+  readPromptLearningConfig,
+  writePeftAdapter,
+} from '../export/peft-files';
 import type { Hooks, LoadedModel, ModelInfo } from '../models/types';
-import { checkTensors } from '../io/tensor-check';
 import { ownedVariable } from '../train/variable';
-import type { Adapter, CreateContext, FieldSpec, PeftMethod, Plan } from './types';
+import type { Adapter, CreateContext, ExportedFiles, FieldSpec, PeftMethod, Plan } from './types';
+
+// Config: the settings, their defaults and form fields, validation and the plan.
 
 export type PromptTuningInit = 'RANDOM' | 'TEXT' | 'SAMPLE_VOCAB';
 const INITS: PromptTuningInit[] = ['RANDOM', 'TEXT', 'SAMPLE_VOCAB'];
@@ -32,22 +42,6 @@ export interface PromptTuningConfig {
   prompt_tuning_init_text: string;
 }
 
-/** The name PEFT saves the virtual-token embeddings under (prompt tuning and P-tuning alike). */
-export const PROMPT_EMBEDDINGS = 'prompt_embeddings';
-
-/**
- * The model-derived fields of PEFT's PromptLearningConfig, as `_prepare_prompt_learning_config`
- * fills them from config.json; a decoder-only model has one transformer submodule.
- */
-export function promptLearningDims(info: ModelInfo) {
-  return {
-    token_dim: info.config.nEmbd,
-    num_transformer_submodules: 1,
-    num_attention_heads: info.config.nHead,
-    num_layers: info.config.nLayer,
-  };
-}
-
 /** n virtual tokens must be a whole number and leave at least one position of the context for text. */
 export function validateVirtualTokens(info: ModelInfo, n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`num_virtual_tokens must be a positive integer (got ${n})`);
@@ -55,6 +49,67 @@ export function validateVirtualTokens(info: ModelInfo, n: number): void {
     throw new Error(`num_virtual_tokens: ${n} virtual tokens leave no room for text in ${info.name}'s context of ${info.config.nPositions} positions`);
   }
 }
+
+function defaults(): PromptTuningConfig {
+  // PEFT's num_virtual_tokens has no default (it must be given); 20 is the studio's choice.
+  return { num_virtual_tokens: 20, prompt_tuning_init: 'RANDOM', prompt_tuning_init_text: '' };
+}
+
+function fields(model: ModelInfo): FieldSpec[] {
+  return [
+    {
+      key: 'num_virtual_tokens',
+      label: 'Virtual tokens',
+      kind: 'number',
+      min: 1,
+      max: model.config.nPositions - 1,
+      step: 1,
+      integer: true,
+      help: 'How many trainable embeddings are put in front of every input (PEFT has no default; the studio starts at 20). They take positions of the context.',
+    },
+    {
+      key: 'prompt_tuning_init',
+      label: 'Initialisation',
+      kind: 'select',
+      options: [
+        { value: 'RANDOM', label: 'Random, N(0, 1)' },
+        { value: 'TEXT', label: 'From text' },
+        { value: 'SAMPLE_VOCAB', label: 'Random vocabulary tokens' },
+      ],
+      help: 'RANDOM draws each value from N(0, 1), as PyTorch initialises an embedding; TEXT copies the embeddings of the init text’s tokens; SAMPLE_VOCAB copies those of random tokens.',
+    },
+    {
+      key: 'prompt_tuning_init_text',
+      label: 'Init text',
+      kind: 'text',
+      help: 'Used when the initialisation is “From text”: its tokens’ embeddings are repeated or cut to the number of virtual tokens.',
+    },
+  ];
+}
+
+function validate(model: ModelInfo, c: PromptTuningConfig): void {
+  validateVirtualTokens(model, c.num_virtual_tokens);
+  if (!INITS.includes(c.prompt_tuning_init)) {
+    throw new Error(`prompt_tuning_init must be one of ${INITS.join(', ')} (got ${JSON.stringify(c.prompt_tuning_init)})`);
+  }
+  if (c.prompt_tuning_init === 'TEXT' && !(typeof c.prompt_tuning_init_text === 'string' && c.prompt_tuning_init_text.length > 0)) {
+    throw new Error('prompt_tuning_init_text: give a text to initialise from (prompt_tuning_init is TEXT)');
+  }
+}
+
+function plan(model: ModelInfo, c: PromptTuningConfig): Plan {
+  validate(model, c);
+  const shape = [c.num_virtual_tokens, model.config.nEmbd];
+  const trainable = shape[0] * shape[1];
+  // PEFT's in-memory name, less the adapter name (prompt_encoder.default.embedding.weight).
+  return { trainable, total: model.totalParams + trainable, tensors: [{ name: 'prompt_encoder.embedding.weight', shape }] };
+}
+
+function positionsUsed(c: PromptTuningConfig): number {
+  return c.num_virtual_tokens;
+}
+
+// Adapter: the soft prompt, its initialisation and the prepending.
 
 /** [P ; e] for every row of the batch: `prompt` [n, d], `e` [B, T, d] → [B, n+T, d]. */
 export function prependVirtualTokens(prompt: tf.Tensor2D, e: tf.Tensor3D): tf.Tensor3D {
@@ -85,47 +140,6 @@ export function initTokenIds(ids: number[], n: number): number[] {
   return Array.from({ length: reps }, () => ids).flat().slice(0, n);
 }
 
-/**
- * Reads and checks the config of a PEFT prompt-learning adapter made for a decoder-only model:
- * its type, task, and the model-derived fields, each refused by name when it does not fit
- * `model`. Returns the config object and num_virtual_tokens.
- */
-export function readPromptLearningConfig(
-  model: LoadedModel,
-  files: Record<string, Uint8Array>,
-  peftType: 'PROMPT_TUNING' | 'P_TUNING',
-): { config: Record<string, unknown>; tensors: Map<string, SafetensorsTensor>; n: number } {
-  const { config, tensors } = readPeftAdapter(files);
-  const field = (key: string) => `${ADAPTER_CONFIG}: "${key}" is ${JSON.stringify(config[key])}`;
-  if (config.peft_type !== peftType) throw new Error(`${field('peft_type')}, expected "${peftType}"`);
-  if (config.task_type != null && config.task_type !== 'CAUSAL_LM') {
-    throw new Error(`${field('task_type')}, expected "CAUSAL_LM" (the studio's models are causal language models)`);
-  }
-  const dims = promptLearningDims(model.info);
-  const what: Record<keyof typeof dims, string> = {
-    token_dim: 'hidden size',
-    num_transformer_submodules: 'number of transformer submodules (decoder-only)',
-    num_attention_heads: 'number of attention heads',
-    num_layers: 'number of layers',
-  };
-  for (const key of Object.keys(dims) as (keyof typeof dims)[]) {
-    // PEFT fills missing (null) fields from the model; a value that is there must be this model's.
-    if (config[key] != null && config[key] !== dims[key]) {
-      throw new Error(`${field(key)}, expected ${dims[key]} (the ${what[key]} of ${model.info.name})`);
-    }
-  }
-  const n = config.num_virtual_tokens;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new Error(`${field('num_virtual_tokens')}; expected a positive integer`);
-  validateVirtualTokens(model.info, n);
-  return { config, tensors, n };
-}
-
-/** The `prompt_embeddings` tensor [n, d] of a prompt-learning adapter file; nothing else may be there. */
-export function readPromptEmbeddings(model: LoadedModel, tensors: Map<string, SafetensorsTensor>, n: number): Float32Array {
-  const d = model.info.config.nEmbd;
-  return checkTensors(ADAPTER_WEIGHTS, tensors, [{ name: PROMPT_EMBEDDINGS, shape: [n, d] }], `${model.info.name} with ${n} virtual tokens`).get(PROMPT_EMBEDDINGS)!;
-}
-
 /** What the export writes besides the tensor; a loaded adapter keeps the file's values. */
 interface PromptTuningMeta {
   init: PromptTuningInit;
@@ -150,26 +164,8 @@ class PromptTuningAdapter implements Adapter {
     return { inputEmbeds: (e) => prependVirtualTokens(this.prompt, e) };
   }
 
-  async exportFiles() {
-    const [n] = this.prompt.shape;
-    const config: Record<string, JsonValue> = {
-      ...promptLearningDims(this.model.info),
-      auto_mapping: null,
-      base_model_name_or_path: this.model.info.name,
-      inference_mode: true,
-      modules_to_save: null,
-      num_virtual_tokens: n,
-      peft_type: 'PROMPT_TUNING',
-      prompt_tuning_init: this.meta.init,
-      prompt_tuning_init_text: this.meta.initText,
-      revision: null,
-      task_type: 'CAUSAL_LM',
-      tokenizer_kwargs: null,
-      tokenizer_name_or_path: this.meta.tokenizerName,
-    };
-    const data = (await this.prompt.data()) as Float32Array;
-    const files = writePeftAdapter(config, [{ name: PROMPT_EMBEDDINGS, shape: [...this.prompt.shape], data }]);
-    return { baseName: `${this.model.info.name}-prompt-tuning`, files };
+  exportFiles() {
+    return writeFiles(this.model.info, this.prompt, this.meta);
   }
 
   dispose(): void {
@@ -197,100 +193,74 @@ function initialPrompt(model: LoadedModel, c: PromptTuningConfig, seed: number, 
   return tf.tidy(() => tf.gather(wordEmbeddings(model), tf.tensor1d(ids, 'int32')) as tf.Tensor2D);
 }
 
+function create(model: LoadedModel, c: PromptTuningConfig, seed: number, ctx?: CreateContext): Adapter {
+  validate(model.info, c);
+  const prompt = ownedVariable(initialPrompt(model, c, seed, ctx)) as tf.Variable<tf.Rank.R2>;
+  const text = c.prompt_tuning_init === 'TEXT';
+  return new PromptTuningAdapter(model, prompt, {
+    init: c.prompt_tuning_init,
+    initText: text ? c.prompt_tuning_init_text : null,
+    // PEFT refuses a TEXT config without a tokenizer; the base model's own is the one used.
+    tokenizerName: text ? model.info.name : null,
+  });
+}
+
+// File format: Hugging Face PEFT's PROMPT_TUNING adapter (src/export/peft-files.ts).
+
+async function writeFiles(info: ModelInfo, prompt: tf.Variable<tf.Rank.R2>, meta: PromptTuningMeta): Promise<ExportedFiles> {
+  const [n] = prompt.shape;
+  const config: Record<string, JsonValue> = {
+    ...promptLearningDims(info),
+    auto_mapping: null,
+    base_model_name_or_path: info.name,
+    inference_mode: true,
+    modules_to_save: null,
+    num_virtual_tokens: n,
+    peft_type: 'PROMPT_TUNING',
+    prompt_tuning_init: meta.init,
+    prompt_tuning_init_text: meta.initText,
+    revision: null,
+    task_type: 'CAUSAL_LM',
+    tokenizer_kwargs: null,
+    tokenizer_name_or_path: meta.tokenizerName,
+  };
+  const data = (await prompt.data()) as Float32Array;
+  const files = writePeftAdapter(config, [{ name: PROMPT_EMBEDDINGS, shape: [...prompt.shape], data }]);
+  return { baseName: `${info.name}-prompt-tuning`, files };
+}
+
+function recognizes(files: Record<string, Uint8Array>): boolean {
+  return peftTypeOf(files) === 'PROMPT_TUNING';
+}
+
+function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
+  const { config, tensors, n } = readPromptLearningConfig(model.info, files, 'PROMPT_TUNING');
+  validateVirtualTokens(model.info, n);
+  const init = config.prompt_tuning_init ?? 'RANDOM';
+  if (typeof init !== 'string' || !INITS.includes(init as PromptTuningInit)) {
+    throw new Error(`${ADAPTER_CONFIG}: "prompt_tuning_init" is ${JSON.stringify(init)}, expected one of ${INITS.join(', ')}`);
+  }
+  const data = readPromptEmbeddings(model.info, tensors, n);
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  const prompt = ownedVariable(tf.tensor2d(data, [n, model.info.config.nEmbd])) as tf.Variable<tf.Rank.R2>;
+  return new PromptTuningAdapter(model, prompt, {
+    init: init as PromptTuningInit,
+    initText: str(config.prompt_tuning_init_text),
+    tokenizerName: str(config.tokenizer_name_or_path),
+  });
+}
+
 export const promptTuning: PeftMethod<PromptTuningConfig> = {
   id: 'prompt-tuning',
   label: 'Prompt tuning',
   summary: 'Learns a few virtual-token embeddings prepended to every input; the whole model stays frozen.',
   paper: { title: 'The Power of Scale for Parameter-Efficient Prompt Tuning (Lester et al. 2021)', url: 'https://arxiv.org/abs/2104.08691' },
-
-  defaults() {
-    // PEFT's num_virtual_tokens has no default (it must be given); 20 is the studio's choice.
-    return { num_virtual_tokens: 20, prompt_tuning_init: 'RANDOM', prompt_tuning_init_text: '' };
-  },
-
-  fields(model): FieldSpec[] {
-    return [
-      {
-        key: 'num_virtual_tokens',
-        label: 'Virtual tokens',
-        kind: 'number',
-        min: 1,
-        max: model.config.nPositions - 1,
-        step: 1,
-        integer: true,
-        help: 'How many trainable embeddings are put in front of every input (PEFT has no default; the studio starts at 20). They take positions of the context.',
-      },
-      {
-        key: 'prompt_tuning_init',
-        label: 'Initialisation',
-        kind: 'select',
-        options: [
-          { value: 'RANDOM', label: 'Random, N(0, 1)' },
-          { value: 'TEXT', label: 'From text' },
-          { value: 'SAMPLE_VOCAB', label: 'Random vocabulary tokens' },
-        ],
-        help: 'RANDOM draws each value from N(0, 1), as PyTorch initialises an embedding; TEXT copies the embeddings of the init text’s tokens; SAMPLE_VOCAB copies those of random tokens.',
-      },
-      {
-        key: 'prompt_tuning_init_text',
-        label: 'Init text',
-        kind: 'text',
-        help: 'Used when the initialisation is “From text”: its tokens’ embeddings are repeated or cut to the number of virtual tokens.',
-      },
-    ];
-  },
-
-  validate(model, c) {
-    validateVirtualTokens(model, c.num_virtual_tokens);
-    if (!INITS.includes(c.prompt_tuning_init)) {
-      throw new Error(`prompt_tuning_init must be one of ${INITS.join(', ')} (got ${JSON.stringify(c.prompt_tuning_init)})`);
-    }
-    if (c.prompt_tuning_init === 'TEXT' && !(typeof c.prompt_tuning_init_text === 'string' && c.prompt_tuning_init_text.length > 0)) {
-      throw new Error('prompt_tuning_init_text: give a text to initialise from (prompt_tuning_init is TEXT)');
-    }
-  },
-
-  plan(model, c): Plan {
-    this.validate(model, c);
-    const shape = [c.num_virtual_tokens, model.config.nEmbd];
-    const trainable = shape[0] * shape[1];
-    // PEFT's in-memory name, less the adapter name (prompt_encoder.default.embedding.weight).
-    return { trainable, total: model.totalParams + trainable, tensors: [{ name: 'prompt_encoder.embedding.weight', shape }] };
-  },
-
-  create(model, c, seed, ctx) {
-    this.validate(model.info, c);
-    const prompt = ownedVariable(initialPrompt(model, c, seed, ctx)) as tf.Variable<tf.Rank.R2>;
-    const text = c.prompt_tuning_init === 'TEXT';
-    return new PromptTuningAdapter(model, prompt, {
-      init: c.prompt_tuning_init,
-      initText: text ? c.prompt_tuning_init_text : null,
-      // PEFT refuses a TEXT config without a tokenizer; the base model's own is the one used.
-      tokenizerName: text ? model.info.name : null,
-    });
-  },
-
-  positionsUsed(c) {
-    return c.num_virtual_tokens;
-  },
-
-  recognizes(files) {
-    return peftTypeOf(files) === 'PROMPT_TUNING';
-  },
-
-  load(model, files) {
-    const { config, tensors, n } = readPromptLearningConfig(model, files, 'PROMPT_TUNING');
-    const init = config.prompt_tuning_init ?? 'RANDOM';
-    if (typeof init !== 'string' || !INITS.includes(init as PromptTuningInit)) {
-      throw new Error(`${ADAPTER_CONFIG}: "prompt_tuning_init" is ${JSON.stringify(init)}, expected one of ${INITS.join(', ')}`);
-    }
-    const data = readPromptEmbeddings(model, tensors, n);
-    const str = (v: unknown) => (typeof v === 'string' ? v : null);
-    const prompt = ownedVariable(tf.tensor2d(data, [n, model.info.config.nEmbd])) as tf.Variable<tf.Rank.R2>;
-    return new PromptTuningAdapter(model, prompt, {
-      init: init as PromptTuningInit,
-      initText: str(config.prompt_tuning_init_text),
-      tokenizerName: str(config.tokenizer_name_or_path),
-    });
-  },
+  defaults,
+  fields,
+  validate,
+  plan,
+  create,
+  positionsUsed,
+  recognizes,
+  load,
 };

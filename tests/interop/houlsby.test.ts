@@ -12,9 +12,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADAPTERHUB_VERSION } from '../../src/export/adapterhub';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors';
 import { unzipFiles, zipFiles } from '../../src/io/zip';
-import { ADAPTERHUB_VERSION, bottleneckSize, houlsby, type HoulsbyConfig } from '../../src/peft/houlsby';
+import { bottleneckSize, houlsby, type HoulsbyConfig } from '../../src/peft/houlsby';
 import type { Adapter } from '../../src/peft/types';
 import {
   cleanup,
