@@ -9,19 +9,15 @@ import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { modelInfo } from '../src/models/load';
 import type { ModelInfo } from '../src/models/types';
-import { distillFields } from '../src/distill/distiller';
-import { METHODS } from '../src/peft/registry';
 import type { FieldSpec } from '../src/peft/types';
-import { DISTILL_ID } from '../src/worker/protocol';
+import { RUN_KINDS } from '../src/train/registry';
 import { dropFile, fill, forbidExternalRequests, sampleJsonl } from './driver';
 
 const MODEL_ID = 'tiny-gpt2';
 const info: ModelInfo = modelInfo(MODEL_ID, JSON.parse(readFileSync(new URL(`../public/models/${MODEL_ID}/config.json`, import.meta.url), 'utf8')));
 const TINY_SETTINGS: Record<string, string> = { num_virtual_tokens: '4', encoder_hidden_size: '16', bottleneck_size: '4' };
-const CHECKED: { id: string; label: string; fields: FieldSpec[] }[] = [
-  ...METHODS.filter((m) => !m.unsupported?.(info)).map((m) => ({ id: m.id, label: m.label, fields: m.fields(info) })),
-  { id: DISTILL_ID, label: 'Distillation (DistilBERT)', fields: distillFields(info) },
-];
+// Every entry of the Method select that applies to the model: the PEFT methods and distillation.
+const CHECKED: { id: string; label: string; fields: FieldSpec[] }[] = RUN_KINDS.filter((k) => !k.unsupported(info)).map((k) => ({ id: k.id, label: k.label, fields: k.fields(info) }));
 const LABEL = { webgpu: 'WebGPU', wasm: 'WebAssembly', cpu: 'CPU' } as const;
 const QUANTITIES = ['loss (step 1)', 'gradients (step 1)', 'gradient norm (step 1)', 'AdamW update (step 1)', 'weight change (step 1)', 'losses (steps 1–10)', 'weight change (steps 1–10)'];
 

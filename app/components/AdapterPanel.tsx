@@ -1,17 +1,15 @@
 // The adapter the worker holds (trained here or imported) and the "Import adapter" drop area:
 // a zipped adapter folder — an export of the studio, or one saved by HF PEFT or AdapterHub —
 // replaces it, so Export and "With adapter" generation work with the imported one.
-import { DISTILL_ID } from '../../src/worker/protocol';
 import { formatInt } from '../format';
 import { importBlocker, useActions, useStudio } from '../store';
 import FileDrop from './FileDrop';
 
 function CurrentAdapter() {
-  const imported = useStudio((s) => s.importedAdapter);
-  const ready = useStudio((s) => s.adapterReady);
-  const runMethod = useStudio((s) => s.run.methodId);
+  const held = useStudio((s) => s.held.adapter);
   const methods = useStudio((s) => s.methods);
   const label = (id: string | null) => methods.find((m) => m.id === id)?.label ?? id ?? '';
+  const imported = held?.imported;
   if (imported) {
     return (
       <>
@@ -22,14 +20,10 @@ function CurrentAdapter() {
       </>
     );
   }
-  if (ready && runMethod === DISTILL_ID) {
-    // The last run distilled a student; the adapter trained before it is still the worker's.
-    return <p className="adapter-current">Current adapter: the one trained before distillation (the student is a separate model).</p>;
-  }
-  if (ready && runMethod) {
+  if (held) {
     return (
       <p className="adapter-current">
-        Current adapter: <strong>{label(runMethod)}</strong>, trained here.
+        Current adapter: <strong>{label(held.methodId)}</strong>, trained here.
       </p>
     );
   }

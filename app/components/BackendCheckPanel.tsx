@@ -9,11 +9,10 @@ const BACKEND_LABEL = { webgpu: 'WebGPU', wasm: 'WebAssembly', cpu: 'CPU' } as c
 function ParityTable() {
   const parity = useStudio((s) => s.parity);
   const methods = useStudio((s) => s.methods);
-  const distill = useStudio((s) => s.distillMethod);
   const r = parity.report;
   if (parity.status === 'failed') return <p className="check-failed">The check could not run: {parity.message}</p>;
   if (!r) return null;
-  const label = methods.find((m) => m.id === r.methodId)?.label ?? (distill?.id === r.methodId ? distill.label : r.methodId);
+  const label = methods.find((m) => m.id === r.methodId)?.label ?? r.methodId;
   return (
     <>
       <p className={r.failure ? 'check-failed' : 'check-passed'}>

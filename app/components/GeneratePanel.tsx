@@ -54,7 +54,7 @@ export default function GeneratePanel() {
   const inputs = useStudio((s) => s.generation.inputs);
   const base = useStudio((s) => s.generation.base);
   const adapter = useStudio((s) => s.generation.adapter);
-  const adapterReady = useStudio((s) => s.adapterReady);
+  const adapterReady = useStudio((s) => s.held.adapter !== null);
   const blocker = useStudio(generateBlocker);
   const { setGenerateField, generate } = useActions();
   const { errors } = useMemo(() => validateGenerateInputs(inputs), [inputs]);

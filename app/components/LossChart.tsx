@@ -24,7 +24,7 @@ export default function LossChart() {
   const evalRows = useMemo(() => rows.filter((r) => r.evalLoss !== undefined), [rows]);
   const lastTrain = useMemo(() => [...rows].reverse().find((r) => r.loss !== undefined), [rows]);
   const lastEval = evalRows[evalRows.length - 1];
-  const teacherEval = useStudio((s) => s.run.teacherEvalLoss);
+  const reference = useStudio((s) => s.run.reference);
   const terms = useMemo(() => TERMS.filter((t) => rows.some((r) => r[t.key] !== undefined)), [rows]);
 
   return (
@@ -67,8 +67,8 @@ export default function LossChart() {
                 {terms.map((t) => (
                   <Line key={t.key} type="linear" dataKey={t.key} name={t.name} stroke={t.stroke} strokeWidth={1.5} strokeDasharray="4 2" dot={false} isAnimationActive={false} connectNulls />
                 ))}
-                {teacherEval !== null && (
-                  <ReferenceLine y={teacherEval} stroke="var(--eval)" strokeDasharray="6 4" ifOverflow="extendDomain" label={{ value: 'Teacher held-out loss', position: 'insideTopRight', fontSize: 11 }} />
+                {reference !== null && (
+                  <ReferenceLine y={reference.evalLoss} stroke="var(--eval)" strokeDasharray="6 4" ifOverflow="extendDomain" label={{ value: reference.label, position: 'insideTopRight', fontSize: 11 }} />
                 )}
               </LineChart>
             </ResponsiveContainer>
@@ -86,7 +86,11 @@ export default function LossChart() {
               ) : (
                 '; no held-out evaluation yet'
               )}
-              {teacherEval !== null && <>; teacher held-out loss {formatLoss(teacherEval)}</>}
+              {reference !== null && (
+                <>
+                  ; {reference.label.toLowerCase()} {formatLoss(reference.evalLoss)}
+                </>
+              )}
               .
             </>
           ) : (

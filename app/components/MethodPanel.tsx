@@ -5,7 +5,6 @@ import MethodField from './MethodField';
 
 export default function MethodPanel() {
   const methods = useStudio((s) => s.methods);
-  const distillMethod = useStudio((s) => s.distillMethod);
   const methodId = useStudio((s) => s.methodId);
   const method = useStudio(selectedMethod);
   const running = useStudio(isBusy);
@@ -34,10 +33,6 @@ export default function MethodPanel() {
               {m.unsupported ? `${m.label} (not available: ${m.unsupported})` : m.label}
             </option>
           ))}
-          {distillMethod && (
-            // Not a PEFT method: it trains a second, smaller model; listed after them.
-            <option value={distillMethod.id}>{distillMethod.label}</option>
-          )}
         </select>
         {method && (
           <p id="method-summary" className="help">

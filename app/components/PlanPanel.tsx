@@ -1,11 +1,11 @@
 // What the chosen method would train: exact counts, HF PEFT's line, a chart and the tensors.
 import { formatInt, formatTrainablePercent, trainableParamsLine } from '../format';
-import { isDistillSelected, selectedMethod, useStudio } from '../store';
+import type { PlanSummary } from '../../src/worker/protocol';
+import { selectedMethod, useStudio } from '../store';
 import ParamChart from './ParamChart';
 
 /** Distillation's counterpart of the budget: teacher vs student size and where the student comes from. */
-function StudentPlanPanel() {
-  const plan = useStudio((s) => s.distillPlan);
+function StudentPlanPanel({ plan }: { plan: Extract<PlanSummary, { output: 'student' }> | null }) {
   const pending = useStudio((s) => s.planPending);
   const planError = useStudio((s) => s.planError);
   return (
@@ -40,13 +40,15 @@ function StudentPlanPanel() {
   );
 }
 
+/** The panel for what the chosen method makes: an adapter's budget, or a student's size. */
 export default function PlanPanel() {
-  const distilling = useStudio(isDistillSelected);
-  return distilling ? <StudentPlanPanel /> : <BudgetPanel />;
+  const plan = useStudio((s) => s.plan);
+  const output = useStudio((s) => selectedMethod(s)?.output ?? 'adapter');
+  if (output === 'student') return <StudentPlanPanel plan={plan?.output === 'student' ? plan : null} />;
+  return <BudgetPanel plan={plan?.output === 'adapter' ? plan : null} />;
 }
 
-function BudgetPanel() {
-  const plan = useStudio((s) => s.plan);
+function BudgetPanel({ plan }: { plan: Extract<PlanSummary, { output: 'adapter' }> | null }) {
   const pending = useStudio((s) => s.planPending);
   const planError = useStudio((s) => s.planError);
   const method = useStudio(selectedMethod);

@@ -1,14 +1,24 @@
 // Start, Stop and Export (and Export merged model for adapters that fold into the weights),
 // with why Start is unavailable and what was saved.
-import { canExport, canExportMerged, canStop, exportTarget, speedupLine, startBlocker, useActions, useStudio } from '../store';
+import type { RunOutput } from '../../src/worker/protocol';
+import { canExport, canExportMerged, canStop, exportTarget, isMergeable, speedupLine, startBlocker, useActions, useStudio } from '../store';
+
+/** The Export button and what it says it saves, for what the chosen method makes. */
+const EXPORT: Record<RunOutput, { label: string; help?: string }> = {
+  adapter: { label: 'Export adapter' },
+  student: {
+    label: 'Export student',
+    help: 'Export student saves a complete Hugging Face checkpoint (config.json, model.safetensors, tokenizer files) that “Load model from disk” loads as a base model.',
+  },
+};
 
 export default function RunControls() {
   const blocker = useStudio(startBlocker);
   const stoppable = useStudio(canStop);
   const exportable = useStudio(canExport);
   const target = useStudio(exportTarget);
-  // Merging folds an adapter into the base; with distillation chosen, Export saves the student instead.
-  const mergeable = useStudio((s) => s.adapterReady && s.adapterMergeable) && target === 'adapter';
+  // Merging folds an adapter into the base; offered while the chosen method makes adapters.
+  const mergeable = useStudio(isMergeable) && target === 'adapter';
   const speedup = useStudio((s) => s.run.speedup);
   const mergeExportable = useStudio(canExportMerged);
   const exporting = useStudio((s) => s.exportPending);
@@ -27,7 +37,7 @@ export default function RunControls() {
           {stopping ? 'Stopping…' : 'Stop'}
         </button>
         <button type="button" disabled={!exportable} onClick={exportAdapter}>
-          {exporting && exportKind === target ? 'Exporting…' : target === 'student' ? 'Export student' : 'Export adapter'}
+          {exporting && exportKind === target ? 'Exporting…' : EXPORT[target].label}
         </button>
         {mergeable && (
           <button type="button" disabled={!mergeExportable} aria-describedby="merge-help" onClick={exportMergedModel}>
@@ -43,14 +53,12 @@ export default function RunControls() {
           Export merged model saves a complete Hugging Face checkpoint (config.json, model.safetensors, tokenizer files) with the adapter folded into the base weights.
         </p>
       )}
-      {target === 'student' && (
-        <p className="help">Export student saves a complete Hugging Face checkpoint (config.json, model.safetensors, tokenizer files) that “Load model from disk” loads as a base model.</p>
-      )}
-      {speedup && target === 'student' && (
+      {EXPORT[target].help && <p className="help">{EXPORT[target].help}</p>}
+      {speedup && target !== 'adapter' && (
         <p className="speedup">
           {speedupLine(speedup)}{' '}
           <span className="muted small">
-            ({speedup.studentMs.toFixed(1)} ms vs {speedup.teacherMs.toFixed(1)} ms per forward pass)
+            ({speedup.trainedMs.toFixed(1)} ms vs {speedup.baseMs.toFixed(1)} ms per forward pass)
           </span>
         </p>
       )}

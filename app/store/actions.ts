@@ -16,6 +16,7 @@ import {
   canGenerate,
   canStart,
   canStop,
+  comparableMethods,
   configFor,
   datasetStale,
   diskModelBlocker,
@@ -24,7 +25,6 @@ import {
   importBlocker,
   isBusy,
   isCompareActive,
-  isDistillSelected,
   isRunActive,
   methodConfig,
   modelKey,
@@ -126,8 +126,7 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       set({ planPending: false });
       return;
     }
-    if (isDistillSelected(s)) deps.send({ type: 'planDistill', config: built.config });
-    else deps.send({ type: 'plan', methodId: m.id, config: built.config });
+    deps.send({ type: 'plan', methodId: m.id, config: built.config });
     set({ planPending: true, planError: null });
   };
 
@@ -136,7 +135,7 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
     const s = get();
     if (!s.model || s.modelLoading || s.methods.length === 0) return;
     const configs: Record<string, Record<string, unknown>> = {};
-    for (const m of s.methods) {
+    for (const m of comparableMethods(s)) {
       if (m.unsupported) continue;
       const built = configFor(s, m);
       if (built.valid) configs[m.id] = built.config;
@@ -186,7 +185,7 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
 
     selectMethod(id) {
       const s = get();
-      const m = s.methods.find((x) => x.id === id) ?? (s.distillMethod?.id === id ? s.distillMethod : undefined);
+      const m = s.methods.find((x) => x.id === id);
       if (!m || m.unsupported || isBusy(s)) return;
       if (m.id === s.methodId) return;
       // The form being left is kept, so coming back (and the all-methods chart) finds the person's settings.
@@ -197,7 +196,6 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
         methodForm: saved ? mergeForm(m.fields, m.defaults, saved) : formFromDefaults(m.fields, m.defaults),
         methodForms,
         plan: null,
-        distillPlan: null,
         planError: null,
       });
       requestPlan();
@@ -207,8 +205,9 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       if (isBusy(get())) return;
       set({ methodForm: { ...get().methodForm, [key]: value } });
       requestPlan();
-      // Other methods' rows do not change, and this one's shows its form error until it is valid.
-      if (methodConfig(get())?.valid && !isDistillSelected(get())) requestAllPlans();
+      // Other methods' rows do not change, and this one's shows its form error until it is valid;
+      // a method the all-methods chart leaves out changes nothing there.
+      if (methodConfig(get())?.valid && selectedMethod(get())?.comparable) requestAllPlans();
     },
 
     chooseDatasetFile(file) {
@@ -233,13 +232,12 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       const m = selectedMethod(s)!;
       const config = methodConfig(s)!.config;
       const train: TrainConfig = trainValidation(s).config!;
-      if (isDistillSelected(s)) deps.send({ type: 'distill', config, train });
-      else deps.send({ type: 'train', methodId: m.id, config, train });
+      deps.send({ type: 'train', methodId: m.id, config, train });
       set({
-        run: { ...IDLE_RUN, status: 'starting', methodId: m.id, totalSteps: train.steps },
+        run: { ...IDLE_RUN, status: 'starting', methodId: m.id, output: m.output, totalSteps: train.steps },
         savedFileName: null,
         error: null,
-        announcement: isDistillSelected(s) ? 'Starting distillation…' : `Starting ${m.label} training…`,
+        announcement: `Starting ${m.label} training…`,
       });
     },
 
@@ -264,13 +262,9 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
 
     exportAdapter() {
       if (!canExport(get())) return;
-      if (exportTarget(get()) === 'student') {
-        deps.send({ type: 'exportStudent' });
-        set({ exportPending: true, exportKind: 'student', savedFileName: null });
-        return;
-      }
-      deps.send({ type: 'export' });
-      set({ exportPending: true, exportKind: 'adapter', savedFileName: null });
+      const output = exportTarget(get());
+      deps.send({ type: 'export', output });
+      set({ exportPending: true, exportKind: output, savedFileName: null });
     },
 
     exportMergedModel() {
@@ -287,18 +281,18 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
 
     toggleCompareMethod(id, on) {
       const s = get();
-      const m = s.methods.find((x) => x.id === id);
+      const m = comparableMethods(s).find((x) => x.id === id);
       if (!m || m.unsupported || isBusy(s)) return;
       const chosen = new Set(s.compare.selected);
       if (on) chosen.add(id);
       else chosen.delete(id);
-      set({ compare: { ...s.compare, selected: s.methods.map((x) => x.id).filter((x) => chosen.has(x)) } });
+      set({ compare: { ...s.compare, selected: comparableMethods(s).map((x) => x.id).filter((x) => chosen.has(x)) } });
     },
 
     startCompare() {
       const s = get();
       if (!canCompare(s)) return;
-      const chosen = s.methods.filter((m) => s.compare.selected.includes(m.id));
+      const chosen = comparableMethods(s).filter((m) => s.compare.selected.includes(m.id));
       const runs = chosen.map((m) => ({ methodId: m.id, config: configFor(s, m).config }));
       const train: TrainConfig = trainValidation(s).config!;
       deps.send({ type: 'compare', runs, train });
@@ -321,10 +315,11 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       const settings = generateValidation(s).settings!;
       const requestId = s.generation.requestId + 1;
       deps.send({ type: 'generate', requestId, ...settings, withAdapter: false });
-      if (s.adapterReady) deps.send({ type: 'generate', requestId, ...settings, withAdapter: true });
+      const withAdapter = s.held.adapter !== null;
+      if (withAdapter) deps.send({ type: 'generate', requestId, ...settings, withAdapter: true });
       const pending: GenerationOutput = { text: '', done: false };
       set({
-        generation: { ...s.generation, requestId, base: pending, adapter: s.adapterReady ? pending : null },
+        generation: { ...s.generation, requestId, base: pending, adapter: withAdapter ? pending : null },
         announcement: 'Generating…',
       });
     },

@@ -15,7 +15,6 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
     case 'methods':
     case 'modelLoaded':
     case 'planned':
-    case 'distillPlanned':
     case 'plannedAll':
       return reduceModel(s, msg);
 
@@ -27,7 +26,7 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
     case 'progress':
     case 'eval':
     case 'trainingEnded':
-    case 'teacherEval':
+    case 'referenceEval':
     case 'speedup':
     case 'exported':
     case 'adapterImported':

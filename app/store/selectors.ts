@@ -1,14 +1,13 @@
 // Values derived from the page state: what is busy, why a button is disabled, the chosen
 // method and its config, and the lines the page says about a model, a step or a speed-up.
 // All pure; safe to use as zustand selectors when they return primitives.
-import type { MethodSummary, ModelSummary, ProgressPoint } from '../../src/worker/protocol';
-import { DISTILL_ID } from '../../src/worker/protocol';
+import type { ForwardSpeed, MethodSummary, ModelSummary, ProgressPoint, RunOutput } from '../../src/worker/protocol';
 import { formatLoss } from '../format';
 import { validateGenerateInputs } from '../generate-form';
 import { buildMethodConfig, type MethodConfigResult } from '../method-form';
 import { modelOption } from '../models';
 import { trainFieldValue, validateTrainInputs } from '../train-form';
-import { DISK_MODEL_PREFIX, type CompareStatus, type RunStatus, type StudentSpeedup, type StudioData } from './state';
+import { DISK_MODEL_PREFIX, type CompareStatus, type RunStatus, type StudioData } from './state';
 
 /** The "Base model" select's value for a loaded model: built-in ids as they are, disk models prefixed. */
 export function modelKey(m: Pick<ModelSummary, 'id' | 'source'>): string {
@@ -39,18 +38,18 @@ export function parityBlocker(s: StudioData): string | null {
   return startBlocker(s);
 }
 
-export function selectedMethod(s: Pick<StudioData, 'methods' | 'distillMethod' | 'methodId'>): MethodSummary | undefined {
-  return s.methods.find((m) => m.id === s.methodId) ?? (s.distillMethod?.id === s.methodId ? s.distillMethod : undefined) ?? undefined;
+export function selectedMethod(s: Pick<StudioData, 'methods' | 'methodId'>): MethodSummary | undefined {
+  return s.methods.find((m) => m.id === s.methodId);
 }
 
-/** Distillation is chosen in the Method select. */
-export function isDistillSelected(s: Pick<StudioData, 'methods' | 'distillMethod' | 'methodId'>): boolean {
-  return s.methodId === DISTILL_ID && s.distillMethod !== null && !s.methods.some((m) => m.id === DISTILL_ID);
+/** The methods a comparison and the all-methods counts cover (those that train adapters). */
+export function comparableMethods(s: Pick<StudioData, 'methods'>): MethodSummary[] {
+  return s.methods.filter((m) => m.comparable);
 }
 
-/** What "Export" saves for the chosen method: the adapter, or the distilled student. */
-export function exportTarget(s: StudioData): 'adapter' | 'student' {
-  return isDistillSelected(s) ? 'student' : 'adapter';
+/** What the chosen method makes, so what "Export" saves: the adapter, or a student model. */
+export function exportTarget(s: Pick<StudioData, 'methods' | 'methodId'>): RunOutput {
+  return selectedMethod(s)?.output ?? 'adapter';
 }
 
 export function methodConfig(s: StudioData) {
@@ -74,7 +73,7 @@ export type MethodPlanRow = { methodId: string; label: string } & ({ trainable: 
  */
 export function methodPlanRows(s: Pick<StudioData, 'methods' | 'allPlans' | 'methodId' | 'methodForm' | 'methodForms'>): MethodPlanRow[] {
   const rows: MethodPlanRow[] = [];
-  for (const m of s.methods) {
+  for (const m of comparableMethods(s)) {
     const local = m.unsupported ? undefined : configFor(s, m);
     if (local && !local.valid) {
       rows.push({ methodId: m.id, label: m.label, error: `Settings not valid: ${Object.values(local.errors)[0]}` });
@@ -132,7 +131,7 @@ export function compareBlocker(s: StudioData): string | null {
   if (s.parity.status === 'running') return 'A backend check is in progress.';
   if (isBusy(s)) return isCompareActive(s.compare.status) ? 'A comparison is in progress.' : 'A run is in progress.';
   if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
-  const chosen = s.methods.filter((m) => s.compare.selected.includes(m.id) && !m.unsupported);
+  const chosen = comparableMethods(s).filter((m) => s.compare.selected.includes(m.id) && !m.unsupported);
   if (chosen.length < 2) return 'Tick at least two methods to compare.';
   const invalid = chosen.find((m) => !configFor(s, m).valid);
   if (invalid) return `Fix the settings of ${invalid.label} (choose it under Method to edit them).`;
@@ -154,12 +153,16 @@ export function canStop(s: StudioData): boolean {
 }
 
 export function canExport(s: StudioData): boolean {
-  const ready = exportTarget(s) === 'student' ? s.studentReady : s.adapterReady;
-  return ready && !isBusy(s) && !s.exportPending && !s.importPending;
+  return s.held[exportTarget(s)] !== null && !isBusy(s) && !s.exportPending && !s.importPending;
+}
+
+/** The worker holds an adapter that folds into the base weights. */
+export function isMergeable(s: StudioData): boolean {
+  return s.held.adapter?.mergeable === true;
 }
 
 export function canExportMerged(s: StudioData): boolean {
-  return s.adapterReady && s.adapterMergeable && !isBusy(s) && !s.exportPending && !s.importPending;
+  return isMergeable(s) && !isBusy(s) && !s.exportPending && !s.importPending;
 }
 
 /** Why "Load model from disk" is unavailable, or null. */
@@ -179,9 +182,9 @@ export function importBlocker(s: StudioData): string | null {
   return null;
 }
 
-/** A method's label, distillation's included; the id itself for a method no longer offered. */
-export function methodLabel(s: StudioData, id: string): string {
-  return s.methods.find((m) => m.id === id)?.label ?? (s.distillMethod?.id === id ? s.distillMethod.label : id);
+/** A method's label; the id itself for a method no longer offered. */
+export function methodLabel(s: Pick<StudioData, 'methods'>, id: string): string {
+  return s.methods.find((m) => m.id === id)?.label ?? id;
 }
 
 /** A generate request has been sent and not every side has finished. */
@@ -209,7 +212,7 @@ export function canGenerate(s: StudioData): boolean {
 }
 
 /** "Student forward: 1.85× faster than the teacher (measured here)". */
-export function speedupLine(sp: StudentSpeedup): string {
+export function speedupLine(sp: ForwardSpeed): string {
   // On a tiny model the measured ratio can come out below 1; say so rather than "0.9× faster".
   const what = sp.ratio >= 1 ? `${sp.ratio.toFixed(2)}× faster` : `${(1 / sp.ratio).toFixed(2)}× slower`;
   return `Student forward: ${what} than the teacher (measured here)`;

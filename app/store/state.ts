@@ -8,12 +8,15 @@ import type {
   DatasetIssue,
   DatasetSummary,
   EvalPoint,
+  ForwardSpeed,
   MethodPlanEntry,
   MethodSummary,
   ModelSummary,
   PlanSummary,
   ProgressPoint,
+  ReferenceLoss,
   RunEnd,
+  RunOutput,
   ParityReport,
 } from '../../src/worker/protocol';
 import { GENERATE_DEFAULTS, type GenerateInputs } from '../generate-form';
@@ -41,6 +44,9 @@ export interface RunState {
   status: RunStatus;
   /** The method being (or last) trained. */
   methodId: string | null;
+  /** What that run makes, and whether it can be merged into the base weights. */
+  output: RunOutput;
+  mergeable: boolean;
   totalSteps: number;
   latest: ProgressPoint | null;
   lastEval: EvalPoint | null;
@@ -48,25 +54,10 @@ export interface RunState {
   /** The step the run ended at, and the worker's message (failures). */
   endStep: number;
   endMessage?: string;
-  /** Distillation: the teacher's held-out loss, the reference the student's is drawn against. */
-  teacherEvalLoss: number | null;
-  /** Distillation: student vs teacher forward time, measured in the worker after the run. */
-  speedup: StudentSpeedup | null;
-}
-
-export interface StudentSpeedup {
-  teacherMs: number;
-  studentMs: number;
-  /** teacherMs / studentMs. */
-  ratio: number;
-}
-
-/** What the worker counted for a distillation student at the form's settings. */
-export interface DistillPlan {
-  teacherParams: number;
-  studentParams: number;
-  compression: number;
-  teacherLayers: number[];
+  /** The held-out loss the run's is drawn against, when its kind has one (distillation: the teacher's). */
+  reference: ReferenceLoss | null;
+  /** A run that trained a model of its own: its forward time against the base model's, measured in the worker. */
+  speedup: ForwardSpeed | null;
 }
 
 /** One side of the comparison: the text generated so far. */
@@ -110,6 +101,17 @@ export interface CompareState {
 
 export const IDLE_COMPARE: CompareState = { status: 'idle', selected: [], methodIds: [], current: null, totalSteps: 0, results: [], curves: {} };
 
+/** What the worker holds for one output: the method that made it, and how. */
+export interface Held {
+  methodId: string;
+  /** It can be folded into the base weights ("Export merged model"). */
+  mergeable: boolean;
+  /** Set when it was imported from a file rather than trained here. */
+  imported?: ImportedAdapter;
+}
+
+export const NOTHING_HELD: Record<RunOutput, Held | null> = { adapter: null, student: null };
+
 /** Where the worker's adapter came from, when it was imported. */
 export interface ImportedAdapter {
   fileName: string;
@@ -152,9 +154,8 @@ export interface StudioData {
   /** Files sent with loadModelFiles and not yet answered. */
   diskPending: { files: File[]; folder?: string } | null;
 
+  /** Everything the Method select offers, in its order (PEFT methods, then distillation). */
   methods: MethodSummary[];
-  /** Distillation's entry in the Method select, after the PEFT methods (null: the model cannot be a teacher). */
-  distillMethod: MethodSummary | null;
   methodId: string | null;
   /** The hyperparameter form's values as typed (numbers as text). */
   methodForm: MethodForm;
@@ -163,8 +164,6 @@ export interface StudioData {
   plan: PlanSummary | null;
   planPending: boolean;
   planError: string | null;
-  /** Counts for distillation's student, shown instead of the parameter budget. */
-  distillPlan: DistillPlan | null;
   /** Every method's counts at its current settings (the "Trainable parameters by method" chart). */
   allPlans: MethodPlanEntry[];
   allPlansPending: boolean;
@@ -181,18 +180,12 @@ export interface StudioData {
   trainInputs: TrainInputs;
 
   run: RunState;
-  /** The worker holds a trained (or training-started) adapter that can be exported. */
-  adapterReady: boolean;
-  /** The worker's adapter can be folded into the base weights ("Export merged model"). */
-  adapterMergeable: boolean;
-  /** The worker holds a distilled student ("Export student"). */
-  studentReady: boolean;
-  /** Set while the worker's adapter is one imported from a file. */
-  importedAdapter: ImportedAdapter | null;
+  /** Per output, what the worker holds and can export (null: nothing yet, or it is being replaced). */
+  held: Record<RunOutput, Held | null>;
   importPending: boolean;
   exportPending: boolean;
   /** What the pending export writes. */
-  exportKind: 'adapter' | 'merged' | 'student';
+  exportKind: RunOutput | 'merged';
   savedFileName: string | null;
 
   compare: CompareState;
@@ -222,12 +215,14 @@ export const NO_GENERATION: Omit<GenerationState, 'inputs'> = { requestId: 0, ba
 export const IDLE_RUN: RunState = {
   status: 'idle',
   methodId: null,
+  output: 'adapter',
+  mergeable: false,
   totalSteps: 0,
   latest: null,
   lastEval: null,
   lossRows: [],
   endStep: 0,
-  teacherEvalLoss: null,
+  reference: null,
   speedup: null,
 };
 
@@ -243,14 +238,12 @@ export function initialData(requestedBackend?: BackendName): StudioData {
     diskModels: [],
     diskPending: null,
     methods: [],
-    distillMethod: null,
     methodId: null,
     methodForm: {},
     methodForms: {},
     plan: null,
     planPending: false,
     planError: null,
-    distillPlan: null,
     allPlans: [],
     allPlansPending: false,
     dataset: null,
@@ -260,10 +253,7 @@ export function initialData(requestedBackend?: BackendName): StudioData {
     datasetRejection: null,
     trainInputs: { ...TRAIN_DEFAULTS },
     run: IDLE_RUN,
-    adapterReady: false,
-    adapterMergeable: false,
-    studentReady: false,
-    importedAdapter: null,
+    held: NOTHING_HELD,
     importPending: false,
     exportPending: false,
     exportKind: 'adapter',

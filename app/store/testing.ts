@@ -23,17 +23,22 @@ export const lora: MethodSummary = {
   label: 'LoRA',
   summary: 'Low-rank updates.',
   paper: { title: 'LoRA', url: 'https://arxiv.org/abs/2106.09685' },
+  output: 'adapter',
+  comparable: true,
   fields: [
     { key: 'r', label: 'Rank (r)', kind: 'number', min: 1, integer: true },
     { key: 'target_modules', label: 'Target modules', kind: 'multiselect', options: [{ value: 'c_attn', label: 'c_attn' }, { value: 'c_fc', label: 'c_fc' }] },
   ],
   defaults: { r: 8, lora_alpha: 16, target_modules: ['c_attn'] },
 };
-export const distill: MethodSummary = {
-  id: 'distill',
-  label: 'Distillation',
-  summary: 'Student from teacher.',
-  paper: { title: 'DistilBERT', url: 'https://arxiv.org/abs/1910.01108' },
+/** A method the loaded model does not support. */
+export const houlsby: MethodSummary = {
+  id: 'houlsby',
+  label: 'Houlsby adapters',
+  summary: 'Bottleneck adapters.',
+  paper: { title: 'Houlsby', url: 'https://arxiv.org/abs/1902.00751' },
+  output: 'adapter',
+  comparable: true,
   fields: [],
   defaults: {},
   unsupported: 'needs at least 2 layers',
@@ -43,6 +48,8 @@ export const bitfit: MethodSummary = {
   label: 'BitFit',
   summary: 'Biases only.',
   paper: { title: 'BitFit', url: 'https://arxiv.org/abs/2106.10199' },
+  output: 'adapter',
+  comparable: true,
   fields: [],
   defaults: {},
 };
@@ -88,8 +95,8 @@ export function ready() {
   t.store.getState().boot();
   t.receive(webgpu);
   t.receive({ type: 'modelLoaded', model });
-  t.receive({ type: 'methods', methods: [lora, distill, bitfit] });
-  t.receive({ type: 'planned', plan: { methodId: 'lora', trainable: 73_728, total: 1_520_640, percent: 4.848, tensors: [] } });
+  t.receive({ type: 'methods', methods: [lora, houlsby, bitfit] });
+  t.receive({ type: 'planned', plan: { methodId: 'lora', output: 'adapter', trainable: 73_728, total: 1_520_640, percent: 4.848, tensors: [] } });
   const file = new File(['hello\nworld\n'], 'data.txt');
   t.store.getState().chooseDatasetFile(file);
   t.receive({

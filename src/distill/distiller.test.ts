@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomGpt2 } from '../models/gpt2-init';
 import type { LoadedModel } from '../models/types';
-import type { EvalPoint, TokenBatch, TrainerOptions } from '../train/trainer';
-import { distill, distillDefaults, evaluateLm, validateDistillConfig, type DistillProgressPoint } from './distiller';
+import { evaluate, type EvalPoint, type TokenBatch, type TrainerOptions } from '../train/trainer';
+import { distill, distillDefaults, validateDistillConfig, type DistillProgressPoint } from './distiller';
 import { DISTILBERT_RECIPE, distillationLoss, lmOutputs } from './losses';
 import { checkEmbeddingGradients } from '../backend/wasm-kernels';
 import { initStudent } from './student';
@@ -99,7 +99,7 @@ describe('distill', () => {
     expect(evals.map((e) => e.step)).toEqual([0, 20]);
     expect(evals[1].evalLoss).toBeLessThan(evals[0].evalLoss);
     expect(teacherEvals).toHaveLength(1);
-    expect(teacherEvals[0]).toBeCloseTo(await evaluateLm(teacher, evalBatches), 6);
+    expect(teacherEvals[0]).toBeCloseTo(await evaluate(teacher, {}, evalBatches), 6);
     student.dispose();
   });
 

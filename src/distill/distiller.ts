@@ -9,8 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LoadedModel, ModelInfo } from '../models/types';
 import type { FieldSpec } from '../peft/types';
-import { causalLmLoss } from '../train/loss';
-import { trainVariables, type ProgressPoint, type TokenBatch, type TrainingSpec, type TrainerIO, type TrainerOptions, type TrainResult } from '../train/trainer';
+import { evaluate, trainVariables, type ProgressPoint, type TokenBatch, type TrainingSpec, type TrainerIO, type TrainerOptions, type TrainResult } from '../train/trainer';
 import { DISTILBERT_RECIPE, distillationLoss, lmOutputs, type DistillLossConfig, type LossTerms, type LmOutputs } from './losses';
 import { checkEmbeddingGradients } from '../backend/wasm-kernels';
 import { checkStudentLayers, defaultStudentLayers, type Student } from './student';
@@ -57,29 +56,6 @@ export interface DistillIO extends Omit<TrainerIO, 'onProgress'> {
   onTeacherEval?(evalLoss: number): void;
 }
 
-/** Mean causal-LM loss of `model` per predicted token over all the batches: its held-out loss. */
-export async function evaluateLm(model: LoadedModel, batches: TokenBatch[]): Promise<number> {
-  if (batches.length === 0) return NaN;
-  let sum = tf.scalar(0);
-  let tokens = 0;
-  for (const b of batches) {
-    let predicted = 0;
-    const next = tf.tidy(() => {
-      const { logits } = model.forward(tf.tensor2d(b.ids, [b.batch, b.length], 'int32'));
-      // causalLmLoss is the mean over this batch's predicted tokens; weight it by their number.
-      const r = causalLmLoss(logits, b.labels);
-      predicted = r.tokens;
-      return tf.add(sum, tf.mul(r.loss, r.tokens));
-    });
-    sum.dispose();
-    sum = next as tf.Scalar;
-    tokens += predicted;
-  }
-  const total = (await sum.data())[0];
-  sum.dispose();
-  return total / Math.max(tokens, 1);
-}
-
 /**
  * What distillation optimises: every student weight, on the weighted sum of the soft-target KL,
  * the LM loss and the hidden-state cosine (the terms whose weight is not 0).
@@ -103,7 +79,7 @@ export function distillSpec(teacher: LoadedModel, student: Student, loss: Distil
         return { total: r.total, terms: r.terms as Record<string, tf.Scalar> };
       };
     },
-    evaluate: () => evaluateLm(student, evalBatches),
+    evaluate: () => evaluate(student, {}, evalBatches),
     noun: 'student',
   };
 }
@@ -122,7 +98,7 @@ export async function distill(
 ): Promise<TrainResult> {
   // Fail before the first step with a message, not inside the backward pass with a kernel name.
   checkEmbeddingGradients();
-  if (io.onTeacherEval && io.evalBatches.length > 0) io.onTeacherEval(await evaluateLm(teacher, io.evalBatches));
+  if (io.onTeacherEval && io.evalBatches.length > 0) io.onTeacherEval(await evaluate(teacher, {}, io.evalBatches));
   return trainVariables(
     distillSpec(teacher, student, loss, io.evalBatches),
     opts,

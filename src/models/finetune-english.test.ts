@@ -63,7 +63,7 @@ describe('LoRA fine-tuning of studio-gpt2-en on unseen English', () => {
 
     const tensorsBefore = tf.memory().numTensors;
     const adapter = lora.create(model, { r: 8, lora_alpha: 16, lora_dropout: 0, target_modules: ['c_attn', 'c_fc'], use_rslora: false }, 5);
-    const before = await evaluate(model, adapter, evalBatches);
+    const before = await evaluate(model, adapter.hooks(false), evalBatches);
     // A pretrained model already reads this English far better than chance (ln 2048 ≈ 7.6 nats/token).
     expect(before).toBeLessThan(Math.log(tokenizer.vocabSize) - 1.5);
 
@@ -88,7 +88,7 @@ describe('LoRA fine-tuning of studio-gpt2-en on unseen English', () => {
     );
     expect(result.reason).toBe('finished');
     expect(losses).toHaveLength(16);
-    const after = await evaluate(model, adapter, evalBatches);
+    const after = await evaluate(model, adapter.hooks(false), evalBatches);
     console.log(`held-out loss on the story: ${before.toFixed(4)} → ${after.toFixed(4)} nats/token`);
     // Names and habits of the story (Marta, Pilot, Tobias Venn, ninety-four steps) carry over.
     expect(after).toBeLessThan(before - 0.1);

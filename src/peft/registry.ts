@@ -1,5 +1,4 @@
 // Every PEFT method the studio offers, in the order the "Method" select lists them.
-import type { ModelInfo } from '../models/types';
 import type { PeftMethod } from './types';
 import { lora } from './lora';
 import { houlsby } from './houlsby';
@@ -17,29 +16,5 @@ export function getMethod(id: string): PeftMethod<any> {
   return m;
 }
 
-/**
- * Brings a config that crossed the worker boundary (form values are strings) back to the
- * types of the method's defaults: numbers, booleans, string lists. Unknown keys are refused
- * so a typo never silently falls back to a default.
- */
-export function coerceConfig(method: PeftMethod<any>, model: ModelInfo, raw: Record<string, unknown>): Record<string, unknown> {
-  const defaults = method.defaults(model) as Record<string, unknown>;
-  const out: Record<string, unknown> = { ...defaults };
-  for (const [key, value] of Object.entries(raw)) {
-    if (!(key in defaults)) throw new Error(`${method.label}: unknown setting "${key}"`);
-    const d = defaults[key];
-    if (typeof d === 'number') {
-      const n = typeof value === 'number' ? value : Number(value);
-      if (!Number.isFinite(n)) throw new Error(`${method.label}: "${key}" must be a number (got ${JSON.stringify(value)})`);
-      out[key] = n;
-    } else if (typeof d === 'boolean') {
-      out[key] = value === true || value === 'true';
-    } else if (Array.isArray(d)) {
-      if (!Array.isArray(value)) throw new Error(`${method.label}: "${key}" must be a list`);
-      out[key] = value.map(String);
-    } else {
-      out[key] = value;
-    }
-  }
-  return out;
-}
+/** Settings from the page brought back to the types of a method's defaults (see train/run-kind.ts). */
+export { coerceConfig } from '../train/run-kind';

@@ -2,7 +2,7 @@
 // so the tensor count stays flat; losses and gradient norms stay on the device and are read
 // back together every few steps with an awaited data() call, never a blocking read per step.
 import * as tf from '@tensorflow/tfjs';
-import type { LoadedModel } from '../models/types';
+import type { Hooks, LoadedModel } from '../models/types';
 import type { Adapter } from '../peft/types';
 import { AdamW, clipByGlobalNorm } from './adamw';
 import { causalLmLoss } from './loss';
@@ -75,21 +75,27 @@ function labelCount(b: TokenBatch): number {
   return n;
 }
 
-function batchLoss(model: LoadedModel, adapter: Adapter, b: TokenBatch, training: boolean): tf.Scalar {
+/** Mean causal-LM loss over one batch's predicted tokens, and how many tokens it predicted. */
+function batchLoss(model: LoadedModel, hooks: Hooks, b: TokenBatch, training: boolean): { loss: tf.Scalar; tokens: number } {
   const ids = tf.tensor2d(b.ids, [b.batch, b.length], 'int32');
-  const { logits, prepended } = model.forward(ids, adapter.hooks(training), { training });
-  return causalLmLoss(logits, b.labels, prepended).loss;
+  const { logits, prepended } = model.forward(ids, hooks, { training });
+  return causalLmLoss(logits, b.labels, prepended);
 }
 
-/** Token-weighted mean loss over the batches (as one pass over the held-out split). */
-export async function evaluate(model: LoadedModel, adapter: Adapter, batches: TokenBatch[]): Promise<number> {
+/**
+ * Held-out loss: the mean causal-LM loss per predicted token over all the batches, of the model
+ * with `hooks` (an adapter's, or none). Each batch's mean is weighted by its token count.
+ */
+export async function evaluate(model: LoadedModel, hooks: Hooks, batches: TokenBatch[]): Promise<number> {
   if (batches.length === 0) return NaN;
   let sum = tf.scalar(0);
   let tokens = 0;
   for (const b of batches) {
-    const n = labelCount(b);
-    tokens += n;
-    const next = tf.tidy(() => tf.add(sum, tf.mul(batchLoss(model, adapter, b, false), n)));
+    const next = tf.tidy(() => {
+      const r = batchLoss(model, hooks, b, false);
+      tokens += r.tokens;
+      return tf.add(sum, tf.mul(r.loss, r.tokens));
+    });
     sum.dispose();
     sum = next as tf.Scalar;
   }
@@ -328,8 +334,8 @@ export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, i
 export function adapterSpec(model: LoadedModel, adapter: Adapter, evalBatches: TokenBatch[]): TrainingSpec {
   return {
     variables: adapter.variables,
-    stepLoss: (batch) => () => ({ total: batchLoss(model, adapter, batch, true) }),
-    evaluate: () => evaluate(model, adapter, evalBatches),
+    stepLoss: (batch) => () => ({ total: batchLoss(model, adapter.hooks(true), batch, true).loss }),
+    evaluate: () => evaluate(model, adapter.hooks(false), evalBatches),
     noun: 'adapter',
   };
 }

@@ -5,13 +5,11 @@ import type { DatasetSummary } from '../data/dataset';
 import type { DatasetIssue } from '../data/parse';
 import type { FieldSpec, TensorPlan } from '../peft/types';
 import type { ParityCheck } from '../train/parity';
+import type { ForwardSpeed, ReferenceLoss, RunOutput, RunPlan } from '../train/run-kind';
 import type { EvalPoint, ProgressPoint, RunEnd } from '../train/trainer';
 
 // The engine's own types, made where they are produced, that the page receives as they are.
-export type { BackendName, BackendReport, DatasetIssue, DatasetSummary, EvalPoint, ParityCheck, ProgressPoint, RunEnd };
-
-/** The id distillation goes by in the Method select and in `trainingStarted`; no registry method has it. */
-export const DISTILL_ID = 'distill';
+export type { BackendName, BackendReport, DatasetIssue, DatasetSummary, EvalPoint, ForwardSpeed, ParityCheck, ProgressPoint, ReferenceLoss, RunEnd, RunOutput, TensorPlan };
 
 /** Where a loaded model came from: the page's own models, or files the person chose. */
 export type ModelSource = 'built-in' | 'disk';
@@ -30,25 +28,27 @@ export interface ModelSummary {
   totalParams: number;
 }
 
+/** One entry of the Method select: a PEFT method or distillation (a run kind, src/train/run-kind.ts). */
 export interface MethodSummary {
   id: string;
   label: string;
   summary: string;
   paper: { title: string; url: string };
+  /** What a run of it makes: an adapter for the loaded model, or a student model. */
+  output: RunOutput;
+  /** Whether comparisons and the all-methods table include it. */
+  comparable: boolean;
   fields: FieldSpec[];
   defaults: Record<string, unknown>;
   /** Set when the method does not apply to the loaded model. */
   unsupported?: string;
 }
 
-export interface PlanSummary {
-  methodId: string;
-  trainable: number;
-  total: number;
-  /** 100·trainable/total, unrounded. */
-  percent: number;
-  tensors: TensorPlan[];
-}
+/** What the chosen method's settings would train: an adapter's budget, or a student's size. */
+export type PlanSummary = { methodId: string } & (
+  | (Extract<RunPlan, { output: 'adapter' }> & { /** 100·trainable/total, unrounded. */ percent: number })
+  | Extract<RunPlan, { output: 'student' }>
+);
 
 /** One method's row in the all-methods comparison: its counts, or why it cannot be planned. */
 export type MethodPlanEntry =
@@ -122,7 +122,8 @@ export type ToWorker =
   | { type: 'plan'; methodId: string; config: Record<string, unknown> }
   | { type: 'train'; methodId: string; config: Record<string, unknown>; train: TrainConfig }
   | { type: 'stop' }
-  | { type: 'export' }
+  /** What the last run of this output (default: the adapter) made or an import rebuilt, as a zip; answered by `exported`. */
+  | { type: 'export'; output?: RunOutput }
   /** A full Hugging Face checkpoint with the adapter merged into the base weights (`mergedWeights`); answered by `exported`. */
   | { type: 'exportMerged' }
   /** Counts for every method in the registry; a method missing from `configs` is counted at its defaults. */
@@ -131,37 +132,29 @@ export type ToWorker =
   | { type: 'importAdapter'; file: File }
   /** Trains each run in turn on the same data, from the same seed and training settings. */
   | { type: 'compare'; runs: { methodId: string; config: Record<string, unknown> }[]; train: TrainConfig }
-  /** Continue `prompt` with the base model, or with the trained/imported adapter on it. */
-  /** Counts for a distillation student of the loaded model (the teacher); answered by `distillPlanned`. */
-  | { type: 'planDistill'; config: Record<string, unknown> }
-  /** DistilBERT-style distillation of the loaded model into a fresh student; reports like `train`, plus `teacherEval` and `speedup`. */
-  | { type: 'distill'; config: Record<string, unknown>; train: TrainConfig }
-  /** The distilled student as a full Hugging Face checkpoint zip; answered by `exported`. */
-  | { type: 'exportStudent' }
   /**
-   * Backend parity: `steps` training steps of the method (or distillation) on the dataset's
-   * first batches, on this backend and on the cpu backend from the same initial state,
-   * compared; answered by `verified`. Leaves the session's adapter and student as they were.
+   * Backend parity: `steps` training steps of the method on the dataset's first batches, on
+   * this backend and on the cpu backend from the same initial state, compared; answered by
+   * `verified`. Leaves what the session trained as it was.
    */
   | { type: 'verify'; methodId: string; config: Record<string, unknown>; train: TrainConfig; steps: number }
+  /** Continue `prompt` with the base model, or with the trained/imported adapter on it. */
   | { type: 'generate'; requestId: number; prompt: string; maxNewTokens: number; temperature: number; topK: number; seed: number; withAdapter: boolean };
 
 export type FromWorker =
   | { type: 'backend'; report: BackendReport }
-  /**
-   * The PEFT methods for the loaded model, and distillation's entry for the Method select
-   * (absent when the model cannot be a teacher). Distillation is listed apart: it is not a
-   * registry method and trains a second model, so comparisons and planAll leave it out.
-   */
-  | { type: 'methods'; methods: MethodSummary[]; distillation?: MethodSummary }
+  /** Everything the Method select offers for the loaded model, in its order. */
+  | { type: 'methods'; methods: MethodSummary[] }
   | { type: 'modelLoaded'; model: ModelSummary }
   | { type: 'datasetLoaded'; dataset: DatasetSummary }
   /** The dropped file was refused; the previously loaded dataset (if any) is kept. */
   | { type: 'datasetRejected'; fileName: string; issues: DatasetIssue[]; message: string }
   | { type: 'planned'; plan: PlanSummary }
   | { type: 'plannedAll'; plans: MethodPlanEntry[] }
-  /** A run (alone or one of a comparison) created its adapter and starts stepping. */
-  | { type: 'trainingStarted'; totalSteps: number; methodId: string; mergeable: boolean }
+  /** A run (alone or one of a comparison) created what it trains, which replaces the last of its output, and starts stepping. */
+  | { type: 'trainingStarted'; totalSteps: number; methodId: string; output: RunOutput; mergeable: boolean }
+  /** Before the first step of a run whose kind has one: the held-out loss to draw the run's against. */
+  | ({ type: 'referenceEval' } & ReferenceLoss)
   | { type: 'progress'; points: ProgressPoint[] }
   | { type: 'eval'; point: EvalPoint }
   | { type: 'trainingEnded'; reason: RunEnd; message?: string; step: number }
@@ -185,11 +178,8 @@ export type FromWorker =
   | { type: 'compareEnded'; reason: 'finished' | 'stopped'; completed: number }
   /** Text generated so far for a `generate` request (the new text only, never the prompt); streamed, then once more with `done`. */
   | { type: 'generated'; requestId: number; withAdapter: boolean; text: string; done: boolean }
-  | { type: 'distillPlanned'; teacherParams: number; studentParams: number; /** teacherParams / studentParams. */ compression: number; /** Teacher block each student block starts from. */ teacherLayers: number[] }
-  /** The teacher's held-out LM loss, measured once before distillation starts: the student's reference. */
-  | { type: 'teacherEval'; evalLoss: number }
-  /** Median forward time of the teacher and of the distilled student on one training-shaped batch, measured in the worker. */
-  | { type: 'speedup'; teacherMs: number; studentMs: number; /** teacherMs / studentMs. */ ratio: number }
+  /** After a run that trained a model of its own: its median forward time against the base model's on one training-shaped batch, measured in the worker. */
+  | ({ type: 'speedup' } & ForwardSpeed)
   | { type: 'verified'; report: ParityReport }
   /** Any failure the page must show; `context` says what was being done, `request` which message failed. */
   | { type: 'error'; context: string; message: string; request?: ToWorker['type'] };

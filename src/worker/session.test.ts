@@ -7,6 +7,7 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import { unzipFiles, zipFiles } from '../io/zip';
 import { buildModel, modelInfo } from '../models/load';
 import { coerceConfig, getMethod, METHODS } from '../peft/registry';
+import { RUN_KINDS } from '../train/registry';
 import type { FromWorker, TrainConfig } from './protocol';
 import { StudioSession } from './session';
 
@@ -585,7 +586,7 @@ describe('StudioSession: a base model from disk', () => {
       nPositions: 256,
       totalParams: 859_008,
     });
-    expect(last('methods')!.methods.map((m) => m.id)).toEqual(METHODS.map((m) => m.id));
+    expect(last('methods')!.methods.map((m) => m.id)).toEqual(RUN_KINDS.map((k) => k.id));
     expectTinyWeights(s);
     // It is the base model every request uses: a dataset tokenizes with its tokenizer and a run trains on it.
     await s.handle({ type: 'loadDataset', file: new File([lines(20)], 'd.jsonl'), sequenceLength: 32, evalFraction: 0.1, seed: 1 });
@@ -723,25 +724,29 @@ describe('StudioSession: distillation', () => {
     await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
     await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
     const m = last('modelLoaded')!.model;
+    // Offered after the PEFT methods as a kind that makes a student and is not compared.
+    expect(last('methods')!.methods.at(-1)).toMatchObject({ id: 'distill', label: 'Distillation (DistilBERT)', output: 'student', comparable: false, unsupported: undefined });
     const d = m.nEmbd;
     const perLayer = 12 * d * d + 13 * d;
     const nStudent = 1;
-    await session.handle({ type: 'planDistill', config: { student_layers: String(nStudent) } });
-    const plan = last('distillPlanned')!;
+    await session.handle({ type: 'plan', methodId: 'distill', config: { student_layers: String(nStudent) } });
+    const plan = last('planned')!.plan;
+    if (plan.output !== 'student') throw new Error(`expected a student plan, got ${plan.output}`);
+    expect(plan.methodId).toBe('distill');
     expect(plan.teacherParams).toBe(m.totalParams);
     expect(plan.studentParams).toBe(m.totalParams - (m.nLayer - nStudent) * perLayer);
     expect(plan.compression).toBeCloseTo(plan.teacherParams / plan.studentParams, 12);
     expect(plan.teacherLayers).toEqual([0]);
-    await session.handle({ type: 'planDistill', config: { student_layers: m.nLayer } });
-    expect(last('error')).toMatchObject({ request: 'planDistill' });
+    await session.handle({ type: 'plan', methodId: 'distill', config: { student_layers: m.nLayer } });
+    expect(last('error')).toMatchObject({ request: 'plan' });
     expect(last('error')!.message).toMatch(/student/i);
 
     await session.handle({ type: 'loadDataset', file: new File([lines(20)], 'd.jsonl'), sequenceLength: 32, evalFraction: 0.1, seed: 1 });
     const before = events.length;
-    await session.handle({ type: 'distill', config: { student_layers: nStudent }, train: { ...TRAIN, steps: 2, evalEvery: 0 } });
+    await session.handle({ type: 'train', methodId: 'distill', config: { student_layers: nStudent }, train: { ...TRAIN, steps: 2, evalEvery: 0 } });
     const run = events.slice(before);
     expect(run.filter((e) => e.type === 'error')).toEqual([]);
-    expect(run[0]).toMatchObject({ type: 'trainingStarted', totalSteps: 2, methodId: 'distill', mergeable: false });
+    expect(run[0]).toEqual({ type: 'trainingStarted', totalSteps: 2, methodId: 'distill', output: 'student', mergeable: false });
     const points = run.flatMap((e) => (e.type === 'progress' ? e.points : []));
     expect(points.map((p) => p.step)).toEqual([1, 2]);
     for (const p of points) {
@@ -749,20 +754,24 @@ describe('StudioSession: distillation', () => {
       expect(Object.keys(p.terms ?? {}).sort()).toEqual(['ce', 'clm', 'cos']);
       for (const v of Object.values(p.terms!)) expect(Number.isFinite(v)).toBe(true);
     }
-    const teacherEval = run.find((e) => e.type === 'teacherEval') as Extract<FromWorker, { type: 'teacherEval' }>;
+    const teacherEval = run.find((e) => e.type === 'referenceEval') as Extract<FromWorker, { type: 'referenceEval' }>;
+    expect(teacherEval.label).toBe('Teacher held-out loss');
     expect(teacherEval.evalLoss).toBeGreaterThan(0);
-    expect(run.findIndex((e) => e.type === 'teacherEval')).toBeLessThan(run.findIndex((e) => e.type === 'progress'));
+    expect(run.findIndex((e) => e.type === 'referenceEval')).toBeLessThan(run.findIndex((e) => e.type === 'progress'));
     expect(last('eval')!.point.step).toBe(2);
     expect(last('trainingEnded')).toMatchObject({ reason: 'finished', step: 2 });
     const sp = last('speedup')!;
-    expect(sp.teacherMs).toBeGreaterThan(0);
-    expect(sp.studentMs).toBeGreaterThan(0);
-    expect(sp.ratio).toBeCloseTo(sp.teacherMs / sp.studentMs, 9);
+    expect(sp.baseMs).toBeGreaterThan(0);
+    expect(sp.trainedMs).toBeGreaterThan(0);
+    expect(sp.ratio).toBeCloseTo(sp.baseMs / sp.trainedMs, 9);
     expect(run.findIndex((e) => e.type === 'speedup')).toBeGreaterThan(run.findIndex((e) => e.type === 'trainingEnded'));
     // The PEFT adapter is untouched: distillation trains a separate model.
     expect(session.current.adapter).toBeUndefined();
 
-    await session.handle({ type: 'exportStudent' });
+    // Export without an output is the adapter's, and there is none.
+    await session.handle({ type: 'export' });
+    expect(last('error')).toMatchObject({ request: 'export', message: 'train or import an adapter first' });
+    await session.handle({ type: 'export', output: 'student' });
     const ex = last('exported')!;
     expect(ex.fileName).toBe(`tiny-gpt2-distilled-${nStudent}L.zip`);
     const files = unzipFiles(ex.bytes, ex.fileName);
@@ -778,9 +787,9 @@ describe('StudioSession: distillation', () => {
     // A new distillation replaces the student (the old one's tensors freed), and while it runs
     // the session refuses what would touch the student or the teacher.
     const first = session.current.student!;
-    const running = session.handle({ type: 'distill', config: { student_layers: nStudent }, train: { ...TRAIN, steps: 1, evalEvery: 0 } });
-    await session.handle({ type: 'exportStudent' });
-    expect(last('error')).toMatchObject({ request: 'exportStudent', message: 'cannot export while training runs; stop it first' });
+    const running = session.handle({ type: 'train', methodId: 'distill', config: { student_layers: nStudent }, train: { ...TRAIN, steps: 1, evalEvery: 0 } });
+    await session.handle({ type: 'export', output: 'student' });
+    expect(last('error')).toMatchObject({ request: 'export', message: 'cannot export while training runs; stop it first' });
     await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
     expect(last('error')).toMatchObject({ request: 'loadModel', message: 'cannot change the model while training runs; stop it first' });
     await running;
@@ -793,8 +802,35 @@ describe('StudioSession: distillation', () => {
     await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
     expect(session.current.student).toBeUndefined();
     expect(student.variables[0].isDisposed).toBe(true);
-    await session.handle({ type: 'exportStudent' });
-    expect(last('error')).toMatchObject({ request: 'exportStudent', message: 'distil a student first' });
+    await session.handle({ type: 'export', output: 'student' });
+    expect(last('error')).toMatchObject({ request: 'export', message: 'distil a student first' });
+    session.current.model?.dispose();
+  });
+
+  it('keeps distillation out of comparisons and the all-methods counts, and keeps the adapter when a student trains', async () => {
+    const { session, events, last } = newSession();
+    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    await session.handle({ type: 'loadDataset', file: new File([lines(20)], 'd.jsonl'), sequenceLength: 32, evalFraction: 0.1, seed: 1 });
+    await session.handle({ type: 'planAll', configs: {} });
+    expect(last('plannedAll')!.plans.map((p) => p.methodId)).not.toContain('distill');
+    await session.handle({ type: 'compare', runs: [{ methodId: 'lora', config: {} }, { methodId: 'distill', config: {} }], train: { ...TRAIN, steps: 1 } });
+    expect(last('error')).toMatchObject({ request: 'compare', message: 'Distillation (DistilBERT) trains a model of its own; a comparison compares adapters' });
+    expect(events.some((e) => e.type === 'compareStarted')).toBe(false);
+
+    await session.handle({ type: 'train', methodId: 'lora', config: {}, train: { ...TRAIN, steps: 1, evalEvery: 0 } });
+    const adapter = session.current.adapter;
+    await session.handle({ type: 'train', methodId: 'distill', config: { student_layers: 1 }, train: { ...TRAIN, steps: 1, evalEvery: 0 } });
+    expect(last('trainingEnded')).toMatchObject({ reason: 'finished' });
+    // A student is held beside the adapter; each output keeps its own last result.
+    expect(session.current.adapter).toBe(adapter);
+    expect(adapter!.variables[0].isDisposed).toBe(false);
+    await session.handle({ type: 'export' });
+    expect(last('exported')!.fileName).toBe('tiny-gpt2-lora.zip');
+    await session.handle({ type: 'export', output: 'student' });
+    expect(last('exported')!.fileName).toBe('tiny-gpt2-distilled-1L.zip');
+    session.current.adapter?.dispose();
+    session.current.student?.dispose();
     session.current.model?.dispose();
   });
 });

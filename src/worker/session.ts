@@ -1,6 +1,6 @@
 // What the worker does with each message, with no dependency on the worker global: the
 // worker entry wires postMessage to it, and Node tests drive it directly with real files.
-// The session owns every tensor: the base model, the adapter, the optimiser state.
+// The session owns every tensor: the base model, what runs trained, the optimiser state.
 import * as tf from '@tensorflow/tfjs';
 import { startBackend, type WasmFiles } from '../backend/backend';
 import { DatasetError, decodeUtf8 } from '../data/parse';
@@ -11,17 +11,18 @@ import { writeSafetensors, type SafetensorsTensor } from '../io/safetensors';
 import { unzipFiles, zipFiles } from '../io/zip';
 import { generate } from '../models/generate';
 import { buildModel, modelInfo, WEIGHTS_FILE } from '../models/load';
-import type { LoadedModel, ModelInfo } from '../models/types';
-import { coerceConfig, getMethod, METHODS } from '../peft/registry';
-import type { Adapter, PeftMethod } from '../peft/types';
+import type { LoadedModel } from '../models/types';
+import type { Student } from '../distill/student';
+import { METHODS } from '../peft/registry';
+import { trainedAdapter } from '../peft/run';
+import type { Adapter } from '../peft/types';
 import { loadTokenizer, type TextTokenizer } from '../tokenize/tokenizer';
-import { adapterSpec, train, type TrainingSpec } from '../train/trainer';
+import { trainVariables } from '../train/trainer';
 import { checkAgainstCpu, parityFailure } from '../train/parity';
+import { getRunKind, RUN_KINDS } from '../train/registry';
+import { checkContext, checkedConfig, type RunKind, type RunOutput, type Trained } from '../train/run-kind';
 import { describeSelfCheck, selfCheck } from '../train/self-check';
-import { distill, distillSpec, distillDefaults, distillFields, validateDistillConfig, type DistillConfig } from '../distill/distiller';
-import { exportStudent, studentSpeedup } from '../distill/export';
-import { initStudent, planStudent, type Student } from '../distill/student';
-import { DISTILL_ID, type BackendName, type CompareRunResult, type FromWorker, type MethodPlanEntry, type MethodSummary, type ModelSource, type ModelSummary, type ToWorker, type TrainConfig } from './protocol';
+import type { BackendName, CompareRunResult, FromWorker, MethodPlanEntry, ModelSource, ModelSummary, PlanSummary, ToWorker, TrainConfig } from './protocol';
 
 /** While generating, partial text goes to the page every this many new tokens. */
 export const GENERATE_STREAM_EVERY = 4;
@@ -72,13 +73,13 @@ export class StudioSession {
   private modelId = '';
   private tokenizer: TextTokenizer | undefined;
   private dataset: LoadedDataset | undefined;
-  private adapter: Adapter | undefined;
-  /** The registry id of the method that made `adapter` (trained or imported). */
-  private adapterMethodId = '';
+  /**
+   * What the last run of each output made (or an import rebuilt), with the id of the kind that
+   * made it: a new adapter replaces the adapter, a new student the student.
+   */
+  private held = new Map<RunOutput, { kindId: string; trained: Trained }>();
   /** The base folder's files a merged checkpoint copies unchanged (BASE_FILES_KEPT, generation_config.json). */
   private baseFiles: Record<string, Uint8Array> = {};
-  /** The distilled student: a second model, held apart from the PEFT adapter. */
-  private student: Student | undefined;
   private training = false;
   private stopRequested = false;
 
@@ -121,7 +122,7 @@ export class StudioSession {
           this.stopRequested = true;
           return;
         case 'export':
-          return await this.export();
+          return await this.export(msg.output ?? 'adapter');
         case 'exportMerged':
           return await this.exportMerged();
         case 'planAll':
@@ -130,12 +131,6 @@ export class StudioSession {
           return await this.importAdapter(msg.file);
         case 'compare':
           return await this.compare(msg.runs, msg.train);
-        case 'planDistill':
-          return this.planDistill(msg.config);
-        case 'distill':
-          return await this.distill(msg.config, msg.train);
-        case 'exportStudent':
-          return await this.exportStudent();
         case 'generate':
           return await this.generate(msg);
         case 'verify':
@@ -213,13 +208,10 @@ export class StudioSession {
       model.dispose();
       throw new Error(`${id}: tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${model.info.config.vocabSize}`);
     }
-    // Only now that the new model is whole do we let go of the old one.
-    this.adapter?.dispose();
-    this.adapter = undefined;
-    this.adapterMethodId = '';
-    // The student was distilled from the old model; it has no meaning for the new one.
-    this.student?.dispose();
-    this.student = undefined;
+    // Only now that the new model is whole do we let go of the old one, and of what was
+    // trained on it: an adapter or a student has no meaning for another base model.
+    for (const { trained } of this.held.values()) trained.dispose();
+    this.held.clear();
     this.model?.dispose();
     this.model = model;
     this.modelId = id;
@@ -241,16 +233,17 @@ export class StudioSession {
     this.emit({ type: 'modelLoaded', model: summary });
     this.emit({
       type: 'methods',
-      methods: METHODS.map((m) => ({
-        id: m.id,
-        label: m.label,
-        summary: m.summary,
-        paper: m.paper,
-        fields: m.fields(model.info),
-        defaults: m.defaults(model.info) as Record<string, unknown>,
-        unsupported: m.unsupported?.(model.info),
+      methods: RUN_KINDS.map((k) => ({
+        id: k.id,
+        label: k.label,
+        summary: k.summary,
+        paper: k.paper,
+        output: k.output,
+        comparable: k.comparable,
+        fields: k.fields(model.info),
+        defaults: k.defaults(model.info) as Record<string, unknown>,
+        unsupported: k.unsupported(model.info),
       })),
-      distillation: model.info.config.modelType === 'gpt2' && model.info.config.nLayer > 1 ? distillSummary(model.info) : undefined,
     });
     // A dataset loaded for the previous model's tokenizer is re-tokenized for this one.
     if (this.dataset) await this.loadDataset(this.dataset.file, this.dataset.prepared.summary.sequenceLength, this.dataset.evalFraction, this.dataset.seed);
@@ -272,32 +265,31 @@ export class StudioSession {
 
   plan(methodId: string, raw: Record<string, unknown>) {
     if (!this.model) throw new Error('load a base model first');
-    const method = getMethod(methodId);
-    const config = coerceConfig(method, this.model.info, raw);
-    method.validate(this.model.info, config);
-    const p = method.plan(this.model.info, config);
-    this.emit({ type: 'planned', plan: { methodId, trainable: p.trainable, total: p.total, percent: (100 * p.trainable) / p.total, tensors: p.tensors } });
+    const info = this.model.info;
+    const kind = getRunKind(methodId);
+    const p = kind.plan(info, checkedConfig(kind, info, raw));
+    const plan: PlanSummary = p.output === 'adapter' ? { methodId, ...p, percent: (100 * p.trainable) / p.total } : { methodId, ...p };
+    this.emit({ type: 'planned', plan });
   }
 
   /**
-   * Counts for every method in the registry, each at the page's settings for it (or its
-   * defaults): one row per method, with the reason instead of counts where a method does not
+   * Counts for every comparable kind (the PEFT methods), each at the page's settings for it (or
+   * its defaults): one row per method, with the reason instead of counts where a method does not
    * apply to this model or its settings are invalid.
    */
   planAll(configs: Record<string, Record<string, unknown>>) {
     const info = this.model?.info;
     if (!info) throw new Error('load a base model first');
-    for (const id of Object.keys(configs)) getMethod(id); // an unknown id is a page bug: say so
-    const plans: MethodPlanEntry[] = METHODS.map((m) => {
-      const reason = m.unsupported?.(info);
-      if (reason) return { methodId: m.id, error: reason };
+    for (const id of Object.keys(configs)) getRunKind(id); // an unknown id is a page bug: say so
+    const plans: MethodPlanEntry[] = RUN_KINDS.filter((k) => k.comparable).map((k) => {
+      const reason = k.unsupported(info);
+      if (reason) return { methodId: k.id, error: reason };
       try {
-        const config = coerceConfig(m, info, configs[m.id] ?? {});
-        m.validate(info, config);
-        const p = m.plan(info, config);
-        return { methodId: m.id, trainable: p.trainable, total: p.total, percent: (100 * p.trainable) / p.total };
+        const p = k.plan(info, checkedConfig(k, info, configs[k.id] ?? {}));
+        if (p.output !== 'adapter') throw new Error(`${k.label} does not train an adapter`);
+        return { methodId: k.id, trainable: p.trainable, total: p.total, percent: (100 * p.trainable) / p.total };
       } catch (e) {
-        return { methodId: m.id, error: (e as Error).message ?? String(e) };
+        return { methodId: k.id, error: (e as Error).message ?? String(e) };
       }
     });
     this.emit({ type: 'plannedAll', plans });
@@ -313,31 +305,13 @@ export class StudioSession {
     return dataset.prepared;
   }
 
-  /** A method, its settings coerced and validated for the loaded model; errors name the method. */
-  private checkedConfig(methodId: string, raw: Record<string, unknown>, prefixErrors: boolean): { method: PeftMethod<any>; config: Record<string, unknown> } {
+  /** A kind and its settings, checked for the loaded model and for the run's sequence length. */
+  private checkedRun(methodId: string, raw: Record<string, unknown>, sequenceLength: number, prefixErrors = false): { kind: RunKind<any>; config: Record<string, unknown> } {
     const info = this.model!.info;
-    const method = getMethod(methodId);
-    try {
-      const reason = method.unsupported?.(info);
-      if (reason) throw new Error(`cannot be used with ${info.name}: ${reason}`);
-      const config = coerceConfig(method, info, raw);
-      method.validate(info, config);
-      return { method, config };
-    } catch (e) {
-      const message = (e as Error).message ?? String(e);
-      throw new Error(prefixErrors && !message.startsWith(method.label) ? `${method.label}: ${message}` : message);
-    }
-  }
-
-  /** Refuses a run whose sequences plus the method's virtual positions overflow the context. */
-  private checkContext(method: PeftMethod<any>, config: Record<string, unknown>, sequenceLength: number) {
-    const context = this.model!.info.config.nPositions;
-    const used = method.positionsUsed?.(config) ?? 0;
-    if (sequenceLength + used > context) {
-      throw new Error(
-        `Sequence length ${sequenceLength} plus ${method.label}'s ${used} virtual positions exceeds ${this.model!.info.name}'s context of ${context}; set "Sequence length" to at most ${context - used}`,
-      );
-    }
+    const kind = getRunKind(methodId);
+    const config = checkedConfig(kind, info, raw, prefixErrors);
+    checkContext(kind, info, config, sequenceLength);
+    return { kind, config };
   }
 
   private requireTrainingInputs() {
@@ -348,43 +322,47 @@ export class StudioSession {
   async train(methodId: string, raw: Record<string, unknown>, cfg: TrainConfig) {
     this.requireIdle('start another run');
     this.requireTrainingInputs();
-    const { method, config } = this.checkedConfig(methodId, raw, false);
-    this.checkContext(method, config, cfg.sequenceLength);
+    const { kind, config } = this.checkedRun(methodId, raw, cfg.sequenceLength);
     const prepared = this.preparedFor(cfg);
     // Busy from here, before the first await, so messages handled meanwhile are refused.
     this.training = true;
     this.stopRequested = false;
     try {
-      await this.runOnce(method, config, cfg, prepared);
+      await this.runOnce(kind, config, cfg, prepared);
     } finally {
       this.training = false;
     }
   }
 
+  /** Replaces what the session holds for `trained`'s output, freeing the old one. */
+  private hold(kindId: string, trained: Trained) {
+    const old = this.held.get(trained.output);
+    this.held.set(trained.output, { kindId, trained });
+    if (old && old.trained !== trained) old.trained.dispose();
+  }
+
   /**
-   * One run: a fresh adapter (seeded by cfg.seed) replaces the session's, trains over batches
-   * drawn in the same order for every run with these settings, and reports as it goes. The
-   * caller has marked the session busy.
+   * One run of any kind: what it trains is created fresh (seeded by cfg.seed) and replaces the
+   * session's of the same output, trains over batches drawn in the same order for every run
+   * with these settings, and reports as it goes. The caller has marked the session busy.
    */
-  private async runOnce(method: PeftMethod<any>, config: Record<string, unknown>, cfg: TrainConfig, prepared: PreparedDataset): Promise<RunOutcome> {
+  private async runOnce(kind: RunKind<any>, config: Record<string, unknown>, cfg: TrainConfig, prepared: PreparedDataset): Promise<RunOutcome> {
     const model = this.model!;
     const steps = totalSteps(cfg, prepared.train.length);
     const pad = this.tokenizer!.padId;
     const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: pad, seed: cfg.seed });
     const held = evalBatches(prepared.eval, cfg.batchSize, cfg.sequenceLength, pad);
 
-    // Created before the old adapter goes, so a method that fails to allocate leaves it usable.
-    const adapter = method.create(model, config, cfg.seed, { tokenizer: this.tokenizer });
-    this.adapter?.dispose();
-    this.adapter = adapter;
-    this.adapterMethodId = method.id;
-    this.emit({ type: 'trainingStarted', totalSteps: steps, methodId: method.id, mergeable: typeof adapter.mergedWeights === 'function' });
+    // Created before the old one goes, so a kind that fails to allocate leaves it usable.
+    const trained = kind.create(model, config, cfg.seed, { tokenizer: this.tokenizer, baseFiles: this.baseFiles });
+    this.hold(kind.id, trained);
+    this.emit({ type: 'trainingStarted', totalSteps: steps, methodId: kind.id, output: trained.output, mergeable: trained.mergeable });
+    if (trained.reference && held.length > 0) this.emit({ type: 'referenceEval', ...(await trained.reference(held)) });
     let step = 0;
     const rates: number[] = [];
     let finalEvalLoss: number | null = null;
-    const result = await train(
-      model,
-      adapter,
+    const result = await trainVariables(
+      trained.spec(held),
       {
         totalSteps: steps,
         learningRate: cfg.learningRate,
@@ -394,10 +372,7 @@ export class StudioSession {
         evalEvery: cfg.evalEvery,
       },
       {
-        nextBatch: () => {
-          const { batch, epoch } = sampler.batchAtStep(step++);
-          return { batch, epoch };
-        },
+        nextBatch: () => sampler.batchAtStep(step++),
         evalBatches: held,
         onProgress: (points) => {
           for (const p of points) rates.push(p.tokensPerSecond);
@@ -411,6 +386,8 @@ export class StudioSession {
       },
     );
     this.emit({ type: 'trainingEnded', reason: result.reason, message: result.message, step: result.step });
+    // Timed here, on this backend, so the speed-up the page shows is the one this machine gives.
+    if (result.reason !== 'failed' && trained.forwardSpeed) this.emit({ type: 'speedup', ...(await trained.forwardSpeed(sampler.batchAtStep(0).batch)) });
     const tokensPerSecond = rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : 0;
     return { reason: result.reason, step: result.step, finalEvalLoss, tokensPerSecond };
   }
@@ -427,14 +404,16 @@ export class StudioSession {
     if (runs.length === 0) throw new Error('choose at least one method to compare');
     const seen = new Set<string>();
     for (const r of runs) {
-      if (seen.has(r.methodId)) throw new Error(`${getMethod(r.methodId).label} is listed twice`);
+      const kind = getRunKind(r.methodId);
+      if (!kind.comparable) throw new Error(`${kind.label} trains a model of its own; a comparison compares adapters`);
+      if (seen.has(r.methodId)) throw new Error(`${kind.label} is listed twice`);
       seen.add(r.methodId);
     }
     const info = this.model!.info;
     const checked = runs.map((r) => {
-      const c = this.checkedConfig(r.methodId, r.config, true);
-      this.checkContext(c.method, c.config, cfg.sequenceLength);
-      return { ...c, trainable: c.method.plan(info, c.config).trainable };
+      const c = this.checkedRun(r.methodId, r.config, cfg.sequenceLength, true);
+      const p = c.kind.plan(info, c.config);
+      return { ...c, trainable: p.output === 'adapter' ? p.trainable : p.studentParams };
     });
     const prepared = this.preparedFor(cfg);
     this.training = true;
@@ -449,16 +428,16 @@ export class StudioSession {
           break;
         }
         const t0 = performance.now();
-        const outcome = await this.runOnce(run.method, run.config, cfg, prepared);
+        const outcome = await this.runOnce(run.kind, run.config, cfg, prepared);
         const wallMs = performance.now() - t0;
         if (outcome.reason === 'stopped') {
           stopped = true;
           break;
         }
         // The size a person would download: the same export "Export adapter" zips.
-        const { files } = await this.adapter!.exportFiles();
+        const { files } = await this.held.get(run.kind.output)!.trained.exportFiles();
         const adapterBytes = zipFiles(files).length;
-        this.emit({ type: 'compareRunEnded', methodId: run.method.id, trainable: run.trainable, wallMs, adapterBytes, ...outcome });
+        this.emit({ type: 'compareRunEnded', methodId: run.kind.id, trainable: run.trainable, wallMs, adapterBytes, ...outcome });
         completed++;
       }
     } finally {
@@ -467,14 +446,16 @@ export class StudioSession {
     this.emit({ type: 'compareEnded', reason: stopped ? 'stopped' : 'finished', completed });
   }
 
-  private requireAdapter(): Adapter {
-    if (!this.adapter) throw new Error('train or import an adapter first');
-    return this.adapter;
+  /** What the session holds for `output`, or an error saying how to get one. */
+  private requireHeld(output: RunOutput): { kindId: string; trained: Trained } {
+    const held = this.held.get(output);
+    if (!held) throw new Error(NOTHING_HELD[output]);
+    return held;
   }
 
-  async export() {
+  async export(output: RunOutput) {
     this.requireIdle('export');
-    const { baseName, files } = await this.requireAdapter().exportFiles();
+    const { baseName, files } = await this.requireHeld(output).trained.exportFiles();
     this.emit({ type: 'exported', fileName: `${baseName}.zip`, bytes: zipFiles(files) });
   }
 
@@ -486,10 +467,10 @@ export class StudioSession {
    */
   async exportMerged() {
     this.requireIdle('export');
-    const adapter = this.requireAdapter();
-    const label = getMethod(this.adapterMethodId).label;
-    if (!adapter.mergedWeights) throw new Error(`a ${label} adapter cannot be merged into the base weights; export the adapter instead`);
-    const weights = await adapter.mergedWeights();
+    const { kindId, trained } = this.requireHeld('adapter');
+    const label = getRunKind(kindId).label;
+    if (!trained.mergedWeights) throw new Error(`a ${label} adapter cannot be merged into the base weights; export the adapter instead`);
+    const weights = await trained.mergedWeights();
     const files: Record<string, Uint8Array> = {
       'config.json': this.baseFiles['config.json'],
       [WEIGHTS_FILE]: writeSafetensors(weights, { format: 'pt' }, WEIGHTS_FILE),
@@ -497,7 +478,7 @@ export class StudioSession {
     for (const name of [...BASE_FILES_KEPT, GENERATION_CONFIG]) {
       if (name !== 'config.json' && this.baseFiles[name]) files[name] = this.baseFiles[name];
     }
-    this.emit({ type: 'exported', fileName: `${this.modelId}-${this.adapterMethodId}-merged.zip`, bytes: zipFiles(files) });
+    this.emit({ type: 'exported', fileName: `${this.modelId}-${kindId}-merged.zip`, bytes: zipFiles(files) });
   }
 
   /**
@@ -528,94 +509,9 @@ export class StudioSession {
     } catch (e) {
       throw new Error(`${file.name}: ${(e as Error).message ?? String(e)}`);
     }
-    this.adapter?.dispose();
-    this.adapter = adapter;
-    this.adapterMethodId = method.id;
+    this.hold(method.id, trainedAdapter(model, adapter, adapter.variables.map((v, i) => `tensor ${i + 1} [${v.shape.join(', ')}]`)));
     const trainable = adapter.variables.reduce((n, v) => n + v.size, 0);
     this.emit({ type: 'adapterImported', fileName: file.name, methodId: method.id, trainable, mergeable: typeof adapter.mergedWeights === 'function', notice: adapter.notice });
-  }
-
-  /** The page's distillation settings, coerced to numbers by the defaults' types and validated. */
-  private distillConfig(raw: Record<string, unknown>): DistillConfig {
-    if (!this.model) throw new Error('load a base model first');
-    const info = this.model.info;
-    const defaults = distillDefaults(info);
-    const config = { ...defaults };
-    for (const key of Object.keys(defaults) as (keyof DistillConfig)[]) {
-      const v = raw[key];
-      if (v === undefined || v === '') continue;
-      const n = typeof v === 'number' ? v : Number(v);
-      if (!Number.isFinite(n)) throw new Error(`${key} must be a number, got ${JSON.stringify(v)}`);
-      config[key] = n;
-    }
-    if (info.config.modelType !== 'gpt2') throw new Error(`distillation supports GPT-2 teachers, not "${info.config.modelType}"`);
-    validateDistillConfig(info, config);
-    return config;
-  }
-
-  planDistill(raw: Record<string, unknown>) {
-    const config = this.distillConfig(raw);
-    const p = planStudent(this.model!.info, config.student_layers);
-    this.emit({ type: 'distillPlanned', teacherParams: p.teacherParams, studentParams: p.studentParams, compression: p.compression, teacherLayers: p.teacherLayers });
-  }
-
-  /**
-   * Distils the loaded model (the teacher, frozen) into a fresh student that replaces any
-   * previous one, then times both forwards here, on a batch of the training data's shape, so
-   * the speed-up the page shows is the one this backend and machine give.
-   */
-  async distill(raw: Record<string, unknown>, cfg: TrainConfig) {
-    this.requireIdle('start another run');
-    this.requireTrainingInputs();
-    const config = this.distillConfig(raw);
-    if (cfg.sequenceLength > this.model!.info.config.nPositions) {
-      throw new Error(`Sequence length ${cfg.sequenceLength} exceeds ${this.model!.info.name}'s context of ${this.model!.info.config.nPositions}`);
-    }
-    const prepared = this.preparedFor(cfg);
-    this.training = true;
-    this.stopRequested = false;
-    try {
-      const teacher = this.model!;
-      const steps = totalSteps(cfg, prepared.train.length);
-      const pad = this.tokenizer!.padId;
-      const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: pad, seed: cfg.seed });
-      const held = evalBatches(prepared.eval, cfg.batchSize, cfg.sequenceLength, pad);
-      // Built before the old student goes, so a failure to allocate leaves it exportable.
-      const student = initStudent(teacher, config.student_layers);
-      this.student?.dispose();
-      this.student = student;
-      this.emit({ type: 'trainingStarted', totalSteps: steps, methodId: DISTILL_ID, mergeable: false });
-      let step = 0;
-      const result = await distill(
-        teacher,
-        student,
-        config,
-        { totalSteps: steps, learningRate: cfg.learningRate, warmupSteps: cfg.warmupSteps, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm, evalEvery: cfg.evalEvery },
-        {
-          nextBatch: () => sampler.batchAtStep(step++),
-          evalBatches: held,
-          onProgress: (points) => this.emit({ type: 'progress', points: points.map((p) => ({ ...p, terms: { ...p.terms } })) }),
-          onEval: (point) => this.emit({ type: 'eval', point }),
-          onTeacherEval: (evalLoss) => this.emit({ type: 'teacherEval', evalLoss }),
-          shouldStop: () => this.stopRequested,
-        },
-      );
-      this.emit({ type: 'trainingEnded', reason: result.reason, message: result.message, step: result.step });
-      if (result.reason !== 'failed') {
-        const { batch } = sampler.batchAtStep(0);
-        const s = await studentSpeedup(teacher, student, batch.ids, batch.batch, batch.length);
-        this.emit({ type: 'speedup', teacherMs: s.teacherMs, studentMs: s.studentMs, ratio: s.speedup });
-      }
-    } finally {
-      this.training = false;
-    }
-  }
-
-  async exportStudent() {
-    this.requireIdle('export');
-    if (!this.student) throw new Error('distil a student first');
-    const { files } = await exportStudent(this.student, this.baseFiles);
-    this.emit({ type: 'exported', fileName: `${this.modelId}-distilled-${this.student.info.config.nLayer}L.zip`, bytes: zipFiles(files) });
   }
 
   /**
@@ -628,13 +524,12 @@ export class StudioSession {
     const model = this.model;
     const tokenizer = this.tokenizer;
     if (!model || !tokenizer) throw new Error('load a base model first');
-    if (msg.withAdapter && !this.adapter) throw new Error('train or import an adapter first');
-    const hooks = msg.withAdapter ? this.adapter!.hooks(false) : {};
+    const { model: generator, hooks } = msg.withAdapter ? this.requireHeld('adapter').trained.generator() : { model, hooks: {} };
     const promptIds = msg.prompt === '' ? [tokenizer.eosId] : tokenizer.encode(msg.prompt);
     const { requestId, withAdapter } = msg;
     const ids: number[] = [];
     const out = await generate(
-      model,
+      generator,
       hooks,
       promptIds,
       { maxNewTokens: msg.maxNewTokens, temperature: msg.temperature, topK: msg.topK, seed: msg.seed, eosId: tokenizer.eosId },
@@ -647,18 +542,18 @@ export class StudioSession {
   }
 
   /**
-   * Runs the same `steps` training steps of a method, or of distillation, on this backend and
-   * on the cpu backend from the same initial state on the same batches, and reports how far
-   * the loss, every gradient and every updated weight are apart. The base model is rebuilt on
-   * the cpu backend from this backend's own copy of its weights; the session's adapter and
-   * student are not touched.
+   * Runs the same `steps` training steps of a method on this backend and on the cpu backend
+   * from the same initial state on the same batches, and reports how far the loss, every
+   * gradient and every updated weight are apart. The base model is rebuilt on the cpu backend
+   * from this backend's own copy of its weights; what the session trained is not touched.
    */
   async verify(methodId: string, raw: Record<string, unknown>, cfg: TrainConfig, steps: number) {
     this.requireIdle('check the backend');
     this.requireTrainingInputs();
     if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`);
-    const teacher = this.model!;
-    const build = this.parityBuilder(methodId, raw, cfg);
+    const base = this.model!;
+    const { kind, config } = this.checkedRun(methodId, raw, cfg.sequenceLength);
+    const ctx = { tokenizer: this.tokenizer, baseFiles: this.baseFiles };
     const prepared = this.preparedFor(cfg);
     const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: this.tokenizer!.padId, seed: cfg.seed });
     const batches = Array.from({ length: steps }, (_, i) => sampler.batchAtStep(i).batch);
@@ -668,15 +563,18 @@ export class StudioSession {
     this.training = true;
     try {
       // The base model is rebuilt on the cpu backend from this backend's copy of its weights.
-      const base = new Map<string, SafetensorsTensor>();
-      for (const [name, t] of teacher.weights) base.set(name, { dtype: 'F32', shape: t.shape, data: Float32Array.from((await t.data()) as Float32Array) });
+      const weights = new Map<string, SafetensorsTensor>();
+      for (const [name, t] of base.weights) weights.set(name, { dtype: 'F32', shape: t.shape, data: Float32Array.from((await t.data()) as Float32Array) });
+      const side = (model: LoadedModel, release: () => void) => {
+        const trained = kind.create(model, config, cfg.seed, ctx);
+        return { spec: trained.spec([]), names: trained.names, dispose: () => (trained.dispose(), release()) };
+      };
       const checks = await checkAgainstCpu(
         active,
         (backend) => {
-          if (backend === active) return build(teacher);
-          const cpuModel = buildModel(teacher.info.name, teacher.info.config.raw, base);
-          const side = build(cpuModel);
-          return { ...side, dispose: () => (side.dispose(), cpuModel.dispose()) };
+          if (backend === active) return side(base, () => {});
+          const cpuModel = buildModel(base.info.name, base.info.config.raw, weights);
+          return side(cpuModel, () => cpuModel.dispose());
         },
         batches,
         opts,
@@ -690,47 +588,25 @@ export class StudioSession {
     }
   }
 
-  /** What `verify` trains, built on whichever backend is active, from the method's or distillation's settings. */
-  private parityBuilder(methodId: string, raw: Record<string, unknown>, cfg: TrainConfig): (model: LoadedModel) => { spec: TrainingSpec; names: string[]; dispose(): void } {
-    if (methodId === DISTILL_ID) {
-      const config = this.distillConfig(raw);
-      return (model) => {
-        const student = initStudent(model, config.student_layers);
-        return { spec: distillSpec(model, student, config, []), names: student.info.params.map((p) => p.name), dispose: () => student.dispose() };
-      };
-    }
-    const { method, config } = this.checkedConfig(methodId, raw, false);
-    this.checkContext(method, config, cfg.sequenceLength);
-    const planned = method.plan(this.model!.info, config).tensors;
-    return (model) => {
-      const adapter = method.create(model, config, cfg.seed, { tokenizer: this.tokenizer });
-      const vars = adapter.variables;
-      // The plan lists the same tensors in the same order for every method today; fall back to
-      // positions if a method ever orders them differently.
-      const sameOrder = planned.length === vars.length && planned.every((p, i) => p.shape.join() === vars[i].shape.join());
-      const names = sameOrder ? planned.map((p) => p.name) : vars.map((v, i) => `tensor ${i + 1} [${v.shape.join(', ')}]`);
-      return { spec: adapterSpec(model, adapter, []), names, dispose: () => adapter.dispose() };
+  /** For tests and benchmarks: the live model, adapter and student. */
+  get current() {
+    const adapter = this.held.get('adapter');
+    return {
+      model: this.model,
+      adapter: (adapter?.trained as { adapter?: Adapter } | undefined)?.adapter,
+      student: (this.held.get('student')?.trained as { student?: Student } | undefined)?.student,
+      adapterMethodId: adapter?.kindId ?? '',
+      modelId: this.modelId,
+      tensors: tf.memory().numTensors,
     };
   }
-
-  /** For tests and benchmarks: the live adapter and model. */
-  get current() {
-    return { model: this.model, adapter: this.adapter, student: this.student, adapterMethodId: this.adapterMethodId, modelId: this.modelId, tensors: tf.memory().numTensors };
-  }
 }
 
-/** Distillation's entry in the Method select: DistilBERT's recipe as the form's defaults. */
-export function distillSummary(teacher: ModelInfo): MethodSummary {
-  return {
-    id: DISTILL_ID,
-    label: 'Distillation (DistilBERT)',
-    summary:
-      'Trains a smaller student (every other layer of this model) to match its soft predictions, the data and its hidden states; exports a full checkpoint to load as a base model.',
-    paper: { title: 'DistilBERT, a distilled version of BERT (Sanh et al., 2019)', url: 'https://arxiv.org/abs/1910.01108' },
-    fields: distillFields(teacher),
-    defaults: { ...distillDefaults(teacher) },
-  };
-}
+/** Why an export or generation has nothing to work on, per output. */
+const NOTHING_HELD: Record<RunOutput, string> = {
+  adapter: 'train or import an adapter first',
+  student: 'distil a student first',
+};
 
 function isJsonObject(bytes: Uint8Array): boolean {
   try {
@@ -758,7 +634,7 @@ function contextOf(msg: ToWorker): string {
     case 'stop':
       return 'Stopping';
     case 'export':
-      return 'Exporting the adapter';
+      return msg.output === 'student' ? 'Exporting the student' : 'Exporting the adapter';
     case 'exportMerged':
       return 'Exporting the merged model';
     case 'planAll':
@@ -767,12 +643,6 @@ function contextOf(msg: ToWorker): string {
       return 'Importing an adapter';
     case 'compare':
       return 'Comparing methods';
-    case 'planDistill':
-      return 'Counting parameters for the student';
-    case 'distill':
-      return 'Distilling';
-    case 'exportStudent':
-      return 'Exporting the student';
     case 'generate':
       return msg.withAdapter ? 'Generating text with the adapter' : 'Generating text with the base model';
     case 'verify':

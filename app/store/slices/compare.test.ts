@@ -9,7 +9,7 @@ describe('store: compare methods', () => {
   it('needs two usable methods ticked, then sends each at its page settings with the training settings', () => {
     const t = ready();
     expect(compareBlocker(t.store.getState())).toBe('Tick at least two methods to compare.');
-    t.store.getState().toggleCompareMethod('distill', true); // unsupported: not tickable
+    t.store.getState().toggleCompareMethod('houlsby', true); // unsupported: not tickable
     t.store.getState().toggleCompareMethod('bitfit', true);
     expect(t.store.getState().compare.selected).toEqual(['bitfit']);
     t.store.getState().toggleCompareMethod('lora', true);
@@ -57,7 +57,7 @@ describe('store: compare methods', () => {
   it('collects each run\'s held-out curve and result, with progress in the usual places, and stays busy between runs', () => {
     const t = comparing();
     expect(t.store.getState().announcement).toBe('Comparing 2 methods (LoRA, BitFit), 2 steps each');
-    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', output: 'adapter', mergeable: false });
     expect(t.store.getState().announcement).toBe('Comparing 1/2: LoRA training started, 2 steps');
     t.receive({ type: 'eval', point: { step: 0, evalLoss: 5 } });
     t.receive({ type: 'progress', points: [point(2, 4.5, 2)] });
@@ -73,7 +73,7 @@ describe('store: compare methods', () => {
     expect(canStop(s)).toBe(true);
     expect(canExport(s)).toBe(false);
 
-    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'bitfit', mergeable: true });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'bitfit', output: 'adapter', mergeable: true });
     t.receive({ type: 'eval', point: { step: 0, evalLoss: 5 } });
     t.receive({ type: 'eval', point: { step: 2, evalLoss: 4.8 } });
     t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
@@ -103,14 +103,14 @@ describe('store: compare methods', () => {
 
   it('stops the comparison with Stop, keeping the finished rows', () => {
     const t = comparing();
-    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', output: 'adapter', mergeable: false });
     t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
     t.receive({ type: 'compareRunEnded', ...result('lora', 4.4) });
     t.store.getState().stopTraining();
     expect(t.last()).toEqual({ type: 'stop' });
     expect(t.store.getState().compare.status).toBe('stopping');
     // A run that starts after all (the stop crossed it) is stopping from the start.
-    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'bitfit', mergeable: true });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'bitfit', output: 'adapter', mergeable: true });
     expect(t.store.getState().run.status).toBe('stopping');
     t.receive({ type: 'trainingEnded', reason: 'stopped', step: 0 });
     t.receive({ type: 'compareEnded', reason: 'stopped', completed: 1 });
@@ -123,7 +123,7 @@ describe('store: compare methods', () => {
 
   it('ends the comparison when the worker reports an error for it', () => {
     const t = comparing();
-    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', output: 'adapter', mergeable: false });
     t.receive({ type: 'error', context: 'Comparing methods', message: 'kernel missing', request: 'compare' });
     const s = t.store.getState();
     expect(s.compare.status).toBe('failed');

@@ -27,9 +27,6 @@ const REQUEST_TOPIC: Record<ToWorker['type'], ErrorTopic> = {
   planAll: 'planAll',
   importAdapter: 'import',
   compare: 'compare',
-  planDistill: 'plan',
-  distill: 'train',
-  exportStudent: 'export',
   generate: 'generate',
   verify: 'verify',
 };

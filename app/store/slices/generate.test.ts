@@ -10,7 +10,7 @@ describe('store: text generation', () => {
   function trained() {
     const t = ready();
     t.store.getState().startTraining();
-    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', output: 'adapter', mergeable: false });
     t.receive({ type: 'progress', points: [point(2, 3, 2)] });
     t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
     return t;
@@ -90,7 +90,7 @@ describe('store: text generation', () => {
     const n = t.sent.length;
     t.store.getState().generate();
     expect(t.sent).toHaveLength(n);
-    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', output: 'adapter', mergeable: false });
     const s = t.store.getState();
     expect(s.generation.base?.text).toBe('a');
     expect(s.generation.adapter).toBeNull();

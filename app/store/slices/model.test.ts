@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelSummary } from '../../../src/worker/protocol';
 import { canExport, canStart, diskModelBlocker, methodPlanRows, modelDisplayName, modelKey, startBlocker } from '..';
-import { bitfit, distill, lora, model, ready, setup, useFakeTimersPerTest, webgpu } from '../testing';
+import { bitfit, houlsby, lora, model, ready, setup, useFakeTimersPerTest, webgpu } from '../testing';
 
 useFakeTimersPerTest();
 
@@ -31,7 +31,7 @@ describe('store: model, methods, plan', () => {
     const t = setup();
     t.store.getState().boot();
     t.receive(webgpu);
-    t.receive({ type: 'methods', methods: [distill, lora, bitfit] });
+    t.receive({ type: 'methods', methods: [houlsby, lora, bitfit] });
     expect(t.store.getState().methodId).toBe('lora');
     expect(t.sent).toHaveLength(1); // no model yet: no plan
     t.receive({ type: 'modelLoaded', model });
@@ -53,15 +53,15 @@ describe('store: model, methods, plan', () => {
     expect(t.last()).toEqual({ type: 'planAll', configs: { lora: { r: 16, lora_alpha: 16, target_modules: ['c_attn'] }, bitfit: {} } });
     t.store.getState().selectMethod('bitfit');
     expect(t.last()).toEqual({ type: 'plan', methodId: 'bitfit', config: {} });
-    t.receive({ type: 'planned', plan: { methodId: 'lora', trainable: 1, total: 2, percent: 50, tensors: [] } });
+    t.receive({ type: 'planned', plan: { methodId: 'lora', output: 'adapter', trainable: 1, total: 2, percent: 50, tensors: [] } });
     expect(t.store.getState().plan).toBeNull();
-    t.receive({ type: 'planned', plan: { methodId: 'bitfit', trainable: 3, total: 4, percent: 75, tensors: [] } });
-    expect(t.store.getState().plan?.trainable).toBe(3);
+    t.receive({ type: 'planned', plan: { methodId: 'bitfit', output: 'adapter', trainable: 3, total: 4, percent: 75, tensors: [] } });
+    expect(t.store.getState().plan).toMatchObject({ methodId: 'bitfit', trainable: 3 });
   });
 
   it('will not choose an unsupported method', () => {
     const t = ready();
-    t.store.getState().selectMethod('distill');
+    t.store.getState().selectMethod('houlsby');
     expect(t.store.getState().methodId).toBe('lora');
   });
 
@@ -87,7 +87,7 @@ describe('store: every method counted', () => {
     expect(t.lastOf('plan')).toEqual({ type: 'plan', methodId: 'lora', config: { r: 4, lora_alpha: 16, target_modules: ['c_attn'] } });
     // While another method is chosen, LoRA is still counted at r = 4 (here: the worker re-sent the methods).
     t.store.getState().selectMethod('bitfit');
-    t.receive({ type: 'methods', methods: [lora, distill, bitfit] });
+    t.receive({ type: 'methods', methods: [lora, houlsby, bitfit] });
     expect(t.store.getState().methodId).toBe('bitfit');
     expect(t.lastOf('planAll')).toEqual({ type: 'planAll', configs: { lora: { r: 4, lora_alpha: 16, target_modules: ['c_attn'] }, bitfit: {} } });
 
@@ -95,7 +95,7 @@ describe('store: every method counted', () => {
       type: 'plannedAll',
       plans: [
         { methodId: 'lora', trainable: 8192, total: 867_200, percent: 0.94 },
-        { methodId: 'distill', error: 'needs at least 2 layers' },
+        { methodId: 'houlsby', error: 'needs at least 2 layers' },
         { methodId: 'bitfit', trainable: 1000, total: 860_008, percent: 0.11 },
       ],
     });
@@ -103,7 +103,7 @@ describe('store: every method counted', () => {
     expect(s.allPlansPending).toBe(false);
     expect(methodPlanRows(s)).toEqual([
       { methodId: 'lora', label: 'LoRA', trainable: 8192, total: 867_200, percent: 0.94 },
-      { methodId: 'distill', label: 'Distillation', error: 'needs at least 2 layers' },
+      { methodId: 'houlsby', label: 'Houlsby adapters', error: 'needs at least 2 layers' },
       { methodId: 'bitfit', label: 'BitFit', trainable: 1000, total: 860_008, percent: 0.11 },
     ]);
   });
@@ -117,7 +117,7 @@ describe('store: every method counted', () => {
     expect(methodPlanRows(t.store.getState())[0]).toEqual({ methodId: 'lora', label: 'LoRA', error: 'Settings not valid: Rank (r) is required.' });
     // Left invalid and switched away from: the next planAll leaves it out, and the row keeps the error.
     t.store.getState().selectMethod('bitfit');
-    t.receive({ type: 'methods', methods: [lora, distill, bitfit] });
+    t.receive({ type: 'methods', methods: [lora, houlsby, bitfit] });
     expect(t.lastOf('planAll')!.configs).toEqual({ bitfit: {} });
     expect(methodPlanRows(t.store.getState())[0]).toEqual({ methodId: 'lora', label: 'LoRA', error: 'Settings not valid: Rank (r) is required.' });
   });
@@ -130,7 +130,7 @@ describe('store: a base model from disk', () => {
   it('sends the files, then lists the model as "(from disk)" and selects it; choosing it again re-sends its files', () => {
     const t = ready();
     t.store.getState().startTraining();
-    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', output: 'adapter', mergeable: false });
     t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
     expect(diskModelBlocker(t.store.getState())).toBeNull();
     const file = zip();
@@ -150,7 +150,7 @@ describe('store: a base model from disk', () => {
     expect(s.diskModels).toEqual([{ key: 'disk:my-model', name: 'my-model', files: [file], folder: undefined }]);
     expect(s.announcement).toBe('Model loaded: my-model (from disk) · 859,008 parameters');
     // The worker let go of the adapter trained on the previous model.
-    expect(s.adapterReady).toBe(false);
+    expect(s.held).toEqual({ adapter: null, student: null });
     expect(canExport(s)).toBe(false);
 
     t.store.getState().selectModel('tiny-gpt2');

@@ -1,12 +1,12 @@
 // The model slice: the compute backend, the base model (built in or from disk), the methods it
-// offers and the parameter counts (the chosen method's, distillation's student, every method's).
+// offers and the parameter counts (the chosen method's, and every comparable method's).
 import type { FromWorker } from '../../../src/worker/protocol';
 import { formatInt } from '../../format';
 import { mergeForm, type MethodForm } from '../../method-form';
-import { isDistillSelected, modelDisplayName, modelKey } from '../selectors';
-import { IDLE_COMPARE, NO_GENERATION, type DiskModel, type StudioData } from '../state';
+import { modelDisplayName, modelKey } from '../selectors';
+import { IDLE_COMPARE, NO_GENERATION, NOTHING_HELD, type DiskModel, type StudioData } from '../state';
 
-export type ModelMessage = Extract<FromWorker, { type: 'backend' | 'methods' | 'modelLoaded' | 'planned' | 'distillPlanned' | 'plannedAll' }>;
+export type ModelMessage = Extract<FromWorker, { type: 'backend' | 'methods' | 'modelLoaded' | 'planned' | 'plannedAll' }>;
 
 export function reduceModel(s: StudioData, msg: ModelMessage): StudioData {
   switch (msg.type) {
@@ -15,24 +15,19 @@ export function reduceModel(s: StudioData, msg: ModelMessage): StudioData {
 
     case 'methods': {
       const methods = msg.methods;
-      const distillMethod = msg.distillation && !methods.some((m) => m.id === msg.distillation!.id) ? msg.distillation : null;
-      // Everything the Method select offers: the PEFT methods, then distillation.
-      const offered = distillMethod ? [...methods, distillMethod] : methods;
-      const current = offered.find((m) => m.id === s.methodId && !m.unsupported);
+      const current = methods.find((m) => m.id === s.methodId && !m.unsupported);
       const chosen = current ?? methods.find((m) => !m.unsupported) ?? undefined;
       const same = chosen !== undefined && chosen.id === s.methodId;
       // Other methods' edits are kept wherever they still fit the (new model's) fields.
       const methodForms: Record<string, MethodForm> = {};
-      for (const m of offered) {
+      for (const m of methods) {
         const prev = m.id === s.methodId ? s.methodForm : s.methodForms[m.id];
         if (prev && m.id !== chosen?.id) methodForms[m.id] = mergeForm(m.fields, m.defaults, prev);
       }
-      const usable = new Set(methods.filter((m) => !m.unsupported).map((m) => m.id));
+      const usable = new Set(methods.filter((m) => m.comparable && !m.unsupported).map((m) => m.id));
       return {
         ...s,
         methods,
-        distillMethod,
-        distillPlan: same ? s.distillPlan : null,
         methodId: chosen?.id ?? null,
         methodForm: chosen ? mergeForm(chosen.fields, chosen.defaults, same ? s.methodForm : s.methodForms[chosen.id]) : {},
         methodForms,
@@ -45,7 +40,7 @@ export function reduceModel(s: StudioData, msg: ModelMessage): StudioData {
 
     case 'modelLoaded': {
       const key = modelKey(msg.model);
-      // A model from disk always replaces the worker's adapter, even under the same name.
+      // A model from disk always replaces what the worker trained, even under the same name.
       const changed = msg.model.source === 'disk' || (s.model ? modelKey(s.model) : null) !== key;
       const pending = msg.model.source === 'disk' ? s.diskPending : null;
       const entry: DiskModel | undefined = pending ? { key, name: msg.model.name, files: pending.files, folder: pending.folder } : undefined;
@@ -59,15 +54,8 @@ export function reduceModel(s: StudioData, msg: ModelMessage): StudioData {
         diskPending: null,
         plan: changed ? null : s.plan,
         allPlans: changed ? [] : s.allPlans,
-        adapterReady: changed ? false : s.adapterReady,
-        adapterMergeable: changed ? false : s.adapterMergeable,
-        // The worker lets the student go with its teacher.
-        studentReady: changed ? false : s.studentReady,
-        distillPlan: changed ? null : s.distillPlan,
-        // Its form's limits (student layers) were the old model's: wait for the new `methods`
-        // rather than plan the old settings against the new teacher.
-        distillMethod: changed ? null : s.distillMethod,
-        importedAdapter: changed ? null : s.importedAdapter,
+        // The worker lets an adapter or a student go with the model it was made for.
+        held: changed ? NOTHING_HELD : s.held,
         // Results measured on another model would be compared with nothing on this one.
         compare: changed ? { ...IDLE_COMPARE, selected: s.compare.selected } : s.compare,
         // Text from another model (and its adapter, now gone) would mislead.
@@ -79,12 +67,6 @@ export function reduceModel(s: StudioData, msg: ModelMessage): StudioData {
     case 'planned':
       if (msg.plan.methodId !== s.methodId) return s; // an answer for a method no longer chosen
       return { ...s, plan: msg.plan, planPending: false, planError: null };
-
-    case 'distillPlanned': {
-      if (!isDistillSelected(s)) return s; // an answer for a method no longer chosen
-      const { type: _type, ...plan } = msg;
-      return { ...s, distillPlan: plan, planPending: false, planError: null };
-    }
 
     case 'plannedAll':
       return { ...s, allPlans: msg.plans, allPlansPending: false };

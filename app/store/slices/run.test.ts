@@ -9,7 +9,6 @@ import {
   canStop,
   exportTarget,
   importBlocker,
-  isDistillSelected,
   PARITY_STEPS,
   parityBlocker,
   speedupLine,
@@ -35,7 +34,7 @@ describe('store: training and export', () => {
     expect(canStart(t.store.getState())).toBe(false);
     expect(canStop(t.store.getState())).toBe(true);
 
-    t.receive({ type: 'trainingStarted', totalSteps: 50, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'trainingStarted', totalSteps: 50, methodId: 'lora', output: 'adapter', mergeable: false });
     t.receive({ type: 'progress', points: [point(11, 3.5), point(12, 3.4149)] });
     let s = t.store.getState();
     expect(s.announcement).toBe('Step 12/50 · loss 3.41');
@@ -56,7 +55,7 @@ describe('store: training and export', () => {
     expect(canStart(s)).toBe(true);
 
     t.store.getState().exportAdapter();
-    expect(t.last()).toEqual({ type: 'export' });
+    expect(t.last()).toEqual({ type: 'export', output: 'adapter' });
     expect(canExport(t.store.getState())).toBe(false);
     const bytes = new Uint8Array([1, 2, 3]);
     t.receive({ type: 'exported', fileName: 'tiny-gpt2-lora.zip', bytes });
@@ -69,7 +68,7 @@ describe('store: training and export', () => {
   it('stops on request and announces it', () => {
     const t = ready();
     t.store.getState().startTraining();
-    t.receive({ type: 'trainingStarted', totalSteps: 50, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'trainingStarted', totalSteps: 50, methodId: 'lora', output: 'adapter', mergeable: false });
     t.receive({ type: 'progress', points: [point(3, 4)] });
     t.store.getState().stopTraining();
     expect(t.last()).toEqual({ type: 'stop' });
@@ -86,7 +85,7 @@ describe('store: training and export', () => {
   it('reports a failed run with its message', () => {
     const t = ready();
     t.store.getState().startTraining();
-    t.receive({ type: 'trainingStarted', totalSteps: 50, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'trainingStarted', totalSteps: 50, methodId: 'lora', output: 'adapter', mergeable: false });
     t.receive({ type: 'trainingEnded', reason: 'failed', step: 0, message: 'out of memory' });
     const s = t.store.getState();
     expect(s.run.status).toBe('failed');
@@ -130,7 +129,7 @@ describe('store: import and merged export', () => {
     t.receive({ type: 'adapterImported', fileName: 'peft-adapter.zip', methodId: 'bitfit', trainable: 1234, mergeable: true });
     s = t.store.getState();
     expect(s.importPending).toBe(false);
-    expect(s.importedAdapter).toEqual({ fileName: 'peft-adapter.zip', methodId: 'bitfit', trainable: 1234, notice: undefined });
+    expect(s.held.adapter).toEqual({ methodId: 'bitfit', mergeable: true, imported: { fileName: 'peft-adapter.zip', methodId: 'bitfit', trainable: 1234, notice: undefined } });
     expect(s.announcement).toBe('Imported peft-adapter.zip: BitFit adapter · 1,234 parameters');
     expect(canExport(s)).toBe(true);
     expect(canExportMerged(s)).toBe(true);
@@ -144,22 +143,21 @@ describe('store: import and merged export', () => {
     t.store.getState().importAdapterFile(new File([new Uint8Array([80, 75, 5, 6])], 'p.zip'));
     t.receive({ type: 'adapterImported', fileName: 'p.zip', methodId: 'lora', trainable: 10, mergeable: false, notice: 'It is a fixed prompt now.' });
     const s = t.store.getState();
-    expect(s.importedAdapter?.notice).toBe('It is a fixed prompt now.');
+    expect(s.held.adapter?.imported?.notice).toBe('It is a fixed prompt now.');
     expect(s.announcement).toBe('Imported p.zip: LoRA adapter · 10 parameters. It is a fixed prompt now.');
   });
 
   it('keeps the current adapter when an import fails, and shows the error', () => {
     const t = ready();
     t.store.getState().startTraining();
-    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: false });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', output: 'adapter', mergeable: false });
     t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
     t.store.getState().importAdapterFile(new File(['x'], 'bad.zip'));
     t.receive({ type: 'error', context: 'Importing an adapter', message: 'bad.zip: adapter_config.json: "peft_type" is "IA3", which the studio cannot load', request: 'importAdapter' });
     const s = t.store.getState();
     expect(s.importPending).toBe(false);
     expect(s.error?.message).toMatch(/^bad\.zip: adapter_config\.json: "peft_type"/);
-    expect(s.adapterReady).toBe(true);
-    expect(s.importedAdapter).toBeNull();
+    expect(s.held.adapter).toEqual({ methodId: 'lora', mergeable: false });
     expect(s.run.status).toBe('finished'); // an import error is not a training failure
     expect(canExportMerged(s)).toBe(false); // LoRA here does not merge
   });
@@ -168,7 +166,7 @@ describe('store: import and merged export', () => {
     const t = ready();
     t.store.getState().selectMethod('bitfit');
     t.store.getState().startTraining();
-    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'bitfit', mergeable: true });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'bitfit', output: 'adapter', mergeable: true });
     expect(canExportMerged(t.store.getState())).toBe(false); // running
     t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
     expect(canExportMerged(t.store.getState())).toBe(true);
@@ -185,26 +183,29 @@ describe('store: import and merged export', () => {
   });
 });
 
-describe('store: distillation', () => {
+describe('store: a method that makes a student (distillation)', () => {
   const distillation: MethodSummary = {
     id: 'distill',
     label: 'Distillation (DistilBERT)',
     summary: 'A smaller student of this model.',
     paper: { title: 'DistilBERT', url: 'https://arxiv.org/abs/1910.01108' },
+    output: 'student',
+    comparable: false,
     fields: [
       { key: 'student_layers', label: 'Student layers', kind: 'number', min: 1, max: 3, integer: true },
       { key: 'temperature', label: 'Temperature T', kind: 'number', min: 0.1 },
     ],
     defaults: { student_layers: 2, temperature: 2 },
   };
+  const studentPlan = { methodId: 'distill', output: 'student' as const, teacherParams: 1_446_912, studentParams: 1_050_624, compression: 1_446_912 / 1_050_624, teacherLayers: [0, 3] };
 
-  /** A page with a model, LoRA and BitFit, distillation offered apart, and a dataset. */
+  /** A page with a model, LoRA, BitFit and distillation, and a dataset. */
   function distillReady() {
     const t = setup();
     t.store.getState().boot();
     t.receive(webgpu);
     t.receive({ type: 'modelLoaded', model });
-    t.receive({ type: 'methods', methods: [lora, bitfit], distillation });
+    t.receive({ type: 'methods', methods: [lora, bitfit, distillation] });
     t.store.getState().chooseDatasetFile(new File(['hello\nworld\n'], 'data.txt'));
     t.receive({
       type: 'datasetLoaded',
@@ -213,109 +214,100 @@ describe('store: distillation', () => {
     return t;
   }
 
-  it('offers distillation apart from the PEFT methods, plans it with planDistill and keeps it out of planAll', () => {
+  it('plans it like any method, and keeps it out of the all-methods counts and the comparison', () => {
     const t = distillReady();
-    const s0 = t.store.getState();
-    expect(s0.methodId).toBe('lora');
-    expect(s0.distillMethod?.label).toBe('Distillation (DistilBERT)');
-    const planAllBefore = t.sent.filter((m) => m.type === 'planAll').length;
+    expect(t.store.getState().methodId).toBe('lora');
+    const planAllBefore = t.sent.filter((m) => m.type === 'planAll');
+    expect(planAllBefore.length).toBeGreaterThan(0);
+    for (const m of planAllBefore) if (m.type === 'planAll') expect(Object.keys(m.configs)).not.toContain('distill');
     t.store.getState().selectMethod('distill');
-    expect(isDistillSelected(t.store.getState())).toBe(true);
-    expect(t.last()).toEqual({ type: 'planDistill', config: { student_layers: 2, temperature: 2 } });
-    // A plain `planned` for a PEFT method is not this answer.
-    t.receive({ type: 'planned', plan: { methodId: 'lora', trainable: 1, total: 2, percent: 50, tensors: [] } });
-    expect(t.store.getState().plan).toBeNull();
-    t.receive({ type: 'distillPlanned', teacherParams: 1_446_912, studentParams: 1_050_624, compression: 1_446_912 / 1_050_624, teacherLayers: [0, 3] });
-    expect(t.store.getState().distillPlan).toEqual({ teacherParams: 1_446_912, studentParams: 1_050_624, compression: 1_446_912 / 1_050_624, teacherLayers: [0, 3] });
+    expect(exportTarget(t.store.getState())).toBe('student');
+    expect(t.last()).toEqual({ type: 'plan', methodId: 'distill', config: { student_layers: 2, temperature: 2 } });
+    t.receive({ type: 'planned', plan: studentPlan });
+    expect(t.store.getState().plan).toEqual(studentPlan);
     expect(t.store.getState().planPending).toBe(false);
     t.store.getState().setMethodField('student_layers', '1');
-    expect(t.last()).toEqual({ type: 'planDistill', config: { student_layers: 1, temperature: 2 } });
-    // Distillation's settings change no PEFT method's counts.
-    expect(t.sent.filter((m) => m.type === 'planAll').length).toBe(planAllBefore);
+    expect(t.last()).toEqual({ type: 'plan', methodId: 'distill', config: { student_layers: 1, temperature: 2 } });
+    // Its settings change no comparable method's counts.
+    expect(t.sent.filter((m) => m.type === 'planAll').length).toBe(planAllBefore.length);
     // An answer after switching back to LoRA is dropped.
     t.store.getState().selectMethod('lora');
-    t.receive({ type: 'distillPlanned', teacherParams: 9, studentParams: 3, compression: 3, teacherLayers: [0] });
-    expect(t.store.getState().distillPlan).toBeNull();
-    // Its errors are plan errors.
-    t.store.getState().selectMethod('distill');
-    t.receive({ type: 'error', context: 'Counting parameters for the student', message: 'student_layers must be an integer from 1 to 3', request: 'planDistill' });
-    expect(t.store.getState().planError).toMatch(/student_layers/);
+    t.receive({ type: 'planned', plan: studentPlan });
+    expect(t.store.getState().plan).toBeNull();
+    // It cannot be ticked for a comparison.
+    t.store.getState().toggleCompareMethod('distill', true);
+    expect(t.store.getState().compare.selected).toEqual([]);
   });
 
-  it('distils instead of training, draws each loss term and the teacher reference, shows the speed-up and exports the student', () => {
+  it('trains on the one run path, draws each loss term and the reference, shows the speed-up and exports the student', () => {
     const t = distillReady();
     // A LoRA adapter trained first stays the worker's adapter through the distillation.
     t.store.getState().startTraining();
-    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', mergeable: true });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', output: 'adapter', mergeable: true });
     t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
-    expect(t.store.getState().adapterReady).toBe(true);
+    expect(t.store.getState().held.adapter).toEqual({ methodId: 'lora', mergeable: true });
 
     t.store.getState().selectMethod('distill');
-    expect(exportTarget(t.store.getState())).toBe('student');
     expect(canExport(t.store.getState())).toBe(false); // no student yet
     t.store.getState().startTraining();
-    const sent = t.last();
-    expect(sent.type).toBe('distill');
-    expect(sent).toMatchObject({ config: { student_layers: 2, temperature: 2 }, train: { batchSize: expect.any(Number) } });
-    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'distill', mergeable: false });
-    expect(t.store.getState().adapterReady).toBe(true);
-    t.receive({ type: 'teacherEval', evalLoss: 3.5 });
+    expect(t.last()).toMatchObject({ type: 'train', methodId: 'distill', config: { student_layers: 2, temperature: 2 }, train: { batchSize: expect.any(Number) } });
+    expect(t.store.getState().announcement).toBe('Starting Distillation (DistilBERT) training…');
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'distill', output: 'student', mergeable: false });
+    expect(t.store.getState().held.adapter).toEqual({ methodId: 'lora', mergeable: true });
+    t.receive({ type: 'referenceEval', label: 'Teacher held-out loss', evalLoss: 3.5 });
     t.receive({ type: 'progress', points: [{ ...point(1, 20, 2), terms: { ce: 2, clm: 4, cos: 0.5 } }, { ...point(2, 18, 2), terms: { ce: 1.5, clm: 3.9, cos: 0.4 } }] });
     t.receive({ type: 'eval', point: { step: 2, evalLoss: 4.2 } });
     const run = t.store.getState().run;
-    expect(run.teacherEvalLoss).toBe(3.5);
+    expect(run.reference).toEqual({ label: 'Teacher held-out loss', evalLoss: 3.5 });
     expect(run.lossRows).toEqual([
       { step: 1, loss: 20, ce: 2, clm: 4, cos: 0.5 },
       { step: 2, loss: 18, ce: 1.5, clm: 3.9, cos: 0.4, evalLoss: 4.2 },
     ]);
     t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
-    expect(t.store.getState().studentReady).toBe(true);
-    t.receive({ type: 'speedup', teacherMs: 8, studentMs: 4, ratio: 2 });
-    expect(t.store.getState().run.speedup).toEqual({ teacherMs: 8, studentMs: 4, ratio: 2 });
+    expect(t.store.getState().held.student).toEqual({ methodId: 'distill', mergeable: false });
+    t.receive({ type: 'speedup', baseMs: 8, trainedMs: 4, ratio: 2 });
+    expect(t.store.getState().run.speedup).toEqual({ baseMs: 8, trainedMs: 4, ratio: 2 });
     expect(t.store.getState().announcement).toBe('Student forward: 2.00× faster than the teacher (measured here)');
-    expect(speedupLine({ teacherMs: 4, studentMs: 5, ratio: 0.8 })).toBe('Student forward: 1.25× slower than the teacher (measured here)');
+    expect(speedupLine({ baseMs: 4, trainedMs: 5, ratio: 0.8 })).toBe('Student forward: 1.25× slower than the teacher (measured here)');
 
     expect(canExport(t.store.getState())).toBe(true);
     expect(canExportMerged(t.store.getState())).toBe(true); // the LoRA adapter is still there
     t.store.getState().exportAdapter();
-    expect(t.last()).toEqual({ type: 'exportStudent' });
+    expect(t.last()).toEqual({ type: 'export', output: 'student' });
     t.receive({ type: 'exported', fileName: 'tiny-gpt2-distilled-2L.zip', bytes: new Uint8Array([1, 2]) });
     expect(t.saved.at(-1)?.fileName).toBe('tiny-gpt2-distilled-2L.zip');
     expect(t.store.getState().announcement).toBe('Student exported as tiny-gpt2-distilled-2L.zip');
     // Back on LoRA, Export saves the adapter again.
     t.store.getState().selectMethod('lora');
     t.store.getState().exportAdapter();
-    expect(t.last()).toEqual({ type: 'export' });
+    expect(t.last()).toEqual({ type: 'export', output: 'adapter' });
   });
 
-  it('forgets the student when another model loads, and turns a distillation error into a failed run', () => {
+  it('forgets the student when another model loads, and turns a run error into a failed run', () => {
     const t = distillReady();
     t.store.getState().selectMethod('distill');
     t.store.getState().startTraining();
-    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'distill', mergeable: false });
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'distill', output: 'student', mergeable: false });
     t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
-    expect(t.store.getState().studentReady).toBe(true);
-    const sentBefore = t.sent.length;
+    expect(t.store.getState().held.student).not.toBeNull();
     t.receive({ type: 'modelLoaded', model: { ...model, id: 'other', name: 'other', nLayer: 2 } });
-    // Nothing is planned with the old model's settings before the new model's methods arrive.
-    expect(t.sent.slice(sentBefore).filter((m) => m.type === 'planDistill')).toEqual([]);
-    expect(t.store.getState().studentReady).toBe(false);
-    expect(t.store.getState().distillPlan).toBeNull();
+    expect(t.store.getState().held).toEqual({ adapter: null, student: null });
+    expect(t.store.getState().plan).toBeNull();
     // The new model's methods keep distillation chosen; settings beyond its limits are marked, not sent.
+    const sentBefore = t.sent.length;
     const fewer = { ...distillation, fields: distillation.fields.map((f) => (f.key === 'student_layers' ? { ...f, max: 1 } : f)), defaults: { student_layers: 1, temperature: 2 } };
-    t.receive({ type: 'methods', methods: [lora, bitfit], distillation: fewer });
+    t.receive({ type: 'methods', methods: [lora, bitfit, fewer] });
     expect(t.store.getState().methodId).toBe('distill');
-    expect(t.sent.slice(sentBefore).filter((m) => m.type === 'planDistill')).toEqual([]);
+    expect(t.sent.slice(sentBefore).filter((m) => m.type === 'plan')).toEqual([]);
     expect(startBlocker(t.store.getState())).toBe('Fix the method settings marked above.');
     t.store.getState().setMethodField('student_layers', '1');
-    expect(t.last()).toEqual({ type: 'planDistill', config: { student_layers: 1, temperature: 2 } });
+    expect(t.last()).toEqual({ type: 'plan', methodId: 'distill', config: { student_layers: 1, temperature: 2 } });
     t.store.getState().startTraining();
-    t.receive({ type: 'error', context: 'Distilling', message: 'out of memory', request: 'distill' });
+    t.receive({ type: 'error', context: 'Training', message: 'out of memory', request: 'train' });
     expect(t.store.getState().run).toMatchObject({ status: 'failed', endMessage: 'out of memory' });
-    // A model that cannot be a teacher offers no distillation: the choice falls back to a PEFT method.
-    t.receive({ type: 'methods', methods: [lora, bitfit] });
+    // A model that cannot be a teacher offers it as unavailable: the choice falls back to a method that applies.
+    t.receive({ type: 'methods', methods: [lora, bitfit, { ...fewer, unsupported: 'the teacher has 1 layer; a student needs fewer' }] });
     expect(t.store.getState().methodId).toBe('lora');
-    expect(t.store.getState().distillMethod).toBeNull();
   });
 });
 

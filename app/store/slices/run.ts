@@ -1,8 +1,7 @@
-// The run slice: a training or distillation run from start to end (a comparison's runs too,
-// whose held-out points also go to its curves), what the worker's adapter and student are
-// after it, importing and exporting them, and "Check against CPU".
-import type { FromWorker } from '../../../src/worker/protocol';
-import { DISTILL_ID } from '../../../src/worker/protocol';
+// The run slice: a run of any method from start to end (a comparison's runs too, whose
+// held-out points also go to its curves), what the worker holds for each output after it,
+// importing and exporting, and "Check against CPU".
+import type { FromWorker, RunOutput } from '../../../src/worker/protocol';
 import { formatInt, formatLoss } from '../../format';
 import { addEval, addProgress } from '../../loss-series';
 import { isCompareActive, isRunActive, methodLabel, speedupLine, stepLine } from '../selectors';
@@ -10,8 +9,11 @@ import { IDLE_RUN, type StudioData } from '../state';
 
 export type RunMessage = Extract<
   FromWorker,
-  { type: 'trainingStarted' | 'progress' | 'eval' | 'trainingEnded' | 'teacherEval' | 'speedup' | 'exported' | 'adapterImported' | 'verified' }
+  { type: 'trainingStarted' | 'progress' | 'eval' | 'trainingEnded' | 'referenceEval' | 'speedup' | 'exported' | 'adapterImported' | 'verified' }
 >;
+
+/** What the announcement calls each export. */
+const EXPORTED: Record<RunOutput | 'merged', string> = { adapter: 'Adapter', student: 'Student', merged: 'Merged model' };
 
 export function reduceRun(s: StudioData, msg: RunMessage): StudioData {
   switch (msg.type) {
@@ -19,25 +21,14 @@ export function reduceRun(s: StudioData, msg: RunMessage): StudioData {
       const comparing = isCompareActive(s.compare.status);
       const stopping = s.run.status === 'stopping' || s.compare.status === 'stopping';
       const position = s.compare.methodIds.indexOf(msg.methodId) + 1;
-      if (msg.methodId === DISTILL_ID && !comparing) {
-        // A student replaces the previous student; the worker's adapter is untouched.
-        return {
-          ...s,
-          run: { ...IDLE_RUN, status: stopping ? 'stopping' : 'running', methodId: msg.methodId, totalSteps: msg.totalSteps },
-          studentReady: false,
-          savedFileName: null,
-          announcement: `Distillation started: ${formatInt(msg.totalSteps)} steps`,
-        };
-      }
       return {
         ...s,
-        run: { ...IDLE_RUN, status: stopping ? 'stopping' : 'running', methodId: msg.methodId, totalSteps: msg.totalSteps },
-        adapterReady: false,
-        adapterMergeable: msg.mergeable,
-        importedAdapter: null,
+        run: { ...IDLE_RUN, status: stopping ? 'stopping' : 'running', methodId: msg.methodId, output: msg.output, mergeable: msg.mergeable, totalSteps: msg.totalSteps },
+        // What the worker held for this output is being replaced; the other output's stays.
+        held: { ...s.held, [msg.output]: null },
         savedFileName: null,
-        // The adapter that wrote this text is being replaced.
-        generation: { ...s.generation, adapter: null },
+        // The "with adapter" text was written by the adapter being replaced.
+        generation: msg.output === 'adapter' ? { ...s.generation, adapter: null } : s.generation,
         compare: comparing ? { ...s.compare, current: msg.methodId, curves: { ...s.compare.curves, [msg.methodId]: [] } } : s.compare,
         announcement: comparing
           ? `Comparing ${position}/${s.compare.methodIds.length}: ${methodLabel(s, msg.methodId)} training started, ${formatInt(msg.totalSteps)} steps`
@@ -81,18 +72,20 @@ export function reduceRun(s: StudioData, msg: RunMessage): StudioData {
       return {
         ...s,
         run: { ...s.run, status: msg.reason, endStep: msg.step, endMessage: msg.message },
-        ...(s.run.methodId === DISTILL_ID && !isCompareActive(s.compare.status)
-          ? { studentReady: msg.reason !== 'failed' || msg.step > 0 }
-          : { adapterReady: msg.reason !== 'failed' || msg.step > 0 }),
+        // A run that failed before its first step left nothing; otherwise the worker holds what it trained.
+        held:
+          s.run.methodId !== null && (msg.reason !== 'failed' || msg.step > 0)
+            ? { ...s.held, [s.run.output]: { methodId: s.run.methodId, mergeable: s.run.mergeable } }
+            : s.held,
         announcement,
       };
     }
 
-    case 'teacherEval':
-      return { ...s, run: { ...s.run, teacherEvalLoss: msg.evalLoss } };
+    case 'referenceEval':
+      return { ...s, run: { ...s.run, reference: { label: msg.label, evalLoss: msg.evalLoss } } };
 
     case 'speedup': {
-      const speedup = { teacherMs: msg.teacherMs, studentMs: msg.studentMs, ratio: msg.ratio };
+      const speedup = { baseMs: msg.baseMs, trainedMs: msg.trainedMs, ratio: msg.ratio };
       return { ...s, run: { ...s.run, speedup }, announcement: speedupLine(speedup) };
     }
 
@@ -101,16 +94,17 @@ export function reduceRun(s: StudioData, msg: RunMessage): StudioData {
         ...s,
         exportPending: false,
         savedFileName: msg.fileName,
-        announcement: `${s.exportKind === 'merged' ? 'Merged model' : s.exportKind === 'student' ? 'Student' : 'Adapter'} exported as ${msg.fileName}`,
+        announcement: `${EXPORTED[s.exportKind]} exported as ${msg.fileName}`,
       };
 
     case 'adapterImported':
       return {
         ...s,
         importPending: false,
-        adapterReady: true,
-        adapterMergeable: msg.mergeable,
-        importedAdapter: { fileName: msg.fileName, methodId: msg.methodId, trainable: msg.trainable, notice: msg.notice },
+        held: {
+          ...s.held,
+          adapter: { methodId: msg.methodId, mergeable: msg.mergeable, imported: { fileName: msg.fileName, methodId: msg.methodId, trainable: msg.trainable, notice: msg.notice } },
+        },
         savedFileName: null,
         // Text the previous adapter wrote no longer describes the one the worker holds.
         generation: { ...s.generation, adapter: null },

@@ -1,0 +1,54 @@
+// A PEFT method as one of the studio's run kinds: its variables train on the causal-LM loss
+// while the base model stays frozen; the adapter it leaves exports in its method's format and,
+// for methods that can, merges into the base weights.
+import type { LoadedModel } from '../models/types';
+import type { RunKind, Trained } from '../train/run-kind';
+import { adapterSpec } from '../train/trainer';
+import type { Adapter, PeftMethod } from './types';
+
+/** The adapter a PEFT run trained or an import rebuilt, on the model it was made for. */
+export function trainedAdapter(model: LoadedModel, adapter: Adapter, names: string[]): Trained & { adapter: Adapter } {
+  return {
+    output: 'adapter',
+    adapter,
+    names,
+    mergeable: typeof adapter.mergedWeights === 'function',
+    spec: (evalBatches) => adapterSpec(model, adapter, evalBatches),
+    generator: () => ({ model, hooks: adapter.hooks(false) }),
+    exportFiles: () => adapter.exportFiles(),
+    mergedWeights: adapter.mergedWeights ? () => adapter.mergedWeights!() : undefined,
+    dispose: () => adapter.dispose(),
+  };
+}
+
+/**
+ * The tensors' names as the plan lists them; every method's plan lists the adapter's variables
+ * in the same order. Should a method ever order them differently, they are named by position.
+ */
+function variableNames(method: PeftMethod<any>, model: LoadedModel, config: Record<string, unknown>, adapter: Adapter): string[] {
+  const planned = method.plan(model.info, config).tensors;
+  const vars = adapter.variables;
+  const sameOrder = planned.length === vars.length && planned.every((p, i) => p.shape.join() === vars[i].shape.join());
+  return sameOrder ? planned.map((p) => p.name) : vars.map((v, i) => `tensor ${i + 1} [${v.shape.join(', ')}]`);
+}
+
+export function peftRun(method: PeftMethod<any>): RunKind<Record<string, unknown>> {
+  return {
+    id: method.id,
+    label: method.label,
+    summary: method.summary,
+    paper: method.paper,
+    output: 'adapter',
+    comparable: true,
+    fields: (info) => method.fields(info),
+    defaults: (info) => method.defaults(info),
+    unsupported: (info) => method.unsupported?.(info),
+    validate: (info, c) => method.validate(info, c),
+    positionsUsed: (c) => method.positionsUsed?.(c) ?? 0,
+    plan: (info, c) => ({ output: 'adapter', ...method.plan(info, c) }),
+    create: (model, c, seed, ctx) => {
+      const adapter = method.create(model, c, seed, { tokenizer: ctx.tokenizer });
+      return trainedAdapter(model, adapter, variableNames(method, model, c, adapter));
+    },
+  };
+}
