@@ -345,8 +345,8 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
           // chosen before any model loaded is sent from here.
           const waiting = get().datasetWaiting;
           if (waiting) sendDataset(waiting);
-          requestPlan();
-          requestAllPlans();
+          // Counting waits for the `methods` that follow: the forms' limits (a student's layers,
+          // a prompt's length) are the new model's only then.
           break;
         }
         case 'methods':

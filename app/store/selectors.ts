@@ -104,22 +104,39 @@ export function datasetStale(s: StudioData): boolean {
   );
 }
 
-/** Why "Start training" is disabled, or null when it is enabled. */
-export function startBlocker(s: StudioData): string | null {
+/**
+ * Why a run of `methods` (Start training, Compare methods) cannot start, or null: the worker is
+ * free, the model loaded, the methods usable (`methodsBlocker`), the dataset read at the
+ * current settings and nothing else pending.
+ */
+function runBlocker(s: StudioData, methodsBlocker: () => string | null, noDataset: string): string | null {
   if (s.parity.status === 'running') return 'A backend check is in progress.';
   if (isBusy(s)) return isCompareActive(s.compare.status) ? 'A comparison is in progress.' : 'A run is in progress.';
   if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
-  const m = selectedMethod(s);
-  if (!m) return 'Choose a method.';
-  if (m.unsupported) return `${m.label} cannot be used with this model: ${m.unsupported}`;
-  if (!methodConfig(s)?.valid) return 'Fix the method settings marked above.';
-  if (!s.dataset) return s.datasetQueue.length > 0 ? 'Reading the dataset…' : 'Load a dataset to start.';
+  const methods = methodsBlocker();
+  if (methods) return methods;
+  if (!s.dataset) return s.datasetQueue.length > 0 ? 'Reading the dataset…' : noDataset;
   if (!trainValidation(s).config) return 'Fix the training settings marked above.';
   if (s.datasetQueue.length > 0 || datasetStale(s)) return 'Re-reading the dataset with the new settings…';
   if (s.exportPending) return 'Exporting…';
   if (s.importPending) return 'Importing an adapter…';
   if (isGenerating(s)) return 'Waiting for text generation to finish.';
   return null;
+}
+
+/** Why "Start training" is disabled, or null when it is enabled. */
+export function startBlocker(s: StudioData): string | null {
+  return runBlocker(
+    s,
+    () => {
+      const m = selectedMethod(s);
+      if (!m) return 'Choose a method.';
+      if (m.unsupported) return `${m.label} cannot be used with this model: ${m.unsupported}`;
+      if (!methodConfig(s)?.valid) return 'Fix the method settings marked above.';
+      return null;
+    },
+    'Load a dataset to start.',
+  );
 }
 
 export function canStart(s: StudioData): boolean {
@@ -128,20 +145,16 @@ export function canStart(s: StudioData): boolean {
 
 /** Why "Compare methods" is disabled, or null when it is enabled. */
 export function compareBlocker(s: StudioData): string | null {
-  if (s.parity.status === 'running') return 'A backend check is in progress.';
-  if (isBusy(s)) return isCompareActive(s.compare.status) ? 'A comparison is in progress.' : 'A run is in progress.';
-  if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
-  const chosen = comparableMethods(s).filter((m) => s.compare.selected.includes(m.id) && !m.unsupported);
-  if (chosen.length < 2) return 'Tick at least two methods to compare.';
-  const invalid = chosen.find((m) => !configFor(s, m).valid);
-  if (invalid) return `Fix the settings of ${invalid.label} (choose it under Method to edit them).`;
-  if (!s.dataset) return s.datasetQueue.length > 0 ? 'Reading the dataset…' : 'Load a dataset to compare.';
-  if (!trainValidation(s).config) return 'Fix the training settings marked above.';
-  if (s.datasetQueue.length > 0 || datasetStale(s)) return 'Re-reading the dataset with the new settings…';
-  if (s.exportPending) return 'Exporting…';
-  if (s.importPending) return 'Importing an adapter…';
-  if (isGenerating(s)) return 'Waiting for text generation to finish.';
-  return null;
+  return runBlocker(
+    s,
+    () => {
+      const chosen = comparableMethods(s).filter((m) => s.compare.selected.includes(m.id) && !m.unsupported);
+      if (chosen.length < 2) return 'Tick at least two methods to compare.';
+      const invalid = chosen.find((m) => !configFor(s, m).valid);
+      return invalid ? `Fix the settings of ${invalid.label} (choose it under Method to edit them).` : null;
+    },
+    'Load a dataset to compare.',
+  );
 }
 
 export function canCompare(s: StudioData): boolean {

@@ -18,41 +18,29 @@ export const model: ModelSummary = {
   totalParams: 1_446_912,
 };
 
-export const lora: MethodSummary = {
-  id: 'lora',
-  label: 'LoRA',
-  summary: 'Low-rank updates.',
-  paper: { title: 'LoRA', url: 'https://arxiv.org/abs/2106.09685' },
+/** A PEFT method as the worker lists it: makes an adapter, can be compared. */
+const adapterMethod = (id: string, label: string, summary: string, url: string, more: Partial<MethodSummary> = {}): MethodSummary => ({
+  id,
+  label,
+  summary,
+  paper: { title: label, url },
   output: 'adapter',
   comparable: true,
+  fields: [],
+  defaults: {},
+  ...more,
+});
+
+export const lora = adapterMethod('lora', 'LoRA', 'Low-rank updates.', 'https://arxiv.org/abs/2106.09685', {
   fields: [
     { key: 'r', label: 'Rank (r)', kind: 'number', min: 1, integer: true },
     { key: 'target_modules', label: 'Target modules', kind: 'multiselect', options: [{ value: 'c_attn', label: 'c_attn' }, { value: 'c_fc', label: 'c_fc' }] },
   ],
   defaults: { r: 8, lora_alpha: 16, target_modules: ['c_attn'] },
-};
+});
 /** A method the loaded model does not support. */
-export const houlsby: MethodSummary = {
-  id: 'houlsby',
-  label: 'Houlsby adapters',
-  summary: 'Bottleneck adapters.',
-  paper: { title: 'Houlsby', url: 'https://arxiv.org/abs/1902.00751' },
-  output: 'adapter',
-  comparable: true,
-  fields: [],
-  defaults: {},
-  unsupported: 'needs at least 2 layers',
-};
-export const bitfit: MethodSummary = {
-  id: 'bitfit',
-  label: 'BitFit',
-  summary: 'Biases only.',
-  paper: { title: 'BitFit', url: 'https://arxiv.org/abs/2106.10199' },
-  output: 'adapter',
-  comparable: true,
-  fields: [],
-  defaults: {},
-};
+export const houlsby = adapterMethod('houlsby', 'Houlsby adapters', 'Bottleneck adapters.', 'https://arxiv.org/abs/1902.00751', { unsupported: 'needs at least 2 layers' });
+export const bitfit = adapterMethod('bitfit', 'BitFit', 'Biases only.', 'https://arxiv.org/abs/2106.10199');
 
 /** The training settings the page sends when nothing in the form was changed. */
 export const DEFAULT_TRAIN: TrainConfig = { steps: 100, epochs: 1, batchSize: 8, sequenceLength: 128, learningRate: 0.0003, warmupSteps: 10, weightDecay: 0.01, maxGradNorm: 1, evalFraction: 0.1, evalEvery: 20, seed: 42 };

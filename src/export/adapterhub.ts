@@ -18,6 +18,7 @@
 //   before the activation rename and map "gelu" → "gelu_new", "gelu_orig" → "gelu"
 //   (loading.py, load_weights_config with utils.ACTIVATION_RENAME).
 import { readSafetensors, writeSafetensors, type F32TensorToWrite, type SafetensorsTensor } from '../io/safetensors';
+import { jsonObject } from '../io/json-object';
 
 export const ADAPTERHUB_CONFIG = 'adapter_config.json';
 export const ADAPTERHUB_WEIGHTS = 'adapter.safetensors';
@@ -165,14 +166,7 @@ export function adapterHubFiles(files: Record<string, Uint8Array>): Record<strin
 
 /** adapter_config.json as a JSON object, or undefined when it is missing or not one. */
 function parseConfig(files: Record<string, Uint8Array>): Record<string, unknown> | undefined {
-  const bytes = adapterHubFiles(files)[ADAPTERHUB_CONFIG];
-  if (!bytes) return undefined;
-  try {
-    const cfg: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    return cfg && typeof cfg === 'object' && !Array.isArray(cfg) ? (cfg as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  return jsonObject(adapterHubFiles(files)[ADAPTERHUB_CONFIG]);
 }
 
 /** True when adapter_config.json has the shape of an AdapterHub bottleneck adapter's (judged by the config alone). */

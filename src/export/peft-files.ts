@@ -5,6 +5,7 @@
 import { readSafetensors, writeSafetensors, type SafetensorsTensor } from '../io/safetensors';
 import { checkTensors } from '../io/tensor-check';
 import type { ModelInfo } from '../models/types';
+import { jsonObject } from '../io/json-object';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
@@ -67,14 +68,7 @@ export function readPeftAdapter(files: Record<string, Uint8Array>): PeftAdapterF
 
 /** adapter_config.json as a JSON object, or undefined when there is none or it is not one. */
 export function peftConfigOf(files: Record<string, Uint8Array>): Record<string, unknown> | undefined {
-  const bytes = files[ADAPTER_CONFIG];
-  if (!bytes) return undefined;
-  try {
-    const cfg: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    return cfg && typeof cfg === 'object' && !Array.isArray(cfg) ? (cfg as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  return jsonObject(files[ADAPTER_CONFIG]);
 }
 
 /** The `peft_type` of an adapter_config.json, or undefined when there is none or it is not JSON. */

@@ -19,6 +19,7 @@ import { checkTensors } from '../io/tensor-check';
 import type { LoadedModel, ModelInfo } from '../models/types';
 import { ownedVariable } from '../train/variable';
 import type { Adapter, ExportedFiles, FieldSpec, PeftMethod, Plan } from './types';
+import { jsonObject } from '../io/json-object';
 
 // Config: the settings, their defaults and form fields, validation and the plan.
 
@@ -173,14 +174,7 @@ async function writeFiles(info: ModelInfo, c: BitFitConfig, biases: Map<string, 
 }
 
 function parseConfig(files: Record<string, Uint8Array>): Record<string, unknown> | undefined {
-  const bytes = files[BITFIT_CONFIG];
-  if (!bytes) return undefined;
-  try {
-    const cfg: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    return cfg && typeof cfg === 'object' && !Array.isArray(cfg) ? (cfg as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  return jsonObject(files[BITFIT_CONFIG]);
 }
 
 function recognizes(files: Record<string, Uint8Array>): boolean {

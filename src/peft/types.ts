@@ -49,12 +49,16 @@ export interface Adapter {
   dispose(): void;
 }
 
-export interface PeftMethod<Config extends object = Record<string, unknown>> {
+/** How the page names and explains a method, and the paper it comes from. */
+export interface MethodDescription {
   id: string;
   label: string;
   /** One line for the method picker. */
   summary: string;
   paper: { title: string; url: string };
+}
+
+export interface PeftMethod<Config extends object = Record<string, unknown>> extends MethodDescription {
   defaults(model: ModelInfo): Config;
   fields(model: ModelInfo): FieldSpec[];
   /** Why this method cannot be used on this model, or undefined when it can. */

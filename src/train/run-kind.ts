@@ -4,7 +4,7 @@
 // path: check the settings, plan, create, train the spec, export. A new training objective is a
 // new RunKind, not a new branch in the session or the page.
 import type { Hooks, LoadedModel, ModelInfo } from '../models/types';
-import type { ExportedFiles, FieldSpec, TensorPlan } from '../peft/types';
+import type { ExportedFiles, FieldSpec, MethodDescription, TensorPlan } from '../peft/types';
 import type { TextTokenizer } from '../tokenize/tokenizer';
 import type { TokenBatch, TrainingSpec } from './trainer';
 
@@ -77,12 +77,7 @@ export interface Trained {
 }
 
 /** One entry of the Method select: its form, its checks, its plan, and how it creates what trains. */
-export interface RunKind<Config extends object = Record<string, unknown>> {
-  id: string;
-  label: string;
-  /** One line for the method picker. */
-  summary: string;
-  paper: { title: string; url: string };
+export interface RunKind<Config extends object = Record<string, unknown>> extends MethodDescription {
   output: RunOutput;
   /** Whether the all-methods comparison and parameter table include it (they compare adapters). */
   comparable: boolean;

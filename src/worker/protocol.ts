@@ -5,7 +5,7 @@ import type { DatasetSummary } from '../data/dataset';
 import type { DatasetIssue } from '../data/parse';
 import type { FieldSpec, TensorPlan } from '../peft/types';
 import type { ParityCheck } from '../train/parity';
-import type { ForwardSpeed, ReferenceLoss, RunOutput, RunPlan } from '../train/run-kind';
+import type { ForwardSpeed, ReferenceLoss, RunKind, RunOutput, RunPlan } from '../train/run-kind';
 import type { EvalPoint, ProgressPoint, RunEnd } from '../train/trainer';
 
 // The engine's own types, made where they are produced, that the page receives as they are.
@@ -28,16 +28,8 @@ export interface ModelSummary {
   totalParams: number;
 }
 
-/** One entry of the Method select: a PEFT method or distillation (a run kind, src/train/run-kind.ts). */
-export interface MethodSummary {
-  id: string;
-  label: string;
-  summary: string;
-  paper: { title: string; url: string };
-  /** What a run of it makes: an adapter for the loaded model, or a student model. */
-  output: RunOutput;
-  /** Whether comparisons and the all-methods table include it. */
-  comparable: boolean;
+/** One entry of the Method select: a PEFT method or distillation (a RunKind) as the loaded model sees it. */
+export interface MethodSummary extends Pick<RunKind, 'id' | 'label' | 'summary' | 'paper' | 'output' | 'comparable'> {
   fields: FieldSpec[];
   defaults: Record<string, unknown>;
   /** Set when the method does not apply to the loaded model. */

@@ -23,6 +23,7 @@ import { getRunKind, RUN_KINDS } from '../train/registry';
 import { checkContext, checkedConfig, type RunKind, type RunOutput, type Trained } from '../train/run-kind';
 import { describeSelfCheck, selfCheck } from '../train/self-check';
 import type { BackendName, CompareRunResult, FromWorker, MethodPlanEntry, ModelSource, ModelSummary, PlanSummary, ToWorker, TrainConfig } from './protocol';
+import { jsonObject } from '../io/json-object';
 
 /** While generating, partial text goes to the page every this many new tokens. */
 export const GENERATE_STREAM_EVERY = 4;
@@ -191,7 +192,7 @@ export class StudioSession {
       // Optional: a folder without one still loads. A static server may answer a missing file
       // with its index page, so only a JSON object counts as a generation config.
       get(GENERATION_CONFIG).then(
-        (bytes) => (isJsonObject(bytes) ? bytes : undefined),
+        (bytes) => (jsonObject(bytes) ? bytes : undefined),
         () => undefined,
       ),
     ]);
@@ -608,14 +609,6 @@ const NOTHING_HELD: Record<RunOutput, string> = {
   student: 'distil a student first',
 };
 
-function isJsonObject(bytes: Uint8Array): boolean {
-  try {
-    const v: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    return v !== null && typeof v === 'object' && !Array.isArray(v);
-  } catch {
-    return false;
-  }
-}
 
 function contextOf(msg: ToWorker): string {
   switch (msg.type) {

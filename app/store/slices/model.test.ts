@@ -31,10 +31,11 @@ describe('store: model, methods, plan', () => {
     const t = setup();
     t.store.getState().boot();
     t.receive(webgpu);
+    t.receive({ type: 'modelLoaded', model });
+    // The worker's `methods` follow its model; nothing is counted with the previous model's forms.
+    expect(t.sent.filter((m) => m.type === 'plan' || m.type === 'planAll')).toEqual([]);
     t.receive({ type: 'methods', methods: [houlsby, lora, bitfit] });
     expect(t.store.getState().methodId).toBe('lora');
-    expect(t.sent).toHaveLength(1); // no model yet: no plan
-    t.receive({ type: 'modelLoaded', model });
     expect(t.lastOf('plan')).toEqual({ type: 'plan', methodId: 'lora', config: { r: 8, lora_alpha: 16, target_modules: ['c_attn'] } });
     expect(t.store.getState().planPending).toBe(true);
     // Every usable method's counts for the chart, each at its defaults.
