@@ -106,14 +106,14 @@ function expectedExport(files: Record<string, Uint8Array>, plan: Plan, settings:
       return { names, weights: names[1], tensors: Object.fromEntries(plan.tensors.map((t) => [`base_model.model.${t.name}`, t.shape])) };
     case 'PROMPT_TUNING':
     case 'P_TUNING':
-      expect(config).toMatchObject({ num_virtual_tokens: n, token_dim: c.nEmbd, num_transformer_submodules: 1 });
+      expect(config).toMatchObject({ num_virtual_tokens: n, token_dim: c.hiddenSize, num_transformer_submodules: 1 });
       // The plan's first tensor is the [n, d] embedding either way (P-tuning's encoder input).
-      expect(plan.tensors[0].shape).toEqual([n, c.nEmbd]);
-      return { names, weights: names[1], tensors: { prompt_embeddings: [n, c.nEmbd] } };
+      expect(plan.tensors[0].shape).toEqual([n, c.hiddenSize]);
+      return { names, weights: names[1], tensors: { prompt_embeddings: [n, c.hiddenSize] } };
     case 'PREFIX_TUNING':
-      expect(config).toMatchObject({ num_virtual_tokens: n, token_dim: c.nEmbd, num_layers: c.nLayer, num_attention_heads: c.nHead });
+      expect(config).toMatchObject({ num_virtual_tokens: n, token_dim: c.hiddenSize, num_layers: c.numLayers, num_attention_heads: c.numHeads });
       expect(plan.tensors[0].shape[0]).toBe(n);
-      return { names, weights: names[1], tensors: { prompt_embeddings: [n, c.nLayer * 2 * c.nEmbd] } };
+      return { names, weights: names[1], tensors: { prompt_embeddings: [n, c.numLayers * 2 * c.hiddenSize] } };
     default:
       throw new Error(`no expectation for PEFT type ${peftType}`);
   }

@@ -109,15 +109,15 @@ export default function ModelPanel() {
           </div>
           <div>
             <dt>Layers</dt>
-            <dd>{formatInt(model.nLayer)}</dd>
+            <dd>{formatInt(model.numLayers)}</dd>
           </div>
           <div>
             <dt>Width</dt>
-            <dd>{formatInt(model.nEmbd)}</dd>
+            <dd>{formatInt(model.hiddenSize)}</dd>
           </div>
           <div>
             <dt>Heads</dt>
-            <dd>{formatInt(model.nHead)}</dd>
+            <dd>{formatInt(model.numHeads)}</dd>
           </div>
           <div>
             <dt>Vocabulary</dt>
@@ -125,7 +125,7 @@ export default function ModelPanel() {
           </div>
           <div>
             <dt>Context length</dt>
-            <dd>{formatInt(model.nPositions)}</dd>
+            <dd>{formatInt(model.maxPositions)}</dd>
           </div>
         </dl>
       )}

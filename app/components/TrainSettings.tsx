@@ -7,7 +7,7 @@ import TrainField from './TrainField';
 export default function TrainSettings() {
   const running = useStudio(isBusy);
   const inputs = useStudio((s) => s.trainInputs);
-  const maxSeq = useStudio((s) => s.model?.nPositions);
+  const maxSeq = useStudio((s) => s.model?.maxPositions);
   const { setTrainField } = useActions();
   const { errors } = useMemo(() => validateTrainInputs(inputs, { maxSequenceLength: maxSeq }), [inputs, maxSeq]);
 

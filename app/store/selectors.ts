@@ -86,7 +86,7 @@ export function methodPlanRows(s: Pick<StudioData, 'methods' | 'allPlans' | 'met
 }
 
 export function trainLimits(s: StudioData) {
-  return { maxSequenceLength: s.model?.nPositions };
+  return { maxSequenceLength: s.model?.maxPositions };
 }
 
 export function trainValidation(s: StudioData) {

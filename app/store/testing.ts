@@ -10,11 +10,11 @@ export const model: ModelSummary = {
   name: 'tiny-gpt2',
   source: 'built-in',
   modelType: 'gpt2',
-  nLayer: 4,
-  nEmbd: 128,
-  nHead: 4,
+  numLayers: 4,
+  hiddenSize: 128,
+  numHeads: 4,
   vocabSize: 5000,
-  nPositions: 256,
+  maxPositions: 256,
   totalParams: 1_446_912,
 };
 

@@ -20,12 +20,12 @@ export interface DistillConfig extends DistillLossConfig {
 }
 
 export function distillDefaults(teacher: ModelInfo): DistillConfig {
-  return { student_layers: defaultStudentLayers(teacher.config.nLayer), ...DISTILBERT_RECIPE };
+  return { student_layers: defaultStudentLayers(teacher.config.numLayers), ...DISTILBERT_RECIPE };
 }
 
 /** Throws a message naming the field when a setting is invalid for this teacher. */
 export function validateDistillConfig(teacher: ModelInfo, c: DistillConfig): void {
-  checkStudentLayers(teacher.config.nLayer, c.student_layers);
+  checkStudentLayers(teacher.config.numLayers, c.student_layers);
   if (!(c.temperature > 0) || !Number.isFinite(c.temperature)) throw new Error(`temperature must be a positive number, got ${c.temperature}`);
   for (const k of ['alpha_ce', 'alpha_clm', 'alpha_cos'] as const) {
     if (!(c[k] >= 0) || !Number.isFinite(c[k])) throw new Error(`${k} must be a number ≥ 0, got ${c[k]}`);
@@ -35,7 +35,7 @@ export function validateDistillConfig(teacher: ModelInfo, c: DistillConfig): voi
 
 /** The form the page renders, with DistilBERT's recipe as the defaults it shows. */
 export function distillFields(teacher: ModelInfo): FieldSpec[] {
-  const L = teacher.config.nLayer;
+  const L = teacher.config.numLayers;
   return [
     { key: 'student_layers', label: 'Student layers', kind: 'number', min: 1, max: L - 1, step: 1, integer: true, help: `Teacher has ${L}; the student starts from every other teacher layer (DistilBERT: 12 → 6 from layers 0, 2, 4, 7, 9, 11).` },
     { key: 'temperature', label: 'Temperature T', kind: 'number', min: 0.1, step: 0.5, help: 'Softens both distributions in the soft-target loss (DistilBERT: 2.0).' },

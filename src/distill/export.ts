@@ -42,7 +42,7 @@ export async function exportStudent(student: Student, teacherFiles: Record<strin
   if (!teacherFiles['tokenizer.json']) throw new Error('the teacher folder has no tokenizer.json to ship with the student');
   const files: Record<string, Uint8Array> = {};
   for (const name of TOKENIZER_FILES) if (teacherFiles[name]) files[name] = teacherFiles[name];
-  const config = { ...student.info.config.raw, n_layer: student.info.config.nLayer };
+  const config = { ...student.info.config.raw, n_layer: student.info.config.numLayers };
   files[CONFIG_FILE] = new TextEncoder().encode(JSON.stringify(config, null, 2) + '\n');
   // {"format": "pt"} is the metadata torch's save_pretrained writes; transformers checks it.
   files[WEIGHTS_FILE] = writeSafetensors(await studentStateDict(student), { format: 'pt' }, WEIGHTS_FILE);

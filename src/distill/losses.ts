@@ -142,7 +142,7 @@ export function lmOutputs(model: LoadedModel, ids: tf.Tensor2D, training: boolea
     if (!t) throw new Error(`weight "${n}" is missing`);
     return t;
   };
-  const lastHidden = layerNorm(hidden[hidden.length - 1], w('transformer.ln_f.weight'), w('transformer.ln_f.bias'), model.info.config.layerNormEpsilon) as tf.Tensor3D;
+  const lastHidden = layerNorm(hidden[hidden.length - 1], w('transformer.ln_f.weight'), w('transformer.ln_f.bias'), model.info.config.normEpsilon) as tf.Tensor3D;
   return { logits, lastHidden };
 }
 

@@ -42,7 +42,7 @@ async function main() {
 
   const t0 = performance.now();
   const teacherLoss = await heldoutLoss(teacher, tokenizer, slice);
-  console.log(`teacher ${teacher.info.config.nLayer} layers, ${teacher.info.totalParams} params: slice ${teacherLoss.natsPerByte.toFixed(4)} nats/byte (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(`teacher ${teacher.info.config.numLayers} layers, ${teacher.info.totalParams} params: slice ${teacherLoss.natsPerByte.toFixed(4)} nats/byte (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
   const run = async (label: string, loss: DistillLossConfig) => {
     const student = initStudent(teacher, layers);
@@ -83,7 +83,7 @@ async function main() {
   const speed1 = await studentSpeedup(teacher, init, Int32Array.from(windows[0]), 1, SEQ, 7);
   const out = {
     backend: tf.getBackend(),
-    teacher: { name: teacher.info.name, layers: teacher.info.config.nLayer, params: teacher.info.totalParams, sliceNatsPerByte: teacherLoss.natsPerByte },
+    teacher: { name: teacher.info.name, layers: teacher.info.config.numLayers, params: teacher.info.totalParams, sliceNatsPerByte: teacherLoss.natsPerByte },
     student: { layers, teacherLayers: init.teacherLayers, params: init.info.totalParams, compression: teacher.info.totalParams / init.info.totalParams, initSliceNatsPerByte: initLoss.natsPerByte },
     config: { steps, batch: BATCH, sequenceLength: SEQ, transfer: 'moby-dick chapters 1-40', windows: windows.length, ...opts, adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 } },
     distilled: { loss: DISTILBERT_RECIPE, sliceNatsPerByte: distilled.held, seconds: distilled.seconds, lastTerms: distilled.lastTrainLoss },

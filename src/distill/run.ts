@@ -28,7 +28,7 @@ export const distillation: RunKind<DistillConfig> = {
   defaults: distillDefaults,
   unsupported: (info) => {
     if (info.config.modelType !== 'gpt2') return `distillation supports GPT-2 teachers, not "${info.config.modelType}"`;
-    if (info.config.nLayer < 2) return `the teacher has ${info.config.nLayer} layer; a student needs fewer`;
+    if (info.config.numLayers < 2) return `the teacher has ${info.config.numLayers} layer; a student needs fewer`;
     return undefined;
   },
   validate: validateDistillConfig,

@@ -76,7 +76,7 @@ describe('initStudent', () => {
   it('copies exactly the chosen teacher layers (bit-identical, renumbered) and the embeddings and final norm', async () => {
     const student = initStudent(teacher, 6);
     expect(student.teacherLayers).toEqual([0, 2, 4, 7, 9, 11]);
-    expect(student.info.config.nLayer).toBe(6);
+    expect(student.info.config.numLayers).toBe(6);
     expect(student.info.params).toHaveLength(2 + 6 * 12 + 2);
     for (const { name } of student.info.params) {
       const source = teacherSourceOf(name, student.teacherLayers);

@@ -77,7 +77,7 @@ export interface StudentPlan {
 
 /** Pure: what `initStudent` will allocate, for the page to show before anything is built. */
 export function planStudent(teacher: ModelInfo, nStudent: number): StudentPlan {
-  const teacherLayers = studentLayerIndices(teacher.config.nLayer, nStudent);
+  const teacherLayers = studentLayerIndices(teacher.config.numLayers, nStudent);
   const raw = studentConfigJson(teacher.config.raw, nStudent);
   const info = gpt2Info(`${teacher.name}-distilled-${nStudent}L`, gpt2Config(raw));
   return {

@@ -96,10 +96,10 @@ export const PROMPT_EMBEDDINGS = 'prompt_embeddings';
  */
 export function promptLearningDims(info: ModelInfo) {
   return {
-    token_dim: info.config.nEmbd,
+    token_dim: info.config.hiddenSize,
     num_transformer_submodules: 1,
-    num_attention_heads: info.config.nHead,
-    num_layers: info.config.nLayer,
+    num_attention_heads: info.config.numHeads,
+    num_layers: info.config.numLayers,
   };
 }
 
@@ -140,6 +140,6 @@ export function readPromptLearningConfig(
 
 /** The `prompt_embeddings` tensor [n, d] of a prompt-learning adapter file; nothing else may be there. */
 export function readPromptEmbeddings(info: ModelInfo, tensors: Map<string, SafetensorsTensor>, n: number): Float32Array {
-  const d = info.config.nEmbd;
+  const d = info.config.hiddenSize;
   return checkTensors(ADAPTER_WEIGHTS, tensors, [{ name: PROMPT_EMBEDDINGS, shape: [n, d] }], `${info.name} with ${n} virtual tokens`).get(PROMPT_EMBEDDINGS)!;
 }

@@ -45,7 +45,7 @@ export function reservedPositions(model: LoadedModel, hooks: Hooks): number {
   return tf.tidy(() => {
     let n = 0;
     if (hooks.inputEmbeds) {
-      const probe = tf.zeros([1, 1, model.info.config.nEmbd]) as tf.Tensor3D;
+      const probe = tf.zeros([1, 1, model.info.config.hiddenSize]) as tf.Tensor3D;
       n += hooks.inputEmbeds(probe).shape[1] - 1;
     }
     if (hooks.kvPrefix) n += hooks.kvPrefix(0, 1)?.k.shape[2] ?? 0;
@@ -100,7 +100,7 @@ export function sampleToken(logits: ArrayLike<number>, temperature: number, topK
  * Continues `promptIds` by up to `maxNewTokens` tokens and returns the new ids (never the
  * prompt, never the eos that stopped it). `onToken` is awaited after every new token, so a
  * caller can stream text out as it grows. The sequence fed to the model is cropped to its
- * last `nPositions − reserved` tokens, where `reserved` counts the positions the hooks
+ * last `maxPositions − reserved` tokens, where `reserved` counts the positions the hooks
  * prepend (virtual tokens, key/value prefixes).
  */
 export async function generate(
@@ -118,8 +118,8 @@ export async function generate(
   }
   if (opts.maxNewTokens === 0) return [];
 
-  const window = c.nPositions - reservedPositions(model, hooks);
-  if (window < 1) throw new Error(`the adapter takes ${c.nPositions - window} of the model's ${c.nPositions} positions, leaving none for text`);
+  const window = c.maxPositions - reservedPositions(model, hooks);
+  if (window < 1) throw new Error(`the adapter takes ${c.maxPositions - window} of the model's ${c.maxPositions} positions, leaving none for text`);
 
   const rand = mulberry32(opts.seed);
   const ids = [...promptIds];

@@ -71,7 +71,7 @@ export function initGpt2Weights(config: Record<string, unknown>, seed: number) {
   const info = gpt2Info('init', gpt2Config(config));
   const rand = mulberry32(seed);
   const std = (config.initializer_range as number | undefined) ?? 0.02;
-  const residStd = std / Math.sqrt(2 * info.config.nLayer);
+  const residStd = std / Math.sqrt(2 * info.config.numLayers);
   return info.params.map(({ name, shape }) => {
     const n = shape.reduce((a, b) => a * b, 1);
     let data: Float32Array;

@@ -433,7 +433,7 @@ describe('GPT-2 model info', () => {
     expect(cAttn).toMatchObject({ name: 'c_attn', inFeatures: 768, outFeatures: 2304, fanInFanOut: true, hasBias: true, layer: 11 });
     const mlpProj = info.linears.find((l) => l.path === 'transformer.h.0.mlp.c_proj')!;
     expect(mlpProj).toMatchObject({ name: 'c_proj', inFeatures: 3072, outFeatures: 768 });
-    expect(info.config.layerNormEpsilon).toBe(1e-5);
+    expect(info.config.normEpsilon).toBe(1e-5);
   });
 
   it('counts the tiny model by hand', () => {
@@ -517,14 +517,29 @@ describe('gpt2Config', () => {
 
   it('reads the HF fields', () => {
     const c = gpt2Config(ok);
-    expect(c).toMatchObject({ modelType: 'gpt2', nLayer: 2, nEmbd: 8, nHead: 2, nPositions: 16, vocabSize: 11, layerNormEpsilon: 1e-3 });
+    expect(c).toEqual({
+      family: 'gpt2',
+      modelType: 'gpt2',
+      hiddenSize: 8,
+      numLayers: 2,
+      numHeads: 2,
+      // no grouped-query attention; the MLP is 4·n_embd wide; lm_head is tied to wte
+      numKeyValueHeads: 2,
+      headDim: 4,
+      intermediateSize: 32,
+      maxPositions: 16,
+      vocabSize: 11,
+      tiedHead: true,
+      normEpsilon: 1e-3,
+      raw: ok,
+    });
     expect(c.raw).toBe(ok);
     // n_ctx is the older name for the context length
     const { n_positions: _drop, ...noPositions } = ok;
-    expect(gpt2Config({ ...noPositions, n_ctx: 32 }).nPositions).toBe(32);
+    expect(gpt2Config({ ...noPositions, n_ctx: 32 }).maxPositions).toBe(32);
     // defaults: eps 1e-5, gelu_new
     const { layer_norm_epsilon: _e, activation_function: _a, ...bare } = ok;
-    expect(gpt2Config(bare).layerNormEpsilon).toBe(1e-5);
+    expect(gpt2Config(bare).normEpsilon).toBe(1e-5);
   });
 
   it.each([
@@ -547,7 +562,7 @@ describe('gpt2Config', () => {
   });
 
   it('accepts n_inner of exactly 4·n_embd or null', () => {
-    expect(gpt2Config({ ...ok, n_inner: 32 }).nEmbd).toBe(8);
-    expect(gpt2Config({ ...ok, n_inner: null }).nEmbd).toBe(8);
+    expect(gpt2Config({ ...ok, n_inner: 32 }).intermediateSize).toBe(32);
+    expect(gpt2Config({ ...ok, n_inner: null }).intermediateSize).toBe(32);
   });
 });

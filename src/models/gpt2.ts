@@ -32,10 +32,10 @@ export function gpt2Config(raw: Record<string, unknown>, fileName = 'config.json
   if (raw.model_type !== 'gpt2') {
     throw new Error(`${fileName}: "model_type" is ${JSON.stringify(raw.model_type)}; this loader reads "gpt2"`);
   }
-  const nEmbd = int('n_embd');
-  const nHead = int('n_head');
-  if (nEmbd % nHead !== 0) throw new Error(`${fileName}: "n_embd" (${nEmbd}) is not divisible by "n_head" (${nHead})`);
-  if (raw.n_inner != null && raw.n_inner !== 4 * nEmbd) {
+  const hiddenSize = int('n_embd');
+  const numHeads = int('n_head');
+  if (hiddenSize % numHeads !== 0) throw new Error(`${fileName}: "n_embd" (${hiddenSize}) is not divisible by "n_head" (${numHeads})`);
+  if (raw.n_inner != null && raw.n_inner !== 4 * hiddenSize) {
     throw new Error(`${fileName}: "n_inner" other than 4·n_embd is not supported (got ${String(raw.n_inner)})`);
   }
   const act = raw.activation_function ?? 'gelu_new';
@@ -49,22 +49,29 @@ export function gpt2Config(raw: Record<string, unknown>, fileName = 'config.json
   const eps = raw.layer_norm_epsilon ?? 1e-5;
   if (typeof eps !== 'number' || !(eps > 0)) throw new Error(`${fileName}: "layer_norm_epsilon" must be a positive number`);
   return {
+    family: 'gpt2',
     modelType: 'gpt2',
-    nLayer: int('n_layer'),
-    nEmbd,
-    nHead,
-    nPositions: int('n_positions', raw.n_ctx as number | undefined),
+    hiddenSize,
+    numLayers: int('n_layer'),
+    numHeads,
+    // GPT-2 has no grouped-query attention: every query head has its own keys and values.
+    numKeyValueHeads: numHeads,
+    headDim: hiddenSize / numHeads,
+    intermediateSize: 4 * hiddenSize,
+    maxPositions: int('n_positions', raw.n_ctx as number | undefined),
     vocabSize: int('vocab_size'),
-    layerNormEpsilon: eps,
+    tiedHead: true,
+    normEpsilon: eps,
     raw,
   };
 }
 
 /** The linear (Conv1D) modules of every block, in forward order. */
 function gpt2Linears(c: ModelConfig): LinearModule[] {
-  const d = c.nEmbd;
+  const d = c.hiddenSize;
+  const f = c.intermediateSize;
   const out: LinearModule[] = [];
-  for (let i = 0; i < c.nLayer; i++) {
+  for (let i = 0; i < c.numLayers; i++) {
     const p = `transformer.h.${i}`;
     const mk = (sub: string, inF: number, outF: number): LinearModule => ({
       path: `${p}.${sub}`,
@@ -75,19 +82,20 @@ function gpt2Linears(c: ModelConfig): LinearModule[] {
       hasBias: true,
       layer: i,
     });
-    out.push(mk('attn.c_attn', d, 3 * d), mk('attn.c_proj', d, d), mk('mlp.c_fc', d, 4 * d), mk('mlp.c_proj', 4 * d, d));
+    out.push(mk('attn.c_attn', d, 3 * d), mk('attn.c_proj', d, d), mk('mlp.c_fc', d, f), mk('mlp.c_proj', f, d));
   }
   return out;
 }
 
 /** Every parameter of GPT2LMHeadModel as its state dict names it (lm_head tied, so absent). */
 function gpt2Params(c: ModelConfig): { name: string; shape: number[] }[] {
-  const d = c.nEmbd;
+  const d = c.hiddenSize;
+  const f = c.intermediateSize;
   const params = [
     { name: 'transformer.wte.weight', shape: [c.vocabSize, d] },
-    { name: 'transformer.wpe.weight', shape: [c.nPositions, d] },
+    { name: 'transformer.wpe.weight', shape: [c.maxPositions, d] },
   ];
-  for (let i = 0; i < c.nLayer; i++) {
+  for (let i = 0; i < c.numLayers; i++) {
     const p = `transformer.h.${i}`;
     params.push(
       { name: `${p}.ln_1.weight`, shape: [d] },
@@ -98,9 +106,9 @@ function gpt2Params(c: ModelConfig): { name: string; shape: number[] }[] {
       { name: `${p}.attn.c_proj.bias`, shape: [d] },
       { name: `${p}.ln_2.weight`, shape: [d] },
       { name: `${p}.ln_2.bias`, shape: [d] },
-      { name: `${p}.mlp.c_fc.weight`, shape: [d, 4 * d] },
-      { name: `${p}.mlp.c_fc.bias`, shape: [4 * d] },
-      { name: `${p}.mlp.c_proj.weight`, shape: [4 * d, d] },
+      { name: `${p}.mlp.c_fc.weight`, shape: [d, f] },
+      { name: `${p}.mlp.c_fc.bias`, shape: [f] },
+      { name: `${p}.mlp.c_proj.weight`, shape: [f, d] },
       { name: `${p}.mlp.c_proj.bias`, shape: [d] },
     );
   }
@@ -164,9 +172,9 @@ export class Gpt2 implements LoadedModel {
   forward(ids: tf.Tensor2D, hooks: Hooks = {}, opts: ForwardOptions = {}): ForwardResult {
     const c = this.info.config;
     const [B] = ids.shape;
-    const H = c.nHead;
-    const hd = c.nEmbd / H;
-    const eps = c.layerNormEpsilon;
+    const H = c.numHeads;
+    const hd = c.headDim;
+    const eps = c.normEpsilon;
     // Every parameter is read through the `param` hook when a method supplies one (BitFit
     // swaps in trainable biases this way); otherwise the frozen tensor itself.
     const w = (name: string) => (hooks.param ? hooks.param(name, this.weight(name)) : this.weight(name));
@@ -181,10 +189,10 @@ export class Gpt2 implements LoadedModel {
 
     // Prefix methods hand every layer past keys/values; like Hugging Face with
     // past_key_values, the real tokens' positions start after the prefix.
-    const prefixes = hooks.kvPrefix ? Array.from({ length: c.nLayer }, (_, i) => hooks.kvPrefix!(i, B)) : [];
+    const prefixes = hooks.kvPrefix ? Array.from({ length: c.numLayers }, (_, i) => hooks.kvPrefix!(i, B)) : [];
     const P = prefixes[0]?.k.shape[2] ?? 0;
-    if (P + T > c.nPositions) {
-      throw new Error(`sequence of ${P + T} positions exceeds the model's context of ${c.nPositions}`);
+    if (P + T > c.maxPositions) {
+      throw new Error(`sequence of ${P + T} positions exceeds the model's context of ${c.maxPositions}`);
     }
     const positions = tf.range(P, P + T, 1, 'int32');
     let h = tf.add(e, tf.gather(w('transformer.wpe.weight'), positions)) as tf.Tensor3D;
@@ -194,7 +202,7 @@ export class Gpt2 implements LoadedModel {
     const scale = 1 / Math.sqrt(hd);
     const heads = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
 
-    for (let i = 0; i < c.nLayer; i++) {
+    for (let i = 0; i < c.numLayers; i++) {
       const p = `transformer.h.${i}`;
       // Attention sublayer.
       const a = layerNorm(h, w(`${p}.ln_1.weight`), w(`${p}.ln_1.bias`), eps);
@@ -205,7 +213,7 @@ export class Gpt2 implements LoadedModel {
       const v = prefix ? tf.concat([prefix.v, v0], 2) : v0;
       const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask);
       const ctx = tf.matMul(tf.softmax(scores, -1), v);
-      const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B, T, c.nEmbd]);
+      const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B, T, c.hiddenSize]);
       let attnOut = this.linear(hooks, w, `${p}.attn.c_proj`, merged);
       if (hooks.afterSublayer) attnOut = hooks.afterSublayer(i, 'attn', attnOut);
       h = tf.add(h, attnOut) as tf.Tensor3D;
@@ -220,7 +228,7 @@ export class Gpt2 implements LoadedModel {
 
     const f = layerNorm(h, w('transformer.ln_f.weight'), w('transformer.ln_f.bias'), eps);
     const logits = tf.reshape(
-      tf.matMul(tf.reshape(f, [B * T, c.nEmbd]), w('transformer.wte.weight'), false, true),
+      tf.matMul(tf.reshape(f, [B * T, c.hiddenSize]), w('transformer.wte.weight'), false, true),
       [B, T, c.vocabSize],
     ) as tf.Tensor3D;
     return { logits, hidden: opts.outputHidden ? hidden : undefined, prepended };

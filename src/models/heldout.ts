@@ -3,7 +3,7 @@
 // figure the engine computes compares like with like against the one PyTorch wrote.
 //
 // Loss unit: nats per byte of UTF-8 text. Each document is scored as [<|endoftext|>] + its
-// tokens, in windows of nPositions+1 tokens with stride nPositions, so every token of the
+// tokens, in windows of maxPositions+1 tokens with stride maxPositions, so every token of the
 // document is predicted exactly once; total nats / total UTF-8 bytes of the documents.
 import * as tf from '@tensorflow/tfjs';
 import type { TextTokenizer } from '../tokenize/tokenizer';
@@ -50,22 +50,22 @@ export interface HeldoutLoss {
   natsPerByte: number;
 }
 
-/** The windows pretrain.py scores for one document: [eos]+ids cut into nPositions+1 with stride nPositions. */
-export function documentWindows(ids: number[], eosId: number, nPositions: number): number[][] {
+/** The windows pretrain.py scores for one document: [eos]+ids cut into maxPositions+1 with stride maxPositions. */
+export function documentWindows(ids: number[], eosId: number, maxPositions: number): number[][] {
   const seq = [eosId, ...ids];
   const out: number[][] = [];
-  for (let s = 0; s < seq.length - 1; s += nPositions) out.push(seq.slice(s, s + nPositions + 1));
+  for (let s = 0; s < seq.length - 1; s += maxPositions) out.push(seq.slice(s, s + maxPositions + 1));
   return out;
 }
 
 /** Total negative log-likelihood of the documents under `model`, per UTF-8 byte of text. */
 export async function heldoutLoss(model: LoadedModel, tokenizer: TextTokenizer, docs: string[], batchSize = 8): Promise<HeldoutLoss> {
-  const nPositions = model.info.config.nPositions;
+  const maxPositions = model.info.config.maxPositions;
   const windows: number[][] = [];
   let bytes = 0;
   const utf8 = new TextEncoder();
   for (const doc of docs) {
-    windows.push(...documentWindows(tokenizer.encode(doc), tokenizer.eosId, nPositions));
+    windows.push(...documentWindows(tokenizer.encode(doc), tokenizer.eosId, maxPositions));
     bytes += utf8.encode(doc).length;
   }
   // Windows of equal length share a batch; the last window of each document is shorter.

@@ -18,15 +18,32 @@ export interface Hooks {
   kvPrefix?(layer: number, batch: number): { k: tf.Tensor4D; v: tf.Tensor4D } | undefined;
 }
 
-/** The subset of a Hugging Face config.json the engine reads, normalised. */
+/**
+ * A Hugging Face config.json as the engine reads it: the same sizes for every family, so
+ * methods, plans and distillation never read a family's own field names. Only the
+ * architecture's file (src/models/<family>.ts) parses config.json.
+ */
 export interface ModelConfig {
-  modelType: 'gpt2';
-  nLayer: number;
-  nEmbd: number;
-  nHead: number;
-  nPositions: number;
+  /** The architecture that reads it (src/models/registry.ts): 'gpt2', … */
+  family: string;
+  /** config.json's "model_type" as written (gpt2, llama, qwen2, bert, …), for files that repeat it. */
+  modelType: string;
+  hiddenSize: number;
+  numLayers: number;
+  /** Query heads. */
+  numHeads: number;
+  /** Key/value heads (fewer than numHeads under grouped-query attention). */
+  numKeyValueHeads: number;
+  headDim: number;
+  /** Width of the feed-forward sublayer's hidden layer. */
+  intermediateSize: number;
+  /** Positions the model can attend over (its context). */
+  maxPositions: number;
   vocabSize: number;
-  layerNormEpsilon: number;
+  /** The output head shares the token embedding's weights. */
+  tiedHead: boolean;
+  /** The normalisation layers' epsilon. */
+  normEpsilon: number;
   /** config.json as loaded, kept so exports can write it back unchanged. */
   raw: Record<string, unknown>;
 }
@@ -37,7 +54,7 @@ export interface LinearModule {
   name: string;
   inFeatures: number;
   outFeatures: number;
-  /** Conv1D stores [in, out] (PEFT's fan_in_fan_out: true). */
+  /** The weight is stored [in, out] (GPT-2's Conv1D; PEFT's fan_in_fan_out: true), else nn.Linear's [out, in]. */
   fanInFanOut: boolean;
   hasBias: boolean;
   layer: number;

@@ -142,7 +142,7 @@ function validate(model: ModelInfo, c: HoulsbyConfig): void {
   if (!c.mh_adapter && !c.output_adapter) throw new Error('mh_adapter / output_adapter: place the adapter after attention, after the MLP, or both');
   if (!(c.reduction_factor > 0) || !Number.isFinite(c.reduction_factor)) throw new Error(`reduction_factor must be a positive number (got ${c.reduction_factor})`);
   if (!Number.isInteger(c.bottleneck_size) || c.bottleneck_size < 0) throw new Error(`bottleneck_size must be 0 (use reduction_factor) or a positive integer (got ${c.bottleneck_size})`);
-  if (c.bottleneck_size > 0) reductionFactorFor(model.config.nEmbd, c);
+  if (c.bottleneck_size > 0) reductionFactorFor(model.config.hiddenSize, c);
   if (!(c.non_linearity in ACTIVATIONS)) throw new Error(`non_linearity: "${c.non_linearity}" is not supported (${Object.keys(ACTIVATIONS).join(', ')})`);
   if (!INIT_WEIGHTS.includes(c.init_weights)) throw new Error(`init_weights: "${c.init_weights}" is not one of ${INIT_WEIGHTS.join(', ')}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`dropout must be in [0, 1) (got ${c.dropout})`);
@@ -172,10 +172,10 @@ function moduleTensors(prefix: string, d: number, m: number): TensorPlan[] {
 }
 
 function planTensors(model: ModelInfo, c: HoulsbyConfig, name = ADAPTER_NAME): TensorPlan[] {
-  const d = model.config.nEmbd;
+  const d = model.config.hiddenSize;
   const m = bottleneckSize(d, c);
   const out: TensorPlan[] = [];
-  for (let i = 0; i < model.config.nLayer; i++) for (const k of kinds(c)) out.push(...moduleTensors(modulePath(i, k, name), d, m));
+  for (let i = 0; i < model.config.numLayers; i++) for (const k of kinds(c)) out.push(...moduleTensors(modulePath(i, k, name), d, m));
   return out;
 }
 
@@ -254,11 +254,11 @@ class HoulsbyAdapter implements Adapter {
 
 function create(model: LoadedModel, c: HoulsbyConfig, seed: number): Adapter {
   validate(model.info, c);
-  const d = model.info.config.nEmbd;
+  const d = model.info.config.hiddenSize;
   const m = bottleneckSize(d, c);
   const modules = new Map<string, Bottleneck>();
   let n = 0;
-  for (let i = 0; i < model.info.config.nLayer; i++) {
+  for (let i = 0; i < model.info.config.numLayers; i++) {
     for (const k of kinds(c)) {
       const s = seed + 2 * n++;
       let downW: tf.Tensor;
@@ -290,7 +290,7 @@ function create(model: LoadedModel, c: HoulsbyConfig, seed: number): Adapter {
 // File format: AdapterHub's adapter folder (src/export/adapterhub.ts).
 
 async function writeFiles(info: ModelInfo, c: HoulsbyConfig, modules: Map<string, Bottleneck>, name: string): Promise<ExportedFiles> {
-  const d = info.config.nEmbd;
+  const d = info.config.hiddenSize;
   const tensors = [];
   for (const [k, b] of modules) {
     const [layer, kind] = k.split(':') as [string, Kind];
@@ -324,7 +324,7 @@ function recognizes(files: Record<string, Uint8Array>): boolean {
 
 function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
   const info = model.info;
-  const { name, settings } = readBottleneckConfig(files, { name: info.name, modelType: info.config.modelType, hiddenSize: info.config.nEmbd });
+  const { name, settings } = readBottleneckConfig(files, { name: info.name, modelType: info.config.modelType, hiddenSize: info.config.hiddenSize });
   const c: HoulsbyConfig = {
     mh_adapter: settings.mh_adapter,
     output_adapter: settings.output_adapter,
@@ -341,9 +341,9 @@ function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
   }
 
   const tensors = readAdapterHubWeights(files);
-  const d = info.config.nEmbd;
+  const d = info.config.hiddenSize;
   const m = bottleneckSize(d, c);
-  const layout = Array.from({ length: info.config.nLayer }, (_, i) => kinds(c).map((k) => ({ i, k, tensors: moduleTensors(modulePath(i, k, name), d, m) }))).flat();
+  const layout = Array.from({ length: info.config.numLayers }, (_, i) => kinds(c).map((k) => ({ i, k, tensors: moduleTensors(modulePath(i, k, name), d, m) }))).flat();
   const data = checkTensors(ADAPTERHUB_WEIGHTS, tensors, layout.flatMap((l) => l.tensors), `${info.name} with this config`);
   const modules = new Map<string, Bottleneck>();
   for (const { i, k, tensors: parts } of layout) {

@@ -59,7 +59,7 @@ const DEFAULT_ENCODER_LAYERS = 2;
  * names them inside `prompt_encoder.default.` (embedding, lstm_head, mlp_head).
  */
 export function encoderTensors(model: ModelInfo, c: PTuningConfig): TensorPlan[] {
-  const d = model.config.nEmbd;
+  const d = model.config.hiddenSize;
   const h = c.encoder_hidden_size;
   const out: TensorPlan[] = [{ name: 'embedding.weight', shape: [c.num_virtual_tokens, d] }];
   const linear = (name: string, inF: number, outF: number) => {
@@ -94,7 +94,7 @@ function defaults(model: ModelInfo): PTuningConfig {
   return {
     num_virtual_tokens: 20,
     encoder_reparameterization_type: 'MLP',
-    encoder_hidden_size: model.config.nEmbd,
+    encoder_hidden_size: model.config.hiddenSize,
     encoder_num_layers: DEFAULT_ENCODER_LAYERS,
     encoder_dropout: 0,
   };
@@ -107,7 +107,7 @@ function fields(model: ModelInfo): FieldSpec[] {
       label: 'Virtual tokens',
       kind: 'number',
       min: 1,
-      max: model.config.nPositions - 1,
+      max: model.config.maxPositions - 1,
       step: 1,
       integer: true,
       help: 'How many virtual tokens the encoder produces in front of every input (PEFT has no default; the studio starts at 20). They take positions of the context.',
@@ -129,7 +129,7 @@ function fields(model: ModelInfo): FieldSpec[] {
       min: 1,
       step: 1,
       integer: true,
-      help: `Width of the encoder's hidden layers (PEFT's default is the model's hidden size, ${model.config.nEmbd}).`,
+      help: `Width of the encoder's hidden layers (PEFT's default is the model's hidden size, ${model.config.hiddenSize}).`,
     },
     {
       key: 'encoder_num_layers',
@@ -322,7 +322,7 @@ async function writeFiles(info: ModelInfo, c: PTuningConfig, prompt: Float32Arra
     revision: null,
     task_type: 'CAUSAL_LM',
   };
-  const files = writePeftAdapter(config, [{ name: PROMPT_EMBEDDINGS, shape: [c.num_virtual_tokens, info.config.nEmbd], data: prompt }]);
+  const files = writePeftAdapter(config, [{ name: PROMPT_EMBEDDINGS, shape: [c.num_virtual_tokens, info.config.hiddenSize], data: prompt }]);
   return { baseName: `${info.name}-p-tuning`, files };
 }
 
@@ -345,13 +345,13 @@ function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
   const c: PTuningConfig = {
     num_virtual_tokens: n,
     encoder_reparameterization_type: type as EncoderType,
-    encoder_hidden_size: num('encoder_hidden_size', model.info.config.nEmbd),
+    encoder_hidden_size: num('encoder_hidden_size', model.info.config.hiddenSize),
     encoder_num_layers: num('encoder_num_layers', DEFAULT_ENCODER_LAYERS),
     encoder_dropout: num('encoder_dropout', 0),
   };
   validate(model.info, c);
   const data = readPromptEmbeddings(model.info, tensors, n);
-  const prompt = ownedVariable(tf.tensor2d(data, [n, model.info.config.nEmbd])) as tf.Variable<tf.Rank.R2>;
+  const prompt = ownedVariable(tf.tensor2d(data, [n, model.info.config.hiddenSize])) as tf.Variable<tf.Rank.R2>;
   return new PTuningAdapter(model, c, { kind: 'fixed', prompt });
 }
 

@@ -61,7 +61,7 @@ export interface PrefixGeometry {
 
 export function prefixGeometry(model: ModelInfo): PrefixGeometry {
   const c = model.config;
-  return { layers: c.nLayer, tokenDim: c.nEmbd, heads: c.nHead, headDim: c.nEmbd / c.nHead, width: c.nLayer * 2 * c.nEmbd };
+  return { layers: c.numLayers, tokenDim: c.hiddenSize, heads: c.numHeads, headDim: c.headDim, width: c.numLayers * 2 * c.hiddenSize };
 }
 
 /** The trainable tensors as PEFT names them in memory (adapter name `default` dropped), in its order. */
@@ -95,12 +95,12 @@ export interface PrefixMethodSpec {
 }
 
 function defaults(spec: PrefixMethodSpec, model: ModelInfo): PrefixTuningConfig {
-  return { num_virtual_tokens: 20, prefix_projection: spec.defaultProjection, encoder_hidden_size: model.config.nEmbd };
+  return { num_virtual_tokens: 20, prefix_projection: spec.defaultProjection, encoder_hidden_size: model.config.hiddenSize };
 }
 
 function fields(spec: PrefixMethodSpec, model: ModelInfo): FieldSpec[] {
   return [
-    { key: 'num_virtual_tokens', label: spec.fieldLabels.tokens, kind: 'number', min: 1, max: model.config.nPositions - 1, step: 1, integer: true, help: spec.fieldLabels.tokensHelp },
+    { key: 'num_virtual_tokens', label: spec.fieldLabels.tokens, kind: 'number', min: 1, max: model.config.maxPositions - 1, step: 1, integer: true, help: spec.fieldLabels.tokensHelp },
     {
       key: 'prefix_projection',
       label: 'Reparameterisation',
@@ -116,7 +116,7 @@ function fields(spec: PrefixMethodSpec, model: ModelInfo): FieldSpec[] {
 }
 
 function validatePrefix(model: ModelInfo, c: PrefixTuningConfig): void {
-  const ctx = model.config.nPositions;
+  const ctx = model.config.maxPositions;
   if (!Number.isInteger(c.num_virtual_tokens) || c.num_virtual_tokens < 1) {
     throw new Error(`num_virtual_tokens must be a positive integer (got ${c.num_virtual_tokens})`);
   }

@@ -45,8 +45,8 @@ export interface PromptTuningConfig {
 /** n virtual tokens must be a whole number and leave at least one position of the context for text. */
 export function validateVirtualTokens(info: ModelInfo, n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`num_virtual_tokens must be a positive integer (got ${n})`);
-  if (n >= info.config.nPositions) {
-    throw new Error(`num_virtual_tokens: ${n} virtual tokens leave no room for text in ${info.name}'s context of ${info.config.nPositions} positions`);
+  if (n >= info.config.maxPositions) {
+    throw new Error(`num_virtual_tokens: ${n} virtual tokens leave no room for text in ${info.name}'s context of ${info.config.maxPositions} positions`);
   }
 }
 
@@ -62,7 +62,7 @@ function fields(model: ModelInfo): FieldSpec[] {
       label: 'Virtual tokens',
       kind: 'number',
       min: 1,
-      max: model.config.nPositions - 1,
+      max: model.config.maxPositions - 1,
       step: 1,
       integer: true,
       help: 'How many trainable embeddings are put in front of every input (PEFT has no default; the studio starts at 20). They take positions of the context.',
@@ -99,7 +99,7 @@ function validate(model: ModelInfo, c: PromptTuningConfig): void {
 
 function plan(model: ModelInfo, c: PromptTuningConfig): Plan {
   validate(model, c);
-  const shape = [c.num_virtual_tokens, model.config.nEmbd];
+  const shape = [c.num_virtual_tokens, model.config.hiddenSize];
   const trainable = shape[0] * shape[1];
   // PEFT's in-memory name, less the adapter name (prompt_encoder.default.embedding.weight).
   return { trainable, total: model.totalParams + trainable, tensors: [{ name: 'prompt_encoder.embedding.weight', shape }] };
@@ -176,7 +176,7 @@ class PromptTuningAdapter implements Adapter {
 /** The initial soft prompt [n, d] for `c`, seeded. */
 function initialPrompt(model: LoadedModel, c: PromptTuningConfig, seed: number, ctx?: CreateContext): tf.Tensor2D {
   const n = c.num_virtual_tokens;
-  const d = model.info.config.nEmbd;
+  const d = model.info.config.hiddenSize;
   if (c.prompt_tuning_init === 'RANDOM') return tf.randomNormal([n, d], 0, 1, 'float32', seed);
   let ids: number[];
   if (c.prompt_tuning_init === 'TEXT') {
@@ -242,7 +242,7 @@ function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
   }
   const data = readPromptEmbeddings(model.info, tensors, n);
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
-  const prompt = ownedVariable(tf.tensor2d(data, [n, model.info.config.nEmbd])) as tf.Variable<tf.Rank.R2>;
+  const prompt = ownedVariable(tf.tensor2d(data, [n, model.info.config.hiddenSize])) as tf.Variable<tf.Rank.R2>;
   return new PromptTuningAdapter(model, prompt, {
     init: init as PromptTuningInit,
     initText: str(config.prompt_tuning_init_text),

@@ -141,7 +141,7 @@ export function checkedConfig(kind: RunKind<any>, model: ModelInfo, raw: Record<
 
 /** Refuses settings whose sequences plus the kind's virtual positions overflow the context. */
 export function checkContext(kind: RunKind<any>, model: ModelInfo, config: Record<string, unknown>, sequenceLength: number): void {
-  const context = model.config.nPositions;
+  const context = model.config.maxPositions;
   const used = kind.positionsUsed(config);
   if (sequenceLength + used > context) {
     throw new Error(

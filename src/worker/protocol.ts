@@ -20,11 +20,11 @@ export interface ModelSummary {
   name: string;
   source: ModelSource;
   modelType: string;
-  nLayer: number;
-  nEmbd: number;
-  nHead: number;
+  numLayers: number;
+  hiddenSize: number;
+  numHeads: number;
   vocabSize: number;
-  nPositions: number;
+  maxPositions: number;
   totalParams: number;
 }
 

@@ -48,12 +48,12 @@ describe('StudioSession', () => {
     expect(last('backend')?.report).toMatchObject({ name: 'cpu', forced: true, software: false });
     await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
     const m = last('modelLoaded')!.model;
-    const d = m.nEmbd;
+    const d = m.hiddenSize;
     // wte + wpe + per layer (12d² + 13d) + ln_f
-    expect(m.totalParams).toBe(m.vocabSize * d + m.nPositions * d + m.nLayer * (12 * d * d + 13 * d) + 2 * d);
+    expect(m.totalParams).toBe(m.vocabSize * d + m.maxPositions * d + m.numLayers * (12 * d * d + 13 * d) + 2 * d);
     expect(last('methods')!.methods.map((x) => x.id)).toContain('lora');
     await session.handle({ type: 'plan', methodId: 'lora', config: { r: '4', target_modules: ['c_attn'] } });
-    expect(last('planned')!.plan).toMatchObject({ trainable: m.nLayer * 4 * (d + 3 * d), total: m.totalParams + m.nLayer * 4 * (d + 3 * d) });
+    expect(last('planned')!.plan).toMatchObject({ trainable: m.numLayers * 4 * (d + 3 * d), total: m.totalParams + m.numLayers * 4 * (d + 3 * d) });
     session.current.model?.dispose();
   });
 
@@ -579,11 +579,11 @@ describe('StudioSession: a base model from disk', () => {
       name: 'my-tiny',
       source: 'disk',
       modelType: 'gpt2',
-      nLayer: 4,
-      nEmbd: 128,
-      nHead: 4,
+      numLayers: 4,
+      hiddenSize: 128,
+      numHeads: 4,
       vocabSize: 257,
-      nPositions: 256,
+      maxPositions: 256,
       totalParams: 859_008,
     });
     expect(last('methods')!.methods.map((m) => m.id)).toEqual(RUN_KINDS.map((k) => k.id));
@@ -726,7 +726,7 @@ describe('StudioSession: distillation', () => {
     const m = last('modelLoaded')!.model;
     // Offered after the PEFT methods as a kind that makes a student and is not compared.
     expect(last('methods')!.methods.at(-1)).toMatchObject({ id: 'distill', label: 'Distillation (DistilBERT)', output: 'student', comparable: false, unsupported: undefined });
-    const d = m.nEmbd;
+    const d = m.hiddenSize;
     const perLayer = 12 * d * d + 13 * d;
     const nStudent = 1;
     await session.handle({ type: 'plan', methodId: 'distill', config: { student_layers: String(nStudent) } });
@@ -734,10 +734,10 @@ describe('StudioSession: distillation', () => {
     if (plan.output !== 'student') throw new Error(`expected a student plan, got ${plan.output}`);
     expect(plan.methodId).toBe('distill');
     expect(plan.teacherParams).toBe(m.totalParams);
-    expect(plan.studentParams).toBe(m.totalParams - (m.nLayer - nStudent) * perLayer);
+    expect(plan.studentParams).toBe(m.totalParams - (m.numLayers - nStudent) * perLayer);
     expect(plan.compression).toBeCloseTo(plan.teacherParams / plan.studentParams, 12);
     expect(plan.teacherLayers).toEqual([0]);
-    await session.handle({ type: 'plan', methodId: 'distill', config: { student_layers: m.nLayer } });
+    await session.handle({ type: 'plan', methodId: 'distill', config: { student_layers: m.numLayers } });
     expect(last('error')).toMatchObject({ request: 'plan' });
     expect(last('error')!.message).toMatch(/student/i);
 

@@ -224,11 +224,11 @@ export class StudioSession {
       name: id,
       source: origin,
       modelType: c.modelType,
-      nLayer: c.nLayer,
-      nEmbd: c.nEmbd,
-      nHead: c.nHead,
+      numLayers: c.numLayers,
+      hiddenSize: c.hiddenSize,
+      numHeads: c.numHeads,
       vocabSize: c.vocabSize,
-      nPositions: c.nPositions,
+      maxPositions: c.maxPositions,
       totalParams: model.info.totalParams,
     };
     this.emit({ type: 'modelLoaded', model: summary });

@@ -179,7 +179,7 @@ beforeAll(async () => {
   ({ studio, ids, baseLogits, work } = await openStudio('prefix-tuning'));
   genIds = studio.tokenizer.encode('The quick brown');
   baseGenerated = await generate(studio.model, {}, genIds, { ...greedy, eosId: studio.tokenizer.eosId });
-  const d = studio.model.info.config.nEmbd;
+  const d = studio.model.info.config.hiddenSize;
 
   for (const [i, spec] of STUDIO_CASES.entries()) {
     const config = spec.config(d);
