@@ -342,27 +342,30 @@ describe('GPT-2 forward vs a naive reference', () => {
 });
 
 describe('GPT-2 hook points', () => {
-  it('linear is called exactly once per Conv1D module, with [N,in] inputs and [in,out] weights', () => {
-    const calls: { path: string; x: number[]; w: number[]; b?: number[] }[] = [];
+  it('linear is called exactly once per Conv1D module, with its input x [N,in] and its frozen output y = x·W + b [N,out]', () => {
+    const calls: { path: string; x: number[]; y: number[]; diff: number }[] = [];
     const hooks: Hooks = {
-      linear: (path, x, w, b) => {
-        calls.push({ path, x: x.shape, w: w.shape, b: b?.shape });
-        return tf.add(tf.matMul(x, w), b!);
+      linear: (path, x, y) => {
+        // y is the module's own output: x times the [in, out] Conv1D weight, plus the bias.
+        const ref = tf.add(tf.matMul(x, model.weights.get(`${path}.weight`)!), model.weights.get(`${path}.bias`)!);
+        calls.push({ path, x: x.shape, y: y.shape, diff: tf.max(tf.abs(tf.sub(y, ref))).dataSync()[0] });
+        return y;
       },
     };
     run(hooks);
-    const expected: { path: string; x: number[]; w: number[]; b: number[] }[] = [];
+    const expected: { path: string; x: number[]; y: number[] }[] = [];
     for (let i = 0; i < L; i++) {
       const p = `transformer.h.${i}`;
       expected.push(
-        { path: `${p}.attn.c_attn`, x: [B * T, D], w: [D, 3 * D], b: [3 * D] },
-        { path: `${p}.attn.c_proj`, x: [B * T, D], w: [D, D], b: [D] },
-        { path: `${p}.mlp.c_fc`, x: [B * T, D], w: [D, 4 * D], b: [4 * D] },
-        { path: `${p}.mlp.c_proj`, x: [B * T, 4 * D], w: [4 * D, D], b: [D] },
+        { path: `${p}.attn.c_attn`, x: [B * T, D], y: [B * T, 3 * D] },
+        { path: `${p}.attn.c_proj`, x: [B * T, D], y: [B * T, D] },
+        { path: `${p}.mlp.c_fc`, x: [B * T, D], y: [B * T, 4 * D] },
+        { path: `${p}.mlp.c_proj`, x: [B * T, 4 * D], y: [B * T, D] },
       );
     }
     expect(calls.map((c) => c.path).sort()).toEqual(expected.map((c) => c.path).sort());
-    for (const e of expected) expect(calls.find((c) => c.path === e.path)).toEqual(e);
+    for (const e of expected) expect(calls.find((c) => c.path === e.path)).toMatchObject(e);
+    for (const c of calls) expect(c.diff).toBe(0);
     // the paths are exactly the LinearModule paths the plan sees
     expect(model.info.linears.map((l) => l.path).sort()).toEqual(expected.map((e) => e.path).sort());
   });
@@ -370,10 +373,7 @@ describe('GPT-2 hook points', () => {
   it("linear's result is what the model uses", () => {
     const target = 'transformer.h.1.mlp.c_fc';
     const hooks: Hooks = {
-      linear: (path, x, w, b) => {
-        const y = tf.add(tf.matMul(x, w), b!);
-        return path === target ? tf.add(y, 0.25) : y;
-      },
+      linear: (path, _x, y) => (path === target ? tf.add(y, 0.25) : y),
     };
     const out = run(hooks);
     const ref = refForward(weights, tokenEmbeds(weights, IDS), { biasDelta: new Map([[target, 0.25]]) });
@@ -405,7 +405,7 @@ describe('GPT-2 hook points', () => {
   it('hooks that return their input unchanged leave logits bit-identical', () => {
     const plain = run();
     const out = run({
-      linear: (_p, x, w, b) => tf.add(tf.matMul(x, w), b!),
+      linear: (_p, _x, y) => y,
       afterSublayer: (_l, _k, h) => h,
       inputEmbeds: (e) => e,
       kvPrefix: () => undefined,

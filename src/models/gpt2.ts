@@ -160,13 +160,13 @@ export class Gpt2 implements LoadedModel {
     return t;
   }
 
+  /** A Conv1D: x·W + b with W stored [in, out]; a method's `linear` hook sees x and that output. */
   private linear(hooks: Hooks, param: (name: string) => tf.Tensor, path: string, x: tf.Tensor): tf.Tensor {
     const [B, T, inF] = x.shape;
     const x2 = tf.reshape(x, [B * T, inF]);
-    const w = param(`${path}.weight`);
-    const b = param(`${path}.bias`);
-    const y = hooks.linear ? hooks.linear(path, x2, w, b) : tf.add(tf.matMul(x2, w), b);
-    return tf.reshape(y, [B, T, y.shape[1]!]);
+    const y = tf.add(tf.matMul(x2, param(`${path}.weight`)), param(`${path}.bias`));
+    const out = hooks.linear ? hooks.linear(path, x2, y) : y;
+    return tf.reshape(out, [B, T, out.shape[1]!]);
   }
 
   forward(ids: tf.Tensor2D, hooks: Hooks = {}, opts: ForwardOptions = {}): ForwardResult {

@@ -7,9 +7,12 @@ import type * as tf from '@tensorflow/tfjs';
 export interface Hooks {
   /** Every parameter the forward reads, by HF name; may return a replacement (BitFit's trainable biases). */
   param?(name: string, frozen: tf.Tensor): tf.Tensor;
-  /** Replaces `x·W + b` for the linear module at `path`. `x` is [N, in] (batch and time
-   *  flattened), `w` is [in, out] (Conv1D layout), the result is [N, out]. */
-  linear?(path: string, x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor;
+  /**
+   * Replaces the output of the linear module at `path`: `x` is its input [N, in] (batch and
+   * time flattened), `y` the frozen module's output x·Wᵀ + b [N, out], computed by the
+   * architecture in its own weight layout; the result is [N, out].
+   */
+  linear?(path: string, x: tf.Tensor, y: tf.Tensor): tf.Tensor;
   /** Applied to a sublayer's output before the residual add (Houlsby adapters). */
   afterSublayer?(layer: number, kind: 'attn' | 'mlp', h: tf.Tensor): tf.Tensor;
   /** Receives the token embeddings [B, T, d]; may prepend virtual tokens. */

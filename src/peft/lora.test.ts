@@ -70,7 +70,9 @@ describe('LoRA adapter', () => {
     const w = model.weights.get('transformer.h.0.attn.c_attn.weight')!;
     const b = model.weights.get('transformer.h.0.attn.c_attn.bias')!;
     const hooks = adapter.hooks(false);
-    const got = (await hooks.linear!('transformer.h.0.attn.c_attn', x, w, b).data()) as Float32Array;
+    // The hook receives the frozen module's output y = x·W + b and adds the update to it.
+    const frozen = tf.add(tf.matMul(x, w), b);
+    const got = (await hooks.linear!('transformer.h.0.attn.c_attn', x, frozen).data()) as Float32Array;
     const [xd, wd, bd, ad, bbd] = await Promise.all([x.data(), w.data(), b.data(), A.data(), B.data()]);
     const inF = SHAPE.n_embd;
     const outF = 3 * inF;
@@ -90,9 +92,10 @@ describe('LoRA adapter', () => {
     // An untargeted module is the plain linear.
     const w2 = model.weights.get('transformer.h.0.mlp.c_fc.weight')!;
     const b2 = model.weights.get('transformer.h.0.mlp.c_fc.bias')!;
-    const plain = await tf.add(tf.matMul(x, w2), b2).data();
-    expect(Array.from(await hooks.linear!('transformer.h.0.mlp.c_fc', x, w2, b2).data())).toEqual(Array.from(plain));
-    x.dispose();
+    const frozen2 = tf.add(tf.matMul(x, w2), b2);
+    const plain = await frozen2.data();
+    expect(Array.from(await hooks.linear!('transformer.h.0.mlp.c_fc', x, frozen2).data())).toEqual(Array.from(plain));
+    tf.dispose([x, frozen, frozen2]);
     adapter.dispose();
   });
 

@@ -114,13 +114,13 @@ class LoraAdapter implements Adapter {
     const scaling = loraScaling(this.config);
     const dropout = training ? this.config.lora_dropout : 0;
     return {
-      linear: (path: string, x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor) => {
-        const base = b ? tf.add(tf.matMul(x, w), b) : tf.matMul(x, w);
+      // `y` is the frozen module's output, whatever its weight layout; LoRA adds its update.
+      linear: (path: string, x: tf.Tensor, y: tf.Tensor) => {
         const pair = this.pairs.get(path);
-        if (!pair) return base;
+        if (!pair) return y;
         const xd = dropout > 0 ? tf.dropout(x, dropout) : x;
         const delta = tf.matMul(tf.matMul(xd, pair.A, false, true), pair.B, false, true);
-        return tf.add(base, tf.mul(delta, scaling));
+        return tf.add(y, tf.mul(delta, scaling));
       },
     };
   }
