@@ -141,6 +141,24 @@ describe('distill', () => {
     student.dispose();
   });
 
+  it("sends L_cos's gradient through the forward's last hidden state to the student's final norm (ln_f)", async () => {
+    const student = initStudent(teacher, 2);
+    const b = textBatch();
+    const lnF = ['transformer.ln_f.weight', 'transformer.ln_f.bias'].map((n) => student.weights.get(n) as tf.Variable);
+    const grads = tf.tidy(() => {
+      const ids = tf.tensor2d(b.ids, [b.batch, b.length], 'int32');
+      const target = lmOutputs(teacher, ids, false);
+      const cosOnly = { ...DISTILBERT_RECIPE, alpha_ce: 0, alpha_clm: 0, alpha_cos: 1 };
+      return tf.variableGrads(() => distillationLoss(lmOutputs(student, ids, true), target, b.labels, cosOnly).total, lnF).grads;
+    });
+    for (const v of lnF) {
+      const d = (await grads[v.name].data()) as Float32Array;
+      expect(d.some((x) => x !== 0), v.name).toBe(true);
+    }
+    tf.dispose(grads);
+    student.dispose();
+  });
+
   it('never runs the teacher for LM-only training (the baseline), once per step when distilling', async () => {
     for (const [loss, calls] of [
       [{ temperature: 2, alpha_ce: 0, alpha_clm: 1, alpha_cos: 0 }, 0],

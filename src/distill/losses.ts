@@ -20,7 +20,6 @@
 // `labels ≠ −100` (for completion-only data, where prompt labels are −100 too, this restricts
 // L_ce and L_cos to the completion: the reference's `restrict_ce_to_mask`).
 import * as tf from '@tensorflow/tfjs';
-import { layerNorm } from '../models/layers';
 import type { LoadedModel } from '../models/types';
 import { causalLmLoss, IGNORE_INDEX } from '../train/loss';
 
@@ -129,20 +128,13 @@ export type LmOutputs = {
 };
 
 /**
- * Runs `model` on `ids` and returns its logits and last hidden state. The forward's
- * `outputHidden` gives each block's output before ln_f; ln_f is applied here with the model's
- * own (possibly trainable) weights, so L_cos's gradient reaches the student's ln_f as it does in
- * PyTorch.
+ * Runs `model` on `ids` and returns its logits and last hidden state. The forward computes the
+ * final norm with the model's own (possibly trainable) weights, so L_cos's gradient reaches the
+ * student's final norm (GPT-2's ln_f) as it does in PyTorch.
  */
 export function lmOutputs(model: LoadedModel, ids: tf.Tensor2D, training: boolean): LmOutputs {
-  const { logits, hidden, prepended } = model.forward(ids, {}, { training, outputHidden: true });
-  if (prepended !== 0 || !hidden) throw new Error('distillation runs the models without hooks');
-  const w = (n: string) => {
-    const t = model.weights.get(n);
-    if (!t) throw new Error(`weight "${n}" is missing`);
-    return t;
-  };
-  const lastHidden = layerNorm(hidden[hidden.length - 1], w('transformer.ln_f.weight'), w('transformer.ln_f.bias'), model.info.config.normEpsilon) as tf.Tensor3D;
+  const { logits, lastHidden, prepended } = model.forward(ids, {}, { training });
+  if (prepended !== 0) throw new Error('distillation runs the models without hooks');
   return { logits, lastHidden };
 }
 

@@ -120,7 +120,7 @@ interface RefOptions {
 }
 
 /** embeds: [B][T] vectors of D (token embeddings, plus any virtual tokens). Returns logits [B][T][V]. */
-function refForward(w: Map<string, W>, embeds: Vec[][], o: RefOptions = {}): { logits: Vec[][]; hidden: Vec[][][] } {
+function refForward(w: Map<string, W>, embeds: Vec[][], o: RefOptions = {}): { logits: Vec[][]; lastHidden: Vec[][]; hidden: Vec[][][] } {
   const g = (n: string) => w.get(n)!;
   const posStart = o.posStart ?? 0;
   const wpe = g('transformer.wpe.weight').data;
@@ -192,9 +192,9 @@ function refForward(w: Map<string, W>, embeds: Vec[][], o: RefOptions = {}): { l
     hidden.push(h.map((r) => r.map((x) => Float64Array.from(x))));
   }
   const wte = g('transformer.wte.weight').data;
-  const logits = h.map((row) =>
-    row.map((x) => {
-      const f = refLayerNorm(x, g('transformer.ln_f.weight').data, g('transformer.ln_f.bias').data);
+  const lastHidden = h.map((row) => row.map((x) => refLayerNorm(x, g('transformer.ln_f.weight').data, g('transformer.ln_f.bias').data)));
+  const logits = lastHidden.map((row) =>
+    row.map((f) => {
       const out = new Float64Array(V);
       for (let v = 0; v < V; v++) {
         let s = 0;
@@ -204,7 +204,7 @@ function refForward(w: Map<string, W>, embeds: Vec[][], o: RefOptions = {}): { l
       return out;
     }),
   );
-  return { logits, hidden };
+  return { logits, lastHidden, hidden };
 }
 
 function tokenEmbeds(w: Map<string, W>, ids: number[][]): Vec[][] {
@@ -232,18 +232,20 @@ const T = IDS[0].length;
 let weights: Map<string, W>;
 let model: LoadedModel;
 
-function run(hooks?: Hooks, outputHidden = false): { logits: Float32Array; shape: number[]; prepended: number; hidden?: Float32Array[] } {
+function run(hooks?: Hooks, outputHidden = false): { logits: Float32Array; shape: number[]; prepended: number; lastHidden: Float32Array; hidden?: Float32Array[] } {
   const r = tf.tidy(() => {
     const out = model.forward(tf.tensor2d(IDS.flat(), [B, T], 'int32'), hooks, { outputHidden });
-    return { logits: out.logits, prepended: out.prepended, hidden: out.hidden };
+    return { logits: out.logits, lastHidden: out.lastHidden, prepended: out.prepended, hidden: out.hidden };
   });
   const res = {
     logits: r.logits.dataSync() as Float32Array,
     shape: r.logits.shape,
     prepended: r.prepended,
+    lastHidden: r.lastHidden.dataSync() as Float32Array,
     hidden: r.hidden?.map((t) => t.dataSync() as Float32Array),
   };
   r.logits.dispose();
+  r.lastHidden.dispose();
   r.hidden?.forEach((t) => t.dispose());
   return res;
 }
@@ -272,6 +274,12 @@ describe('GPT-2 forward vs a naive reference', () => {
     const ref = refForward(weights, tokenEmbeds(weights, IDS));
     expect(out.hidden).toHaveLength(L + 1);
     out.hidden!.forEach((h, i) => expect(maxAbsDiff(h, ref.hidden[i])).toBeLessThan(TOL));
+  });
+
+  it('lastHidden is ln_f of the last block output, the vector the tied head reads', () => {
+    const out = run();
+    const ref = refForward(weights, tokenEmbeds(weights, IDS));
+    expect(maxAbsDiff(out.lastHidden, ref.lastHidden)).toBeLessThan(TOL);
   });
 
   it('is causal: changing a later token leaves earlier logits unchanged', () => {

@@ -231,7 +231,7 @@ export class Gpt2 implements LoadedModel {
       tf.matMul(tf.reshape(f, [B * T, c.hiddenSize]), w('transformer.wte.weight'), false, true),
       [B, T, c.vocabSize],
     ) as tf.Tensor3D;
-    return { logits, hidden: opts.outputHidden ? hidden : undefined, prepended };
+    return { logits, lastHidden: f as tf.Tensor3D, hidden: opts.outputHidden ? hidden : undefined, prepended };
   }
 
   dispose(): void {

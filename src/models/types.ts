@@ -83,6 +83,9 @@ export interface ForwardOptions {
 export interface ForwardResult {
   /** [B, T', vocab]; T' includes virtual tokens a hook prepended. */
   logits: tf.Tensor3D;
+  /** The final normalised hidden state [B, T', hidden] the head reads (distillation's cosine target). */
+  lastHidden: tf.Tensor3D;
+  /** With `outputHidden`: the hidden state after every block (index 0 = embeddings), before the final norm. */
   hidden?: tf.Tensor3D[];
   /** How many positions a hook prepended in front of the input (virtual tokens). */
   prepended: number;
