@@ -8,6 +8,7 @@
 // `hooks.afterSublayer`, the token embeddings through `hooks.inputEmbeds`, and each layer's
 // attention may receive `hooks.kvPrefix` keys/values: that is the whole surface a PEFT
 // method sees. Names follow GPT2LMHeadModel's state dict so exports need no translation.
+// The file ends with `gpt2`, the Architecture the registry (./registry.ts) lists.
 import * as tf from '@tensorflow/tfjs';
 import type {
   ForwardOptions,
@@ -18,6 +19,7 @@ import type {
   ModelConfig,
   ModelInfo,
 } from './types';
+import type { Architecture } from './architecture';
 import { geluNew, layerNorm } from './layers';
 
 /** Reads the GPT-2 fields of a Hugging Face config.json; throws naming the missing field. */
@@ -66,13 +68,16 @@ export function gpt2Config(raw: Record<string, unknown>, fileName = 'config.json
   };
 }
 
+/** Block `layer`'s state-dict path: GPT2LMHeadModel keeps its blocks in `transformer.h`. */
+const blockPath = (layer: number) => `transformer.h.${layer}`;
+
 /** The linear (Conv1D) modules of every block, in forward order. */
 function gpt2Linears(c: ModelConfig): LinearModule[] {
   const d = c.hiddenSize;
   const f = c.intermediateSize;
   const out: LinearModule[] = [];
   for (let i = 0; i < c.numLayers; i++) {
-    const p = `transformer.h.${i}`;
+    const p = blockPath(i);
     const mk = (sub: string, inF: number, outF: number): LinearModule => ({
       path: `${p}.${sub}`,
       name: sub.split('.').pop()!,
@@ -96,7 +101,7 @@ function gpt2Params(c: ModelConfig): { name: string; shape: number[] }[] {
     { name: 'transformer.wpe.weight', shape: [c.maxPositions, d] },
   ];
   for (let i = 0; i < c.numLayers; i++) {
-    const p = `transformer.h.${i}`;
+    const p = blockPath(i);
     params.push(
       { name: `${p}.ln_1.weight`, shape: [d] },
       { name: `${p}.ln_1.bias`, shape: [d] },
@@ -203,7 +208,7 @@ export class Gpt2 implements LoadedModel {
     const heads = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
 
     for (let i = 0; i < c.numLayers; i++) {
-      const p = `transformer.h.${i}`;
+      const p = blockPath(i);
       // Attention sublayer.
       const a = layerNorm(h, w(`${p}.ln_1.weight`), w(`${p}.ln_1.bias`), eps);
       const qkv = this.linear(hooks, w, `${p}.attn.c_attn`, a);
@@ -239,3 +244,16 @@ export class Gpt2 implements LoadedModel {
     this.weights.clear();
   }
 }
+
+/** GPT-2 as the registry sees it: PEFT's default LoRA target is the fused query/key/value projection. */
+export const gpt2: Architecture = {
+  family: 'gpt2',
+  modelTypes: ['gpt2'],
+  parseConfig: gpt2Config,
+  info: gpt2Info,
+  normaliseName: normaliseGpt2Name,
+  build: (info, weights) => new Gpt2(info, weights),
+  blockPath,
+  loraTargets: ['c_attn'],
+  adapterHubModelClass: 'GPT2LMHeadModel',
+};

@@ -1,0 +1,27 @@
+// What every architecture file (gpt2.ts, llama.ts, bert.ts) provides, so nothing outside
+// src/models/ knows a family: reading config.json into neutral sizes, naming the parameters
+// and linear modules as the family's Hugging Face state dict does, building the forward pass,
+// and the names other formats need (PEFT's default LoRA targets, AdapterHub's model class).
+import type * as tf from '@tensorflow/tfjs';
+import type { LoadedModel, ModelConfig, ModelInfo } from './types';
+
+export interface Architecture {
+  /** ModelConfig.family of the models it reads. */
+  family: string;
+  /** The config.json "model_type" values it reads. */
+  modelTypes: string[];
+  /** Reads config.json; throws naming `fileName` and the field for anything it cannot run. */
+  parseConfig(raw: Record<string, unknown>, fileName: string): ModelConfig;
+  /** Every parameter as the family's *ForCausalLM / *ForMaskedLM state dict names it, and the linear modules methods may target. Pure. */
+  info(name: string, config: ModelConfig): ModelInfo;
+  /** A checkpoint's tensor name as `info` names it; undefined for what is not a weight (tied heads, buffers). */
+  normaliseName(name: string): string | undefined;
+  /** The forward pass over these weights (every name in `info.params`, float32). */
+  build(info: ModelInfo, weights: Map<string, tf.Tensor>): LoadedModel;
+  /** The state-dict path of block `layer` (`transformer.h.3`, `model.layers.3`). */
+  blockPath(layer: number): string;
+  /** PEFT's default LoRA target_modules for this family (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING). */
+  loraTargets: string[];
+  /** The model class AdapterHub records for an adapter trained on this family. */
+  adapterHubModelClass: string;
+}
