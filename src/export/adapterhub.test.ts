@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
+import { normaliseGpt2Name } from '../models/gpt2';
 import {
   ADAPTERHUB_CONFIG,
   ADAPTERHUB_VERSION,
@@ -217,15 +218,15 @@ describe('reading an AdapterHub folder', () => {
   });
 
   it('reads adapter.safetensors under GPT2LMHeadModel’s names, a GPT2Model’s included, and points at a pickle', () => {
-    const names = (files: Record<string, Uint8Array>) => [...readAdapterHubWeights(files).keys()].sort();
+    const names = (files: Record<string, Uint8Array>) => [...readAdapterHubWeights(files, normaliseGpt2Name).keys()].sort();
     const want = TENSORS.map((t) => t.name).sort();
     expect(names(folderWith())).toEqual(want);
     const gpt2Model = writeSafetensors(TENSORS.map((t) => ({ ...t, name: t.name.replace(/^transformer\./, '') })));
     expect(names({ 'f/adapter_config.json': folderWith()[ADAPTERHUB_CONFIG], 'f/adapter.safetensors': gpt2Model })).toEqual(want);
     const config = folderWith()[ADAPTERHUB_CONFIG];
-    expect(() => readAdapterHubWeights({ [ADAPTERHUB_CONFIG]: config, 'pytorch_adapter.bin': new Uint8Array(4) })).toThrow(
+    expect(() => readAdapterHubWeights({ [ADAPTERHUB_CONFIG]: config, 'pytorch_adapter.bin': new Uint8Array(4) }, normaliseGpt2Name)).toThrow(
       /^adapter\.safetensors is missing \(pytorch_adapter\.bin is a pickle; save with model\.save_adapter\(\.\.\., use_safetensors=True\)\)/,
     );
-    expect(() => readAdapterHubWeights({ [ADAPTERHUB_CONFIG]: config })).toThrow(/^adapter\.safetensors is missing$/);
+    expect(() => readAdapterHubWeights({ [ADAPTERHUB_CONFIG]: config }, normaliseGpt2Name)).toThrow(/^adapter\.safetensors is missing$/);
   });
 });

@@ -238,8 +238,13 @@ export function readBottleneckConfig(rawFiles: Record<string, Uint8Array>, model
   };
 }
 
-/** adapter.safetensors' tensors, under GPT2LMHeadModel's state-dict names. */
-export function readAdapterHubWeights(rawFiles: Record<string, Uint8Array>): Map<string, SafetensorsTensor> {
+/**
+ * adapter.safetensors' tensors, under the model's state-dict names. `modelName` is the
+ * architecture's normaliseName: a base model without its LM head (GPT2Model) saves its adapters
+ * without the head model's prefix (`h.0.…` for `transformer.h.0.…`); a name it does not map is
+ * kept as saved, so the tensor check names it.
+ */
+export function readAdapterHubWeights(rawFiles: Record<string, Uint8Array>, modelName: (saved: string) => string | undefined): Map<string, SafetensorsTensor> {
   const files = adapterHubFiles(rawFiles);
   const weights = files[ADAPTERHUB_WEIGHTS];
   if (!weights) {
@@ -247,8 +252,7 @@ export function readAdapterHubWeights(rawFiles: Record<string, Uint8Array>): Map
     throw new Error(`${ADAPTERHUB_WEIGHTS} is missing${hint}`);
   }
   const raw = readSafetensors(weights, ADAPTERHUB_WEIGHTS).tensors;
-  // A GPT2Model (no LM head) saves its adapters without the `transformer.` prefix.
   const tensors = new Map<string, SafetensorsTensor>();
-  for (const [k, t] of raw) tensors.set(k.startsWith('h.') ? `transformer.${k}` : k, t);
+  for (const [k, t] of raw) tensors.set(modelName(k) ?? k, t);
   return tensors;
 }

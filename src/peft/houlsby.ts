@@ -34,12 +34,14 @@
 //   `transformer.h.<i>.attention_adapters.adapters.<name>.adapter_down.0.weight` / `.bias`,
 //   `….adapter_up.weight` / `.bias`, and the same under `output_adapters`
 //   (GPT2DecoderBlockAdaptersMixin in models/gpt2/mixin_gpt2.py names the two BottleneckLayers;
-//   BottleneckLayer keeps its adapters in the ModuleDict `adapters`).
+//   BottleneckLayer keeps its adapters in the ModuleDict `adapters`). The block's path and the
+//   model_class written beside it come from the architecture (blockPath, adapterHubModelClass).
 // The files are AdapterHub's adapter folder (src/export/adapterhub.ts).
 import * as tf from '@tensorflow/tfjs';
 import { ADAPTERHUB_CONFIG, ADAPTERHUB_WEIGHTS, doubleSeqBnConfig, isBottleneckAdapter, readAdapterHubWeights, readBottleneckConfig, writeAdapterHubFolder } from '../export/adapterhub';
 import { checkTensors } from '../io/tensor-check';
 import { gelu, geluNew } from '../models/layers';
+import { architectureOf } from '../models/registry';
 import type { LoadedModel, ModelInfo } from '../models/types';
 import { ownedVariable } from '../train/variable';
 import type { Adapter, ExportedFiles, FieldSpec, PeftMethod, Plan, TensorPlan } from './types';
@@ -156,9 +158,9 @@ function kinds(c: HoulsbyConfig): Kind[] {
   return [...(c.mh_adapter ? (['attn'] as const) : []), ...(c.output_adapter ? (['mlp'] as const) : [])];
 }
 
-/** `transformer.h.<i>.attention_adapters.adapters.<name>` — where AdapterHub keeps one adapter. */
-function modulePath(layer: number, kind: Kind, name: string): string {
-  return `transformer.h.${layer}.${LOCATION[kind]}.adapters.${name}`;
+/** `<block i>.attention_adapters.adapters.<name>` (GPT-2: `transformer.h.<i>.…`) — where AdapterHub keeps one adapter. */
+function modulePath(model: ModelInfo, layer: number, kind: Kind, name: string): string {
+  return `${architectureOf(model).blockPath(layer)}.${LOCATION[kind]}.adapters.${name}`;
 }
 
 /** The four tensors of one adapter module, torch nn.Linear layout ([out, in]). */
@@ -175,7 +177,7 @@ function planTensors(model: ModelInfo, c: HoulsbyConfig, name = ADAPTER_NAME): T
   const d = model.config.hiddenSize;
   const m = bottleneckSize(d, c);
   const out: TensorPlan[] = [];
-  for (let i = 0; i < model.config.numLayers; i++) for (const k of kinds(c)) out.push(...moduleTensors(modulePath(i, k, name), d, m));
+  for (let i = 0; i < model.config.numLayers; i++) for (const k of kinds(c)) out.push(...moduleTensors(modulePath(model, i, k, name), d, m));
   return out;
 }
 
@@ -294,7 +296,7 @@ async function writeFiles(info: ModelInfo, c: HoulsbyConfig, modules: Map<string
   const tensors = [];
   for (const [k, b] of modules) {
     const [layer, kind] = k.split(':') as [string, Kind];
-    const prefix = modulePath(Number(layer), kind, name);
+    const prefix = modulePath(info, Number(layer), kind, name);
     for (const [part, v] of [
       ['adapter_down.0.weight', b.downW],
       ['adapter_down.0.bias', b.downB],
@@ -312,7 +314,7 @@ async function writeFiles(info: ModelInfo, c: HoulsbyConfig, modules: Map<string
     init_weights: c.init_weights,
     dropout: c.dropout,
   });
-  const header = { hidden_size: d, model_class: 'GPT2LMHeadModel', model_name: info.name, model_type: info.config.modelType, name };
+  const header = { hidden_size: d, model_class: architectureOf(info).adapterHubModelClass, model_name: info.name, model_type: info.config.modelType, name };
   const baseName = `${info.name}-houlsby`;
   // A folder inside the zip, as save_adapter writes one and load_adapter reads one.
   return { baseName, files: writeAdapterHubFolder(baseName, header, config, tensors) };
@@ -340,10 +342,11 @@ function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
     throw new Error(`${ADAPTERHUB_CONFIG}: ${(e as Error).message}`);
   }
 
-  const tensors = readAdapterHubWeights(files);
+  const arch = architectureOf(info);
+  const tensors = readAdapterHubWeights(files, (saved) => arch.normaliseName(saved));
   const d = info.config.hiddenSize;
   const m = bottleneckSize(d, c);
-  const layout = Array.from({ length: info.config.numLayers }, (_, i) => kinds(c).map((k) => ({ i, k, tensors: moduleTensors(modulePath(i, k, name), d, m) }))).flat();
+  const layout = Array.from({ length: info.config.numLayers }, (_, i) => kinds(c).map((k) => ({ i, k, tensors: moduleTensors(modulePath(info, i, k, name), d, m) }))).flat();
   const data = checkTensors(ADAPTERHUB_WEIGHTS, tensors, layout.flatMap((l) => l.tensors), `${info.name} with this config`);
   const modules = new Map<string, Bottleneck>();
   for (const { i, k, tensors: parts } of layout) {

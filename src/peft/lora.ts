@@ -6,6 +6,7 @@
 // so training begins exactly at the base model. Shapes, names, defaults and the saved layout
 // follow Hugging Face PEFT, so `PeftModel.from_pretrained` loads the export unchanged.
 import * as tf from '@tensorflow/tfjs';
+import { architectureOf } from '../models/registry';
 import type { LinearModule, LoadedModel, ModelInfo } from '../models/types';
 import type { Adapter, ExportedFiles, FieldSpec, PeftMethod, Plan } from './types';
 import { ownedVariable } from '../train/variable';
@@ -24,9 +25,6 @@ export interface LoraConfig {
   use_rslora: boolean;
 }
 
-/** PEFT's per-architecture defaults when target_modules is not given. */
-const DEFAULT_TARGETS: Record<string, string[]> = { gpt2: ['c_attn'] };
-
 /** PEFT's rule: a target matches a module whose full path equals it or ends with `.target`. */
 export function isTarget(module: LinearModule, targets: string[]): boolean {
   return targets.some((t) => module.path === t || module.path.endsWith(`.${t}`));
@@ -37,7 +35,8 @@ function targetedModules(model: ModelInfo, c: LoraConfig): LinearModule[] {
 }
 
 function defaults(model: ModelInfo): LoraConfig {
-  const targets = DEFAULT_TARGETS[model.config.modelType] ?? [model.linears[0]?.name ?? ''];
+  // PEFT's default for the family when target_modules is not given.
+  const targets = [...architectureOf(model).loraTargets];
   return { r: 8, lora_alpha: 8, lora_dropout: 0, target_modules: targets, use_rslora: false };
 }
 
@@ -219,7 +218,7 @@ function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
   const { config, tensors } = readPeftAdapter(files);
   expectField(config, 'peft_type', 'LORA');
   const cfg = (key: string, fallback: unknown) => (config[key] === undefined ? fallback : config[key]);
-  const rawTargets = cfg('target_modules', DEFAULT_TARGETS[model.info.config.modelType]);
+  const rawTargets = cfg('target_modules', architectureOf(model.info).loraTargets);
   const c: LoraConfig = {
     r: Number(cfg('r', 8)),
     lora_alpha: Number(cfg('lora_alpha', 8)),
