@@ -1,8 +1,9 @@
 // The distilled student as a complete Hugging Face checkpoint, and its measured speed-up.
 //
-// The checkpoint is what `GPT2LMHeadModel.save_pretrained` would write for the student: the
-// teacher's config.json with n_layer changed, model.safetensors with GPT2LMHeadModel's state
-// dict names (lm_head.weight left out: it is tied to transformer.wte.weight, which is how the
+// The checkpoint is what the teacher's model class's `save_pretrained` would write for the
+// student (GPT2LMHeadModel's for GPT-2): the teacher's config.json at the student's depth
+// (n_layer for GPT-2), model.safetensors with the state dict names the architecture gives
+// (for GPT-2, lm_head.weight left out: it is tied to transformer.wte.weight, which is how the
 // built-in models ship and how transformers saves tied weights), and the teacher folder's
 // tokenizer files unchanged, since the student shares the teacher's vocabulary. The same folder
 // loads back into the studio as a base model (src/models/load.ts reads exactly these names).
@@ -18,7 +19,7 @@ export const CONFIG_FILE = 'config.json';
 /** Files of the teacher's folder that travel with the student unchanged (when present). */
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt', 'generation_config.json'];
 
-/** The student's weights under GPT2LMHeadModel names, read back from its variables. */
+/** The student's weights under their state-dict names (GPT2LMHeadModel's for GPT-2), read back from its variables. */
 export async function studentStateDict(student: LoadedModel): Promise<{ name: string; shape: number[]; data: Float32Array }[]> {
   return Promise.all(
     student.info.params.map(async ({ name, shape }) => {
@@ -42,8 +43,8 @@ export async function exportStudent(student: Student, teacherFiles: Record<strin
   if (!teacherFiles['tokenizer.json']) throw new Error('the teacher folder has no tokenizer.json to ship with the student');
   const files: Record<string, Uint8Array> = {};
   for (const name of TOKENIZER_FILES) if (teacherFiles[name]) files[name] = teacherFiles[name];
-  const config = { ...student.info.config.raw, n_layer: student.info.config.numLayers };
-  files[CONFIG_FILE] = new TextEncoder().encode(JSON.stringify(config, null, 2) + '\n');
+  // The student's config.json as planStudent wrote it: the teacher's, at the student's depth.
+  files[CONFIG_FILE] = new TextEncoder().encode(JSON.stringify(student.info.config.raw, null, 2) + '\n');
   // {"format": "pt"} is the metadata torch's save_pretrained writes; transformers checks it.
   files[WEIGHTS_FILE] = writeSafetensors(await studentStateDict(student), { format: 'pt' }, WEIGHTS_FILE);
   return { baseName: student.info.name, files };

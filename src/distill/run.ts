@@ -6,7 +6,7 @@
 import type { RunKind, Trained } from '../train/run-kind';
 import { distillDefaults, distillFields, distillSpec, validateDistillConfig, type DistillConfig } from './distiller';
 import { exportStudent, studentSpeedup } from './export';
-import { initStudent, planStudent, type Student } from './student';
+import { distillationUnsupported, initStudent, planStudent, type Student } from './student';
 import { evaluate } from '../train/trainer';
 import { checkEmbeddingGradients } from '../backend/wasm-kernels';
 
@@ -26,11 +26,7 @@ export const distillation: RunKind<DistillConfig> = {
   comparable: false,
   fields: distillFields,
   defaults: distillDefaults,
-  unsupported: (info) => {
-    if (info.config.modelType !== 'gpt2') return `distillation supports GPT-2 teachers, not "${info.config.modelType}"`;
-    if (info.config.numLayers < 2) return `the teacher has ${info.config.numLayers} layer; a student needs fewer`;
-    return undefined;
-  },
+  unsupported: distillationUnsupported,
   validate: validateDistillConfig,
   positionsUsed: () => 0,
   plan: (info, c) => {

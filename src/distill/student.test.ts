@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomGpt2 } from '../models/gpt2-init';
 import { buildModel } from '../models/load';
 import type { LoadedModel } from '../models/types';
-import { defaultStudentLayers, initStudent, planStudent, studentLayerIndices, teacherSourceOf } from './student';
+import { gpt2 } from '../models/gpt2';
+import { distillationUnsupported, defaultStudentLayers, initStudent, planStudent, studentLayerIndices, teacherSourceOf } from './student';
 
 // A 12-layer teacher so the paper's 12 → 6 case is tested on real tensors; tiny otherwise.
 const SHAPE = { n_layer: 12, n_embd: 16, n_head: 2, n_positions: 16, vocab_size: 40 };
@@ -65,10 +66,23 @@ describe('which teacher layers initialise the student', () => {
 
   it('renumbers block tensors and keeps wte/wpe/ln_f names', () => {
     const idx = [0, 2, 4, 7, 9, 11];
-    expect(teacherSourceOf('transformer.h.3.attn.c_attn.weight', idx)).toBe('transformer.h.7.attn.c_attn.weight');
-    expect(teacherSourceOf('transformer.h.5.ln_2.bias', idx)).toBe('transformer.h.11.ln_2.bias');
-    expect(teacherSourceOf('transformer.wte.weight', idx)).toBe('transformer.wte.weight');
-    expect(teacherSourceOf('transformer.ln_f.bias', idx)).toBe('transformer.ln_f.bias');
+    const at = (name: string) => teacherSourceOf(name, idx, gpt2.blockPath);
+    expect(at('transformer.h.3.attn.c_attn.weight')).toBe('transformer.h.7.attn.c_attn.weight');
+    expect(at('transformer.h.5.ln_2.bias')).toBe('transformer.h.11.ln_2.bias');
+    expect(at('transformer.wte.weight')).toBe('transformer.wte.weight');
+    expect(at('transformer.ln_f.bias')).toBe('transformer.ln_f.bias');
+    expect(() => at('transformer.h.6.ln_1.weight')).toThrow('student parameter "transformer.h.6.ln_1.weight" has no teacher layer (the student has 6)');
+    // Block paths come from the architecture: another family's are renumbered the same way.
+    const layers = (i: number) => `model.layers.${i}`;
+    expect(teacherSourceOf('model.layers.1.self_attn.q_proj.weight', [0, 3], layers)).toBe('model.layers.3.self_attn.q_proj.weight');
+    expect(teacherSourceOf('model.norm.weight', [0, 3], layers)).toBe('model.norm.weight');
+  });
+
+  it('is offered for a family whose architecture writes config.json at another depth, with a teacher of 2 or more layers', () => {
+    expect(gpt2.withNumLayers!({ model_type: 'gpt2', n_layer: 12, n_embd: 16 }, 6)).toEqual({ model_type: 'gpt2', n_layer: 6, n_embd: 16 });
+    expect(distillationUnsupported(teacher.info)).toBeUndefined();
+    const shallow = { ...teacher.info, config: { ...teacher.info.config, numLayers: 1 } };
+    expect(distillationUnsupported(shallow)).toBe('the teacher has 1 layer; a student needs fewer');
   });
 });
 
@@ -79,7 +93,7 @@ describe('initStudent', () => {
     expect(student.info.config.numLayers).toBe(6);
     expect(student.info.params).toHaveLength(2 + 6 * 12 + 2);
     for (const { name } of student.info.params) {
-      const source = teacherSourceOf(name, student.teacherLayers);
+      const source = teacherSourceOf(name, student.teacherLayers, gpt2.blockPath);
       expect(await bytesOf(student.weights.get(name)!), `${name} ← ${source}`).toEqual(await bytesOf(teacher.weights.get(source)!));
     }
     for (const name of ['transformer.wte.weight', 'transformer.wpe.weight', 'transformer.ln_f.weight', 'transformer.ln_f.bias']) {
@@ -125,7 +139,7 @@ describe('initStudent', () => {
     const student = initStudent(teacher, 6);
     const tensors = new Map<string, { dtype: 'F32'; shape: number[]; data: Float32Array }>();
     for (const { name, shape } of student.info.params) {
-      tensors.set(name, { dtype: 'F32', shape, data: (await teacher.weights.get(teacherSourceOf(name, student.teacherLayers))!.data()) as Float32Array });
+      tensors.set(name, { dtype: 'F32', shape, data: (await teacher.weights.get(teacherSourceOf(name, student.teacherLayers, gpt2.blockPath))!.data()) as Float32Array });
     }
     const reference = buildModel('reference', student.info.config.raw, tensors);
     const ids = [

@@ -4,13 +4,17 @@
 // (examples/research_projects/distillation/scripts/extract.py) copies teacher blocks
 // [0, 2, 4, 7, 9, 11] into student blocks 0..5, plus wte, wpe, ln_f (and the tied head).
 //
-// Every student parameter is a trainable tf.Variable held in the weights Map that the ordinary
-// GPT-2 forward reads, so the student is a plain LoadedModel: the forward pass, generation,
-// held-out scoring and export all work on it unchanged. The teacher is never touched: its
-// weights stay plain frozen tensors and the student's variables are separate copies.
+// Every student parameter is a trainable tf.Variable held in the weights Map that the
+// teacher's architecture's ordinary forward reads, so the student is a plain LoadedModel: the
+// forward pass, generation, held-out scoring and export all work on it unchanged. The teacher
+// is never touched: its weights stay plain frozen tensors and the student's variables are
+// separate copies. What the student needs of the architecture: its block paths, to renumber
+// the copied blocks, and `withNumLayers`, to write the shallower config.json; a family that does
+// not offer the latter is not distilled.
 import * as tf from '@tensorflow/tfjs';
-import { Gpt2, gpt2Config, gpt2Info } from '../models/gpt2';
-import type { LoadedModel, ModelInfo } from '../models/types';
+import type { Architecture } from '../models/architecture';
+import { ARCHITECTURES, architectureOf } from '../models/registry';
+import type { ForwardOptions, ForwardResult, Hooks, LoadedModel, ModelInfo } from '../models/types';
 import { ownedVariable } from '../train/variable';
 
 /**
@@ -47,21 +51,49 @@ export function defaultStudentLayers(nTeacher: number): number {
   return Math.min(Math.ceil(nTeacher / 2), nTeacher - 1);
 }
 
-/** The teacher's config.json with only the depth changed (and the architecture stated). */
-export function studentConfigJson(teacherRaw: Record<string, unknown>, nStudent: number): Record<string, unknown> {
-  return { ...teacherRaw, n_layer: nStudent };
+/** An architecture that writes config.json at another depth (Architecture.withNumLayers): students can be made of it. */
+type StudentArchitecture = Architecture & { withNumLayers: NonNullable<Architecture['withNumLayers']> };
+
+function makesStudents(arch: Architecture): arch is StudentArchitecture {
+  return arch.withNumLayers !== undefined;
+}
+
+/** Why `teacher` cannot be distilled, or undefined when it can. */
+export function distillationUnsupported(teacher: ModelInfo): string | undefined {
+  if (!makesStudents(architectureOf(teacher))) {
+    const supported = ARCHITECTURES.filter(makesStudents).flatMap((a) => a.modelTypes);
+    return `distillation supports ${supported.map((t) => JSON.stringify(t)).join(', ')} teachers, not ${JSON.stringify(teacher.config.modelType)}`;
+  }
+  if (teacher.config.numLayers < 2) return `the teacher has ${teacher.config.numLayers} layer; a student needs fewer`;
+  return undefined;
+}
+
+/** The teacher's architecture, when students can be made of it; throws the reason otherwise. */
+function studentArchitecture(teacher: ModelInfo): StudentArchitecture {
+  const arch = architectureOf(teacher);
+  if (!makesStudents(arch)) throw new Error(distillationUnsupported(teacher));
+  return arch;
+}
+
+/** `^<block path, its layer as (\d+)>\.(.+)$`, read off the architecture's blockPath. */
+function blockPattern(blockPath: (layer: number) => string): RegExp {
+  const MARK = 918273645; // a layer number that stands for itself in the path
+  const [before, after] = blockPath(MARK).split(String(MARK));
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${esc(before)}(\\d+)${esc(after)}\\.(.+)$`);
 }
 
 /**
  * Student parameter name → teacher parameter name. Block tensors are renumbered
- * (`transformer.h.{i}.…` ← `transformer.h.{indices[i]}.…`); wte, wpe and ln_f keep their names.
+ * (`<block i>.…` ← `<block indices[i]>.…`; GPT-2's blocks are `transformer.h.{i}`); every other
+ * tensor (GPT-2's wte, wpe and ln_f) keeps its name.
  */
-export function teacherSourceOf(name: string, indices: number[]): string {
-  const m = /^transformer\.h\.(\d+)\.(.+)$/.exec(name);
+export function teacherSourceOf(name: string, indices: number[], blockPath: (layer: number) => string): string {
+  const m = blockPattern(blockPath).exec(name);
   if (!m) return name;
   const i = Number(m[1]);
   if (i >= indices.length) throw new Error(`student parameter "${name}" has no teacher layer (the student has ${indices.length})`);
-  return `transformer.h.${indices[i]}.${m[2]}`;
+  return `${blockPath(indices[i])}.${m[2]}`;
 }
 
 export interface StudentPlan {
@@ -77,9 +109,10 @@ export interface StudentPlan {
 
 /** Pure: what `initStudent` will allocate, for the page to show before anything is built. */
 export function planStudent(teacher: ModelInfo, nStudent: number): StudentPlan {
+  const arch = studentArchitecture(teacher);
   const teacherLayers = studentLayerIndices(teacher.config.numLayers, nStudent);
-  const raw = studentConfigJson(teacher.config.raw, nStudent);
-  const info = gpt2Info(`${teacher.name}-distilled-${nStudent}L`, gpt2Config(raw));
+  const raw = arch.withNumLayers(teacher.config.raw, nStudent);
+  const info = arch.info(`${teacher.name}-distilled-${nStudent}L`, arch.parseConfig(raw, 'config.json'));
   return {
     teacherLayers,
     info,
@@ -89,17 +122,29 @@ export function planStudent(teacher: ModelInfo, nStudent: number): StudentPlan {
   };
 }
 
-/** A GPT-2 whose every weight is a trainable tf.Variable, with the teacher layers it came from. */
-export class Student extends Gpt2 {
+/** The teacher's architecture with fewer blocks, every weight a trainable tf.Variable, and the teacher layers it came from. */
+export class Student implements LoadedModel {
+  private readonly model: LoadedModel;
+
   constructor(
-    info: ModelInfo,
-    weights: Map<string, tf.Tensor>,
+    readonly info: ModelInfo,
+    readonly weights: Map<string, tf.Tensor>,
     /** The trainable parameters, in `info.params` (state-dict) order. */
     readonly variables: tf.Variable[],
     /** `teacherLayers[i]` is the teacher block student block i was copied from. */
     readonly teacherLayers: number[],
   ) {
-    super(info, weights);
+    // The architecture's own forward, reading this Map: an update to a variable is what it sees next.
+    this.model = architectureOf(info).build(info, weights);
+  }
+
+  forward(ids: tf.Tensor2D, hooks?: Hooks, opts?: ForwardOptions): ForwardResult {
+    return this.model.forward(ids, hooks, opts);
+  }
+
+  /** Disposes every variable (the model disposes its weights). */
+  dispose(): void {
+    this.model.dispose();
   }
 }
 
@@ -110,13 +155,13 @@ export class Student extends Gpt2 {
  * nor changed by, anything the student does.
  */
 export function initStudent(teacher: LoadedModel, nLayers: number): Student {
-  if (teacher.info.config.modelType !== 'gpt2') throw new Error(`distillation supports GPT-2 teachers, not "${teacher.info.config.modelType}"`);
+  const { blockPath } = studentArchitecture(teacher.info);
   const plan = planStudent(teacher.info, nLayers);
   const weights = new Map<string, tf.Tensor>();
   const variables: tf.Variable[] = [];
   try {
     for (const { name, shape } of plan.info.params) {
-      const source = teacherSourceOf(name, plan.teacherLayers);
+      const source = teacherSourceOf(name, plan.teacherLayers, blockPath);
       const t = teacher.weights.get(source);
       if (!t) throw new Error(`the teacher has no weight "${source}" to initialise "${name}"`);
       if (t.shape.join() !== shape.join()) throw new Error(`teacher "${source}" has shape [${t.shape}], the student's "${name}" needs [${shape}]`);

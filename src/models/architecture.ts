@@ -24,4 +24,10 @@ export interface Architecture {
   loraTargets: string[];
   /** The model class AdapterHub records for an adapter trained on this family. */
   adapterHubModelClass: string;
+  /**
+   * config.json for the same model with `numLayers` blocks and every other field unchanged:
+   * what a distilled student (src/distill/) is built, saved and reloaded with. Optional: a
+   * family without it is not offered distillation.
+   */
+  withNumLayers?(raw: Record<string, unknown>, numLayers: number): Record<string, unknown>;
 }

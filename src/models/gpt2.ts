@@ -256,4 +256,5 @@ export const gpt2: Architecture = {
   blockPath,
   loraTargets: ['c_attn'],
   adapterHubModelClass: 'GPT2LMHeadModel',
+  withNumLayers: (raw, numLayers) => ({ ...raw, n_layer: numLayers }),
 };
