@@ -231,12 +231,12 @@ export class Gpt2 implements LoadedModel {
       if (opts.outputHidden) hidden.push(h);
     }
 
-    const f = layerNorm(h, w('transformer.ln_f.weight'), w('transformer.ln_f.bias'), eps);
+    const f = layerNorm(h, w('transformer.ln_f.weight'), w('transformer.ln_f.bias'), eps) as tf.Tensor3D;
     const logits = tf.reshape(
       tf.matMul(tf.reshape(f, [B * T, c.hiddenSize]), w('transformer.wte.weight'), false, true),
       [B, T, c.vocabSize],
     ) as tf.Tensor3D;
-    return { logits, lastHidden: f as tf.Tensor3D, hidden: opts.outputHidden ? hidden : undefined, prepended };
+    return { logits, lastHidden: f, hidden: opts.outputHidden ? hidden : undefined, prepended };
   }
 
   dispose(): void {
