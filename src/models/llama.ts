@@ -94,8 +94,8 @@ export interface Rope {
 }
 
 /**
- * Reads RoPE's settings with transformers 5's precedence: `rope_scaling` (the 4.x key every
- * Hub checkpoint has) when set, else `rope_parameters` (what 5.x writes); `rope_theta` inside
+ * Reads RoPE's settings with transformers 5's precedence: `rope_scaling` (the 4.x key most
+ * Hub checkpoints carry) when set, else `rope_parameters` (what 5.x writes); `rope_theta` inside
  * that object, else at the top level, else 10000; the type from `rope_type`, else `type`.
  */
 export function readRope(raw: Raw, fileName: string, maxPositions: number): Rope {
@@ -411,6 +411,8 @@ export class Llama implements LoadedModel {
     // Each key/value head serves `group` consecutive query heads (transformers' repeat_kv).
     const group = H / KV;
     const eps = c.normEpsilon;
+    // No dropout while training: these checkpoints ship attention_dropout 0, and the decoder
+    // has no other.
     // Every parameter is read through the `param` hook when a method supplies one (BitFit
     // swaps in trainable biases this way); otherwise the frozen tensor itself.
     const w = (name: string) => (hooks.param ? hooks.param(name, this.weight(name)) : this.weight(name));
