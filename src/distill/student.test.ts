@@ -66,7 +66,7 @@ describe('which teacher layers initialise the student', () => {
 
   it('renumbers block tensors and keeps wte/wpe/ln_f names', () => {
     const idx = [0, 2, 4, 7, 9, 11];
-    const at = (name: string) => teacherSourceOf(name, idx, gpt2.blockPath);
+    const at = (name: string) => teacherSourceOf(name, idx, (l: number) => gpt2.blockPath(teacher.info.config, l));
     expect(at('transformer.h.3.attn.c_attn.weight')).toBe('transformer.h.7.attn.c_attn.weight');
     expect(at('transformer.h.5.ln_2.bias')).toBe('transformer.h.11.ln_2.bias');
     expect(at('transformer.wte.weight')).toBe('transformer.wte.weight');
@@ -93,7 +93,7 @@ describe('initStudent', () => {
     expect(student.info.config.numLayers).toBe(6);
     expect(student.info.params).toHaveLength(2 + 6 * 12 + 2);
     for (const { name } of student.info.params) {
-      const source = teacherSourceOf(name, student.teacherLayers, gpt2.blockPath);
+      const source = teacherSourceOf(name, student.teacherLayers, (l: number) => gpt2.blockPath(teacher.info.config, l));
       expect(await bytesOf(student.weights.get(name)!), `${name} ← ${source}`).toEqual(await bytesOf(teacher.weights.get(source)!));
     }
     for (const name of ['transformer.wte.weight', 'transformer.wpe.weight', 'transformer.ln_f.weight', 'transformer.ln_f.bias']) {
@@ -139,7 +139,7 @@ describe('initStudent', () => {
     const student = initStudent(teacher, 6);
     const tensors = new Map<string, { dtype: 'F32'; shape: number[]; data: Float32Array }>();
     for (const { name, shape } of student.info.params) {
-      tensors.set(name, { dtype: 'F32', shape, data: (await teacher.weights.get(teacherSourceOf(name, student.teacherLayers, gpt2.blockPath))!.data()) as Float32Array });
+      tensors.set(name, { dtype: 'F32', shape, data: (await teacher.weights.get(teacherSourceOf(name, student.teacherLayers, (l: number) => gpt2.blockPath(teacher.info.config, l)))!.data()) as Float32Array });
     }
     const reference = buildModel('reference', student.info.config.raw, tensors);
     const ids = [

@@ -155,7 +155,8 @@ export class Student implements LoadedModel {
  * nor changed by, anything the student does.
  */
 export function initStudent(teacher: LoadedModel, nLayers: number): Student {
-  const { blockPath } = studentArchitecture(teacher.info);
+  const arch = studentArchitecture(teacher.info);
+  const blockPath = (layer: number) => arch.blockPath(teacher.info.config, layer);
   const plan = planStudent(teacher.info, nLayers);
   const weights = new Map<string, tf.Tensor>();
   const variables: tf.Variable[] = [];

@@ -15,15 +15,15 @@ export interface Architecture {
   /** Every parameter as the family's *ForCausalLM / *ForMaskedLM state dict names it, and the linear modules methods may target. Pure. */
   info(name: string, config: ModelConfig): ModelInfo;
   /** A checkpoint's tensor name as `info` names it; undefined for what is not a weight (tied heads, buffers). */
-  normaliseName(name: string): string | undefined;
+  normaliseName(name: string, config: ModelConfig): string | undefined;
   /** The forward pass over these weights (every name in `info.params`, float32). */
   build(info: ModelInfo, weights: Map<string, tf.Tensor>): LoadedModel;
-  /** The state-dict path of block `layer` (`transformer.h.3`, `model.layers.3`). */
-  blockPath(layer: number): string;
-  /** PEFT's default LoRA target_modules for this family (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING). */
-  loraTargets: string[];
-  /** The model class AdapterHub records for an adapter trained on this family. */
-  adapterHubModelClass: string;
+  /** The state-dict path of block `layer` (`transformer.h.3`, `model.layers.3`); a family's model types may name it differently. */
+  blockPath(config: ModelConfig, layer: number): string;
+  /** PEFT's default LoRA target_modules for this model type (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING). */
+  loraTargets(config: ModelConfig): string[];
+  /** The model class AdapterHub records for an adapter trained on this model type (LlamaForCausalLM, Qwen2ForCausalLM, …). */
+  adapterHubModelClass(config: ModelConfig): string;
   /**
    * config.json for the same model with `numLayers` blocks and every other field unchanged:
    * what a distilled student (src/distill/) is built, saved and reloaded with. Optional: a

@@ -253,8 +253,8 @@ export const gpt2: Architecture = {
   info: gpt2Info,
   normaliseName: normaliseGpt2Name,
   build: (info, weights) => new Gpt2(info, weights),
-  blockPath,
-  loraTargets: ['c_attn'],
-  adapterHubModelClass: 'GPT2LMHeadModel',
+  blockPath: (_config, layer) => blockPath(layer),
+  loraTargets: () => ['c_attn'],
+  adapterHubModelClass: () => 'GPT2LMHeadModel',
   withNumLayers: (raw, numLayers) => ({ ...raw, n_layer: numLayers }),
 };

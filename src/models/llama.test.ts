@@ -489,16 +489,19 @@ describe('state-dict names', () => {
   it('normaliseName drops RoPE buffers, and lm_head.weight when the head is tied', () => {
     const tied = llama.parseConfig(QWEN2, 'config.json');
     const untied = llama.parseConfig(LLAMA, 'config.json');
-    const normalise = llama.normaliseName as (name: string, config?: typeof tied) => string | undefined;
-    expect(normalise('model.layers.3.self_attn.rotary_emb.inv_freq')).toBeUndefined();
+    const normalise = llama.normaliseName;
+    expect(normalise('model.layers.3.self_attn.rotary_emb.inv_freq', untied)).toBeUndefined();
     expect(normalise('lm_head.weight', tied)).toBeUndefined();
     expect(normalise('lm_head.weight', untied)).toBe('lm_head.weight');
-    expect(normalise('model.layers.0.mlp.up_proj.weight')).toBe('model.layers.0.mlp.up_proj.weight');
+    expect(normalise('model.layers.0.mlp.up_proj.weight', tied)).toBe('model.layers.0.mlp.up_proj.weight');
   });
 
   it('blockPath, LoRA targets and model types', () => {
-    expect(llama.blockPath(3)).toBe('model.layers.3');
-    expect(llama.loraTargets).toEqual(['q_proj', 'v_proj']);
+    const config = llama.parseConfig(LLAMA, 'config.json');
+    expect(llama.blockPath(config, 3)).toBe('model.layers.3');
+    expect(llama.loraTargets(config)).toEqual(['q_proj', 'v_proj']);
+    expect(llama.adapterHubModelClass(config)).toBe('LlamaForCausalLM');
+    expect(llama.adapterHubModelClass({ ...config, modelType: 'qwen2' })).toBe('Qwen2ForCausalLM');
     expect(llama.modelTypes).toEqual(['llama', 'qwen2', 'mistral']);
   });
 });

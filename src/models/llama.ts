@@ -281,9 +281,9 @@ function info(name: string, config: ModelConfig): ModelInfo {
  * config, not a weight. A tied head saved anyway is the embedding again; transformers ignores
  * it, and so does this — but only with the config to say the head is tied.
  */
-function normaliseName(name: string, config?: ModelConfig): string | undefined {
+function normaliseName(name: string, config: ModelConfig): string | undefined {
   if (name.endsWith('.rotary_emb.inv_freq')) return undefined;
-  if (name === 'lm_head.weight' && config?.tiedHead) return undefined;
+  if (name === 'lm_head.weight' && config.tiedHead) return undefined;
   return name;
 }
 
@@ -490,10 +490,7 @@ export class Llama implements LoadedModel {
   }
 }
 
-/**
- * The model class each model_type's checkpoints are saved as (config.json's "architectures").
- * Architecture.adapterHubModelClass holds one string, LlamaForCausalLM; this is the per-type answer.
- */
+/** The model class each model_type's checkpoints are saved as (config.json's "architectures"). */
 export function causalLmClass(modelType: string): string {
   return ({ llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM', mistral: 'MistralForCausalLM' } as Record<string, string>)[modelType] ?? 'LlamaForCausalLM';
 }
@@ -505,8 +502,8 @@ export const llama: Architecture = {
   info,
   normaliseName,
   build: (info, weights) => new Llama(info, weights),
-  blockPath: (layer) => `model.layers.${layer}`,
+  blockPath: (_config, layer) => `model.layers.${layer}`,
   // PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING, the same for llama, qwen2 and mistral.
-  loraTargets: ['q_proj', 'v_proj'],
-  adapterHubModelClass: 'LlamaForCausalLM',
+  loraTargets: () => ['q_proj', 'v_proj'],
+  adapterHubModelClass: (config) => causalLmClass(config.modelType),
 };

@@ -27,7 +27,7 @@ export function buildModel(name: string, rawConfig: unknown, tensors: Map<string
   const arch = architectureOf(info);
   const named = new Map<string, SafetensorsTensor>();
   for (const [raw, t] of tensors) {
-    const name = arch.normaliseName(raw);
+    const name = arch.normaliseName(raw, info.config);
     if (name !== undefined) named.set(name, t);
   }
   const data = checkTensors(WEIGHTS_FILE, named, info.params, `${info.name} (config.json)`);

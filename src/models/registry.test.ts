@@ -38,11 +38,11 @@ describe('gpt2 architecture', () => {
     const raw = gpt2ConfigJson(TINY_SHAPE);
     expect(gpt2.parseConfig(raw, 'config.json')).toEqual(gpt2Config(raw));
     expect(gpt2.info('t', gpt2.parseConfig(raw, 'config.json'))).toEqual(gpt2Info('t', gpt2Config(raw)));
-    expect(gpt2.blockPath(3)).toBe('transformer.h.3');
-    expect(gpt2.loraTargets).toEqual(['c_attn']);
-    expect(gpt2.adapterHubModelClass).toBe('GPT2LMHeadModel');
-    // every block parameter lives under blockPath(layer)
     const info = gpt2.info('t', gpt2.parseConfig(raw, 'config.json'));
-    for (const l of info.linears) expect(l.path.startsWith(`${gpt2.blockPath(l.layer)}.`)).toBe(true);
+    expect(gpt2.blockPath(info.config, 3)).toBe('transformer.h.3');
+    expect(gpt2.loraTargets(info.config)).toEqual(['c_attn']);
+    expect(gpt2.adapterHubModelClass(info.config)).toBe('GPT2LMHeadModel');
+    // every block parameter lives under blockPath(layer)
+    for (const l of info.linears) expect(l.path.startsWith(`${gpt2.blockPath(info.config, l.layer)}.`)).toBe(true);
   });
 });

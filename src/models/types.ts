@@ -17,7 +17,7 @@ export interface Hooks {
   afterSublayer?(layer: number, kind: 'attn' | 'mlp', h: tf.Tensor): tf.Tensor;
   /** Receives the token embeddings [B, T, d]; may prepend virtual tokens. */
   inputEmbeds?(e: tf.Tensor3D): tf.Tensor3D;
-  /** Key/value prefixes for one layer, each [B, heads, n, headDim]. */
+  /** Key/value prefixes for one layer, each [B, numKeyValueHeads, n, headDim]. */
   kvPrefix?(layer: number, batch: number): { k: tf.Tensor4D; v: tf.Tensor4D } | undefined;
 }
 

@@ -160,7 +160,7 @@ function kinds(c: HoulsbyConfig): Kind[] {
 
 /** `<block i>.attention_adapters.adapters.<name>` (GPT-2: `transformer.h.<i>.…`) — where AdapterHub keeps one adapter. */
 function modulePath(model: ModelInfo, layer: number, kind: Kind, name: string): string {
-  return `${architectureOf(model).blockPath(layer)}.${LOCATION[kind]}.adapters.${name}`;
+  return `${architectureOf(model).blockPath(model.config, layer)}.${LOCATION[kind]}.adapters.${name}`;
 }
 
 /** The four tensors of one adapter module, torch nn.Linear layout ([out, in]). */
@@ -314,7 +314,7 @@ async function writeFiles(info: ModelInfo, c: HoulsbyConfig, modules: Map<string
     init_weights: c.init_weights,
     dropout: c.dropout,
   });
-  const header = { hidden_size: d, model_class: architectureOf(info).adapterHubModelClass, model_name: info.name, model_type: info.config.modelType, name };
+  const header = { hidden_size: d, model_class: architectureOf(info).adapterHubModelClass(info.config), model_name: info.name, model_type: info.config.modelType, name };
   const baseName = `${info.name}-houlsby`;
   // A folder inside the zip, as save_adapter writes one and load_adapter reads one.
   return { baseName, files: writeAdapterHubFolder(baseName, header, config, tensors) };
@@ -343,7 +343,7 @@ function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
   }
 
   const arch = architectureOf(info);
-  const tensors = readAdapterHubWeights(files, (saved) => arch.normaliseName(saved));
+  const tensors = readAdapterHubWeights(files, (saved) => arch.normaliseName(saved, info.config));
   const d = info.config.hiddenSize;
   const m = bottleneckSize(d, c);
   const layout = Array.from({ length: info.config.numLayers }, (_, i) => kinds(c).map((k) => ({ i, k, tensors: moduleTensors(modulePath(info, i, k, name), d, m) }))).flat();

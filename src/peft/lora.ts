@@ -36,7 +36,7 @@ function targetedModules(model: ModelInfo, c: LoraConfig): LinearModule[] {
 
 function defaults(model: ModelInfo): LoraConfig {
   // PEFT's default for the family when target_modules is not given.
-  const targets = [...architectureOf(model).loraTargets];
+  const targets = [...architectureOf(model).loraTargets(model.config)];
   return { r: 8, lora_alpha: 8, lora_dropout: 0, target_modules: targets, use_rslora: false };
 }
 
@@ -218,7 +218,7 @@ function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
   const { config, tensors } = readPeftAdapter(files);
   expectField(config, 'peft_type', 'LORA');
   const cfg = (key: string, fallback: unknown) => (config[key] === undefined ? fallback : config[key]);
-  const rawTargets = cfg('target_modules', architectureOf(model.info).loraTargets);
+  const rawTargets = cfg('target_modules', architectureOf(model.info).loraTargets(model.info.config));
   const c: LoraConfig = {
     r: Number(cfg('r', 8)),
     lora_alpha: Number(cfg('lora_alpha', 8)),

@@ -72,8 +72,7 @@ interface Variant {
   legacy_logits_diff: number | null;
 }
 
-/** normaliseName with the config it needs to know a tied head (see llama.ts). */
-const normalise = llama.normaliseName as (name: string, config?: ModelConfig) => string | undefined;
+const normalise = llama.normaliseName;
 
 let work: string;
 let report: { versions: Record<string, string>; variants: Record<string, Variant> };
