@@ -78,6 +78,15 @@ export interface ForwardOptions {
   training?: boolean;
   /** Also return the hidden state after every block (index 0 = embeddings). */
   outputHidden?: boolean;
+  /**
+   * [B, T] over the ids: 1 for a real token, 0 for padding. Encoders (BERT) attend in both
+   * directions, so padding on the right is seen by every token unless masked: a padded key
+   * gets −1e9 added to its attention scores (not −∞, so a row with every key masked stays
+   * finite). Virtual tokens and key/value prefixes a hook adds are always attended. Without
+   * it every position is attended. A causal decoder may ignore it: with padding on the
+   * right, no real token ever sees a pad.
+   */
+  attentionMask?: tf.Tensor2D;
 }
 
 export interface ForwardResult {
