@@ -4,9 +4,10 @@
 // testing a family itself.
 import type { Architecture } from './architecture';
 import { gpt2 } from './gpt2';
+import { llama } from './llama';
 import type { ModelInfo } from './types';
 
-export const ARCHITECTURES: readonly Architecture[] = [gpt2];
+export const ARCHITECTURES: readonly Architecture[] = [gpt2, llama];
 
 /** The config.json "model_type" values some architecture reads, in registry order. */
 export function supportedModelTypes(): string[] {

@@ -50,9 +50,9 @@ export interface PrefixTuningConfig {
 export interface PrefixGeometry {
   /** num_layers */
   layers: number;
-  /** token_dim: GPT-2 has no grouped-query attention, so this is n_embd. */
+  /** token_dim: the width of one layer's keys (or values), head dim × key/value heads; the hidden size without grouped-query attention. */
   tokenDim: number;
-  /** num_attention_heads */
+  /** num_attention_heads: the key/value heads, as PEFT sets it for grouped-query attention. */
   heads: number;
   headDim: number;
   /** L·2·d: the width of one prefix row. */
@@ -61,7 +61,11 @@ export interface PrefixGeometry {
 
 export function prefixGeometry(model: ModelInfo): PrefixGeometry {
   const c = model.config;
-  return { layers: c.numLayers, tokenDim: c.hiddenSize, heads: c.numHeads, headDim: c.headDim, width: c.numLayers * 2 * c.hiddenSize };
+  // PEFT's _prepare_prompt_learning_config: with num_key_value_heads in config.json, token_dim
+  // becomes head_dim × num_key_value_heads and num_attention_heads the key/value heads; for a
+  // model without grouped-query attention both are what they were (hidden size, heads).
+  const tokenDim = c.headDim * c.numKeyValueHeads;
+  return { layers: c.numLayers, tokenDim, heads: c.numKeyValueHeads, headDim: c.headDim, width: c.numLayers * 2 * tokenDim };
 }
 
 /** The trainable tensors as PEFT names them in memory (adapter name `default` dropped), in its order. */
@@ -95,7 +99,7 @@ export interface PrefixMethodSpec {
 }
 
 function defaults(spec: PrefixMethodSpec, model: ModelInfo): PrefixTuningConfig {
-  return { num_virtual_tokens: 20, prefix_projection: spec.defaultProjection, encoder_hidden_size: model.config.hiddenSize };
+  return { num_virtual_tokens: 20, prefix_projection: spec.defaultProjection, encoder_hidden_size: prefixGeometry(model).tokenDim };
 }
 
 function fields(spec: PrefixMethodSpec, model: ModelInfo): FieldSpec[] {
@@ -269,6 +273,8 @@ async function writeFiles(info: ModelInfo, flavour: PrefixFlavour, c: PrefixTuni
   const files = writePeftAdapter(
     {
       ...promptLearningDims(info),
+      token_dim: g.tokenDim,
+      num_attention_heads: g.heads,
       auto_mapping: null,
       base_model_name_or_path: info.name,
       encoder_hidden_size: c.encoder_hidden_size,

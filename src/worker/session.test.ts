@@ -698,9 +698,9 @@ describe('StudioSession: a base model from disk', () => {
     expect(e8.message).toBe(`short/model.safetensors.index.json: lists tensor "${dropped}" in model-00002-of-00002.safetensors, which does not hold it`);
 
     // Another architecture: refused from config.json alone.
-    const llamaConfig = { ...JSON.parse(new TextDecoder().decode(tinyBytes('config.json'))), model_type: 'llama', architectures: ['LlamaForCausalLM'] };
-    const e6 = await refusal(asFiles({ ...tinyFolder(), 'config.json': new TextEncoder().encode(JSON.stringify(llamaConfig)) }), 'tiny-llama');
-    expect(e6.message).toBe('tiny-llama: config.json: "model_type" "llama" is not supported yet (supported: "gpt2")');
+    const neoxConfig = { ...JSON.parse(new TextDecoder().decode(tinyBytes('config.json'))), model_type: 'gpt_neox', architectures: ['GPTNeoXForCausalLM'] };
+    const e6 = await refusal(asFiles({ ...tinyFolder(), 'config.json': new TextEncoder().encode(JSON.stringify(neoxConfig)) }), 'tiny-neox');
+    expect(e6.message).toBe('tiny-neox: config.json: "model_type" "gpt_neox" is not supported yet (supported: "gpt2", "llama", "qwen2", "mistral")');
 
     // A zip together with other files is ambiguous.
     const e7 = await refusal([zipFile(zipFiles(tinyFolder()), 'a.zip'), new File(['{}'], 'config.json')]);
