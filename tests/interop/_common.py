@@ -127,16 +127,19 @@ def trainable_counts(model):
 
 
 def load_adapter_folder(model_dir, adapter_dir):
-    """PeftModel.from_pretrained(GPT2LMHeadModel of model_dir, adapter_dir) in eval mode, and every
+    """PeftModel.from_pretrained(AutoModelForCausalLM of model_dir, adapter_dir) in eval mode, and every
     warning raised while loading; also the file's tensors and its safetensors header metadata."""
+    import torch
     from peft import PeftModel
     from safetensors import safe_open
     from safetensors.torch import load_file
-    from transformers import GPT2LMHeadModel
+    from transformers import AutoModelForCausalLM
 
     load_warnings = []
     with captured(load_warnings):
-        model = PeftModel.from_pretrained(GPT2LMHeadModel.from_pretrained(model_dir), adapter_dir)
+        # float32 as the studio computes, also for a checkpoint saved in bfloat16 (which
+        # transformers would otherwise run in its saved dtype).
+        model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32), adapter_dir)
         model.eval()
     weights_path = os.path.join(adapter_dir, "adapter_model.safetensors")
     file_tensors = load_file(weights_path)
