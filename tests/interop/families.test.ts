@@ -3,7 +3,8 @@
 // folder's files are handed to the worker session as "Load model from disk" hands them over,
 // and the session's model must give transformers' logits. Then LoRA trains a few steps through
 // the session on a dropped dataset, the session exports the adapter, and PEFT loads it onto the
-// same checkpoint with every key landing and the studio's logits.
+// same checkpoint with every key landing and the studio's logits; so does a P-tuning v2 export,
+// whose prefixes PEFT sizes by the key/value heads under grouped-query attention.
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +54,14 @@ interface PeftReport {
   base_logits: unknown;
 }
 
+interface PrefixReport {
+  load_warnings: string[];
+  landed: { max_abs_diff: number | null };
+  peft_config: Record<string, unknown>;
+  prompt: { shape: number[] }[];
+  logits: unknown;
+}
+
 const TRAIN: TrainConfig = { steps: 3, epochs: 1, batchSize: 2, sequenceLength: 24, learningRate: 0.05, warmupSteps: 0, weightDecay: 0, maxGradNorm: 1, evalFraction: 0, evalEvery: 0, seed: 7 };
 const DATASET = Array.from({ length: 8 }, (_, i) => JSON.stringify({ text: `Line ${i}: a small model learns a little from a little text, one step at a time.` })).join('\n');
 
@@ -93,7 +102,7 @@ describe.each(VARIANTS)('$name from disk', (v) => {
     else expect(m.files).toContain('model.safetensors');
   });
 
-  it("loads through the session with transformers' logits, LoRA-trains on its q/v projections, and the export loads in PEFT with every key landing", async () => {
+  it("loads through the session with transformers' logits, LoRA-trains on its q/v projections and P-tuning v2 with key/value-head prefixes, and PEFT loads both exports with every key landing and the studio's logits", async () => {
     const { s, events, last } = await session();
     const files = Object.entries(readFolder(join(work, v.name))).map(([name, bytes]) => new File([new Uint8Array(bytes)], name));
     await s.handle({ type: 'loadModelFiles', files, name: `tiny-${v.name}` });
@@ -150,6 +159,34 @@ describe.each(VARIANTS)('$name from disk', (v) => {
     expect(maxAbsDiff(flat(r.base_logits), base)).toBeLessThan(TOLERANCE);
     expect(adapted).toBeLessThan(TOLERANCE);
     expect(effect).toBeGreaterThan(MIN_EFFECT);
+
+    // P-tuning v2 (prefix tuning): the prefixes have the key/value heads' width under
+    // grouped-query attention, as PEFT sizes them; PEFT's cache holds them and gives our logits.
+    await s.handle({ type: 'train', methodId: 'p-tuning-v2', config: { num_virtual_tokens: 4 }, train: TRAIN });
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    expect(last('trainingEnded')).toMatchObject({ reason: 'finished', step: 3 });
+    await s.handle({ type: 'export' });
+    const prefix = last('exported')!;
+    const prefixDir = join(work, `${v.name}-prefix`);
+    writeFolder(prefixDir, Object.fromEntries(Object.entries(unzipFiles(prefix.bytes, prefix.fileName)).map(([name, bytes]) => [name.split('/').at(-1)!, bytes])));
+    const withPrefix = await studioLogits(model, ids, s.current.adapter!.hooks(false));
+    const p = runPythonSpec<{ adapters: Record<string, PrefixReport> }>('prefix_check.py', work, `${v.name}-prefix`, {
+      model_dir: join(work, v.name),
+      ids,
+      gen_ids: ids[0].slice(0, 4),
+      gen_new: 2,
+      adapters: [{ name: v.name, dir: prefixDir, resave_dir: join(work, `${v.name}-prefix-resaved`) }],
+    }).adapters[v.name];
+    expect(p.load_warnings).toEqual([]);
+    expect(p.landed.max_abs_diff).toBe(0);
+    const kvHeads = SIZES.num_key_value_heads;
+    const headDim = SIZES.hidden_size / SIZES.num_attention_heads;
+    expect(p.peft_config).toMatchObject({ token_dim: kvHeads * headDim, num_attention_heads: kvHeads, num_layers: SIZES.num_hidden_layers });
+    for (const layer of p.prompt) expect(layer.shape).toEqual([1, kvHeads, 4, headDim]);
+    const prefixDiff = maxAbsDiff(flat(p.logits), withPrefix);
+    console.log(`${v.name} P-tuning v2: max |PEFT − studio| ${prefixDiff.toExponential(2)}; prefix effect ${maxAbsDiff(withPrefix, base).toExponential(2)}`);
+    expect(prefixDiff).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(withPrefix, base)).toBeGreaterThan(MIN_EFFECT);
     s.current.adapter?.dispose();
     model.dispose();
   }, 600_000);

@@ -30,12 +30,13 @@ from _common import adapted_and_base_logits, captured, jsonable, load_adapter_fo
 
 def counts_for(model_dir, config):
     """What get_peft_model + print_trainable_parameters say for this config on a fresh base model."""
+    import torch
     from peft import get_peft_model
-    from transformers import GPT2LMHeadModel
+    from transformers import AutoModelForCausalLM
 
     warnings_seen = []
     with captured(warnings_seen):
-        model = get_peft_model(GPT2LMHeadModel.from_pretrained(model_dir), config)
+        model = get_peft_model(AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32), config)
     return {**trainable_counts(model), "warnings": warnings_seen}
 
 
