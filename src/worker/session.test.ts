@@ -8,6 +8,8 @@ import { unzipFiles, zipFiles } from '../io/zip';
 import { buildModel, modelInfo } from '../models/load';
 import { coerceConfig, getMethod, METHODS } from '../peft/registry';
 import { RUN_KINDS } from '../train/registry';
+import { llama } from '../models/llama';
+import { mulberry32 } from '../data/random';
 import type { FromWorker, TrainConfig } from './protocol';
 import { StudioSession } from './session';
 
@@ -833,4 +835,72 @@ describe('StudioSession: distillation', () => {
     session.current.student?.dispose();
     session.current.model?.dispose();
   });
+});
+
+describe('StudioSession: a Llama-family model from disk', () => {
+  /** A Qwen2-style folder: grouped-query attention, q/k/v biases, a tied head, the built-in tokenizer. */
+  function qwen2Folder(): Record<string, Uint8Array> {
+    const config = {
+      architectures: ['Qwen2ForCausalLM'],
+      model_type: 'qwen2',
+      hidden_size: 32,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      intermediate_size: 64,
+      max_position_embeddings: 128,
+      vocab_size: 5000,
+      rms_norm_eps: 1e-6,
+      hidden_act: 'silu',
+      tie_word_embeddings: true,
+    };
+    const info = llama.info('q', llama.parseConfig(config, 'config.json'));
+    const rand = mulberry32(5);
+    const tensors = info.params.map((p) => {
+      const n = p.shape.reduce((a, b) => a * b, 1);
+      return { name: p.name, shape: p.shape, data: Float32Array.from({ length: n }, () => (p.name.endsWith('norm.weight') ? 1 : 0.2 * (rand() - 0.5))) };
+    });
+    const tiny = (f: string) => new Uint8Array(readFileSync(new URL(`tiny-gpt2/${f}`, publicModels)));
+    return {
+      'config.json': new TextEncoder().encode(JSON.stringify(config)),
+      'model.safetensors': writeSafetensors(tensors, { format: 'pt' }),
+      'tokenizer.json': tiny('tokenizer.json'),
+      'tokenizer_config.json': tiny('tokenizer_config.json'),
+    };
+  }
+
+  it('trains and exports every method that applies, and says why for the one that does not', async () => {
+    const { session, events, last } = newSession();
+    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+    const files = Object.entries(qwen2Folder()).map(([name, bytes]) => new File([new Uint8Array(bytes)], name));
+    await session.handle({ type: 'loadModelFiles', files, name: 'tiny-qwen2' });
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    const methods = last('methods')!.methods;
+    // Only distillation does not apply: the llama architecture cannot write a shallower student's config.
+    expect(methods.filter((m) => m.unsupported).map((m) => [m.id, m.unsupported])).toEqual([['distill', expect.stringMatching(/gpt2/)]]);
+    expect(methods.find((m) => m.id === 'lora')!.defaults.target_modules).toEqual(['q_proj', 'v_proj']);
+    await session.handle({ type: 'loadDataset', file: new File([lines(12)], 'd.jsonl'), sequenceLength: 24, evalFraction: 0.2, seed: 1 });
+    const small: Record<string, Record<string, unknown>> = { 'prompt-tuning': { num_virtual_tokens: 4 }, 'prefix-tuning': { num_virtual_tokens: 4 }, 'p-tuning': { num_virtual_tokens: 4, encoder_hidden_size: 16 }, 'p-tuning-v2': { num_virtual_tokens: 4 } };
+    for (const m of methods.filter((x) => !x.unsupported)) {
+      const before = events.length;
+      await session.handle({ type: 'train', methodId: m.id, config: small[m.id] ?? {}, train: { ...TRAIN, steps: 2, batchSize: 2, sequenceLength: 24, evalEvery: 2 } });
+      const run = events.slice(before);
+      expect(run.filter((e) => e.type === 'error'), m.id).toEqual([]);
+      expect(run.find((e) => e.type === 'trainingEnded'), m.id).toMatchObject({ reason: 'finished', step: 2 });
+      const evals = run.flatMap((e) => (e.type === 'eval' ? [e.point.evalLoss] : []));
+      for (const l of evals) expect(Number.isFinite(l), m.id).toBe(true);
+      await session.handle({ type: 'export' });
+      expect(last('exported')!.fileName, m.id).toMatch(new RegExp(`^tiny-qwen2-${m.id}\\.zip$`));
+    }
+    // Houlsby's AdapterHub files name Qwen2's blocks and model class.
+    await session.handle({ type: 'train', methodId: 'houlsby', config: {}, train: { ...TRAIN, steps: 1, batchSize: 2, sequenceLength: 24, evalEvery: 0 } });
+    await session.handle({ type: 'export' });
+    const houlsby = unzipFiles(last('exported')!.bytes, 'h.zip');
+    const config = JSON.parse(new TextDecoder().decode(Object.entries(houlsby).find(([n]) => n.endsWith('adapter_config.json'))![1]));
+    expect(config.model_class).toBe('Qwen2ForCausalLM');
+    const weights = readSafetensors(Object.entries(houlsby).find(([n]) => n.endsWith('adapter.safetensors'))![1]);
+    expect([...weights.tensors.keys()].every((k) => k.startsWith('model.layers.'))).toBe(true);
+    session.current.adapter?.dispose();
+    session.current.model?.dispose();
+  }, 300_000);
 });
