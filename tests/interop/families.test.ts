@@ -4,7 +4,8 @@
 // and the session's model must give transformers' logits. Then LoRA trains a few steps through
 // the session on a dropped dataset, the session exports the adapter, and PEFT loads it onto the
 // same checkpoint with every key landing and the studio's logits; so does a P-tuning v2 export,
-// whose prefixes PEFT sizes by the key/value heads under grouped-query attention.
+// whose prefixes PEFT sizes by the key/value heads under grouped-query attention, and a prompt
+// tuning export.
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +63,12 @@ interface PrefixReport {
   logits: unknown;
 }
 
+interface PromptReport {
+  load_warnings: string[];
+  landed_max_abs_diff: number | null;
+  logits: unknown;
+}
+
 const TRAIN: TrainConfig = { steps: 3, epochs: 1, batchSize: 2, sequenceLength: 24, learningRate: 0.05, warmupSteps: 0, weightDecay: 0, maxGradNorm: 1, evalFraction: 0, evalEvery: 0, seed: 7 };
 const DATASET = Array.from({ length: 8 }, (_, i) => JSON.stringify({ text: `Line ${i}: a small model learns a little from a little text, one step at a time.` })).join('\n');
 
@@ -102,7 +109,7 @@ describe.each(VARIANTS)('$name from disk', (v) => {
     else expect(m.files).toContain('model.safetensors');
   });
 
-  it("loads through the session with transformers' logits, LoRA-trains on its q/v projections and P-tuning v2 with key/value-head prefixes, and PEFT loads both exports with every key landing and the studio's logits", async () => {
+  it("loads through the session with transformers' logits, LoRA-trains on its q/v projections, then P-tuning v2 with key/value-head prefixes and prompt tuning, and PEFT loads each export with every key landing and the studio's logits", async () => {
     const { s, events, last } = await session();
     const files = Object.entries(readFolder(join(work, v.name))).map(([name, bytes]) => new File([new Uint8Array(bytes)], name));
     await s.handle({ type: 'loadModelFiles', files, name: `tiny-${v.name}` });
@@ -187,6 +194,27 @@ describe.each(VARIANTS)('$name from disk', (v) => {
     console.log(`${v.name} P-tuning v2: max |PEFT − studio| ${prefixDiff.toExponential(2)}; prefix effect ${maxAbsDiff(withPrefix, base).toExponential(2)}`);
     expect(prefixDiff).toBeLessThan(TOLERANCE);
     expect(maxAbsDiff(withPrefix, base)).toBeGreaterThan(MIN_EFFECT);
+
+    // Prompt tuning: virtual tokens of the hidden size in front of the input embeddings.
+    await s.handle({ type: 'train', methodId: 'prompt-tuning', config: { num_virtual_tokens: 4 }, train: TRAIN });
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    await s.handle({ type: 'export' });
+    const prompt = last('exported')!;
+    const promptDir = join(work, `${v.name}-prompt`);
+    writeFolder(promptDir, Object.fromEntries(Object.entries(unzipFiles(prompt.bytes, prompt.fileName)).map(([name, bytes]) => [name.split('/').at(-1)!, bytes])));
+    const withPrompt = await studioLogits(model, ids, s.current.adapter!.hooks(false));
+    const q = runPythonSpec<{ adapters: Record<string, PromptReport> }>('prompt_check.py', work, `${v.name}-prompt`, {
+      model_dir: join(work, v.name),
+      ids,
+      gen_ids: ids[0].slice(0, 4),
+      gen_new: 2,
+      adapters: [{ name: v.name, dir: promptDir, resave_dir: join(work, `${v.name}-prompt-resaved`) }],
+    }).adapters[v.name];
+    expect(q.load_warnings).toEqual([]);
+    expect(q.landed_max_abs_diff).toBe(0);
+    const promptDiff = maxAbsDiff(flat(q.logits), withPrompt);
+    console.log(`${v.name} prompt tuning: max |PEFT − studio| ${promptDiff.toExponential(2)}; prompt effect ${maxAbsDiff(withPrompt.subarray(withPrompt.length - base.length), base).toExponential(2)}`);
+    expect(promptDiff).toBeLessThan(TOLERANCE);
     s.current.adapter?.dispose();
     model.dispose();
   }, 600_000);

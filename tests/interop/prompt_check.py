@@ -44,7 +44,7 @@ def check_adapter(torch, model_dir, ids, gen_ids, gen_new, adapter):
     from peft import PeftConfig, get_peft_model
     from peft.utils import get_peft_model_state_dict
     from safetensors.torch import load_file
-    from transformers import GPT2LMHeadModel
+    from transformers import AutoModelForCausalLM
 
     model, load_warnings, file_tensors, metadata = load_adapter_folder(model_dir, adapter["dir"])
     encoder = model.prompt_encoder["default"]
@@ -87,7 +87,7 @@ def check_adapter(torch, model_dir, ids, gen_ids, gen_new, adapter):
     config.inference_mode = False
     if getattr(config, "prompt_tuning_init", None) == "TEXT":
         config.tokenizer_name_or_path = model_dir
-    counts = trainable_counts(get_peft_model(GPT2LMHeadModel.from_pretrained(model_dir), config))
+    counts = trainable_counts(get_peft_model(AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32), config))
 
     return {
         "load_warnings": load_warnings,
@@ -113,11 +113,11 @@ def check_adapter(torch, model_dir, ids, gen_ids, gen_new, adapter):
 def check_encoder(torch, model_dir, ids, entry):
     from peft import PromptEncoderConfig, get_peft_model
     from safetensors.torch import load_file
-    from transformers import GPT2LMHeadModel
+    from transformers import AutoModelForCausalLM
 
     warnings_seen = []
     with captured(warnings_seen):
-        model = get_peft_model(GPT2LMHeadModel.from_pretrained(model_dir), PromptEncoderConfig(**entry["config"]))
+        model = get_peft_model(AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32), PromptEncoderConfig(**entry["config"]))
     counts = trainable_counts(model)
     state = load_file(entry["state"])
     result = model.prompt_encoder["default"].load_state_dict(state, strict=True)
@@ -135,11 +135,12 @@ def check_encoder(torch, model_dir, ids, entry):
 
 
 def text_init(model_dir, entry):
+    import torch
     from peft import PromptTuningConfig, get_peft_model
-    from transformers import GPT2LMHeadModel
+    from transformers import AutoModelForCausalLM
 
     config = dict(entry["config"], tokenizer_name_or_path=model_dir)
-    model = get_peft_model(GPT2LMHeadModel.from_pretrained(model_dir), PromptTuningConfig(**config))
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32), PromptTuningConfig(**config))
     return {"prompt": model.prompt_encoder["default"].embedding.weight.detach().tolist()}
 
 
