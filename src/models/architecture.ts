@@ -5,11 +5,23 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { LoadedModel, ModelConfig, ModelInfo } from './types';
 
+/**
+ * What a family's models are trained to do, and so what the studio trains them on:
+ * - 'causal-lm': predict each next token from the ones before it (GPT-2, Llama); the loss
+ *   reads position t's logits against token t+1, and the model can generate text.
+ * - 'masked-lm': predict tokens hidden in the input from both sides (BERT): a share of the
+ *   real tokens is masked and the loss reads the logits at those positions, unshifted. Such a
+ *   model does not generate text.
+ */
+export type TrainingObjective = 'causal-lm' | 'masked-lm';
+
 export interface Architecture {
   /** ModelConfig.family of the models it reads. */
   family: string;
   /** The config.json "model_type" values it reads. */
   modelTypes: string[];
+  /** What its models are trained on (the head `build` computes): next-token or masked-token prediction. */
+  objective: TrainingObjective;
   /** Reads config.json; throws naming `fileName` and the field for anything it cannot run. */
   parseConfig(raw: Record<string, unknown>, fileName: string): ModelConfig;
   /** Every parameter as the family's *ForCausalLM / *ForMaskedLM state dict names it, and the linear modules methods may target. Pure. */

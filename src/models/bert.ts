@@ -465,6 +465,8 @@ const MASKED_LM_CLASS: Record<ModelType, string> = { bert: 'BertForMaskedLM', ro
 export const bert: Architecture = {
   family: 'bert',
   modelTypes: [...MODEL_TYPES],
+  // The MLM head predicts tokens hidden anywhere in the input, from both sides.
+  objective: 'masked-lm',
   parseConfig,
   info,
   normaliseName,

@@ -249,6 +249,7 @@ export class Gpt2 implements LoadedModel {
 export const gpt2: Architecture = {
   family: 'gpt2',
   modelTypes: ['gpt2'],
+  objective: 'causal-lm',
   parseConfig: gpt2Config,
   info: gpt2Info,
   normaliseName: normaliseGpt2Name,

@@ -498,6 +498,7 @@ export function causalLmClass(modelType: string): string {
 export const llama: Architecture = {
   family: 'llama',
   modelTypes: [...MODEL_TYPES],
+  objective: 'causal-lm',
   parseConfig,
   info,
   normaliseName,
