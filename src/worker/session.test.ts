@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import { unzipFiles, zipFiles } from '../io/zip';
 import { buildModel, modelInfo } from '../models/load';
+import { supportedModelTypes } from '../models/registry';
 import { coerceConfig, getMethod, METHODS } from '../peft/registry';
 import { RUN_KINDS } from '../train/registry';
 import type { FromWorker, TrainConfig } from './protocol';
@@ -698,9 +699,10 @@ describe('StudioSession: a base model from disk', () => {
     expect(e8.message).toBe(`short/model.safetensors.index.json: lists tensor "${dropped}" in model-00002-of-00002.safetensors, which does not hold it`);
 
     // Another architecture: refused from config.json alone.
-    const llamaConfig = { ...JSON.parse(new TextDecoder().decode(tinyBytes('config.json'))), model_type: 'llama', architectures: ['LlamaForCausalLM'] };
-    const e6 = await refusal(asFiles({ ...tinyFolder(), 'config.json': new TextEncoder().encode(JSON.stringify(llamaConfig)) }), 'tiny-llama');
-    expect(e6.message).toBe('tiny-llama: config.json: "model_type" "llama" is not supported yet (supported: "gpt2")');
+    const t5Config = { ...JSON.parse(new TextDecoder().decode(tinyBytes('config.json'))), model_type: 't5', architectures: ['T5ForConditionalGeneration'] };
+    const e6 = await refusal(asFiles({ ...tinyFolder(), 'config.json': new TextEncoder().encode(JSON.stringify(t5Config)) }), 'tiny-t5');
+    const supported = supportedModelTypes().map((t) => `"${t}"`).join(', ');
+    expect(e6.message).toBe(`tiny-t5: config.json: "model_type" "t5" is not supported yet (supported: ${supported})`);
 
     // A zip together with other files is ambiguous.
     const e7 = await refusal([zipFile(zipFiles(tinyFolder()), 'a.zip'), new File(['{}'], 'config.json')]);
