@@ -26,8 +26,10 @@ import { ownedVariable } from '../train/variable';
 import {
   ADAPTER_CONFIG,
   ADAPTER_WEIGHTS,
+  checkTaskType,
   expectField,
   peftConfigOf,
+  peftTaskType,
   PROMPT_EMBEDDINGS,
   promptLearningDims,
   readPeftAdapter,
@@ -278,7 +280,7 @@ async function writeFiles(info: ModelInfo, flavour: PrefixFlavour, c: PrefixTuni
       peft_type: 'PREFIX_TUNING',
       prefix_projection: flavour.savedProjection(c.prefix_projection),
       revision: null,
-      task_type: 'CAUSAL_LM',
+      task_type: peftTaskType(info),
     },
     [{ name: PROMPT_EMBEDDINGS, shape: [c.num_virtual_tokens, g.width], data: prefixes }],
   );
@@ -308,7 +310,7 @@ function load(flavour: PrefixFlavour, model: LoadedModel, files: Record<string, 
   const info = model.info;
   const g = prefixGeometry(info);
   expectField(config, 'peft_type', 'PREFIX_TUNING');
-  if (config.task_type != null) expectField(config, 'task_type', 'CAUSAL_LM');
+  checkTaskType(config, info);
   // Two submodules means an encoder-decoder model's prefixes; GPT-2 reads one set.
   if (config.num_transformer_submodules != null) expectField(config, 'num_transformer_submodules', 1);
   modelField(config, 'num_layers', g.layers, info.name);
