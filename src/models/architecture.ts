@@ -37,6 +37,13 @@ export interface Architecture {
   /** The model class AdapterHub records for an adapter trained on this model type (LlamaForCausalLM, Qwen2ForCausalLM, …). */
   adapterHubModelClass(config: ModelConfig): string;
   /**
+   * The module AdapterHub gives the bottleneck adapters after block `layer`'s attention
+   * (`attn`) or feed-forward (`mlp`) sublayer: the parent of its `adapters` ModuleDict. GPT-2,
+   * Llama and DistilBERT add `attention_adapters` / `output_adapters` to the block; BERT and
+   * RoBERTa make the sublayer's output module itself the adapter layer (`attention.output`, `output`).
+   */
+  adapterHubLayerPath(config: ModelConfig, layer: number, kind: 'attn' | 'mlp'): string;
+  /**
    * config.json for the same model with `numLayers` blocks and every other field unchanged:
    * what a distilled student (src/distill/) is built, saved and reloaded with. Optional: a
    * family without it is not offered distillation.

@@ -477,4 +477,14 @@ export const bert: Architecture = {
   // same two projections, and the studio always writes target_modules out.
   loraTargets: (config) => (config.modelType === 'distilbert' ? ['q_lin', 'v_lin'] : ['query', 'value']),
   adapterHubModelClass: (config) => MASKED_LM_CLASS[config.modelType as ModelType],
+  // adapters' BertSelfOutputAdaptersMixin / BertOutputAdaptersMixin are BottleneckLayers
+  // themselves (RoBERTa reuses them): the adapter sits inside the output module, after its
+  // dense layer and before its residual add and LayerNorm. DistilBERT's
+  // DistilBertTransfomerBlockAdaptersMixin adds attention_adapters / output_adapters to the block.
+  adapterHubLayerPath: (config, layer, kind) => {
+    const n = naming(config);
+    const block = `${n.layers}.${layer}`;
+    if (config.modelType === 'distilbert') return `${block}.${kind === 'attn' ? 'attention_adapters' : 'output_adapters'}`;
+    return `${block}.${(kind === 'attn' ? n.o : n.down).replace(/\.dense$/, '')}`;
+  },
 };

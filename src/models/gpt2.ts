@@ -257,5 +257,7 @@ export const gpt2: Architecture = {
   blockPath: (_config, layer) => blockPath(layer),
   loraTargets: () => ['c_attn'],
   adapterHubModelClass: () => 'GPT2LMHeadModel',
+  // adapters' GPT2DecoderBlockAdaptersMixin.
+  adapterHubLayerPath: (_config, layer, kind) => `${blockPath(layer)}.${kind === 'attn' ? 'attention_adapters' : 'output_adapters'}`,
   withNumLayers: (raw, numLayers) => ({ ...raw, n_layer: numLayers }),
 };
