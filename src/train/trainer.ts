@@ -182,7 +182,9 @@ export class TrainingStepper {
           kept = this.termKeys.map((k) => tf.keep(r.terms![k]));
           return r.total;
         }, vars);
-        const ordered = vars.map((v) => grads[v.name]);
+        // A variable the loss does not reach (a parameter the forward never reads, as an
+        // untied BERT head's `cls.predictions.bias`) has no gradient: it gets zero.
+        const ordered = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
         const norm = this.applyGradients(ordered, lr);
         const result: StepResult = { loss: value, norm, terms: kept };
         if (keepGrads) result.grads = ordered;
