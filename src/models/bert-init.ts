@@ -12,6 +12,8 @@ export interface BertShape {
   intermediate_size: number;
   max_position_embeddings: number;
   vocab_size: number;
+  /** Std of the normal init; BERT's 0.02 when omitted. */
+  initializer_range?: number;
 }
 
 export function bertConfigJson(shape: BertShape): Record<string, unknown> {
@@ -20,7 +22,6 @@ export function bertConfigJson(shape: BertShape): Record<string, unknown> {
     attention_probs_dropout_prob: 0.0,
     hidden_act: 'gelu',
     hidden_dropout_prob: 0.0,
-    initializer_range: 0.02,
     layer_norm_eps: 1e-12,
     model_type: 'bert',
     pad_token_id: 0,
@@ -28,6 +29,7 @@ export function bertConfigJson(shape: BertShape): Record<string, unknown> {
     tie_word_embeddings: true,
     type_vocab_size: 2,
     ...shape,
+    initializer_range: shape.initializer_range ?? 0.02,
   };
 }
 
@@ -48,12 +50,13 @@ function normals(n: number, std: number, rand: () => number): Float32Array {
 export function initBertWeights(config: Record<string, unknown>, seed: number): { name: string; shape: number[]; data: Float32Array }[] {
   const info = bert.info('init', bert.parseConfig(config, 'config.json'));
   const rand = mulberry32(seed);
+  const std = (config.initializer_range as number | undefined) ?? 0.02;
   return info.params.map(({ name, shape }) => {
     const n = shape.reduce((a, b) => a * b, 1);
     let data: Float32Array;
     if (/LayerNorm\.weight$/.test(name)) data = new Float32Array(n).fill(1);
     else if (name.endsWith('.bias')) data = new Float32Array(n);
-    else data = normals(n, 0.02, rand);
+    else data = normals(n, std, rand);
     return { name, shape, data };
   });
 }
