@@ -44,6 +44,13 @@ export interface Architecture {
    */
   adapterHubLayerPath(config: ModelConfig, layer: number, kind: 'attn' | 'mlp'): string;
   /**
+   * Why this model type's transformers class takes no past keys/values, so that PEFT's prefix
+   * tuning (which hands the prefixes over as past_key_values) would do nothing there; absent or
+   * undefined when it takes them. The studio's forward would run the prefixes, but what it
+   * exported would not act where it is loaded.
+   */
+  kvPrefixUnsupported?(config: ModelConfig): string | undefined;
+  /**
    * config.json for the same model with `numLayers` blocks and every other field unchanged:
    * what a distilled student (src/distill/) is built, saved and reloaded with. Optional: a
    * family without it is not offered distillation.

@@ -481,6 +481,9 @@ export const bert: Architecture = {
   // themselves (RoBERTa reuses them): the adapter sits inside the output module, after its
   // dense layer and before its residual add and LayerNorm. DistilBERT's
   // DistilBertTransfomerBlockAdaptersMixin adds attention_adapters / output_adapters to the block.
+  // DistilBertForMaskedLM has no past_key_values argument; PEFT's prefixes never reach it.
+  kvPrefixUnsupported: (config) =>
+    config.modelType === 'distilbert' ? 'DistilBERT takes no past keys/values in transformers, so PEFT’s prefix tuning would not reach its attention' : undefined,
   adapterHubLayerPath: (config, layer, kind) => {
     const n = naming(config);
     const block = `${n.layers}.${layer}`;

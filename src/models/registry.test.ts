@@ -74,5 +74,9 @@ describe('bert architecture', () => {
     expect(bert.adapterHubLayerPath(d, 0, 'attn')).toBe('distilbert.transformer.layer.0.attention_adapters');
     expect(bert.adapterHubLayerPath(d, 0, 'mlp')).toBe('distilbert.transformer.layer.0.output_adapters');
     expect(bert.withNumLayers).toBeUndefined();
+    // Prefix methods: BERT and RoBERTa take past keys/values in transformers, DistilBERT does not.
+    expect(bert.kvPrefixUnsupported?.(b)).toBeUndefined();
+    expect(bert.kvPrefixUnsupported?.(r)).toBeUndefined();
+    expect(bert.kvPrefixUnsupported?.(d)).toMatch(/^DistilBERT takes no past keys\/values in transformers/);
   });
 });

@@ -9,7 +9,7 @@ import { ADAPTER_CONFIG } from '../export/peft-files';
 import { ADAPTERHUB_CONFIG, ADAPTERHUB_WEIGHTS } from '../export/adapterhub';
 import { readSafetensors } from '../io/safetensors';
 import { bertConfigJson, initBertWeights, randomBert, type BertShape } from '../models/bert-init';
-import { buildModel } from '../models/load';
+import { buildModel, modelInfo } from '../models/load';
 import type { LoadedModel } from '../models/types';
 import { loadTokenizer, type TextTokenizer } from '../tokenize/tokenizer';
 import { wordPieceTokenizerFiles } from '../tokenize/word-piece';
@@ -106,6 +106,15 @@ describe('PEFT methods on a BERT masked LM', () => {
       }
     } finally {
       adapter.dispose();
+    }
+  });
+
+  it('prefix tuning and P-tuning v2 say why not on DistilBERT, whose transformers class takes no past keys/values; the rest apply', () => {
+    const info = modelInfo('tiny-distilbert', { model_type: 'distilbert', dim: 32, n_layers: 2, n_heads: 4, hidden_dim: 64, max_position_embeddings: 64, vocab_size: 40 });
+    for (const m of METHODS) {
+      const reason = m.unsupported?.(info);
+      if (m.id === 'prefix-tuning' || m.id === 'p-tuning-v2') expect(reason, m.id).toMatch(/DistilBERT takes no past keys\/values in transformers/);
+      else expect(reason, m.id).toBeUndefined();
     }
   });
 

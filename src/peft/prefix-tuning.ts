@@ -19,6 +19,7 @@
 //   prefix: the MLP is a training device and is not saved), so a file can always be loaded as
 //   a fixed prefix, whatever its prefix_projection says.
 import * as tf from '@tensorflow/tfjs';
+import { architectureOf } from '../models/registry';
 import type { Hooks, LoadedModel, ModelInfo } from '../models/types';
 import type { Adapter, ExportedFiles, FieldSpec, PeftMethod, Plan, TensorPlan } from './types';
 import { checkTensors } from '../io/tensor-check';
@@ -346,6 +347,7 @@ export function prefixMethod(spec: PrefixMethodSpec): PeftMethod<PrefixTuningCon
     paper: spec.paper,
     defaults: (model) => defaults(spec, model),
     fields: (model) => fields(spec, model),
+    unsupported: (model) => architectureOf(model).kvPrefixUnsupported?.(model.config),
     validate: validatePrefix,
     plan,
     create: (model, c, seed) => create(flavour, model, c, seed),
