@@ -51,7 +51,8 @@ export function chosenBiases(model: ModelInfo, c: BitFitConfig): { name: string;
   // A block linear is attention's when a component of its path names an attention module
   // (transformer.h.0.attn.c_attn, bert.encoder.layer.0.attention.self.query), else the MLP's.
   const inAttention = (path: string) => path.split('.').some((part) => ATTENTION_MODULES.has(part));
-  const wanted = new Set(model.linears.filter((l) => l.hasBias && inAttention(l.path) === (c.trainable_biases === 'attention')).map((l) => `${l.path}.bias`));
+  const inBlock = (layer: number) => layer < model.config.numLayers;
+  const wanted = new Set(model.linears.filter((l) => l.hasBias && inBlock(l.layer) && inAttention(l.path) === (c.trainable_biases === 'attention')).map((l) => `${l.path}.bias`));
   return model.params.filter((p) => wanted.has(p.name));
 }
 
