@@ -7,38 +7,21 @@
 // unexpected, no warning), and its logits under the attention mask, merged (merge_and_unload) and
 // not, equal the studio's within 1e-4; so do the studio's merged checkpoint's, loaded as a plain
 // BertForMaskedLM.
-import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBatch, tokenizeExamples } from '../../src/data/dataset';
+import { tokenizeExamples } from '../../src/data/dataset';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, PEFT_PREFIX } from '../../src/export/peft-files';
 import { readSafetensors } from '../../src/io/safetensors';
 import { unzipFiles } from '../../src/io/zip';
 import { lora, loraScaling, type LoraConfig } from '../../src/peft/lora';
-import type { FromWorker, TrainConfig } from '../../src/worker/protocol';
-import { StudioSession } from '../../src/worker/session';
-import { cleanup, flat, maxAbsDiff, MIN_EFFECT, readFolder, readJson, runPython, tempDir, TOLERANCE, writeFolder, writeJson } from './helpers';
+import type { TrainConfig } from '../../src/worker/protocol';
+import { BERT_SENTENCES, BERT_VOCAB, bertPython, type BertSession, maskedInput, maskedLogits, makeBertFolder, type MakeReport, openBertSession } from './bert-folder';
+import { cleanup, flat, maxAbsDiff, MIN_EFFECT, tempDir, TOLERANCE, writeFolder } from './helpers';
 
-const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cat', 'sat', 'on', 'mat', 'dog', 'ran', 'to', 'a', 'big', 'red', 'house', 'and', 'saw', 'small', '.', ',', '##s', '##ed'];
-const SENTENCES = [
-  'the cat sat on the mat.',
-  'a big red dog ran to the house.',
-  'the dogs saw a small cat, and the cat ran.',
-  'a cat and a dog sat on a big red mat.',
-  'the small house and the big mat.',
-];
-const CONFIG = { vocab_size: VOCAB.length, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64, max_position_embeddings: 64, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 };
+const SENTENCES = BERT_SENTENCES;
+const VOCAB = BERT_VOCAB;
 const LORA: LoraConfig = { r: 4, lora_alpha: 8, lora_dropout: 0, target_modules: ['query', 'key', 'value', 'dense'], use_rslora: false };
 const TRAIN: TrainConfig = { steps: 6, epochs: 1, batchSize: 4, sequenceLength: 16, learningRate: 2e-2, warmupSteps: 0, weightDecay: 0, maxGradNorm: 1, evalFraction: 0.1, evalEvery: 0, seed: 5 };
-
-interface MakeReport {
-  versions: Record<string, string>;
-  files: string[];
-  saved_dtypes: string[];
-  vocab_size: number;
-  encoded: number[][];
-  warnings: string[];
-}
 
 interface Landed {
   parameter: string | null;
@@ -66,73 +49,45 @@ interface CheckReport {
   studio_merged_logits: unknown;
 }
 
-/** Runs bert_lora.py in `mode` on `spec`, through the files every interop script exchanges. */
-function python<T>(mode: 'make' | 'check', spec: unknown): T {
-  const specPath = join(work, `${mode}-spec.json`);
-  const outPath = join(work, `${mode}-out.json`);
-  writeJson(specPath, spec);
-  runPython('bert_lora.py', [mode, specPath, outPath]);
-  return readJson<T>(outPath);
-}
-
 let work: string;
 let made: MakeReport;
-let session: StudioSession;
-const events: FromWorker[] = [];
-const last = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type).at(-1) as Extract<FromWorker, { type: T }> | undefined;
+let bs: BertSession;
 let adapterFiles: Record<string, Uint8Array>;
-let ids: number[][];
-let mask: number[][];
 let studioLogits: Float32Array;
 let studioBase: Float32Array;
 let peft: CheckReport;
+const events = () => bs.events;
+const last: BertSession['last'] = (type) => bs.last(type);
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
   work = tempDir('bert-lora');
-  const modelDir = join(work, 'tiny-bert');
-  made = python<MakeReport>('make', { dir: modelDir, config: CONFIG, vocab: VOCAB, seed: 3, texts: SENTENCES });
+  const folder = makeBertFolder(work);
+  made = folder.made;
   console.log(`interop against ${JSON.stringify(made.versions)}`);
 
-  // The folder as a person drops it on the page.
-  session = new StudioSession((m) => events.push(m));
-  await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
-  const folder = readFolder(modelDir);
-  await session.handle({ type: 'loadModelFiles', files: Object.entries(folder).map(([n, b]) => new File([new Uint8Array(b)], n)), name: 'tiny-bert' });
-  const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ text: SENTENCES[i % SENTENCES.length] })).join('\n');
-  await session.handle({ type: 'loadDataset', file: new File([lines], 'sentences.jsonl'), sequenceLength: TRAIN.sequenceLength, evalFraction: TRAIN.evalFraction, seed: 1 });
-  await session.handle({ type: 'train', methodId: 'lora', config: { ...LORA }, train: TRAIN });
+  // The folder as a person drops it on the page, a dataset of its words, a LoRA run on masked LM.
+  bs = await openBertSession(folder.dir, TRAIN.sequenceLength);
+  await bs.session.handle({ type: 'train', methodId: 'lora', config: { ...LORA }, train: TRAIN });
 
-  await session.handle({ type: 'export' });
+  await bs.session.handle({ type: 'export' });
   const zip = last('exported')!;
   adapterFiles = unzipFiles(zip.bytes, zip.fileName);
   writeFolder(join(work, 'adapter'), adapterFiles);
-  await session.handle({ type: 'exportMerged' });
+  await bs.session.handle({ type: 'exportMerged' });
   const merged = last('exported')!;
   writeFolder(join(work, 'merged'), unzipFiles(merged.bytes, merged.fileName));
 
-  // Two rows through the studio's tokenizer, the second right-padded under the attention mask.
-  const tok = (session as unknown as { tokenizer: Parameters<typeof tokenizeExamples>[1] }).tokenizer;
-  const rows = tokenizeExamples([SENTENCES[2], SENTENCES[0]], tok, 16).ids;
-  const b = makeBatch(rows, Math.max(...rows.map((r) => r.length)), tok.padId);
-  ids = Array.from({ length: b.batch }, (_, i) => Array.from(b.ids.subarray(i * b.length, (i + 1) * b.length)));
-  mask = Array.from({ length: b.batch }, (_, i) => Array.from(b.labels.subarray(i * b.length, (i + 1) * b.length), (l) => (l === -100 ? 0 : 1)));
-  const { model, adapter } = session.current;
-  const forward = async (hooks = {}) => {
-    const out = tf.tidy(() => model!.forward(tf.tensor2d(ids, [b.batch, b.length], 'int32'), hooks, { attentionMask: tf.tensor2d(mask, [b.batch, b.length], 'int32') }).logits);
-    const data = (await out.data()) as Float32Array;
-    out.dispose();
-    return data;
-  };
-  studioLogits = await forward(adapter!.hooks(false));
-  studioBase = await forward();
+  const input = maskedInput(bs.tokenizer);
+  const { model, adapter } = bs.session.current;
+  studioLogits = await maskedLogits(model!, input, adapter!.hooks(false));
+  studioBase = await maskedLogits(model!, input);
 
-  peft = python<CheckReport>('check', { model_dir: modelDir, adapter_dir: join(work, 'adapter'), merged_dir: join(work, 'merged'), ids, mask });
+  peft = bertPython<CheckReport>(work, 'check', { model_dir: folder.dir, adapter_dir: join(work, 'adapter'), merged_dir: join(work, 'merged'), ...input });
 });
 
 afterAll(() => {
-  session?.current.adapter?.dispose();
-  session?.current.model?.dispose();
+  bs?.session.current.adapter?.dispose();
+  bs?.session.current.model?.dispose();
   cleanup(work);
 });
 
@@ -144,19 +99,18 @@ describe('the BERT folder transformers made, in the studio', () => {
   });
 
   it('loads in the session as a masked LM, with no error', () => {
-    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    expect(events().filter((e) => e.type === 'error')).toEqual([]);
     expect(last('modelLoaded')!.model).toMatchObject({ id: 'tiny-bert', modelType: 'bert', vocabSize: VOCAB.length, cannotGenerate: 'tiny-bert is a masked language model; text generation needs a causal LM' });
   });
 
   it("tokenizes as transformers' BertTokenizerFast does: [CLS] … [SEP], WordPiece continuations, nothing appended", () => {
-    const tok = (session as unknown as { tokenizer: { encode(t: string): number[] } }).tokenizer;
-    expect(SENTENCES.map((s) => tok.encode(s))).toEqual(made.encoded);
-    expect(tokenizeExamples(SENTENCES, tok as never, 64).ids).toEqual(made.encoded);
+    expect(SENTENCES.map((s) => bs.tokenizer.encode(s))).toEqual(made.encoded);
+    expect(tokenizeExamples(SENTENCES, bs.tokenizer, 64).ids).toEqual(made.encoded);
   });
 
   it('trained LoRA on masked LM: every step finite, every B off zero', () => {
     expect(last('trainingEnded')).toMatchObject({ reason: 'finished', step: TRAIN.steps });
-    const losses = events.flatMap((e) => (e.type === 'progress' ? e.points.map((p) => p.loss) : []));
+    const losses = events().flatMap((e) => (e.type === 'progress' ? e.points.map((p) => p.loss) : []));
     expect(losses).toHaveLength(TRAIN.steps);
     for (const l of losses) expect(Number.isFinite(l)).toBe(true);
     const { tensors } = readSafetensors(adapterFiles[ADAPTER_WEIGHTS], ADAPTER_WEIGHTS);
@@ -166,7 +120,7 @@ describe('the BERT folder transformers made, in the studio', () => {
 });
 
 describe('PeftModel.from_pretrained(BertForMaskedLM, the studio export)', () => {
-  const planned = () => lora.plan(session.current.model!.info, LORA);
+  const planned = () => lora.plan(bs.session.current.model!.info, LORA);
 
   it('wraps it for FEATURE_EXTRACTION, as adapter_config.json says, without a single warning', () => {
     expect(JSON.parse(new TextDecoder().decode(adapterFiles[ADAPTER_CONFIG]))).toMatchObject({ peft_type: 'LORA', task_type: 'FEATURE_EXTRACTION', fan_in_fan_out: false, r: 4, lora_alpha: 8 });
