@@ -215,6 +215,7 @@ export function generateBlocker(s: StudioData): string | null {
   if (isBusy(s)) return 'Generation is available when training is not running.';
   if (s.importPending) return 'Importing an adapter…';
   if (!s.model || s.modelLoading) return 'Waiting for the base model to load.';
+  if (s.model.cannotGenerate) return `${s.model.cannotGenerate}.`;
   if (isGenerating(s)) return 'Generating…';
   if (!generateValidation(s).settings) return 'Fix the generation settings marked above.';
   return null;

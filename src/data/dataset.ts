@@ -23,14 +23,18 @@ function checkSequenceLength(sequenceLength: number): void {
   }
 }
 
-/** Each example encoded, followed by eos (so the model learns where text ends), cut to sequenceLength. */
+/**
+ * Each example encoded, followed by eos when the tokenizer has one (so a causal LM learns where
+ * text ends; a BERT tokenizer has none and closes each sequence with [SEP] itself), cut to
+ * sequenceLength.
+ */
 export function tokenizeExamples(examples: string[], tok: TextTokenizer, sequenceLength: number): TokenizedExamples {
   checkSequenceLength(sequenceLength);
   let tokens = 0;
   let truncated = 0;
   const ids = examples.map((text) => {
     const seq = tok.encode(text);
-    seq.push(tok.eosId);
+    if (tok.eosId !== undefined) seq.push(tok.eosId);
     if (seq.length > sequenceLength) {
       truncated++;
       seq.length = sequenceLength;

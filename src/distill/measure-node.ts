@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BatchSampler } from '../data/dataset';
 import { heldoutLoss, heldoutSlice, cleanDocument } from '../models/heldout';
 import { loadModelFolder, readModuleFile, useWasmBackend } from '../models/pretrained-node';
+import { endOfTextId } from '../tokenize/tokenizer';
 import type { TrainerOptions } from '../train/trainer';
 import { distill, type DistillProgressPoint } from './distiller';
 import { studentSpeedup } from './export';
@@ -31,13 +32,14 @@ async function main() {
   await useWasmBackend();
   const { model: teacher, tokenizer } = loadModelFolder();
   const slice = heldoutSlice(readModuleFile);
+  const eos = endOfTextId(tokenizer);
 
   // Windows of SEQ tokens over the transfer text, documents joined with <|endoftext|>.
   const stream: number[] = [];
-  for (const p of TRANSFER) stream.push(tokenizer.eosId, ...tokenizer.encode(cleanDocument(readModuleFile(p))));
+  for (const p of TRANSFER) stream.push(eos, ...tokenizer.encode(cleanDocument(readModuleFile(p))));
   const windows: number[][] = [];
   for (let s = 0; s + SEQ <= stream.length; s += SEQ) windows.push(stream.slice(s, s + SEQ));
-  const sampler = new BatchSampler(windows, { batchSize: BATCH, sequenceLength: SEQ, padId: tokenizer.eosId, seed: 7 });
+  const sampler = new BatchSampler(windows, { batchSize: BATCH, sequenceLength: SEQ, padId: eos, seed: 7 });
   const opts: TrainerOptions = { totalSteps: steps, learningRate: lr, warmupSteps: Math.round(steps / 20), weightDecay: 0.01, maxGradNorm: 1, evalEvery: 0, readbackEvery: 10 };
 
   const t0 = performance.now();

@@ -51,11 +51,14 @@ export function defaultStudentLayers(nTeacher: number): number {
   return Math.min(Math.ceil(nTeacher / 2), nTeacher - 1);
 }
 
-/** An architecture that writes config.json at another depth (Architecture.withNumLayers): students can be made of it. */
+/**
+ * A causal LM that writes config.json at another depth (Architecture.withNumLayers): students
+ * can be made of it. The distillation loss is next-token prediction, so only causal LMs.
+ */
 type StudentArchitecture = Architecture & { withNumLayers: NonNullable<Architecture['withNumLayers']> };
 
 function makesStudents(arch: Architecture): arch is StudentArchitecture {
-  return arch.withNumLayers !== undefined;
+  return arch.withNumLayers !== undefined && arch.objective === 'causal-lm';
 }
 
 /** Why `teacher` cannot be distilled, or undefined when it can. */

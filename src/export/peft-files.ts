@@ -4,12 +4,34 @@
 // as JSON with sorted keys and a 2-space indent.
 import { readSafetensors, writeSafetensors, type SafetensorsTensor } from '../io/safetensors';
 import { checkTensors } from '../io/tensor-check';
+import { architectureOf } from '../models/registry';
 import type { ModelInfo } from '../models/types';
 import { jsonObject } from '../io/json-object';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 export const PEFT_PREFIX = 'base_model.model.';
+
+/**
+ * The adapter_config.json "task_type" an adapter for this model is saved with; PEFT wraps the
+ * model by it when loading. A causal LM's is CAUSAL_LM. PEFT has no masked-LM task type, and
+ * CAUSAL_LM's wrapper fails on a masked LM (it reads prepare_inputs_for_generation, which
+ * BertForMaskedLM lacks), while a config without one loads into the plain PeftModel, which runs
+ * LoRA but never puts a prompt-learning method's virtual tokens in front. FEATURE_EXTRACTION's
+ * wrapper passes the inputs (and the prompt, and the prefix keys/values) on to the model itself,
+ * so *ForMaskedLM returns its logits with every method applied: that is a masked LM's.
+ */
+export function peftTaskType(info: ModelInfo): 'CAUSAL_LM' | 'FEATURE_EXTRACTION' {
+  return architectureOf(info).objective === 'causal-lm' ? 'CAUSAL_LM' : 'FEATURE_EXTRACTION';
+}
+
+/** Throws unless a saved "task_type" (null: none given) is the one this model's adapters are saved with. */
+export function checkTaskType(config: Record<string, unknown>, info: ModelInfo): void {
+  const expected = peftTaskType(info);
+  if (config.task_type != null && config.task_type !== expected) {
+    throw new Error(`${ADAPTER_CONFIG}: "task_type" is ${JSON.stringify(config.task_type)}, expected ${JSON.stringify(expected)} (what the studio saves for ${info.name})`);
+  }
+}
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
@@ -117,9 +139,7 @@ export function readPromptLearningConfig(
   const { config, tensors } = readPeftAdapter(files);
   const field = (key: string) => `${ADAPTER_CONFIG}: "${key}" is ${JSON.stringify(config[key])}`;
   expectField(config, 'peft_type', peftType);
-  if (config.task_type != null && config.task_type !== 'CAUSAL_LM') {
-    throw new Error(`${field('task_type')}, expected "CAUSAL_LM" (the studio's models are causal language models)`);
-  }
+  checkTaskType(config, info);
   const dims = promptLearningDims(info);
   const what: Record<keyof typeof dims, string> = {
     token_dim: 'hidden size',

@@ -5,11 +5,23 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { LoadedModel, ModelConfig, ModelInfo } from './types';
 
+/**
+ * What a family's models are trained to do, and so what the studio trains them on:
+ * - 'causal-lm': predict each next token from the ones before it (GPT-2, Llama); the loss
+ *   reads position t's logits against token t+1, and the model can generate text.
+ * - 'masked-lm': predict tokens hidden in the input from both sides (BERT): a share of the
+ *   real tokens is masked and the loss reads the logits at those positions, unshifted. Such a
+ *   model does not generate text.
+ */
+export type TrainingObjective = 'causal-lm' | 'masked-lm';
+
 export interface Architecture {
   /** ModelConfig.family of the models it reads. */
   family: string;
   /** The config.json "model_type" values it reads. */
   modelTypes: string[];
+  /** What its models are trained on (the head `build` computes): next-token or masked-token prediction. */
+  objective: TrainingObjective;
   /** Reads config.json; throws naming `fileName` and the field for anything it cannot run. */
   parseConfig(raw: Record<string, unknown>, fileName: string): ModelConfig;
   /** Every parameter as the family's *ForCausalLM / *ForMaskedLM state dict names it, and the linear modules methods may target. Pure. */
@@ -24,6 +36,20 @@ export interface Architecture {
   loraTargets(config: ModelConfig): string[];
   /** The model class AdapterHub records for an adapter trained on this model type (LlamaForCausalLM, Qwen2ForCausalLM, …). */
   adapterHubModelClass(config: ModelConfig): string;
+  /**
+   * The module AdapterHub gives the bottleneck adapters after block `layer`'s attention
+   * (`attn`) or feed-forward (`mlp`) sublayer: the parent of its `adapters` ModuleDict. GPT-2,
+   * Llama and DistilBERT add `attention_adapters` / `output_adapters` to the block; BERT and
+   * RoBERTa make the sublayer's output module itself the adapter layer (`attention.output`, `output`).
+   */
+  adapterHubLayerPath(config: ModelConfig, layer: number, kind: 'attn' | 'mlp'): string;
+  /**
+   * Why this model type's transformers class takes no past keys/values, so that PEFT's prefix
+   * tuning (which hands the prefixes over as past_key_values) would do nothing there; absent or
+   * undefined when it takes them. The studio's forward would run the prefixes, but what it
+   * exported would not act where it is loaded.
+   */
+  kvPrefixUnsupported?(config: ModelConfig): string | undefined;
   /**
    * config.json for the same model with `numLayers` blocks and every other field unchanged:
    * what a distilled student (src/distill/) is built, saved and reloaded with. Optional: a

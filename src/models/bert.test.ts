@@ -435,9 +435,9 @@ describe('hooks', () => {
     });
     const N = IDS.length * IDS[0].length;
     expect(calls).toEqual(model.info.linears.map((l) => ({ path: l.path, x: [N, l.inFeatures], y: [N, l.outFeatures] })));
-    expect(calls).toHaveLength(2 * 6);
-    // The MLM head's dense is not a linear module a method targets.
-    expect(calls.some((c) => c.path.startsWith('cls.'))).toBe(false);
+    expect(calls).toHaveLength(2 * 6 + 1);
+    // The MLM head's transform dense is one too, last (PEFT's `dense` target reaches it); its decoder is not.
+    expect(calls.filter((c) => c.path.startsWith('cls.')).map((c) => c.path)).toEqual(['cls.predictions.transform.dense']);
   });
 
   it('passes y = x·Wᵀ + b to `linear` and uses what it returns', async () => {
@@ -557,7 +557,8 @@ describe('state-dict names', () => {
     expect(shape('bert.embeddings.token_type_embeddings.weight')).toEqual([3, 32]);
     expect(shape('bert.encoder.layer.1.intermediate.dense.weight')).toEqual([48, 32]);
     expect(shape('bert.encoder.layer.1.output.dense.weight')).toEqual([32, 48]);
-    expect(info.linears.map((l) => l.name)).toEqual([...['query', 'key', 'value', 'dense', 'dense', 'dense'], ...['query', 'key', 'value', 'dense', 'dense', 'dense']]);
+    expect(info.linears.map((l) => l.name)).toEqual([...['query', 'key', 'value', 'dense', 'dense', 'dense'], ...['query', 'key', 'value', 'dense', 'dense', 'dense'], 'dense']);
+    expect(info.linears.at(-1)).toEqual({ path: 'cls.predictions.transform.dense', name: 'dense', inFeatures: 32, outFeatures: 32, fanInFanOut: false, hasBias: true, layer: 2 });
     expect(info.linears[4]).toEqual({ path: 'bert.encoder.layer.0.intermediate.dense', name: 'dense', inFeatures: 32, outFeatures: 48, fanInFanOut: false, hasBias: true, layer: 0 });
     const untied = infoOf({ ...BERT, tie_word_embeddings: false });
     expect(untied.params.slice(-2).map((p) => p.name)).toEqual(['cls.predictions.decoder.weight', 'cls.predictions.decoder.bias']);
@@ -642,8 +643,12 @@ describe('state-dict names', () => {
     expect([b, r, d].map((c) => bert.loraTargets(c))).toEqual([['query', 'value'], ['query', 'value'], ['q_lin', 'v_lin']]);
     expect([b, r, d].map((c) => bert.adapterHubModelClass(c))).toEqual(['BertForMaskedLM', 'RobertaForMaskedLM', 'DistilBertForMaskedLM']);
     expect(bert.modelTypes).toEqual(['bert', 'roberta', 'distilbert']);
-    // Every block path is a prefix of that block's linear modules.
-    for (const c of [b, r, d]) for (const l of bert.info('tiny', c).linears) expect(l.path.startsWith(`${bert.blockPath(c, l.layer)}.`)).toBe(true);
+    // Every block path is a prefix of that block's linear modules; the head's transform comes after the last block.
+    for (const c of [b, r, d]) {
+      const linears = bert.info('tiny', c).linears;
+      for (const l of linears.slice(0, -1)) expect(l.path.startsWith(`${bert.blockPath(c, l.layer)}.`)).toBe(true);
+      expect(linears.at(-1)).toMatchObject({ layer: c.numLayers, path: { bert: 'cls.predictions.transform.dense', roberta: 'lm_head.dense', distilbert: 'vocab_transform' }[c.modelType] });
+    }
   });
 });
 

@@ -232,7 +232,12 @@ function parseConfig(raw: Raw, fileName: string): ModelConfig {
 // ---------------------------------------------------------------------------------------------
 // Parameters and linear modules, as the state dict names them
 
-/** The linear modules of every block, in forward order (q, k, v, o, up, down); all nn.Linear with a bias. */
+/**
+ * The linear modules in forward order: every block's (q, k, v, o, up, down), then the MLM
+ * head's transform dense (its `layer` is numLayers), all nn.Linear with a bias. The head's is
+ * listed because PEFT's target_modules reach it too (`dense` matches cls.predictions.transform.
+ * dense); the decoder onto the vocabulary, tied to the word embeddings, is not a target.
+ */
 function bertLinears(c: ModelConfig): LinearModule[] {
   const n = naming(c);
   const d = c.hiddenSize;
@@ -249,6 +254,7 @@ function bertLinears(c: ModelConfig): LinearModule[] {
     });
     out.push(mk(n.q, d, d), mk(n.k, d, d), mk(n.v, d, d), mk(n.o, d, d), mk(n.up, d, c.intermediateSize), mk(n.down, c.intermediateSize, d));
   }
+  out.push({ path: n.headDense, name: n.headDense.split('.').pop()!, inFeatures: d, outFeatures: d, fanInFanOut: false, hasBias: true, layer: c.numLayers });
   return out;
 }
 
@@ -446,8 +452,7 @@ export class Bert implements LoadedModel {
     }
 
     // The MLM head: a transform (dense, GELU, LayerNorm), then the decoder onto the vocabulary.
-    const x2 = tf.reshape(h, [B * T, d]);
-    const t = norm(gelu(tf.add(tf.matMul(x2, w(`${n.headDense}.weight`), false, true), w(`${n.headDense}.bias`))), n.headNorm);
+    const t = tf.reshape(norm(gelu(this.linear(hooks, w, n.headDense, h)), n.headNorm), [B * T, d]);
     const decoder = w(c.tiedHead ? `${n.embeddings}.word_embeddings.weight` : `${n.decoder}.weight`);
     const logits = tf.reshape(tf.add(tf.matMul(t, decoder, false, true), w(logitBias(c))), [B, T, c.vocabSize]) as tf.Tensor3D;
     return { logits, lastHidden: h, hidden: opts.outputHidden ? hidden : undefined, prepended };
@@ -465,6 +470,8 @@ const MASKED_LM_CLASS: Record<ModelType, string> = { bert: 'BertForMaskedLM', ro
 export const bert: Architecture = {
   family: 'bert',
   modelTypes: [...MODEL_TYPES],
+  // The MLM head predicts tokens hidden anywhere in the input, from both sides.
+  objective: 'masked-lm',
   parseConfig,
   info,
   normaliseName,
@@ -475,4 +482,17 @@ export const bert: Architecture = {
   // same two projections, and the studio always writes target_modules out.
   loraTargets: (config) => (config.modelType === 'distilbert' ? ['q_lin', 'v_lin'] : ['query', 'value']),
   adapterHubModelClass: (config) => MASKED_LM_CLASS[config.modelType as ModelType],
+  // adapters' BertSelfOutputAdaptersMixin / BertOutputAdaptersMixin are BottleneckLayers
+  // themselves (RoBERTa reuses them): the adapter sits inside the output module, after its
+  // dense layer and before its residual add and LayerNorm. DistilBERT's
+  // DistilBertTransfomerBlockAdaptersMixin adds attention_adapters / output_adapters to the block.
+  // DistilBertForMaskedLM has no past_key_values argument; PEFT's prefixes never reach it.
+  kvPrefixUnsupported: (config) =>
+    config.modelType === 'distilbert' ? 'DistilBERT takes no past keys/values in transformers, so PEFT’s prefix tuning would not reach its attention' : undefined,
+  adapterHubLayerPath: (config, layer, kind) => {
+    const n = naming(config);
+    const block = `${n.layers}.${layer}`;
+    if (config.modelType === 'distilbert') return `${block}.${kind === 'attn' ? 'attention_adapters' : 'output_adapters'}`;
+    return `${block}.${(kind === 'attn' ? n.o : n.down).replace(/\.dense$/, '')}`;
+  },
 };

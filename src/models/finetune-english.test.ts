@@ -54,8 +54,8 @@ describe('LoRA fine-tuning of studio-gpt2-en on unseen English', () => {
   });
 
   it('lowers the held-out loss on the rest of the story', async () => {
-    const trainIds = [tokenizer.eosId, ...tokenizer.encode(trainText)];
-    const heldIds = [tokenizer.eosId, ...tokenizer.encode(heldText)];
+    const trainIds = [tokenizer.eosId!, ...tokenizer.encode(trainText)];
+    const heldIds = [tokenizer.eosId!, ...tokenizer.encode(heldText)];
     const trainRows = windows(trainIds, LENGTH / 2, tokenizer.padId);
     const evalBatches = windows(heldIds, LENGTH, tokenizer.padId);
     expect(trainRows.length).toBeGreaterThanOrEqual(8);

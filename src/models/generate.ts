@@ -9,7 +9,8 @@
 // exactly the one that was trained, hooks included.
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../data/random';
-import type { Hooks, LoadedModel } from './types';
+import { architectureOf } from './registry';
+import type { Hooks, LoadedModel, ModelInfo } from './types';
 
 export interface GenerateOptions {
   /** How many tokens to add at most (0: none). */
@@ -22,6 +23,16 @@ export interface GenerateOptions {
   seed: number;
   /** Generation stops when this token is drawn (it is not returned). */
   eosId?: number;
+}
+
+/**
+ * Why a model cannot continue text, or undefined when it can: only a causal LM predicts the
+ * next token from the ones before it. A masked LM predicts tokens hidden inside its input.
+ */
+export function generationUnsupported(info: ModelInfo): string | undefined {
+  const objective = architectureOf(info).objective;
+  if (objective === 'causal-lm') return undefined;
+  return `${info.name} is a masked language model; text generation needs a causal LM`;
 }
 
 function checkOptions(o: GenerateOptions, vocabSize: number) {
@@ -110,6 +121,8 @@ export async function generate(
   opts: GenerateOptions,
   onToken?: (id: number) => void | Promise<void>,
 ): Promise<number[]> {
+  const unsupported = generationUnsupported(model.info);
+  if (unsupported) throw new Error(unsupported);
   const c = model.info.config;
   checkOptions(opts, c.vocabSize);
   if (promptIds.length === 0) throw new Error('the prompt has no tokens; start from at least one (e.g. the end-of-text token)');

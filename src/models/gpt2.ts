@@ -249,6 +249,7 @@ export class Gpt2 implements LoadedModel {
 export const gpt2: Architecture = {
   family: 'gpt2',
   modelTypes: ['gpt2'],
+  objective: 'causal-lm',
   parseConfig: gpt2Config,
   info: gpt2Info,
   normaliseName: normaliseGpt2Name,
@@ -256,5 +257,7 @@ export const gpt2: Architecture = {
   blockPath: (_config, layer) => blockPath(layer),
   loraTargets: () => ['c_attn'],
   adapterHubModelClass: () => 'GPT2LMHeadModel',
+  // adapters' GPT2DecoderBlockAdaptersMixin.
+  adapterHubLayerPath: (_config, layer, kind) => `${blockPath(layer)}.${kind === 'attn' ? 'attention_adapters' : 'output_adapters'}`,
   withNumLayers: (raw, numLayers) => ({ ...raw, n_layer: numLayers }),
 };

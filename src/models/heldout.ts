@@ -6,7 +6,7 @@
 // tokens, in windows of maxPositions+1 tokens with stride maxPositions, so every token of the
 // document is predicted exactly once; total nats / total UTF-8 bytes of the documents.
 import * as tf from '@tensorflow/tfjs';
-import type { TextTokenizer } from '../tokenize/tokenizer';
+import { endOfTextId, type TextTokenizer } from '../tokenize/tokenizer';
 import type { LoadedModel } from './types';
 
 /** Held out from pretraining (and from the tokenizer's training): never trained on. */
@@ -65,7 +65,7 @@ export async function heldoutLoss(model: LoadedModel, tokenizer: TextTokenizer, 
   let bytes = 0;
   const utf8 = new TextEncoder();
   for (const doc of docs) {
-    windows.push(...documentWindows(tokenizer.encode(doc), tokenizer.eosId, maxPositions));
+    windows.push(...documentWindows(tokenizer.encode(doc), endOfTextId(tokenizer), maxPositions));
     bytes += utf8.encode(doc).length;
   }
   // Windows of equal length share a batch; the last window of each document is shorter.

@@ -498,6 +498,7 @@ export function causalLmClass(modelType: string): string {
 export const llama: Architecture = {
   family: 'llama',
   modelTypes: [...MODEL_TYPES],
+  objective: 'causal-lm',
   parseConfig,
   info,
   normaliseName,
@@ -506,4 +507,6 @@ export const llama: Architecture = {
   // PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING, the same for llama, qwen2 and mistral.
   loraTargets: () => ['q_proj', 'v_proj'],
   adapterHubModelClass: (config) => causalLmClass(config.modelType),
+  // adapters' LlamaDecoderLayerMixin (Qwen2's and Mistral's mixins name them alike).
+  adapterHubLayerPath: (_config, layer, kind) => `model.layers.${layer}.${kind === 'attn' ? 'attention_adapters' : 'output_adapters'}`,
 };

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { bert } from './bert';
+import { bertConfigJson } from './bert-init';
 import { gpt2ConfigJson, TINY_SHAPE } from './gpt2-init';
 import { gpt2, gpt2Config, gpt2Info } from './gpt2';
 import { modelInfo } from './load';
@@ -14,6 +16,14 @@ describe('architecture registry', () => {
     expect(info.config.family).toBe('gpt2');
     expect(architectureOf(info)).toBe(gpt2);
     expect(() => architectureOf({ ...info, config: { ...info.config, family: 'nope' } })).toThrow(/tiny: no architecture "nope"/);
+  });
+
+  it('reads BERT, RoBERTa and DistilBERT as the bert family, a masked LM; GPT-2 is a causal LM', () => {
+    for (const t of ['bert', 'roberta', 'distilbert']) expect(architectureForModelType(t)).toBe(bert);
+    const info = modelInfo('tiny-bert', bertConfigJson({ hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64, max_position_embeddings: 64, vocab_size: 40 }));
+    expect(architectureOf(info)).toBe(bert);
+    expect(bert.objective).toBe('masked-lm');
+    expect(gpt2.objective).toBe('causal-lm');
   });
 
   it('lists every model_type it reads, in registry order, in the message for one it does not', () => {
@@ -42,7 +52,31 @@ describe('gpt2 architecture', () => {
     expect(gpt2.blockPath(info.config, 3)).toBe('transformer.h.3');
     expect(gpt2.loraTargets(info.config)).toEqual(['c_attn']);
     expect(gpt2.adapterHubModelClass(info.config)).toBe('GPT2LMHeadModel');
+    expect(gpt2.adapterHubLayerPath(info.config, 3, 'attn')).toBe('transformer.h.3.attention_adapters');
+    expect(gpt2.adapterHubLayerPath(info.config, 3, 'mlp')).toBe('transformer.h.3.output_adapters');
     // every block parameter lives under blockPath(layer)
     for (const l of info.linears) expect(l.path.startsWith(`${gpt2.blockPath(info.config, l.layer)}.`)).toBe(true);
+  });
+});
+
+describe('bert architecture', () => {
+  it('names the blocks, PEFT targets, the AdapterHub class and where AdapterHub puts its adapters, per model type', () => {
+    const sizes = { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64, max_position_embeddings: 64, vocab_size: 40 };
+    const b = bert.parseConfig(bertConfigJson(sizes), 'config.json');
+    expect(bert.blockPath(b, 1)).toBe('bert.encoder.layer.1');
+    expect(bert.loraTargets(b)).toEqual(['query', 'value']);
+    expect(bert.adapterHubModelClass(b)).toBe('BertForMaskedLM');
+    expect(bert.adapterHubLayerPath(b, 1, 'attn')).toBe('bert.encoder.layer.1.attention.output');
+    expect(bert.adapterHubLayerPath(b, 1, 'mlp')).toBe('bert.encoder.layer.1.output');
+    const r = bert.parseConfig({ ...bertConfigJson(sizes), model_type: 'roberta', max_position_embeddings: 66 }, 'config.json');
+    expect(bert.adapterHubLayerPath(r, 0, 'attn')).toBe('roberta.encoder.layer.0.attention.output');
+    const d = bert.parseConfig({ model_type: 'distilbert', dim: 32, n_layers: 2, n_heads: 4, hidden_dim: 64, max_position_embeddings: 64, vocab_size: 40 }, 'config.json');
+    expect(bert.adapterHubLayerPath(d, 0, 'attn')).toBe('distilbert.transformer.layer.0.attention_adapters');
+    expect(bert.adapterHubLayerPath(d, 0, 'mlp')).toBe('distilbert.transformer.layer.0.output_adapters');
+    expect(bert.withNumLayers).toBeUndefined();
+    // Prefix methods: BERT and RoBERTa take past keys/values in transformers, DistilBERT does not.
+    expect(bert.kvPrefixUnsupported?.(b)).toBeUndefined();
+    expect(bert.kvPrefixUnsupported?.(r)).toBeUndefined();
+    expect(bert.kvPrefixUnsupported?.(d)).toMatch(/^DistilBERT takes no past keys\/values in transformers/);
   });
 });

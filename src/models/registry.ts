@@ -3,11 +3,12 @@
 // built. Everything outside src/models/ asks here (or the architecture it returns) instead of
 // testing a family itself.
 import type { Architecture } from './architecture';
+import { bert } from './bert';
 import { gpt2 } from './gpt2';
 import { llama } from './llama';
 import type { ModelInfo } from './types';
 
-export const ARCHITECTURES: readonly Architecture[] = [gpt2, llama];
+export const ARCHITECTURES: readonly Architecture[] = [gpt2, llama, bert];
 
 /** The config.json "model_type" values some architecture reads, in registry order. */
 export function supportedModelTypes(): string[] {

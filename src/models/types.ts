@@ -60,6 +60,7 @@ export interface LinearModule {
   /** The weight is stored [in, out] (GPT-2's Conv1D; PEFT's fan_in_fan_out: true), else nn.Linear's [out, in]. */
   fanInFanOut: boolean;
   hasBias: boolean;
+  /** The block it sits in; numLayers for a module after the last block (a masked LM head's transform). */
   layer: number;
 }
 

@@ -6,9 +6,10 @@
 // hands back a tf.Variable initialised from the frozen bias instead of it — so LayerNorm biases
 // (which never pass through a linear layer) train exactly like the linear ones.
 //
-// Hugging Face PEFT has no BitFit type. The export is the trained biases under their
-// GPT2LMHeadModel state-dict names in `bitfit_model.safetensors` plus `bitfit_config.json`
-// (our own small config), which load onto the base model with
+// Hugging Face PEFT has no BitFit type. The export is the trained biases under the base
+// model's state-dict names (GPT2LMHeadModel's, BertForMaskedLM's, …) in
+// `bitfit_model.safetensors` plus `bitfit_config.json` (our own small config), which load onto
+// the base model with
 //     model.load_state_dict(safetensors.torch.load_file("bitfit_model.safetensors"), strict=False)
 // (no unexpected keys; exactly the non-bias keys missing). Because a BitFit model is the base
 // architecture with other bias values, it also merges into a full checkpoint (`mergedWeights`).
@@ -26,12 +27,14 @@ import { jsonObject } from '../io/json-object';
 /**
  * Which biases train:
  * - `all` — every parameter named `*.bias`: for GPT-2 the attention (c_attn, c_proj), MLP
- *   (c_fc, c_proj) and LayerNorm (ln_1, ln_2, ln_f) biases, as the paper trains all of them;
- * - `attention` — the biases of linear modules inside the attention module (`.attn.`):
- *   c_attn (query/key/value) and c_proj;
- * - `mlp` — the biases of linear modules inside the MLP module (`.mlp.`): c_fc and c_proj.
- * LayerNorm biases (ln_1, ln_2 and ln_f) sit outside both modules in Hugging Face's GPT-2, so only
- * `all` trains them; the two subsets are the sublayers' own linear biases.
+ *   (c_fc, c_proj) and LayerNorm (ln_1, ln_2, ln_f) biases, for BERT also the embeddings' and
+ *   the MLM head's, as the paper trains all of them;
+ * - `attention` — the biases of the blocks' linear modules inside an attention module (a path
+ *   component `attn`, `attention` or `self_attn`): GPT-2's c_attn and attn.c_proj, BERT's
+ *   query, key, value and attention.output.dense;
+ * - `mlp` — the biases of the blocks' other linear modules, the feed-forward sublayer's: GPT-2's
+ *   c_fc and mlp.c_proj, BERT's intermediate.dense and output.dense.
+ * LayerNorm biases sit outside both sublayers' linears, so only `all` trains them.
  */
 export type BiasSet = 'all' | 'attention' | 'mlp';
 const BIAS_SETS: BiasSet[] = ['all', 'attention', 'mlp'];
@@ -41,19 +44,16 @@ export interface BitFitConfig {
 }
 
 const ATTENTION_MODULES = new Set(['attn', 'attention', 'self_attn']);
-const MLP_MODULES = new Set(['mlp']);
 
 /** The bias parameters this config trains, in the model's parameter order. */
 export function chosenBiases(model: ModelInfo, c: BitFitConfig): { name: string; shape: number[] }[] {
-  return model.params.filter((p) => {
-    if (!p.name.endsWith('.bias')) return false;
-    const parts = p.name.split('.');
-    // The module that owns the linear layer: transformer.h.0.attn.c_attn.bias → "attn".
-    const owner = parts[parts.length - 3];
-    if (c.trainable_biases === 'attention') return ATTENTION_MODULES.has(owner);
-    if (c.trainable_biases === 'mlp') return MLP_MODULES.has(owner);
-    return true;
-  });
+  if (c.trainable_biases === 'all') return model.params.filter((p) => p.name.endsWith('.bias'));
+  // A block linear is attention's when a component of its path names an attention module
+  // (transformer.h.0.attn.c_attn, bert.encoder.layer.0.attention.self.query), else the MLP's.
+  const inAttention = (path: string) => path.split('.').some((part) => ATTENTION_MODULES.has(part));
+  const inBlock = (layer: number) => layer < model.config.numLayers;
+  const wanted = new Set(model.linears.filter((l) => l.hasBias && inBlock(l.layer) && inAttention(l.path) === (c.trainable_biases === 'attention')).map((l) => `${l.path}.bias`));
+  return model.params.filter((p) => wanted.has(p.name));
 }
 
 function defaults(): BitFitConfig {
@@ -68,8 +68,8 @@ function fields(): FieldSpec[] {
       kind: 'select',
       options: [
         { value: 'all', label: 'all (attention, MLP and LayerNorm)' },
-        { value: 'attention', label: 'attention only (c_attn, attn c_proj)' },
-        { value: 'mlp', label: 'MLP only (c_fc, mlp c_proj)' },
+        { value: 'attention', label: 'attention only (the attention sublayer’s linears)' },
+        { value: 'mlp', label: 'MLP only (the feed-forward sublayer’s linears)' },
       ],
       help: 'Which bias terms train; every weight matrix stays frozen.',
     },

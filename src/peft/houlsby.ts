@@ -34,8 +34,15 @@
 //   `transformer.h.<i>.attention_adapters.adapters.<name>.adapter_down.0.weight` / `.bias`,
 //   `….adapter_up.weight` / `.bias`, and the same under `output_adapters`
 //   (GPT2DecoderBlockAdaptersMixin in models/gpt2/mixin_gpt2.py names the two BottleneckLayers;
-//   BottleneckLayer keeps its adapters in the ModuleDict `adapters`). The block's path and the
-//   model_class written beside it come from the architecture (blockPath, adapterHubModelClass).
+//   BottleneckLayer keeps its adapters in the ModuleDict `adapters`). BERT and RoBERTa make the
+//   sublayers' output modules the BottleneckLayers (models/bert/mixin_bert.py,
+//   BertSelfOutputAdaptersMixin and BertOutputAdaptersMixin): `bert.encoder.layer.<i>.attention.
+//   output.adapters.<name>.…` and `bert.encoder.layer.<i>.output.adapters.<name>.…`; the adapter
+//   acts on the output dense layer's result before the residual add and LayerNorm
+//   (models/bert/modeling_bert.py, bottleneck_layer_forward with original_ln_after: LayerNorm(
+//   adapter(h) + input)), which is where the encoder calls `afterSublayer`. Where the adapter layer
+//   sits and the model_class written beside it come from the architecture
+//   (adapterHubLayerPath, adapterHubModelClass).
 // The files are AdapterHub's adapter folder (src/export/adapterhub.ts).
 import * as tf from '@tensorflow/tfjs';
 import { ADAPTERHUB_CONFIG, ADAPTERHUB_WEIGHTS, doubleSeqBnConfig, isBottleneckAdapter, readAdapterHubWeights, readBottleneckConfig, writeAdapterHubFolder } from '../export/adapterhub';
@@ -151,16 +158,18 @@ function validate(model: ModelInfo, c: HoulsbyConfig): void {
 }
 
 type Kind = 'attn' | 'mlp';
-/** AdapterHub's BottleneckLayer attribute for each hook point of the studio. */
-const LOCATION: Record<Kind, string> = { attn: 'attention_adapters', mlp: 'output_adapters' };
 
 function kinds(c: HoulsbyConfig): Kind[] {
   return [...(c.mh_adapter ? (['attn'] as const) : []), ...(c.output_adapter ? (['mlp'] as const) : [])];
 }
 
-/** `<block i>.attention_adapters.adapters.<name>` (GPT-2: `transformer.h.<i>.…`) — where AdapterHub keeps one adapter. */
+/**
+ * `<adapter layer>.adapters.<name>` — where AdapterHub keeps one adapter: GPT-2's
+ * `transformer.h.<i>.attention_adapters.adapters.<name>`, BERT's
+ * `bert.encoder.layer.<i>.attention.output.adapters.<name>` (Architecture.adapterHubLayerPath).
+ */
 function modulePath(model: ModelInfo, layer: number, kind: Kind, name: string): string {
-  return `${architectureOf(model).blockPath(model.config, layer)}.${LOCATION[kind]}.adapters.${name}`;
+  return `${architectureOf(model).adapterHubLayerPath(model.config, layer, kind)}.adapters.${name}`;
 }
 
 /** The four tensors of one adapter module, torch nn.Linear layout ([out, in]). */

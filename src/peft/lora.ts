@@ -10,7 +10,7 @@ import { architectureOf } from '../models/registry';
 import type { LinearModule, LoadedModel, ModelInfo } from '../models/types';
 import type { Adapter, ExportedFiles, FieldSpec, PeftMethod, Plan } from './types';
 import { ownedVariable } from '../train/variable';
-import { ADAPTER_WEIGHTS, expectField, PEFT_PREFIX, peftTypeOf, readPeftAdapter, writePeftAdapter } from '../export/peft-files';
+import { ADAPTER_WEIGHTS, expectField, PEFT_PREFIX, peftTaskType, peftTypeOf, readPeftAdapter, writePeftAdapter } from '../export/peft-files';
 import { checkTensors } from '../io/tensor-check';
 
 // Config: the settings, their defaults and form fields, validation and the plan.
@@ -201,7 +201,7 @@ async function writeFiles(info: ModelInfo, c: LoraConfig, pairs: Map<string, Lor
       rank_pattern: {},
       revision: null,
       target_modules: [...c.target_modules],
-      task_type: 'CAUSAL_LM',
+      task_type: peftTaskType(info),
       use_dora: false,
       use_rslora: c.use_rslora,
     },

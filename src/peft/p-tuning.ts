@@ -24,6 +24,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   ADAPTER_CONFIG,
   type JsonValue,
+  peftTaskType,
   peftTypeOf,
   PROMPT_EMBEDDINGS,
   promptLearningDims,
@@ -320,7 +321,7 @@ async function writeFiles(info: ModelInfo, c: PTuningConfig, prompt: Float32Arra
     num_virtual_tokens: c.num_virtual_tokens,
     peft_type: 'P_TUNING',
     revision: null,
-    task_type: 'CAUSAL_LM',
+    task_type: peftTaskType(info),
   };
   const files = writePeftAdapter(config, [{ name: PROMPT_EMBEDDINGS, shape: [c.num_virtual_tokens, info.config.hiddenSize], data: prompt }]);
   return { baseName: `${info.name}-p-tuning`, files };

@@ -19,6 +19,7 @@
 //   prefix: the MLP is a training device and is not saved), so a file can always be loaded as
 //   a fixed prefix, whatever its prefix_projection says.
 import * as tf from '@tensorflow/tfjs';
+import { architectureOf } from '../models/registry';
 import type { Hooks, LoadedModel, ModelInfo } from '../models/types';
 import type { Adapter, ExportedFiles, FieldSpec, PeftMethod, Plan, TensorPlan } from './types';
 import { checkTensors } from '../io/tensor-check';
@@ -26,8 +27,10 @@ import { ownedVariable } from '../train/variable';
 import {
   ADAPTER_CONFIG,
   ADAPTER_WEIGHTS,
+  checkTaskType,
   expectField,
   peftConfigOf,
+  peftTaskType,
   PROMPT_EMBEDDINGS,
   promptLearningDims,
   readPeftAdapter,
@@ -284,7 +287,7 @@ async function writeFiles(info: ModelInfo, flavour: PrefixFlavour, c: PrefixTuni
       peft_type: 'PREFIX_TUNING',
       prefix_projection: flavour.savedProjection(c.prefix_projection),
       revision: null,
-      task_type: 'CAUSAL_LM',
+      task_type: peftTaskType(info),
     },
     [{ name: PROMPT_EMBEDDINGS, shape: [c.num_virtual_tokens, g.width], data: prefixes }],
   );
@@ -314,7 +317,7 @@ function load(flavour: PrefixFlavour, model: LoadedModel, files: Record<string, 
   const info = model.info;
   const g = prefixGeometry(info);
   expectField(config, 'peft_type', 'PREFIX_TUNING');
-  if (config.task_type != null) expectField(config, 'task_type', 'CAUSAL_LM');
+  checkTaskType(config, info);
   // Two submodules means an encoder-decoder model's prefixes; GPT-2 reads one set.
   if (config.num_transformer_submodules != null) expectField(config, 'num_transformer_submodules', 1);
   modelField(config, 'num_layers', g.layers, info.name);
@@ -350,6 +353,7 @@ export function prefixMethod(spec: PrefixMethodSpec): PeftMethod<PrefixTuningCon
     paper: spec.paper,
     defaults: (model) => defaults(spec, model),
     fields: (model) => fields(spec, model),
+    unsupported: (model) => architectureOf(model).kvPrefixUnsupported?.(model.config),
     validate: validatePrefix,
     plan,
     create: (model, c, seed) => create(flavour, model, c, seed),

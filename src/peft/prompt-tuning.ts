@@ -19,6 +19,7 @@ import { mulberry32 } from '../data/random';
 import {
   ADAPTER_CONFIG,
   type JsonValue,
+  peftTaskType,
   peftTypeOf,
   PROMPT_EMBEDDINGS,
   promptLearningDims,
@@ -220,7 +221,7 @@ async function writeFiles(info: ModelInfo, prompt: tf.Variable<tf.Rank.R2>, meta
     prompt_tuning_init: meta.init,
     prompt_tuning_init_text: meta.initText,
     revision: null,
-    task_type: 'CAUSAL_LM',
+    task_type: peftTaskType(info),
     tokenizer_kwargs: null,
     tokenizer_name_or_path: meta.tokenizerName,
   };

@@ -1,19 +1,28 @@
-// A PEFT method as one of the studio's run kinds: its variables train on the causal-LM loss
-// while the base model stays frozen; the adapter it leaves exports in its method's format and,
-// for methods that can, merges into the base weights.
+// A PEFT method as one of the studio's run kinds: its variables train on the base model's
+// objective (causal LM for a decoder, masked LM for an encoder: src/train/objective.ts) while
+// the base model stays frozen; the adapter it leaves exports in its method's format and, for
+// methods that can, merges into the base weights.
 import type { LoadedModel } from '../models/types';
+import { objectiveFor, type LmObjective } from '../train/objective';
 import type { RunKind, Trained } from '../train/run-kind';
 import { adapterSpec } from '../train/trainer';
 import type { Adapter, PeftMethod } from './types';
 
-/** The adapter a PEFT run trained or an import rebuilt, on the model it was made for. */
-export function trainedAdapter(model: LoadedModel, adapter: Adapter, names: string[]): Trained & { adapter: Adapter } {
+/**
+ * The adapter a PEFT run trained or an import rebuilt, on the model it was made for. A run's
+ * adapter trains on `objective`; an imported one has none and is not trained further (a run
+ * always starts a fresh adapter).
+ */
+export function trainedAdapter(model: LoadedModel, adapter: Adapter, names: string[], objective?: LmObjective): Trained & { adapter: Adapter } {
   return {
     output: 'adapter',
     adapter,
     names,
     mergeable: typeof adapter.mergedWeights === 'function',
-    spec: (evalBatches) => adapterSpec(model, adapter, evalBatches),
+    spec: (evalBatches) => {
+      if (!objective) throw new Error('an imported adapter is not trained further; train a new one');
+      return adapterSpec(model, adapter, evalBatches, objective);
+    },
     generator: () => ({ model, hooks: adapter.hooks(false) }),
     exportFiles: () => adapter.exportFiles(),
     mergedWeights: adapter.mergedWeights ? () => adapter.mergedWeights!() : undefined,
@@ -47,8 +56,11 @@ export function peftRun(method: PeftMethod<any>): RunKind<Record<string, unknown
     positionsUsed: (c) => method.positionsUsed?.(c) ?? 0,
     plan: (info, c) => ({ output: 'adapter', ...method.plan(info, c) }),
     create: (model, c, seed, ctx) => {
+      // First, so a model the objective cannot train (a masked LM whose tokenizer has no mask
+      // token) is refused before anything is allocated.
+      const objective = objectiveFor(model.info, ctx.tokenizer, seed);
       const adapter = method.create(model, c, seed, { tokenizer: ctx.tokenizer });
-      return trainedAdapter(model, adapter, variableNames(method, model, c, adapter));
+      return trainedAdapter(model, adapter, variableNames(method, model, c, adapter), objective);
     },
   };
 }

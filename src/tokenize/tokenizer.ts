@@ -1,5 +1,6 @@
 // The studio's tokenizer: a thin, validated wrapper over @huggingface/tokenizers so the rest of
-// the engine sees plain number arrays and the few special ids it needs (eos, pad).
+// the engine sees plain number arrays and the few special ids it needs (eos, pad, mask, and
+// which ids are special).
 import { Tokenizer } from '@huggingface/tokenizers';
 
 export interface TextTokenizer {
@@ -9,10 +10,31 @@ export interface TextTokenizer {
   decode(ids: number[]): string;
   /** One more than the largest id, added tokens included (what `len(tokenizer)` is in Python). */
   vocabSize: number;
-  eosId: number;
+  /**
+   * tokenizer_config.json's eos_token: appended to every example so a causal LM learns where
+   * text ends. Undefined when the config has none, as BERT's tokenizers have none: their
+   * post-processor already closes each sequence with [SEP].
+   */
+  eosId?: number;
+  eosToken?: string;
+  /** pad_token, else eos_token: what fills a batch's rows after their last real token. */
   padId: number;
-  eosToken: string;
+  /** mask_token, what masked-LM training replaces chosen tokens with; undefined when the config has none. */
+  maskId?: number;
+  /** The special tokens' ids, ascending: tokenizer.json's added tokens marked special and the config's *_token entries. */
+  specialIds: number[];
 }
+
+export interface TokenizerOptions {
+  /**
+   * Refuse a config without eos_token (default true): a causal LM's examples end with it.
+   * A masked LM's tokenizer closes sequences itself and need not have one.
+   */
+  requireEos?: boolean;
+}
+
+/** tokenizer_config.json's fields that name special tokens (SpecialTokensMixin.SPECIAL_TOKENS_ATTRIBUTES). */
+const SPECIAL_TOKEN_FIELDS = ['bos_token', 'eos_token', 'unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token'] as const;
 
 type JsonObject = Record<string, unknown>;
 
@@ -70,6 +92,7 @@ export function loadTokenizer(
   tokenizerJson: unknown,
   tokenizerConfig: unknown,
   fileName = 'tokenizer.json',
+  options: TokenizerOptions = {},
 ): TextTokenizer {
   const configFile = configFileName(fileName);
   validateTokenizerJson(tokenizerJson, fileName);
@@ -92,13 +115,25 @@ export function loadTokenizer(
   };
 
   const eosToken = specialTokenContent(tokenizerConfig, 'eos_token', configFile);
-  if (eosToken === undefined) {
+  if (eosToken === undefined && options.requireEos !== false) {
     throw new Error(`${configFile}: "eos_token" is missing; causal-LM training needs an end-of-text token`);
   }
-  const eosId = idOf(eosToken, 'eos_token');
+  const eosId = eosToken === undefined ? undefined : idOf(eosToken, 'eos_token');
   // GPT-2 ships no pad token; padded positions are masked out of the loss, so eos serves.
   const padToken = specialTokenContent(tokenizerConfig, 'pad_token', configFile);
-  const padId = padToken === undefined ? eosId : idOf(padToken, 'pad_token');
+  const padId = padToken !== undefined ? idOf(padToken, 'pad_token') : eosId;
+  if (padId === undefined) throw new Error(`${configFile}: "pad_token" and "eos_token" are both missing; batches need one of them to pad with`);
+  const maskToken = specialTokenContent(tokenizerConfig, 'mask_token', configFile);
+  const maskId = maskToken === undefined ? undefined : idOf(maskToken, 'mask_token');
+
+  const special = new Set<number>();
+  for (const t of tokenizerJson.added_tokens as JsonObject[]) if (t.special === true) special.add(t.id as number);
+  for (const field of SPECIAL_TOKEN_FIELDS) {
+    const token = specialTokenContent(tokenizerConfig, field, configFile);
+    const id = token === undefined ? undefined : inner.token_to_id(token);
+    if (id !== undefined) special.add(id);
+  }
+  const specialIds = [...special].sort((a, b) => a - b);
 
   let maxId = -1;
   for (const id of inner.get_vocab(true).values()) maxId = Math.max(maxId, id);
@@ -113,6 +148,8 @@ export function loadTokenizer(
     eosId,
     padId,
     eosToken,
+    maskId,
+    specialIds,
     encode(text: string): number[] {
       return inner.encode(text, { add_special_tokens: true }).ids;
     },
@@ -127,4 +164,10 @@ export function loadTokenizer(
       return inner.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: cleanUp });
     },
   };
+}
+
+/** The tokenizer's end-of-text id, for work that needs one (documents joined by it, generation's stop); throws when it has none. */
+export function endOfTextId(tok: TextTokenizer): number {
+  if (tok.eosId === undefined) throw new Error('the tokenizer has no end-of-text token (tokenizer_config.json has no "eos_token")');
+  return tok.eosId;
 }

@@ -1,11 +1,12 @@
 // Causal-LM loss against a naive reference: Hugging Face's shift (logits at t predict the
 // label at t+1), -100 ignored, mean over counted tokens; with virtual tokens in front, the
 // labels are padded with -100 for them first (as PEFT does), so the last virtual position
-// predicts the first real label.
+// predicts the first real label. Masked-LM loss against its own naive reference: no shift, the
+// logits at each real position against the label there, virtual tokens in front predicting nothing.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../data/random';
-import { causalLmLoss, IGNORE_INDEX, shiftLabels } from './loss';
+import { causalLmLoss, IGNORE_INDEX, maskedLmLoss, shiftLabels } from './loss';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -209,5 +210,123 @@ describe('shiftLabels', () => {
     expect(Array.from(b.targets)).toEqual([5, 6, 0, 8]);
     expect(Array.from(b.weights)).toEqual([1, 1, 0, 1]);
     expect(b).toMatchObject({ count: 3, start: 2, perRow: 4 });
+  });
+});
+
+/**
+ * Naive masked-LM reference over [B, prepended+T, V] logits: the mean −log softmax at every
+ * real position p (after the virtual ones) whose label is not ignored, against the label at p
+ * itself; and the analytic gradient (softmax − onehot) / count there, 0 elsewhere.
+ */
+function naiveMasked(logits: Float32Array, labels: number[][], b: number, total: number, v: number, prepended: number) {
+  let sum = 0;
+  let count = 0;
+  const grad = new Float64Array(b * total * v);
+  const counted: [number, number][] = [];
+  for (let r = 0; r < b; r++) {
+    for (let t = 0; t < total - prepended; t++) {
+      const y = labels[r][t];
+      if (y === X) continue;
+      const off = (r * total + prepended + t) * v;
+      let mx = -Infinity;
+      for (let k = 0; k < v; k++) mx = Math.max(mx, logits[off + k]);
+      let z = 0;
+      for (let k = 0; k < v; k++) z += Math.exp(logits[off + k] - mx);
+      sum += mx + Math.log(z) - logits[off + y];
+      count++;
+      counted.push([off, y]);
+    }
+  }
+  for (const [off, y] of counted) {
+    let mx = -Infinity;
+    for (let k = 0; k < v; k++) mx = Math.max(mx, logits[off + k]);
+    let z = 0;
+    for (let k = 0; k < v; k++) z += Math.exp(logits[off + k] - mx);
+    for (let k = 0; k < v; k++) grad[off + k] += (Math.exp(logits[off + k] - mx) / z - (k === y ? 1 : 0)) / count;
+  }
+  return { loss: count ? sum / count : 0, count, grad };
+}
+
+function engineMasked(logits: Float32Array, labels: number[][], b: number, total: number, v: number, prepended: number) {
+  const x = tf.tensor3d(logits, [b, total, v]);
+  let tokens = -1;
+  const { value, grad } = tf.valueAndGrad((l: tf.Tensor) => {
+    const r = maskedLmLoss(l as tf.Tensor3D, Int32Array.from(labels.flat()), prepended);
+    tokens = r.tokens;
+    return r.loss;
+  })(x);
+  const out = { loss: value.dataSync()[0], grad: grad.dataSync() as Float32Array, tokens };
+  x.dispose();
+  value.dispose();
+  grad.dispose();
+  return out;
+}
+
+describe('maskedLmLoss', () => {
+  const B = 3;
+  const T = 6;
+  const V = 7;
+  // Labels only where tokens were masked; the first label of a row counts (no shift).
+  const LABELS = [
+    [4, X, X, 0, X, X],
+    [X, X, 2, X, X, X],
+    [X, X, X, X, X, 6],
+  ];
+
+  it('equals the naive unshifted mean cross-entropy over the labelled positions, gradient included', () => {
+    const logits = randomLogits(B, T, V, 21);
+    const ref = naiveMasked(logits, LABELS, B, T, V, 0);
+    const got = engineMasked(logits, LABELS, B, T, V, 0);
+    expect(ref.count).toBe(4);
+    expect(got.tokens).toBe(4);
+    expect(Math.abs(got.loss - ref.loss)).toBeLessThan(1e-5);
+    expect(maxAbs(got.grad, ref.grad)).toBeLessThan(1e-6);
+    // It is not the causal loss on the same labels (which would read each label one position earlier).
+    expect(Math.abs(engine(logits, LABELS, B, T, V, 0).loss - got.loss)).toBeGreaterThan(1e-3);
+  });
+
+  it.each([1, 3])('with %i prepended virtual tokens, those predict nothing and the labels align with the real positions', (n) => {
+    const total = n + T;
+    const logits = randomLogits(B, total, V, 30 + n);
+    const ref = naiveMasked(logits, LABELS, B, total, V, n);
+    const got = engineMasked(logits, LABELS, B, total, V, n);
+    expect(got.tokens).toBe(4);
+    expect(Math.abs(got.loss - ref.loss)).toBeLessThan(1e-5);
+    expect(maxAbs(got.grad, ref.grad)).toBeLessThan(1e-6);
+    for (let r = 0; r < B; r++) for (let p = 0; p < n; p++) for (let k = 0; k < V; k++) expect(got.grad[(r * total + p) * V + k]).toBe(0);
+  });
+
+  it('gradient agrees with central finite differences of the naive loss', () => {
+    const logits = randomLogits(B, T, V, 23);
+    const got = engineMasked(logits, LABELS, B, T, V, 0);
+    const h = 1e-3;
+    for (const idx of [0, 3, 3 * V + 1, (T + 2) * V + 4, (2 * T + 5) * V + 6]) {
+      const plus = Float32Array.from(logits);
+      const minus = Float32Array.from(logits);
+      plus[idx] += h;
+      minus[idx] -= h;
+      const fd = (naiveMasked(plus, LABELS, B, T, V, 0).loss - naiveMasked(minus, LABELS, B, T, V, 0).loss) / (plus[idx] - minus[idx]);
+      expect(Math.abs(got.grad[idx] - fd)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('an unlabelled batch gives loss 0 and zero gradient; a label count that does not fit is refused', () => {
+    const none = LABELS.map((r) => r.map(() => X));
+    const got = engineMasked(randomLogits(B, T, V, 24), none, B, T, V, 0);
+    expect(got).toMatchObject({ tokens: 0, loss: 0 });
+    expect(got.grad.every((g) => g === 0)).toBe(true);
+    const x = tf.tensor3d(randomLogits(B, T, V, 25), [B, T, V]);
+    expect(() => maskedLmLoss(x, new Int32Array(B * (T - 1)))).toThrow(/15 labels for 3×6 positions/);
+    x.dispose();
+  });
+
+  it('leaves no tensors behind inside tf.tidy', () => {
+    const x = tf.tensor3d(randomLogits(B, T, V, 26), [B, T, V]);
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      maskedLmLoss(x, Int32Array.from(LABELS.flat())).loss;
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
   });
 });

@@ -1,6 +1,7 @@
-// Causal language-modelling loss, as Hugging Face computes it: logits at position t predict
-// the label at t+1; labels of -100 (padding, or prompt tokens when training on completions
-// only) are ignored; the mean is over the remaining tokens.
+// Language-modelling losses, as Hugging Face computes them. Causal: logits at position t
+// predict the label at t+1; labels of -100 (padding, or prompt tokens when training on
+// completions only) are ignored; the mean is over the remaining tokens. Masked: logits at
+// position t predict the label at t itself (no shift); only the masked positions carry a label.
 import * as tf from '@tensorflow/tfjs';
 
 export const IGNORE_INDEX = -100;
@@ -37,18 +38,13 @@ export function shiftLabels(
 }
 
 /**
- * Mean token cross-entropy. `logits` is [B, P+T, V] where the first `prepended` positions
- * are virtual tokens a method put in front; they predict nothing. Written with a custom
- * gradient (softmax − onehot) so no gather gradient is needed: the wasm backend lacks the
- * UnsortedSegmentSum kernel that tf.gather's gradient uses.
+ * Mean cross-entropy of `z` [N, V] against `targets` over the rows whose weight is 1, divided by
+ * `count`. Written with a custom gradient (softmax − onehot) so no gather gradient is needed:
+ * the wasm backend lacks the UnsortedSegmentSum kernel that tf.gather's gradient uses.
  */
-export function causalLmLoss(logits: tf.Tensor3D, labels: Int32Array, prepended = 0): { loss: tf.Scalar; tokens: number } {
-  const [B, total, V] = logits.shape;
-  const T = total - prepended;
-  const { targets, weights, count, start, perRow } = shiftLabels(labels, B, T, prepended);
+function weightedCrossEntropy(z: tf.Tensor2D, targets: Int32Array, weights: Float32Array, count: number): tf.Scalar {
   const denom = Math.max(count, 1);
-  const z = tf.reshape(tf.slice(logits, [0, start, 0], [B, perRow, V]), [B * perRow, V]);
-  const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), V);
+  const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), z.shape[1]);
   const w = tf.tensor1d(weights);
   const ce = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x2 = args[0] as tf.Tensor2D;
@@ -68,5 +64,41 @@ export function causalLmLoss(logits: tf.Tensor3D, labels: Int32Array, prepended 
       },
     };
   });
-  return { loss: ce(z) as tf.Scalar, tokens: count };
+  return ce(z) as tf.Scalar;
+}
+
+/**
+ * Mean token cross-entropy of next-token prediction. `logits` is [B, P+T, V] where the first
+ * `prepended` positions are virtual tokens a method put in front; they predict nothing but the
+ * last of them predicts the first real token (see shiftLabels).
+ */
+export function causalLmLoss(logits: tf.Tensor3D, labels: Int32Array, prepended = 0): { loss: tf.Scalar; tokens: number } {
+  const [B, total, V] = logits.shape;
+  const T = total - prepended;
+  const { targets, weights, count, start, perRow } = shiftLabels(labels, B, T, prepended);
+  const z = tf.reshape(tf.slice(logits, [0, start, 0], [B, perRow, V]), [B * perRow, V]) as tf.Tensor2D;
+  return { loss: weightedCrossEntropy(z, targets, weights, count), tokens: count };
+}
+
+/**
+ * Mean token cross-entropy of masked-token prediction, as BertForMaskedLM computes it: the
+ * logits at each position against the label at the same position, over the positions whose
+ * label is not IGNORE_INDEX (the masked ones). `logits` is [B, P+T, V] with `prepended`
+ * virtual tokens in front, which predict nothing; `labels` is [B, T] over the real positions.
+ */
+export function maskedLmLoss(logits: tf.Tensor3D, labels: Int32Array, prepended = 0): { loss: tf.Scalar; tokens: number } {
+  const [B, total, V] = logits.shape;
+  const T = total - prepended;
+  if (labels.length !== B * T) throw new Error(`maskedLmLoss: ${labels.length} labels for ${B}×${T} positions`);
+  const targets = new Int32Array(B * T);
+  const weights = new Float32Array(B * T);
+  let count = 0;
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] === IGNORE_INDEX) continue;
+    targets[i] = labels[i];
+    weights[i] = 1;
+    count++;
+  }
+  const z = tf.reshape(tf.slice(logits, [0, prepended, 0], [B, T, V]), [B * T, V]) as tf.Tensor2D;
+  return { loss: weightedCrossEntropy(z, targets, weights, count), tokens: count };
 }

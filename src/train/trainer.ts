@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Hooks, LoadedModel } from '../models/types';
 import type { Adapter } from '../peft/types';
 import { AdamW, clipByGlobalNorm } from './adamw';
-import { causalLmLoss } from './loss';
+import { CAUSAL_LM, type LmObjective } from './objective';
 import { learningRateAt } from './schedule';
 import { GpuRejectedWork, throwIfGpuErrors } from '../backend/webgpu-kernels';
 
@@ -33,7 +33,11 @@ export interface EvalPoint {
 
 export type RunEnd = 'finished' | 'stopped' | 'failed';
 
-/** One batch for causal-LM training: ids right-padded to `length`, labels −100 at padding. */
+/**
+ * One batch as the sampler makes it: ids right-padded to `length`, labels −100 exactly at
+ * padding (so they also say which tokens are real). The objective (./objective.ts) makes the
+ * model's inputs and targets from it: as they are for a causal LM, masked for a masked LM.
+ */
 export interface TokenBatch {
   ids: Int32Array;
   labels: Int32Array;
@@ -75,24 +79,18 @@ function labelCount(b: TokenBatch): number {
   return n;
 }
 
-/** Mean causal-LM loss over one batch's predicted tokens, and how many tokens it predicted. */
-function batchLoss(model: LoadedModel, hooks: Hooks, b: TokenBatch, training: boolean): { loss: tf.Scalar; tokens: number } {
-  const ids = tf.tensor2d(b.ids, [b.batch, b.length], 'int32');
-  const { logits, prepended } = model.forward(ids, hooks, { training });
-  return causalLmLoss(logits, b.labels, prepended);
-}
-
 /**
- * Held-out loss: the mean causal-LM loss per predicted token over all the batches, of the model
- * with `hooks` (an adapter's, or none). Each batch's mean is weighted by its token count.
+ * Held-out loss: the mean loss per predicted token over all the batches, of the model with
+ * `hooks` (an adapter's, or none), on `objective` (held-out batch i drawn as { evalIndex: i }).
+ * Each batch's mean is weighted by its token count.
  */
-export async function evaluate(model: LoadedModel, hooks: Hooks, batches: TokenBatch[]): Promise<number> {
+export async function evaluate(model: LoadedModel, hooks: Hooks, batches: TokenBatch[], objective: LmObjective = CAUSAL_LM): Promise<number> {
   if (batches.length === 0) return NaN;
   let sum = tf.scalar(0);
   let tokens = 0;
-  for (const b of batches) {
+  for (let i = 0; i < batches.length; i++) {
     const next = tf.tidy(() => {
-      const r = batchLoss(model, hooks, b, false);
+      const r = objective.batchLoss(model, hooks, batches[i], false, { evalIndex: i });
       tokens += r.tokens;
       return tf.add(sum, tf.mul(r.loss, r.tokens));
     });
@@ -119,9 +117,10 @@ export interface TrainingSpec {
   termKeys?: string[];
   /**
    * Called inside the step's tidy but outside the gradient tape (work that needs no gradient,
-   * e.g. a teacher's forward, goes here); returns the function the tape records.
+   * e.g. a teacher's forward, goes here); returns the function the tape records. `step` is the
+   * step's number from 0 (what a masked LM's masking is drawn from).
    */
-  stepLoss(batch: TokenBatch): () => StepLoss;
+  stepLoss(batch: TokenBatch, step: number): () => StepLoss;
   /** Held-out loss of the model being trained. */
   evaluate(): Promise<number>;
   /** What the NaN message calls the thing that is restored ("adapter", "student"). */
@@ -175,7 +174,7 @@ export class TrainingStepper {
     let kept: tf.Scalar[] = [];
     try {
       return tf.tidy(() => {
-        const onTape = this.spec.stepLoss(batch);
+        const onTape = this.spec.stepLoss(batch, step);
         const { value, grads } = tf.variableGrads(() => {
           const r = onTape();
           // variableGrads disposes everything its function made except the returned scalar;
@@ -183,7 +182,9 @@ export class TrainingStepper {
           kept = this.termKeys.map((k) => tf.keep(r.terms![k]));
           return r.total;
         }, vars);
-        const ordered = vars.map((v) => grads[v.name]);
+        // A variable the loss does not reach (a parameter the forward never reads, as an
+        // untied BERT head's `cls.predictions.bias`) has no gradient: it gets zero.
+        const ordered = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
         const norm = this.applyGradients(ordered, lr);
         const result: StepResult = { loss: value, norm, terms: kept };
         if (keepGrads) result.grads = ordered;
@@ -330,19 +331,22 @@ export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, i
   }
 }
 
-/** What training a PEFT adapter optimises: its variables on the causal-LM loss; the base stays frozen. */
-export function adapterSpec(model: LoadedModel, adapter: Adapter, evalBatches: TokenBatch[]): TrainingSpec {
+/**
+ * What training a PEFT adapter optimises: its variables on the model's objective (causal LM by
+ * default); the base stays frozen.
+ */
+export function adapterSpec(model: LoadedModel, adapter: Adapter, evalBatches: TokenBatch[], objective: LmObjective = CAUSAL_LM): TrainingSpec {
   return {
     variables: adapter.variables,
-    stepLoss: (batch) => () => ({ total: batchLoss(model, adapter.hooks(true), batch, true).loss }),
-    evaluate: () => evaluate(model, adapter.hooks(false), evalBatches),
+    stepLoss: (batch, step) => () => ({ total: objective.batchLoss(model, adapter.hooks(true), batch, true, { step }).loss }),
+    evaluate: () => evaluate(model, adapter.hooks(false), evalBatches, objective),
     noun: 'adapter',
   };
 }
 
-/** Trains a PEFT adapter's variables on the causal-LM loss; the base model stays frozen. */
-export function train(model: LoadedModel, adapter: Adapter, opts: TrainerOptions, io: TrainerIO): Promise<TrainResult> {
-  return trainVariables(adapterSpec(model, adapter, io.evalBatches), opts, io);
+/** Trains a PEFT adapter's variables on `objective` (causal LM by default); the base model stays frozen. */
+export function train(model: LoadedModel, adapter: Adapter, opts: TrainerOptions, io: TrainerIO, objective: LmObjective = CAUSAL_LM): Promise<TrainResult> {
+  return trainVariables(adapterSpec(model, adapter, io.evalBatches, objective), opts, io);
 }
 
 class NonFiniteLoss extends Error {}

@@ -26,6 +26,8 @@ export interface ModelSummary {
   vocabSize: number;
   maxPositions: number;
   totalParams: number;
+  /** Why the model cannot generate text (it is a masked LM); absent when it can. */
+  cannotGenerate?: string;
 }
 
 /** One entry of the Method select: a PEFT method or distillation (a RunKind) as the loaded model sees it. */

@@ -6,6 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import { unzipFiles, zipFiles } from '../io/zip';
 import { buildModel, modelInfo } from '../models/load';
+import { bertConfigJson, initBertWeights } from '../models/bert-init';
+import { wordPieceTokenizerFiles } from '../tokenize/word-piece';
 import { coerceConfig, getMethod, METHODS } from '../peft/registry';
 import { RUN_KINDS } from '../train/registry';
 import { llama } from '../models/llama';
@@ -700,9 +702,9 @@ describe('StudioSession: a base model from disk', () => {
     expect(e8.message).toBe(`short/model.safetensors.index.json: lists tensor "${dropped}" in model-00002-of-00002.safetensors, which does not hold it`);
 
     // Another architecture: refused from config.json alone.
-    const neoxConfig = { ...JSON.parse(new TextDecoder().decode(tinyBytes('config.json'))), model_type: 'gpt_neox', architectures: ['GPTNeoXForCausalLM'] };
-    const e6 = await refusal(asFiles({ ...tinyFolder(), 'config.json': new TextEncoder().encode(JSON.stringify(neoxConfig)) }), 'tiny-neox');
-    expect(e6.message).toBe('tiny-neox: config.json: "model_type" "gpt_neox" is not supported yet (supported: "gpt2", "llama", "qwen2", "mistral")');
+    const t5Config = { ...JSON.parse(new TextDecoder().decode(tinyBytes('config.json'))), model_type: 't5', architectures: ['T5ForConditionalGeneration'] };
+    const e6 = await refusal(asFiles({ ...tinyFolder(), 'config.json': new TextEncoder().encode(JSON.stringify(t5Config)) }), 'tiny-t5');
+    expect(e6.message).toBe('tiny-t5: config.json: "model_type" "t5" is not supported yet (supported: "gpt2", "llama", "qwen2", "mistral", "bert", "roberta", "distilbert")');
 
     // A zip together with other files is ambiguous.
     const e7 = await refusal([zipFile(zipFiles(tinyFolder()), 'a.zip'), new File(['{}'], 'config.json')]);
@@ -903,4 +905,109 @@ describe('StudioSession: a Llama-family model from disk', () => {
     session.current.adapter?.dispose();
     session.current.model?.dispose();
   }, 300_000);
+});
+
+describe('StudioSession: a BERT masked LM from disk', () => {
+  const WORDS = ['the', 'cat', 'sat', 'on', 'mat', 'dog', 'ran', 'to', 'a', 'big', 'red', 'house', 'and', 'saw', '.', '##s'];
+  const SENTENCES = ['the cat sat on the mat.', 'a big red dog ran to the house.', 'the dogs saw a cat.', 'a cat and a dog sat on a big mat.', 'the red house and the big mat.'];
+  // A wide init: the random model starts confidently wrong, so a few steps of LoRA have a clear
+  // loss to remove (at BERT's 0.02 its logits are near uniform and barely movable by an adapter).
+  const SHAPE = { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64, max_position_embeddings: 64, initializer_range: 0.5 };
+  const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+
+  /** A tiny random BertForMaskedLM folder as transformers lays one out, with a WordPiece tokenizer. */
+  function bertFolder(opts: { maskToken?: boolean } = {}): File[] {
+    const tok = wordPieceTokenizerFiles(WORDS, opts);
+    const config = bertConfigJson({ ...SHAPE, vocab_size: tok.vocab.length });
+    const files: Record<string, Uint8Array> = {
+      'config.json': enc(config),
+      'model.safetensors': writeSafetensors(initBertWeights(config, 1), { format: 'pt' }),
+      'tokenizer.json': enc(tok.tokenizer),
+      'tokenizer_config.json': enc(tok.tokenizerConfig),
+    };
+    return Object.entries(files).map(([name, bytes]) => new File([new Uint8Array(bytes)], name));
+  }
+  const dataset = () => new File([Array.from({ length: 40 }, (_, i) => JSON.stringify({ text: SENTENCES[i % SENTENCES.length] })).join('\n')], 'bert.jsonl');
+  const BERT_TRAIN: TrainConfig = { ...TRAIN, steps: 2, batchSize: 4, sequenceLength: 16, evalEvery: 0, warmupSteps: 0 };
+
+  async function bertSession(opts: { maskToken?: boolean } = {}) {
+    const events: FromWorker[] = [];
+    const s = new StudioSession((m) => events.push(m), { source });
+    await s.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+    await s.handle({ type: 'loadModelFiles', files: bertFolder(opts), name: 'tiny-bert' });
+    await s.handle({ type: 'loadDataset', file: dataset(), sequenceLength: 16, evalFraction: 0.1, seed: 1 });
+    const last = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type).at(-1) as Extract<FromWorker, { type: T }> | undefined;
+    const losses = () => events.flatMap((e) => (e.type === 'progress' ? e.points.map((p) => p.loss) : []));
+    return { session: s, events, last, losses };
+  }
+
+  it('loads as a masked LM that cannot generate, offering every PEFT method and no distillation', async () => {
+    const { session: s, events, last } = await bertSession();
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    expect(last('modelLoaded')!.model).toMatchObject({ id: 'tiny-bert', modelType: 'bert', numLayers: 2, hiddenSize: 32, cannotGenerate: 'tiny-bert is a masked language model; text generation needs a causal LM' });
+    const methods = last('methods')!.methods;
+    for (const m of methods.filter((x) => x.id !== 'distill')) expect(m.unsupported, m.id).toBeUndefined();
+    expect(methods.find((m) => m.id === 'distill')!.unsupported).toBe('distillation supports "gpt2" teachers, not "bert"');
+    // [CLS] … [SEP] per example, nothing appended.
+    expect(last('datasetLoaded')!.dataset).toMatchObject({ examples: 40, trainExamples: 36, evalExamples: 4, truncated: 0 });
+    await s.handle({ type: 'generate', requestId: 1, prompt: 'the cat', withAdapter: false, maxNewTokens: 4, temperature: 0, topK: 0, seed: 1 });
+    expect(last('error')).toMatchObject({ request: 'generate', message: 'tiny-bert is a masked language model; text generation needs a causal LM' });
+    s.current.model?.dispose();
+  });
+
+  it('trains LoRA on masked LM (2 steps, then lower losses over 12 at a high learning rate) and exports a PEFT adapter for BertForMaskedLM', async () => {
+    const { session: s, events, last, losses } = await bertSession();
+    await s.handle({ type: 'train', methodId: 'lora', config: { r: 4 }, train: BERT_TRAIN });
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    expect(last('trainingEnded')).toMatchObject({ reason: 'finished', step: 2 });
+    expect(losses()).toHaveLength(2);
+    for (const l of losses()) expect(Number.isFinite(l) && l > 0).toBe(true);
+
+    events.length = 0;
+    await s.handle({ type: 'train', methodId: 'lora', config: { r: 8, lora_alpha: 16, target_modules: ['query', 'key', 'value', 'dense'] }, train: { ...BERT_TRAIN, steps: 12, learningRate: 0.05 } });
+    expect(last('trainingEnded')).toMatchObject({ reason: 'finished', step: 12 });
+    const l = losses();
+    expect(l.every(Number.isFinite)).toBe(true);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(l.slice(-3)), l.map((x) => x.toFixed(2)).join(' ')).toBeLessThan(mean(l.slice(0, 3)));
+    // The held-out loss, masked the same way at every evaluation, falls too.
+    const evals = events.flatMap((e) => (e.type === 'eval' ? [e.point] : []));
+    expect(evals.map((p) => p.step)).toEqual([0, 12]);
+    expect(evals[1].evalLoss).toBeLessThan(evals[0].evalLoss);
+
+    await s.handle({ type: 'export' });
+    const out = last('exported')!;
+    expect(out.fileName).toBe('tiny-bert-lora.zip');
+    const files = unzipFiles(out.bytes, out.fileName);
+    const config = JSON.parse(new TextDecoder().decode(files['adapter_config.json']));
+    expect(config).toMatchObject({ peft_type: 'LORA', task_type: 'FEATURE_EXTRACTION', fan_in_fan_out: false, target_modules: ['query', 'key', 'value', 'dense'] });
+    const { tensors } = readSafetensors(files['adapter_model.safetensors']);
+    expect(tensors.get('base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight')?.shape).toEqual([8, 32]);
+    expect(tensors.get('base_model.model.bert.encoder.layer.1.intermediate.dense.lora_B.weight')?.shape).toEqual([64, 8]);
+    s.current.adapter?.dispose();
+    s.current.model?.dispose();
+  });
+
+  it('checks the backend on the same masking for the run on both sides', async () => {
+    const { session: s, events, last } = await bertSession();
+    await s.handle({ type: 'verify', methodId: 'lora', config: { r: 4 }, train: BERT_TRAIN, steps: 3 });
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    const r = last('verified')!.report;
+    expect(r.failure).toBeUndefined();
+    for (const c of r.checks) expect(c.difference, c.name).toBe(0);
+    s.current.model?.dispose();
+  });
+
+  it('refuses to train a BERT whose tokenizer has no mask token, naming the file and field, keeping the adapter it had', async () => {
+    const { session: s, last } = await bertSession({ maskToken: false });
+    expect(last('modelLoaded')).toBeDefined();
+    await s.handle({ type: 'train', methodId: 'lora', config: {}, train: BERT_TRAIN });
+    expect(last('error')).toMatchObject({
+      request: 'train',
+      message: 'tokenizer_config.json: "mask_token" is missing; tiny-bert is a masked language model, and masked-LM training replaces the tokens it hides with the mask token',
+    });
+    expect(last('trainingStarted')).toBeUndefined();
+    expect(s.current.adapter).toBeUndefined();
+    s.current.model?.dispose();
+  });
 });

@@ -9,14 +9,15 @@ import { peftTypeOf } from '../export/peft-files';
 import { diskModelFolder, httpModelSource, readModelWeights, type ModelFileSource } from '../io/model-folder';
 import { writeSafetensors, type SafetensorsTensor } from '../io/safetensors';
 import { unzipFiles, zipFiles } from '../io/zip';
-import { generate } from '../models/generate';
+import { generate, generationUnsupported } from '../models/generate';
 import { buildModel, modelInfo, WEIGHTS_FILE } from '../models/load';
+import { architectureOf } from '../models/registry';
 import type { LoadedModel } from '../models/types';
 import type { Student } from '../distill/student';
 import { METHODS } from '../peft/registry';
 import { trainedAdapter } from '../peft/run';
 import type { Adapter } from '../peft/types';
-import { loadTokenizer, type TextTokenizer } from '../tokenize/tokenizer';
+import { endOfTextId, loadTokenizer, type TextTokenizer } from '../tokenize/tokenizer';
 import { trainVariables } from '../train/trainer';
 import { checkAgainstCpu, parityFailure } from '../train/parity';
 import { getRunKind, RUN_KINDS } from '../train/registry';
@@ -197,12 +198,15 @@ export class StudioSession {
       ),
     ]);
     const config = parseJson(configBytes, `${id}/config.json`);
+    let info;
     try {
-      modelInfo(id, config);
+      info = modelInfo(id, config);
     } catch (e) {
       throw new Error(`${id}: ${(e as Error).message}`);
     }
-    const tokenizer = loadTokenizer(parseJson(tokBytes, `${id}/tokenizer.json`), parseJson(tokCfgBytes, `${id}/tokenizer_config.json`), `${id}/tokenizer.json`);
+    // A causal LM's examples end with the end-of-text token; a masked LM's tokenizer closes them itself.
+    const requireEos = architectureOf(info).objective === 'causal-lm';
+    const tokenizer = loadTokenizer(parseJson(tokBytes, `${id}/tokenizer.json`), parseJson(tokCfgBytes, `${id}/tokenizer_config.json`), `${id}/tokenizer.json`, { requireEos });
     const tensors = await readModelWeights(get, id);
     const model = buildModel(id, config, tensors);
     if (tokenizer.vocabSize > model.info.config.vocabSize) {
@@ -231,6 +235,8 @@ export class StudioSession {
       maxPositions: c.maxPositions,
       totalParams: model.info.totalParams,
     };
+    const cannotGenerate = generationUnsupported(model.info);
+    if (cannotGenerate) summary.cannotGenerate = cannotGenerate;
     this.emit({ type: 'modelLoaded', model: summary });
     this.emit({
       type: 'methods',
@@ -525,15 +531,18 @@ export class StudioSession {
     const model = this.model;
     const tokenizer = this.tokenizer;
     if (!model || !tokenizer) throw new Error('load a base model first');
+    const unsupported = generationUnsupported(model.info);
+    if (unsupported) throw new Error(unsupported);
     const { model: generator, hooks } = msg.withAdapter ? this.requireHeld('adapter').trained.generator() : { model, hooks: {} };
-    const promptIds = msg.prompt === '' ? [tokenizer.eosId] : tokenizer.encode(msg.prompt);
+    const eosId = endOfTextId(tokenizer);
+    const promptIds = msg.prompt === '' ? [eosId] : tokenizer.encode(msg.prompt);
     const { requestId, withAdapter } = msg;
     const ids: number[] = [];
     const out = await generate(
       generator,
       hooks,
       promptIds,
-      { maxNewTokens: msg.maxNewTokens, temperature: msg.temperature, topK: msg.topK, seed: msg.seed, eosId: tokenizer.eosId },
+      { maxNewTokens: msg.maxNewTokens, temperature: msg.temperature, topK: msg.topK, seed: msg.seed, eosId },
       (id) => {
         ids.push(id);
         if (ids.length % GENERATE_STREAM_EVERY === 0) this.emit({ type: 'generated', requestId, withAdapter, text: tokenizer.decode(ids), done: false });

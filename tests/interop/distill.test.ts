@@ -68,7 +68,7 @@ beforeAll(async () => {
   student = initStudent(studio.model, STUDENT_LAYERS);
   await exportTo(join(dir, 'init'));
 
-  const batch = makeBatch(tokenizeExamples(TEXT, studio.tokenizer, 48).ids, 48, studio.tokenizer.eosId);
+  const batch = makeBatch(tokenizeExamples(TEXT, studio.tokenizer, 48).ids, 48, studio.tokenizer.eosId!);
   const result = await distill(studio.model, student, DISTILBERT_RECIPE, { totalSteps: 3, learningRate: 1e-3, warmupSteps: 0, weightDecay: 0.01, maxGradNorm: 1, evalEvery: 0 }, {
     nextBatch: () => ({ batch, epoch: 0 }),
     evalBatches: [],

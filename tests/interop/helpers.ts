@@ -182,10 +182,10 @@ export const FIXED_LENGTH = 24;
 export function fixedIds(tok: TextTokenizer): number[][] {
   const rows = [
     tok.encode('The quick brown fox jumps over the lazy dog.').slice(0, FIXED_LENGTH),
-    [...tok.encode('Ünïcödé 🎉 café ok!'), tok.eosId].slice(-FIXED_LENGTH),
+    [...tok.encode('Ünïcödé 🎉 café ok!'), tok.eosId!].slice(-FIXED_LENGTH),
   ];
   for (const r of rows) if (r.length !== FIXED_LENGTH) throw new Error(`fixedIds: a row has ${r.length} ids, expected ${FIXED_LENGTH}`);
-  if (!rows[1].includes(tok.eosId)) throw new Error('fixedIds: the second row lost its <|endoftext|>');
+  if (!rows[1].includes(tok.eosId!)) throw new Error('fixedIds: the second row lost its <|endoftext|>');
   return rows;
 }
 

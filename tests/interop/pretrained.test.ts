@@ -55,7 +55,7 @@ beforeAll(async () => {
   // Two rows of LENGTH ids: English prose, and text with multi-byte characters ending on <|endoftext|>.
   ids = [
     tokenizer.encode(`${TEXTS[0]} ${TEXTS[1]}`).slice(0, LENGTH),
-    [...tokenizer.encode(`${TEXTS[4]} ${TEXTS[5]} ${TEXTS[2]}`), tokenizer.eosId].slice(-LENGTH),
+    [...tokenizer.encode(`${TEXTS[4]} ${TEXTS[5]} ${TEXTS[2]}`), tokenizer.eosId!].slice(-LENGTH),
   ];
   for (const row of ids) expect(row).toHaveLength(LENGTH);
   docs = heldoutSlice(readModuleFile).slice(0, 3); // three held-out chapters keep the cpu backend quick
