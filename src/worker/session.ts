@@ -12,7 +12,7 @@ import { unzipFiles, zipFiles } from '../io/zip';
 import { generate, generationUnsupported } from '../models/generate';
 import { buildModel, modelInfo, WEIGHTS_FILE } from '../models/load';
 import { architectureOf } from '../models/registry';
-import type { LoadedModel } from '../models/types';
+import type { LoadedModel, ModelInfo } from '../models/types';
 import type { Student } from '../distill/student';
 import { METHODS } from '../peft/registry';
 import { trainedAdapter } from '../peft/run';
@@ -198,7 +198,7 @@ export class StudioSession {
       ),
     ]);
     const config = parseJson(configBytes, `${id}/config.json`);
-    let info;
+    let info: ModelInfo;
     try {
       info = modelInfo(id, config);
     } catch (e) {
