@@ -24,6 +24,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Architecture } from './architecture';
 import { gelu, layerNorm } from './layers';
 import type { ForwardOptions, ForwardResult, Hooks, LinearModule, LoadedModel, ModelConfig, ModelInfo } from './types';
+import { flag, positiveInt, positiveNumber } from './config-fields';
 
 /** The config.json "model_type" values this file computes. */
 const MODEL_TYPES = ['bert', 'roberta', 'distilbert'] as const;
@@ -131,28 +132,6 @@ function logitBias(c: ModelConfig): string {
 
 type Raw = Record<string, unknown>;
 
-function positiveInt(raw: Raw, field: string, fileName: string, fallback?: number): number {
-  const value = raw[field] ?? fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new Error(`${fileName}: "${field}" must be a positive integer (got ${JSON.stringify(value)})`);
-  }
-  return value;
-}
-
-function positiveNumber(raw: Raw, field: string, fileName: string, fallback: number): number {
-  const value = raw[field] ?? fallback;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new Error(`${fileName}: "${field}" must be a positive number (got ${JSON.stringify(value)})`);
-  }
-  return value;
-}
-
-function flag(raw: Raw, field: string, fileName: string, fallback: boolean): boolean {
-  const v = raw[field] ?? fallback;
-  if (typeof v !== 'boolean') throw new Error(`${fileName}: "${field}" must be true or false (got ${JSON.stringify(v)})`);
-  return v;
-}
-
 /** The activation, which transformers reads as ACT2FN[name]: only "gelu" (exact, with erf) is computed here. */
 function requireGelu(raw: Raw, field: string, fileName: string): void {
   const act = raw[field] ?? 'gelu';
@@ -183,15 +162,15 @@ function parseConfig(raw: Raw, fileName: string): ModelConfig {
   const f = distil
     ? { hidden: 'dim', layers: 'n_layers', heads: 'n_heads', inner: 'hidden_dim' }
     : { hidden: 'hidden_size', layers: 'num_hidden_layers', heads: 'num_attention_heads', inner: 'intermediate_size' };
-  const hiddenSize = positiveInt(raw, f.hidden, fileName);
-  const numHeads = positiveInt(raw, f.heads, fileName);
+  const hiddenSize = positiveInt(raw[f.hidden], f.hidden, fileName);
+  const numHeads = positiveInt(raw[f.heads], f.heads, fileName);
   if (hiddenSize % numHeads !== 0) throw new Error(`${fileName}: "${f.hidden}" (${hiddenSize}) is not divisible by "${f.heads}" (${numHeads})`);
-  const positions = positiveInt(raw, 'max_position_embeddings', fileName);
+  const positions = positiveInt(raw.max_position_embeddings, 'max_position_embeddings', fileName);
   let maxPositions = positions;
   let normEpsilon = 1e-12;
   if (distil) {
     requireGelu(raw, 'activation', fileName);
-    if (flag(raw, 'sinusoidal_pos_embds', fileName, false)) {
+    if (flag(raw.sinusoidal_pos_embds ?? false, 'sinusoidal_pos_embds', fileName)) {
       throw new Error(`${fileName}: "sinusoidal_pos_embds": true is not supported (learned position embeddings are)`);
     }
   } else {
@@ -201,9 +180,9 @@ function parseConfig(raw: Raw, fileName: string): ModelConfig {
     const pos = raw.position_embedding_type ?? 'absolute';
     if (pos !== 'absolute') throw new Error(`${fileName}: "position_embedding_type" ${JSON.stringify(pos)} is not supported (absolute is)`);
     // As a decoder the same weights attend causally: that is *ForCausalLM's job, not this masked LM's.
-    if (flag(raw, 'is_decoder', fileName, false)) throw new Error(`${fileName}: "is_decoder": true is not supported (the masked LM attends in both directions)`);
-    positiveInt(raw, 'type_vocab_size', fileName, 2);
-    normEpsilon = positiveNumber(raw, 'layer_norm_eps', fileName, 1e-12);
+    if (flag(raw.is_decoder ?? false, 'is_decoder', fileName)) throw new Error(`${fileName}: "is_decoder": true is not supported (the masked LM attends in both directions)`);
+    positiveInt(raw.type_vocab_size ?? 2, 'type_vocab_size', fileName);
+    normEpsilon = positiveNumber(raw.layer_norm_eps ?? 1e-12, 'layer_norm_eps', fileName);
     if (type === 'roberta') {
       const pad = paddingIdx(raw, fileName);
       maxPositions = positions - pad - 1;
@@ -216,14 +195,14 @@ function parseConfig(raw: Raw, fileName: string): ModelConfig {
     family: 'bert',
     modelType: type,
     hiddenSize,
-    numLayers: positiveInt(raw, f.layers, fileName),
+    numLayers: positiveInt(raw[f.layers], f.layers, fileName),
     numHeads,
     numKeyValueHeads: numHeads,
     headDim: hiddenSize / numHeads,
-    intermediateSize: positiveInt(raw, f.inner, fileName),
+    intermediateSize: positiveInt(raw[f.inner], f.inner, fileName),
     maxPositions,
-    vocabSize: positiveInt(raw, 'vocab_size', fileName),
-    tiedHead: flag(raw, 'tie_word_embeddings', fileName, true),
+    vocabSize: positiveInt(raw.vocab_size, 'vocab_size', fileName),
+    tiedHead: flag(raw.tie_word_embeddings ?? true, 'tie_word_embeddings', fileName),
     normEpsilon,
     raw,
   };

@@ -22,6 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Architecture } from './architecture';
 import type { ForwardOptions, ForwardResult, Hooks, LinearModule, LoadedModel, ModelConfig, ModelInfo } from './types';
+import { flag, positiveInt, positiveNumber } from './config-fields';
 
 /** The config.json "model_type" values whose decoder this file computes exactly. */
 const MODEL_TYPES = ['llama', 'qwen2', 'mistral'] as const;
@@ -31,26 +32,6 @@ type ModelType = (typeof MODEL_TYPES)[number];
 // config.json
 
 type Raw = Record<string, unknown>;
-
-function positiveInt(value: unknown, field: string, fileName: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new Error(`${fileName}: "${field}" must be a positive integer (got ${JSON.stringify(value)})`);
-  }
-  return value;
-}
-
-function positiveNumber(value: unknown, field: string, fileName: string): number {
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new Error(`${fileName}: "${field}" must be a positive number (got ${JSON.stringify(value)})`);
-  }
-  return value;
-}
-
-function flag(raw: Raw, key: string, fileName: string, fallback: boolean): boolean {
-  const v = raw[key] ?? fallback;
-  if (typeof v !== 'boolean') throw new Error(`${fileName}: "${key}" must be true or false (got ${JSON.stringify(v)})`);
-  return v;
-}
 
 /**
  * Which linear modules carry a bias. Llama reads `attention_bias` (all four attention
@@ -67,8 +48,8 @@ interface Biases {
 function biasesOf(modelType: ModelType, raw: Raw, fileName: string): Biases {
   switch (modelType) {
     case 'llama': {
-      const attn = flag(raw, 'attention_bias', fileName, false);
-      return { qkv: attn, o: attn, mlp: flag(raw, 'mlp_bias', fileName, false) };
+      const attn = flag(raw.attention_bias ?? false, 'attention_bias', fileName);
+      return { qkv: attn, o: attn, mlp: flag(raw.mlp_bias ?? false, 'mlp_bias', fileName) };
     }
     case 'qwen2':
       return { qkv: true, o: false, mlp: false };
@@ -210,7 +191,7 @@ function parseConfig(raw: Raw, fileName: string): ModelConfig {
     intermediateSize: positiveInt(raw.intermediate_size, 'intermediate_size', fileName),
     maxPositions,
     vocabSize: positiveInt(raw.vocab_size, 'vocab_size', fileName),
-    tiedHead: flag(raw, 'tie_word_embeddings', fileName, false),
+    tiedHead: flag(raw.tie_word_embeddings ?? false, 'tie_word_embeddings', fileName),
     normEpsilon,
     raw,
   };

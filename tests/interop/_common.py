@@ -201,3 +201,22 @@ def make_peft_variant(model_dir, ids, train_ids, variant, make_config, lr):
         "warnings": warnings_seen,
         "files": sorted(os.listdir(variant["out_dir"])),
     }
+
+
+def randomise_weights(model, torch, seed):
+    """Every parameter redrawn at a scale that makes attention and the feed-forward layers
+    matter (transformers' own init, std 0.02, leaves logits nearly uniform): normalisation
+    scales around 1, biases ±0.3, embeddings of unit scale, and linear weights scaled by
+    1/sqrt(fan_in) so activations stay of order one. Seeded: the same seed, the same model."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            noise = torch.randn(p.shape, generator=gen)
+            if "norm" in name.lower() and name.endswith(".weight"):
+                p.copy_(1 + 0.2 * noise)
+            elif name.endswith("bias"):
+                p.copy_(0.3 * noise)
+            elif "embed" in name:
+                p.copy_(noise)
+            else:
+                p.copy_(1.5 * noise / p.shape[1] ** 0.5)

@@ -24,24 +24,7 @@ prefix_k, prefix_v, prefix_logits}}}.
 import os
 import sys
 
-from _common import captured, read_json, setup, versions, write_json
-
-
-def randomise(model, torch, seed):
-    """Every parameter redrawn: LayerNorm scales around 1, biases ±0.3, embeddings of unit scale,
-    linear weights scaled by 1/sqrt(fan_in) so activations stay of order one."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            noise = torch.randn(p.shape, generator=gen)
-            if "norm" in name.lower() and name.endswith(".weight"):
-                p.copy_(1 + 0.2 * noise)
-            elif name.endswith("bias"):
-                p.copy_(0.3 * noise)
-            elif "embeddings" in name:
-                p.copy_(noise)
-            else:
-                p.copy_(1.5 * noise / p.shape[1] ** 0.5)
+from _common import captured, randomise_weights, read_json, setup, versions, write_json
 
 
 def main() -> int:
@@ -68,7 +51,7 @@ def main() -> int:
                 made = getattr(transformers, v["save_as"])(config).to(torch.float32)
             else:
                 made = AutoModelForMaskedLM.from_config(config, dtype=torch.float32)
-            randomise(made, torch, 1000 + i)
+            randomise_weights(made, torch, 1000 + i)
             made.save_pretrained(v["dir"])
             model, info = AutoModelForMaskedLM.from_pretrained(v["dir"], output_loading_info=True)
             model.eval()

@@ -14,27 +14,9 @@ import os
 import shutil
 import sys
 
-from _common import captured, logits_of, read_json, setup, versions, write_json
+from _common import captured, logits_of, randomise_weights, read_json, setup, versions, write_json
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
-
-
-def randomise(model, torch, seed):
-    """Every parameter redrawn at a scale that makes attention and the MLP matter (transformers'
-    own init leaves logits nearly uniform): norms near 1, biases ±0.3, unit-scale embeddings,
-    linear weights scaled by 1/sqrt(fan_in)."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            noise = torch.randn(p.shape, generator=gen)
-            if name.endswith("norm.weight"):
-                p.copy_(1 + 0.2 * noise)
-            elif name.endswith(".bias"):
-                p.copy_(0.3 * noise)
-            elif "embed_tokens" in name:
-                p.copy_(noise)
-            else:
-                p.copy_(1.5 * noise / p.shape[1] ** 0.5)
 
 
 def main() -> int:
@@ -51,7 +33,7 @@ def main() -> int:
             config = getattr(transformers, v["class"])(**v["config"])
             torch.manual_seed(i)
             made = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-            randomise(made, torch, 3000 + i)
+            randomise_weights(made, torch, 3000 + i)
             dtype = getattr(torch, v["dtype"])
             kwargs = {"max_shard_size": v["max_shard_size"]} if v.get("max_shard_size") else {}
             made.to(dtype).save_pretrained(v["dir"], **kwargs)

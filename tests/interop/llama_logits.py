@@ -21,24 +21,7 @@ import json
 import os
 import sys
 
-from _common import captured, logits_of, read_json, setup, versions, write_json
-
-
-def randomise(model, torch, seed):
-    """Every parameter redrawn: norms around 1, biases ±0.3, embeddings of unit scale, linear
-    weights scaled by 1/sqrt(fan_in) so activations stay of order one."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            noise = torch.randn(p.shape, generator=gen)
-            if name.endswith("norm.weight"):
-                p.copy_(1 + 0.2 * noise)
-            elif name.endswith(".bias"):
-                p.copy_(0.3 * noise)
-            elif "embed_tokens" in name:
-                p.copy_(noise)
-            else:
-                p.copy_(1.5 * noise / p.shape[1] ** 0.5)
+from _common import captured, logits_of, randomise_weights, read_json, setup, versions, write_json
 
 
 def legacy_config(config):
@@ -66,7 +49,7 @@ def main() -> int:
             config = getattr(transformers, v["class"])(**v["config"])
             torch.manual_seed(i)
             made = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-            randomise(made, torch, 1000 + i)
+            randomise_weights(made, torch, 1000 + i)
             made.save_pretrained(v["dir"])
             model, info = AutoModelForCausalLM.from_pretrained(v["dir"], output_loading_info=True)
             model.eval()
