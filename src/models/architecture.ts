@@ -3,7 +3,7 @@
 // and linear modules as the family's Hugging Face state dict does, building the forward pass,
 // and the names other formats need (PEFT's default LoRA targets, AdapterHub's model class).
 import type * as tf from '@tensorflow/tfjs';
-import type { LoadedModel, ModelConfig, ModelInfo } from './types';
+import type { LinearModule, LoadedModel, ModelConfig, ModelInfo } from './types';
 
 /**
  * What a family's models are trained to do, and so what the studio trains them on:
@@ -56,4 +56,9 @@ export interface Architecture {
    * family without it is not offered distillation.
    */
   withNumLayers?(raw: Record<string, unknown>, numLayers: number): Record<string, unknown>;
+}
+
+/** ModelInfo from an architecture's named parameters and linear modules; totalParams counts each parameter once. */
+export function modelInfoFrom(name: string, config: ModelConfig, linears: LinearModule[], params: { name: string; shape: number[] }[]): ModelInfo {
+  return { name, config, linears, params, totalParams: params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0) };
 }

@@ -21,7 +21,7 @@
 // but an encoder attends both ways. Names follow BertForMaskedLM's, RobertaForMaskedLM's and
 // DistilBertForMaskedLM's state dicts, so exports need no translation.
 import * as tf from '@tensorflow/tfjs';
-import type { Architecture } from './architecture';
+import { modelInfoFrom, type Architecture } from './architecture';
 import { gelu, layerNorm } from './layers';
 import type { ForwardOptions, ForwardResult, Hooks, LinearModule, LoadedModel, ModelConfig, ModelInfo } from './types';
 import { flag, positiveInt, positiveNumber } from './config-fields';
@@ -280,8 +280,7 @@ function bertParams(c: ModelConfig, linears: LinearModule[]): { name: string; sh
 
 function info(name: string, config: ModelConfig): ModelInfo {
   const linears = bertLinears(config);
-  const params = bertParams(config, linears);
-  return { name, config, linears, params, totalParams: params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0) };
+  return modelInfoFrom(name, config, linears, bertParams(config, linears));
 }
 
 /**

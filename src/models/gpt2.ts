@@ -19,7 +19,7 @@ import type {
   ModelConfig,
   ModelInfo,
 } from './types';
-import type { Architecture } from './architecture';
+import { modelInfoFrom, type Architecture } from './architecture';
 import { geluNew, layerNorm } from './layers';
 
 /** Reads the GPT-2 fields of a Hugging Face config.json; throws naming the missing field. */
@@ -122,14 +122,7 @@ function gpt2Params(c: ModelConfig): { name: string; shape: number[] }[] {
 }
 
 export function gpt2Info(name: string, config: ModelConfig): ModelInfo {
-  const params = gpt2Params(config);
-  return {
-    name,
-    config,
-    linears: gpt2Linears(config),
-    params,
-    totalParams: params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0),
-  };
+  return modelInfoFrom(name, config, gpt2Linears(config), gpt2Params(config));
 }
 
 /**

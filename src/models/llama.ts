@@ -20,7 +20,7 @@
 // `hooks.kvPrefix` keys/values. Names follow LlamaForCausalLM's state dict (Qwen2ForCausalLM and
 // MistralForCausalLM name theirs the same), so exports need no translation.
 import * as tf from '@tensorflow/tfjs';
-import type { Architecture } from './architecture';
+import { modelInfoFrom, type Architecture } from './architecture';
 import type { ForwardOptions, ForwardResult, Hooks, LinearModule, LoadedModel, ModelConfig, ModelInfo } from './types';
 import { flag, positiveInt, positiveNumber } from './config-fields';
 
@@ -252,8 +252,7 @@ function llamaParams(c: ModelConfig, linears: LinearModule[]): { name: string; s
 
 function info(name: string, config: ModelConfig): ModelInfo {
   const linears = llamaLinears(config);
-  const params = llamaParams(config, linears);
-  return { name, config, linears, params, totalParams: params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0) };
+  return modelInfoFrom(name, config, linears, llamaParams(config, linears));
 }
 
 /**
