@@ -43,3 +43,16 @@ export function shuffleInPlace<T>(items: T[], rand: () => number): T[] {
 export function permutation(n: number, rand: () => number): number[] {
   return shuffleInPlace(Array.from({ length: n }, (_, i) => i), rand);
 }
+
+/** Normal samples N(0, std²) from a seeded uniform source (Box–Muller), for reproducible initial weights. */
+export function normals(n: number, std: number, rand: () => number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = Math.max(rand(), 1e-12);
+    const v = rand();
+    const r = Math.sqrt(-2 * Math.log(u)) * std;
+    out[i] = r * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}

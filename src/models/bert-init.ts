@@ -1,7 +1,7 @@
 // A small random BertForMaskedLM, initialised as transformers initialises BERT: weights
 // N(0, initializer_range), biases 0, LayerNorm 1/0. Seeded, so the same seed gives the same bytes.
 // For tests that need a real encoder folder (config.json + model.safetensors).
-import { mulberry32 } from '../data/random';
+import { mulberry32, normals } from '../data/random';
 import { bert } from './bert';
 import { buildModel } from './load';
 
@@ -31,19 +31,6 @@ export function bertConfigJson(shape: BertShape): Record<string, unknown> {
     ...shape,
     initializer_range: shape.initializer_range ?? 0.02,
   };
-}
-
-/** Box–Muller normals from a seeded uniform source. */
-function normals(n: number, std: number, rand: () => number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u = Math.max(rand(), 1e-12);
-    const v = rand();
-    const r = Math.sqrt(-2 * Math.log(u)) * std;
-    out[i] = r * Math.cos(2 * Math.PI * v);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v);
-  }
-  return out;
 }
 
 /** Every parameter of the state dict, named and ordered as `bert.info` lists them. */

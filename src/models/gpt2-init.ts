@@ -3,7 +3,7 @@
 // LayerNorm 1/0, biases 0. Seeded, so the same seed gives the same bytes on any machine.
 // Used to make the built-in model, and by tests that need a small real model.
 import { BYTE_LEVEL_VOCAB_SIZE, END_OF_TEXT_ID } from '../tokenize/byte-level';
-import { mulberry32 } from '../data/random';
+import { mulberry32, normals } from '../data/random';
 import { gpt2Config, gpt2Info } from './gpt2';
 import { buildModel } from './load';
 
@@ -52,19 +52,6 @@ export function gpt2ConfigJson(shape: Gpt2Shape = TINY_SHAPE): Record<string, un
     use_cache: true,
     vocab_size: shape.vocab_size ?? BYTE_LEVEL_VOCAB_SIZE,
   };
-}
-
-/** Standard normal samples from a seeded uniform source (Box–Muller). */
-function normals(n: number, std: number, rand: () => number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u = Math.max(rand(), 1e-12);
-    const v = rand();
-    const r = Math.sqrt(-2 * Math.log(u)) * std;
-    out[i] = r * Math.cos(2 * Math.PI * v);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v);
-  }
-  return out;
 }
 
 export function initGpt2Weights(config: Record<string, unknown>, seed: number) {
