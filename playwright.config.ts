@@ -3,7 +3,8 @@ import { CHROMIUM_ARGS } from './e2e/driver';
 
 // Headless Debian Chromium with WebGPU (SwiftShader here, a real GPU where there is one).
 // Playwright cannot download its own browser on these machines, so it drives /usr/bin/chromium.
-const PORT = 4173;
+// E2E_PORT moves the preview server, so two checkouts can run their browser tests side by side.
+const PORT = Number(process.env.E2E_PORT ?? 4173);
 
 export default defineConfig({
   testDir: 'e2e',
