@@ -1,15 +1,17 @@
 // Models of other families than GPT-2 brought from disk and LoRA-trained on WebGPU in headless
-// Chromium, each the way a person brings it: a bfloat16 Qwen2 folder zipped. "Load model from
-// disk" loads it, LoRA offers PEFT's default targets for the family, two steps train, and the
-// exported adapter names the family's modules the way PEFT does.
-// (tests/interop/families.test.ts loads such exports into PEFT itself.)
+// Chromium, each the way a person brings it: a bfloat16 Qwen2 folder zipped, a float16 Llama
+// folder sharded across two safetensors files chosen as the folder's files. "Load model from
+// disk" loads each, LoRA offers PEFT's default targets for the family, two steps train, and the
+// exported adapter names the family's modules the way PEFT does. (tests/interop/families.test.ts
+// loads such exports into PEFT itself.) A Llama checkpoint with a tensor of the wrong shape is
+// refused by name, and the model loaded before stays.
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../src/io/safetensors';
 import { unzipFiles, zipFiles } from '../src/io/zip';
 import { llama } from '../src/models/llama';
 import { dropFile, fill, forbidExternalRequests, sampleJsonl } from './driver';
-import { seededSafetensors } from './seeded-checkpoint';
+import { seededSafetensors, seededShardedCheckpoint } from './seeded-checkpoint';
 
 forbidExternalRequests(test);
 
@@ -19,6 +21,7 @@ const tinyTokenizer = (name: string) => new Uint8Array(readFileSync(new URL(`../
 const byteLevelTokenizer = () => ({ 'tokenizer.json': tinyTokenizer('tokenizer.json'), 'tokenizer_config.json': tinyTokenizer('tokenizer_config.json') });
 
 const baseModel = (page: Page) => page.getByRole('combobox', { name: 'Base model' });
+const modelPanel = (page: Page) => page.locator('section', { has: baseModel(page) });
 const loadModel = (page: Page) => page.getByLabel('Load model from disk');
 
 async function open(page: Page, backend: 'webgpu' | 'wasm') {
@@ -125,3 +128,116 @@ test('on WebGPU, a bfloat16 Qwen2 folder from disk LoRA-trains on q_proj and v_p
   expect(exported.shapes).toEqual(loraShapes((i) => `model.layers.${i}.self_attn`, { q_proj: { in: 32, out: 32 }, v_proj: { in: 32, out: 16 } }));
 });
 
+// ---------------------------------------------------------------------------------------------
+// Llama: untied head (its own lm_head), weights in float16, sharded across two files; the
+// folder's files chosen together.
+
+const LLAMA_CONFIG = {
+  architectures: ['LlamaForCausalLM'],
+  model_type: 'llama',
+  hidden_size: 32,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  intermediate_size: 64,
+  max_position_embeddings: 128,
+  vocab_size: 320,
+  rms_norm_eps: 1e-5,
+  rope_theta: 10_000,
+  hidden_act: 'silu',
+  attention_bias: false,
+  mlp_bias: false,
+  tie_word_embeddings: false,
+  bos_token_id: 256,
+  eos_token_id: 256,
+  dtype: 'float16',
+};
+const llamaInfo = (name: string) => llama.info(name, llama.parseConfig(LLAMA_CONFIG, 'config.json'));
+/**
+ * Embeddings 320·32; per layer q 32·32, k and v 16·32 each, o 32·32, gate, up and down 64·32
+ * each, two norms of 32; the final norm; the untied head's own 320·32. transformers'
+ * num_parameters() gives the same for this config.
+ */
+const LLAMA_PARAMS = 10_240 + 2 * (1_024 + 512 + 512 + 1_024 + 3 * 2_048 + 2 * 32) + 32 + 10_240;
+
+/** The Llama folder's files: config, two float16 shards and their index, the tokenizer. */
+function llamaFolder(): Record<string, Uint8Array> {
+  return { 'config.json': json(LLAMA_CONFIG), ...seededShardedCheckpoint(llamaInfo('llama').params, 'F16', 2), ...byteLevelTokenizer() };
+}
+
+/** The files as a file picker gives them when a person selects every file of the folder: plain names, no folder. */
+const asChosenFiles = (folder: Record<string, Uint8Array>) => Object.entries(folder).map(([name, bytes]) => ({ name, mimeType: name.endsWith('.json') ? 'application/json' : 'application/octet-stream', buffer: Buffer.from(bytes) }));
+
+/** The name the studio gives a model whose files were chosen without their folder. */
+const UNNAMED = 'local-model';
+
+test('on WebGPU, a float16 Llama sharded across two files, chosen as the folder’s files, LoRA-trains and exports in PEFT’s names', async ({ page }) => {
+  await open(page, 'webgpu');
+  const folder = llamaFolder();
+  expect(Object.keys(folder).sort()).toEqual([
+    'config.json',
+    'model-00001-of-00002.safetensors',
+    'model-00002-of-00002.safetensors',
+    'model.safetensors.index.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+  ]);
+  await loadModel(page).setInputFiles(asChosenFiles(folder));
+  await expectLoaded(page, UNNAMED, LLAMA_PARAMS);
+  await expect(modelPanel(page)).toContainText('Loaded from 6 files on this computer');
+
+  await expectLoraTargets(page, ['q_proj', 'v_proj'], ['k_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
+
+  await fill(page, 'Sequence length', '32');
+  await dropFile(page, 'notes.jsonl', sampleJsonl(24));
+  await expect(page.locator('section', { has: page.getByText('First examples') })).toContainText('notes.jsonl');
+  await trainTwoSteps(page);
+
+  const exported = await exportAdapter(page);
+  expect(exported.name).toBe(`${UNNAMED}-lora.zip`);
+  expect(exported.config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', fan_in_fan_out: false, target_modules: ['q_proj', 'v_proj'], base_model_name_or_path: UNNAMED, r: 8 });
+  // r 8 on q_proj (32 → 4 heads × 8 = 32) and v_proj (32 → 2 key/value heads × 8 = 16) of both layers.
+  expect(exported.shapes).toEqual({
+    'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight': [8, 32],
+    'base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight': [32, 8],
+    'base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight': [8, 32],
+    'base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight': [16, 8],
+    'base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight': [8, 32],
+    'base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight': [32, 8],
+    'base_model.model.model.layers.1.self_attn.v_proj.lora_A.weight': [8, 32],
+    'base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight': [16, 8],
+  });
+});
+
+test('a Llama checkpoint with a tensor of the wrong shape is refused, naming the file and the tensor; the model loaded before stays', async ({ page }) => {
+  await open(page, 'wasm');
+  await loadModel(page).setInputFiles(asChosenFiles(llamaFolder()));
+  await expectLoaded(page, UNNAMED, LLAMA_PARAMS);
+  await fill(page, 'Sequence length', '32');
+  await dropFile(page, 'notes.jsonl', sampleJsonl(24));
+  const dataset = page.locator('section', { has: page.getByText('First examples') });
+  await expect(dataset).toContainText('notes.jsonl');
+  const info = llamaInfo(UNNAMED);
+
+  // A key projection as wide as the query one: a checkpoint made for multi-head attention
+  // under a config that says 2 key/value heads.
+  const wrong = 'model.layers.1.self_attn.k_proj.weight';
+  const params = info.params.map((p) => (p.name === wrong ? { ...p, shape: [32, 32] } : p));
+  expect(info.params.find((p) => p.name === wrong)?.shape).toEqual([16, 32]);
+  const zip = zipFiles({
+    'broken-llama/config.json': json(LLAMA_CONFIG),
+    'broken-llama/model.safetensors': seededSafetensors(params, 'F16'),
+    ...Object.fromEntries(Object.entries(byteLevelTokenizer()).map(([f, b]) => [`broken-llama/${f}`, b])),
+  });
+  await loadModel(page).setInputFiles({ name: 'broken-llama.zip', mimeType: 'application/zip', buffer: Buffer.from(zip) });
+
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText(`model.safetensors: "${wrong}" has shape [32,32], broken-llama (config.json) needs [16,32]`, { timeout: 120_000 });
+  // The Llama loaded before is still the base model, with the dataset read for it, and the
+  // broken one is not offered; the model still trains.
+  await expect(baseModel(page)).toHaveValue(`disk:${UNNAMED}`);
+  await expect(baseModel(page).locator('option[value="disk:broken-llama"]')).toHaveCount(0);
+  await expect(modelPanel(page)).toContainText(LLAMA_PARAMS.toLocaleString('en-US'));
+  await expect(dataset).toContainText('notes.jsonl');
+  await trainTwoSteps(page);
+});
