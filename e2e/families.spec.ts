@@ -1,16 +1,21 @@
 // Models of other families than GPT-2 brought from disk and LoRA-trained on WebGPU in headless
 // Chromium, each the way a person brings it: a bfloat16 Qwen2 folder zipped, a float16 Llama
-// folder sharded across two safetensors files chosen as the folder's files. "Load model from
-// disk" loads each, LoRA offers PEFT's default targets for the family, two steps train, and the
-// exported adapter names the family's modules the way PEFT does. (tests/interop/families.test.ts
-// loads such exports into PEFT itself.) A Llama checkpoint with a tensor of the wrong shape is
-// refused by name, and the model loaded before stays.
+// folder sharded across two safetensors files chosen as the folder's files, a BERT masked LM
+// with a WordPiece tokenizer dropped as a zip. "Load model from disk" loads each, LoRA offers
+// PEFT's default targets for the family, two steps train, and the exported adapter names the
+// family's modules the way PEFT does. (tests/interop/families.test.ts loads such exports into
+// PEFT itself.) A Llama checkpoint with a tensor of the wrong shape is refused by name, and the
+// model loaded before stays.
+import { Tokenizer } from '@huggingface/tokenizers';
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../src/io/safetensors';
 import { unzipFiles, zipFiles } from '../src/io/zip';
+import { bert } from '../src/models/bert';
+import { bertConfigJson } from '../src/models/bert-init';
 import { llama } from '../src/models/llama';
-import { dropFile, fill, forbidExternalRequests, sampleJsonl } from './driver';
+import { wordPieceTokenizerFiles } from '../src/tokenize/word-piece';
+import { dropFile, dropFiles, fill, forbidExternalRequests, sampleJsonl } from './driver';
 import { seededSafetensors, seededShardedCheckpoint } from './seeded-checkpoint';
 
 forbidExternalRequests(test);
@@ -240,4 +245,57 @@ test('a Llama checkpoint with a tensor of the wrong shape is refused, naming the
   await expect(modelPanel(page)).toContainText(LLAMA_PARAMS.toLocaleString('en-US'));
   await expect(dataset).toContainText('notes.jsonl');
   await trainTwoSteps(page);
+});
+
+// ---------------------------------------------------------------------------------------------
+// BERT: a masked LM with a WordPiece tokenizer; a zip dropped on the page.
+
+const BERT = 'tiny-bert';
+const BERT_WORDS = ['the', 'cat', 'sat', 'on', 'mat', 'dog', 'ran', 'to', 'a', 'big', 'red', 'house', 'and', 'saw', 'small', '.', ',', '##s'];
+const BERT_SENTENCES = ['the cat sat on the mat.', 'a big red dog ran to the house.', 'the dogs saw a small cat, and the cat ran.', 'a cat and a dog sat on a big red mat.', 'the small house and the big mat.'];
+
+test('on WebGPU, a BERT masked LM dropped as a zip tokenises with its WordPiece tokenizer, LoRA-trains on query and value and exports in PEFT’s names', async ({ page }) => {
+  await open(page, 'webgpu');
+  const tok = wordPieceTokenizerFiles(BERT_WORDS);
+  const config = bertConfigJson({ hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64, max_position_embeddings: 64, vocab_size: tok.vocab.length });
+  const info = bert.info(BERT, bert.parseConfig(config, 'config.json'));
+  const zip = zipFiles({
+    [`${BERT}/config.json`]: json(config),
+    [`${BERT}/model.safetensors`]: seededSafetensors(info.params, 'F32'),
+    [`${BERT}/tokenizer.json`]: json(tok.tokenizer),
+    [`${BERT}/tokenizer_config.json`]: json(tok.tokenizerConfig),
+  });
+  await dropFiles(page.locator('.model-drop'), [{ name: `${BERT}.zip`, mimeType: 'application/zip', bytes: zip }]);
+  // Embeddings (23 words, 64 positions, 2 token types, LayerNorm) 2,912; per layer q, k, v and o
+  // with biases 4 · 1,056, the FFN 2,112 + 2,080 and two LayerNorms 2 · 64; the MLM head's
+  // transform 1,056 + 64 and its bias 23 (the decoder is tied to the word embeddings).
+  // transformers' num_parameters() gives the same for this config.
+  await expectLoaded(page, BERT, 2_912 + 2 * (4 * 1_056 + 2_112 + 2_080 + 2 * 64) + 1_056 + 64 + 23);
+  await expect(modelPanel(page)).toContainText(`Loaded from ${BERT}.zip on this computer`);
+  // A masked LM cannot generate, and the page says why.
+  await expect(page.getByText(`${BERT} is a masked language model; text generation needs a causal LM.`)).toBeVisible();
+
+  await expectLoraTargets(page, ['query', 'value'], ['key']);
+
+  const SEQUENCE_LENGTH = 16;
+  await fill(page, 'Sequence length', String(SEQUENCE_LENGTH));
+  const lines = Array.from({ length: 24 }, (_, i) => BERT_SENTENCES[i % BERT_SENTENCES.length]);
+  await dropFile(page, 'sentences.jsonl', lines.map((text) => JSON.stringify({ text })).join('\n'));
+  const dataset = page.locator('section', { has: page.getByText('First examples') });
+  await expect(dataset).toContainText('sentences.jsonl');
+  // The token count is the WordPiece tokenizer's ([CLS] … [SEP], "dogs" as dog ##s, no end-of-text
+  // appended); a byte-level tokenizer would count every character.
+  const wordPiece = new Tokenizer(tok.tokenizer as never, tok.tokenizerConfig as never);
+  const tokens = lines.reduce((n, text) => n + Math.min(SEQUENCE_LENGTH, wordPiece.encode(text, { add_special_tokens: true }).ids.length), 0);
+  expect(wordPiece.encode(BERT_SENTENCES[2], { add_special_tokens: true }).tokens).toEqual(['[CLS]', 'the', 'dog', '##s', 'saw', 'a', 'small', 'cat', ',', 'and', 'the', 'cat', 'ran', '.', '[SEP]']);
+  await expect(dataset.locator('dt:text-is("Tokens") + dd')).toHaveText(tokens.toLocaleString('en-US'));
+
+  await trainTwoSteps(page);
+
+  const exported = await exportAdapter(page);
+  expect(exported.name).toBe(`${BERT}-lora.zip`);
+  // PEFT has no masked-LM task type: the studio saves feature extraction, loaded onto AutoModelForMaskedLM.
+  expect(exported.config).toMatchObject({ peft_type: 'LORA', task_type: 'FEATURE_EXTRACTION', fan_in_fan_out: false, target_modules: ['query', 'value'], base_model_name_or_path: BERT, r: 8 });
+  // r 8 on query and value (32 → 32) of both layers.
+  expect(exported.shapes).toEqual(loraShapes((i) => `bert.encoder.layer.${i}.attention.self`, { query: { in: 32, out: 32 }, value: { in: 32, out: 32 } }));
 });
