@@ -247,7 +247,9 @@ describe('StudioSession: every method counted', () => {
     const info = tinyInfo();
     await session.handle({ type: 'planAll', configs: { lora: { r: 4 } } });
     const plans = last('plannedAll')!.plans;
-    expect(plans.map((p) => p.methodId)).toEqual(METHODS.map((m) => m.id));
+    // The PEFT methods, then full fine-tuning (the baseline: every parameter trains).
+    expect(plans.map((p) => p.methodId)).toEqual([...METHODS.map((m) => m.id), 'full-finetune']);
+    expect(plans.at(-1)).toEqual({ methodId: 'full-finetune', trainable: 859_008, total: 859_008, percent: 100 });
     for (const m of METHODS) {
       const entry = plans.find((p) => p.methodId === m.id)!;
       const reason = m.unsupported?.(info);
