@@ -75,11 +75,7 @@ function MemoryLines({ trainable, total }: { trainable: number; total: number })
       </p>
       {reference && theirs && (
         <p id="training-memory-versus" className="small">
-          {reference.label} at its settings here: {formatMegabytes(theirs.totalBytes)} (
-          {theirs.totalBytes >= mine.totalBytes
-            ? `${(theirs.totalBytes / mine.totalBytes).toFixed(2)}× this method's`
-            : `${(mine.totalBytes / theirs.totalBytes).toFixed(2)}× less than this method's`}
-          )
+          {reference.label} at its settings here: {formatMegabytes(theirs.totalBytes)}, {(theirs.totalBytes / mine.totalBytes).toFixed(2)}× this method&apos;s
         </p>
       )}
     </>
