@@ -247,7 +247,9 @@ describe('StudioSession: every method counted', () => {
     const info = tinyInfo();
     await session.handle({ type: 'planAll', configs: { lora: { r: 4 } } });
     const plans = last('plannedAll')!.plans;
-    expect(plans.map((p) => p.methodId)).toEqual(METHODS.map((m) => m.id));
+    // The PEFT methods, then full fine-tuning (the baseline: every parameter trains).
+    expect(plans.map((p) => p.methodId)).toEqual([...METHODS.map((m) => m.id), 'full-finetune']);
+    expect(plans.at(-1)).toEqual({ methodId: 'full-finetune', trainable: 859_008, total: 859_008, percent: 100 });
     for (const m of METHODS) {
       const entry = plans.find((p) => p.methodId === m.id)!;
       const reason = m.unsupported?.(info);
@@ -829,7 +831,7 @@ describe('StudioSession: distillation', () => {
     await session.handle({ type: 'planAll', configs: {} });
     expect(last('plannedAll')!.plans.map((p) => p.methodId)).not.toContain('distill');
     await session.handle({ type: 'compare', runs: [{ methodId: 'lora', config: {} }, { methodId: 'distill', config: {} }], train: { ...TRAIN, steps: 1 } });
-    expect(last('error')).toMatchObject({ request: 'compare', message: 'Distillation (DistilBERT) trains a model of its own; a comparison compares adapters' });
+    expect(last('error')).toMatchObject({ request: 'compare', message: 'Distillation (DistilBERT) trains a model of its own; a comparison compares runs on the loaded model' });
     expect(events.some((e) => e.type === 'compareStarted')).toBe(false);
 
     await session.handle({ type: 'train', methodId: 'lora', config: {}, train: { ...TRAIN, steps: 1, evalEvery: 0 } });
@@ -901,7 +903,8 @@ describe('StudioSession: a Llama-family model from disk', () => {
       expect(run.find((e) => e.type === 'trainingEnded'), m.id).toMatchObject({ reason: 'finished', step: 2 });
       const evals = run.flatMap((e) => (e.type === 'eval' ? [e.point.evalLoss] : []));
       for (const l of evals) expect(Number.isFinite(l), m.id).toBe(true);
-      await session.handle({ type: 'export' });
+      // What the method makes: an adapter, or the fully fine-tuned model.
+      await session.handle({ type: 'export', output: m.output });
       expect(last('exported')!.fileName, m.id).toMatch(new RegExp(`^tiny-qwen2-${m.id}\\.zip$`));
     }
     // Houlsby's AdapterHub files name Qwen2's blocks and model class.
