@@ -1,10 +1,11 @@
 // The distilled student as a complete Hugging Face checkpoint, and its measured speed-up.
 //
 // The checkpoint is what the teacher's model class's `save_pretrained` would write for the
-// student (GPT2LMHeadModel's for GPT-2): the teacher's config.json at the student's depth
-// (n_layer for GPT-2), model.safetensors with the state dict names the architecture gives
-// (for GPT-2, lm_head.weight left out: it is tied to transformer.wte.weight, which is how the
-// built-in models ship and how transformers saves tied weights), and the teacher folder's
+// student (GPT2LMHeadModel's for GPT-2, BertForMaskedLM's for BERT, …): the teacher's config.json
+// at the student's depth (n_layer for GPT-2, num_hidden_layers for BERT and RoBERTa, n_layers for
+// DistilBERT), model.safetensors with the state dict names the architecture gives (a tied head
+// left out: GPT-2's lm_head.weight is transformer.wte.weight, a BERT decoder's weight is the word
+// embedding, which is how transformers saves tied weights), and the teacher folder's
 // tokenizer files unchanged, since the student shares the teacher's vocabulary. The same folder
 // loads back into the studio as a base model (src/models/load.ts reads exactly these names).
 import * as tf from '@tensorflow/tfjs';
@@ -17,7 +18,7 @@ import type { Student } from './student';
 export const CONFIG_FILE = 'config.json';
 
 /** Files of the teacher's folder that travel with the student unchanged (when present). */
-export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt', 'generation_config.json'];
+export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt', 'vocab.txt', 'generation_config.json'];
 
 /** The student's weights under their state-dict names (GPT2LMHeadModel's for GPT-2), read back from its variables. */
 export async function studentStateDict(student: LoadedModel): Promise<{ name: string; shape: number[]; data: Float32Array }[]> {
