@@ -701,6 +701,16 @@ describe('StudioSession: a base model from disk', () => {
     const e8 = await refusal([zipFile(zipFiles(short), 'short.zip')]);
     expect(e8.message).toBe(`short/model.safetensors.index.json: lists tensor "${dropped}" in model-00002-of-00002.safetensors, which does not hold it`);
 
+    // A tensor of the wrong shape is named with the shard that holds it.
+    const bent = sharded();
+    const inSecond = [...readSafetensors(bent['model-00002-of-00002.safetensors']).tensors];
+    const at = inSecond.findIndex(([, t]) => t.shape.length === 2);
+    const [bentName, bentTensor] = inSecond[at];
+    inSecond[at] = [bentName, { ...bentTensor, shape: [bentTensor.data.length] }];
+    bent['model-00002-of-00002.safetensors'] = writeSafetensors(inSecond.map(([name, t]) => ({ name, shape: t.shape, data: t.data as Float32Array })), { format: 'pt' });
+    const e9 = await refusal([zipFile(zipFiles(bent), 'bent.zip')]);
+    expect(e9.message).toBe(`model-00002-of-00002.safetensors: "${bentName}" has shape [${bentTensor.data.length}], bent (config.json) needs [${bentTensor.shape}]`);
+
     // Another architecture: refused from config.json alone.
     const t5Config = { ...JSON.parse(new TextDecoder().decode(tinyBytes('config.json'))), model_type: 't5', architectures: ['T5ForConditionalGeneration'] };
     const e6 = await refusal(asFiles({ ...tinyFolder(), 'config.json': new TextEncoder().encode(JSON.stringify(t5Config)) }), 'tiny-t5');

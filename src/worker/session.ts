@@ -207,8 +207,8 @@ export class StudioSession {
     // A causal LM's examples end with the end-of-text token; a masked LM's tokenizer closes them itself.
     const requireEos = architectureOf(info).objective === 'causal-lm';
     const tokenizer = loadTokenizer(parseJson(tokBytes, `${id}/tokenizer.json`), parseJson(tokCfgBytes, `${id}/tokenizer_config.json`), `${id}/tokenizer.json`, { requireEos });
-    const tensors = await readModelWeights(get, id);
-    const model = buildModel(id, config, tensors);
+    const weights = await readModelWeights(get, id);
+    const model = buildModel(id, config, weights.tensors, weights.fileOf);
     if (tokenizer.vocabSize > model.info.config.vocabSize) {
       model.dispose();
       throw new Error(`${id}: tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${model.info.config.vocabSize}`);
