@@ -9,7 +9,7 @@ import { readSafetensors, writeSafetensors } from '../src/io/safetensors';
 import { unzipFiles, zipFiles } from '../src/io/zip';
 import { bertConfigJson, initBertWeights } from '../src/models/bert-init';
 import { wordPieceTokenizerFiles } from '../src/tokenize/word-piece';
-import { dropFile, fill, forbidExternalRequests } from './driver';
+import { dropFile, dropFiles, fill, forbidExternalRequests } from './driver';
 
 forbidExternalRequests(test);
 test.setTimeout(600_000);
@@ -31,22 +31,6 @@ function tinyBertZip(): Uint8Array {
   });
 }
 
-/** Drops `bytes` as `name` on the "Load model from disk" area with a real DataTransfer. */
-async function dropModelZip(page: Page, name: string, bytes: Uint8Array) {
-  const dataTransfer = await page.evaluateHandle(
-    ({ name, data }) => {
-      const dt = new DataTransfer();
-      dt.items.add(new File([new Uint8Array(data)], name, { type: 'application/zip' }));
-      return dt;
-    },
-    { name, data: Array.from(bytes) },
-  );
-  const area = page.locator('.model-drop');
-  await area.dispatchEvent('dragenter', { dataTransfer });
-  await area.dispatchEvent('dragover', { dataTransfer });
-  await area.dispatchEvent('drop', { dataTransfer });
-}
-
 const baseModel = (page: Page) => page.getByRole('combobox', { name: 'Base model' });
 const method = (page: Page) => page.getByRole('combobox', { name: 'Method', exact: true });
 
@@ -55,7 +39,7 @@ test('on WebGPU, a dropped BERT folder distils into a 2-layer student on the mas
   // The backend's self-check runs first, on a software WebGPU slowly.
   await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('WebGPU', { timeout: 300_000 });
   await expect(page.getByLabel('Load model from disk')).toBeEnabled({ timeout: 120_000 });
-  await dropModelZip(page, `${NAME}.zip`, tinyBertZip());
+  await dropFiles(page.locator('.model-drop'), [{ name: `${NAME}.zip`, mimeType: 'application/zip', bytes: tinyBertZip() }]);
   await expect(baseModel(page)).toHaveValue(`disk:${NAME}`, { timeout: 120_000 });
   await expect(page.getByRole('alert')).toHaveCount(0);
 
