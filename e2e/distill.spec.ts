@@ -33,7 +33,7 @@ test('on WebGPU, distils tiny-gpt2 into a 2-layer student, shows its size and sp
   // DistilBERT's recipe is what the form starts from.
   await expect(page.getByLabel('Temperature T', { exact: true })).toHaveValue('2');
   await expect(page.getByLabel('α_ce (soft targets)', { exact: true })).toHaveValue('5');
-  await expect(page.getByLabel('α_clm (LM loss)', { exact: true })).toHaveValue('2');
+  await expect(page.getByLabel('α_clm (CLM loss)', { exact: true })).toHaveValue('2');
   await expect(page.getByLabel('α_cos (hidden cosine)', { exact: true })).toHaveValue('1');
   await fill(page, 'Student layers', '1');
   const sizes = page.locator('section', { has: page.getByRole('heading', { name: /Student size/ }) });

@@ -1,11 +1,12 @@
 // The distilled student as a complete Hugging Face checkpoint, and its measured speed-up.
 //
 // The checkpoint is what the teacher's model class's `save_pretrained` would write for the
-// student (GPT2LMHeadModel's for GPT-2), written by the studio's one checkpoint writer
-// (src/export/checkpoint.ts): the teacher's config.json at the student's depth (n_layer for
-// GPT-2), the student's state dict, and the teacher folder's tokenizer files unchanged, since the
-// student shares the teacher's vocabulary. The same folder loads back into the studio as a base
-// model.
+// student (GPT2LMHeadModel's for GPT-2, BertForMaskedLM's for BERT, …), written by the studio's
+// one checkpoint writer (src/export/checkpoint.ts): the teacher's config.json at the student's
+// depth (n_layer for GPT-2, num_hidden_layers for BERT and RoBERTa, n_layers for DistilBERT), the
+// student's state dict (a tied head left out, as transformers saves tied weights), and the
+// teacher folder's tokenizer files unchanged, since the student shares the teacher's vocabulary.
+// The same folder loads back into the studio as a base model.
 import * as tf from '@tensorflow/tfjs';
 import { checkpointFiles, stateDict } from '../export/checkpoint';
 import type { LoadedModel } from '../models/types';
