@@ -9,7 +9,7 @@ import { readSafetensors, writeSafetensors } from '../src/io/safetensors';
 import { unzipFiles, zipFiles } from '../src/io/zip';
 import { bertConfigJson, initBertWeights } from '../src/models/bert-init';
 import { wordPieceTokenizerFiles } from '../src/tokenize/word-piece';
-import { dropFile, dropFiles, fill, forbidExternalRequests } from './driver';
+import { dropFile, dropFiles, expectBackend, fill, forbidExternalRequests } from './driver';
 
 forbidExternalRequests(test);
 test.setTimeout(600_000);
@@ -37,7 +37,7 @@ const method = (page: Page) => page.getByRole('combobox', { name: 'Method', exac
 test('on WebGPU, a dropped BERT folder distils into a 2-layer student on the masked-LM terms; the losses, the speed-up and a BertForMaskedLM download', async ({ page }) => {
   await page.goto('/?backend=webgpu');
   // The backend's self-check runs first, on a software WebGPU slowly.
-  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('WebGPU', { timeout: 300_000 });
+  await expectBackend(page, 'WebGPU');
   await expect(page.getByLabel('Load model from disk')).toBeEnabled({ timeout: 120_000 });
   await dropFiles(page.locator('.model-drop'), [{ name: `${NAME}.zip`, mimeType: 'application/zip', bytes: tinyBertZip() }]);
   await expect(baseModel(page)).toHaveValue(`disk:${NAME}`, { timeout: 120_000 });

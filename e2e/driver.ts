@@ -83,3 +83,11 @@ export function forbidExternalRequests(t: typeof test): void {
     expect(external, 'requests to other origins').toEqual([]);
   });
 }
+
+/**
+ * Waits until the "Compute backend" region names `label` (WebGPU, WebAssembly, CPU): the page
+ * runs its start-up self-check first, which on a software GPU on a busy machine can take minutes.
+ */
+export async function expectBackend(page: Page, label: string): Promise<void> {
+  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText(label, { timeout: 300_000 });
+}

@@ -15,7 +15,7 @@ import { bert } from '../src/models/bert';
 import { bertConfigJson } from '../src/models/bert-init';
 import { llama } from '../src/models/llama';
 import { wordPieceTokenizerFiles } from '../src/tokenize/word-piece';
-import { dropFile, dropFiles, fill, forbidExternalRequests, sampleJsonl } from './driver';
+import { dropFile, dropFiles, expectBackend, fill, forbidExternalRequests, sampleJsonl } from './driver';
 import { seededSafetensors, seededShardedCheckpoint } from './seeded-checkpoint';
 
 forbidExternalRequests(test);
@@ -32,7 +32,7 @@ const loadModel = (page: Page) => page.getByLabel('Load model from disk');
 async function open(page: Page, backend: 'webgpu' | 'wasm') {
   await page.goto(`/?backend=${backend}`);
   // The backend passes its training self-check first, which takes a while on a software GPU.
-  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText(backend === 'webgpu' ? 'WebGPU' : 'WebAssembly', { timeout: 180_000 });
+  await expectBackend(page, backend === 'webgpu' ? 'WebGPU' : 'WebAssembly');
   await expect(loadModel(page)).toBeEnabled({ timeout: 120_000 });
 }
 

@@ -11,7 +11,7 @@ import { unzipFiles } from '../src/io/zip';
 import { modelInfo } from '../src/models/load';
 import { coerceConfig, METHODS } from '../src/peft/registry';
 import { trainingMemory } from '../src/train/memory';
-import { dropFile, fill, forbidExternalRequests, sampleJsonl } from './driver';
+import { dropFile, expectBackend, fill, forbidExternalRequests, sampleJsonl } from './driver';
 
 forbidExternalRequests(test);
 
@@ -31,7 +31,7 @@ test('on WebGPU, fully fine-tunes tiny-gpt2 for 2 steps, shows what it costs, ex
   test.setTimeout(900_000);
   expect(info.totalParams).toBe(PARAMS);
   await page.goto('/?backend=webgpu');
-  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('WebGPU', { timeout: 240_000 });
+  await expectBackend(page, 'WebGPU');
   await baseModel(page).selectOption(TINY);
   await expect(page.getByRole('status')).toHaveText(`Model loaded: Tiny GPT-2 (built in) · ${fmt(PARAMS)} parameters`, { timeout: 120_000 });
 
@@ -68,7 +68,7 @@ test('on WebGPU, fully fine-tunes tiny-gpt2 for 2 steps, shows what it costs, ex
   await expect(exportButton).toBeDisabled();
   await page.getByRole('button', { name: 'Start training' }).click();
   await expect(page.getByRole('status')).toHaveText(/^Training finished at step 2\/2 · loss \d+\.\d\d$/, { timeout: 240_000 });
-  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('WebGPU');
+  await expectBackend(page, 'WebGPU');
   await expect(page.getByRole('alert')).toHaveCount(0);
 
   // The download: a complete checkpoint, every tensor under GPT2LMHeadModel's name, all trained.
