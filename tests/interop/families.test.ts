@@ -5,7 +5,8 @@
 // the session on a dropped dataset, the session exports the adapter, and PEFT loads it onto the
 // same checkpoint with every key landing and the studio's logits; so does a P-tuning v2 export,
 // whose prefixes PEFT sizes by the key/value heads under grouped-query attention, and a prompt
-// tuning export.
+// tuning export. P-tuning, prefix tuning, Houlsby adapters and BitFit (or its refusal) follow on
+// the same checkpoints.
 import * as tf from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
