@@ -10,6 +10,8 @@ import { heldoutSlice, maskedHeldoutLoss } from '../src/models/heldout';
 import { loadModelFolder, readModuleFile, REPO_ROOT, sliceDigest, useWasmBackend } from '../src/models/pretrained-node';
 
 interface Figures {
+  unigram_nats_per_token: number;
+  unigram_nats_per_byte: number;
   pytorch_nats_per_token: number;
   pytorch_nats_per_byte: number;
   bytes: number;
@@ -97,14 +99,29 @@ async function main(): Promise<void> {
     .map((f) => `| ${cell(f.text)} | ${f.answer} | ${f.top5.map((p) => `${cell(p.token)} (${p.p.toFixed(3)})`).join(', ')} |`)
     .join('\n');
   const stopped = tr.steps < Number(a.steps);
+  // Whether the model uses context at all: compare it with predicting every token by its frequency.
+  const contextGain = h.unigram_nats_per_token - h.pytorch_nats_per_token;
+  const verdict =
+    contextGain < 0.1
+      ? `**It has not yet learned to use context.** It scores ${f4(h.pytorch_nats_per_token)} nats per masked token on held-out text, and
+predicting every token by its frequency in the training text alone, ignoring the sentence, scores
+${f4(h.unigram_nats_per_token)}: the ${tr.tokens_seen.toLocaleString('en-US')} training tokens this run could afford (${(tr.tokens_seen / tr.train_stream_tokens).toFixed(2)} epochs, ${(tr.wall_seconds / 60).toFixed(0)} minutes of one
+CPU thread shared with other jobs) left it on the plateau where a masked LM first learns token
+frequencies, before it learns to read the words around the mask. Its fill-mask predictions (below)
+are the commonest tokens whatever the sentence. It loads, fine-tunes and exports as any BERT does,
+which is what the studio needs it for, but as a pretrained encoder it is weak; a longer run
+(\`--steps\`) is the remedy.`
+      : `It scores ${f4(h.pytorch_nats_per_token)} nats per masked token on held-out text, against ${f4(h.unigram_nats_per_token)} for predicting every
+token by its frequency in the training text alone: it reads the words around a mask.`;
   const card = `# ${name}
 
 A small BERT-architecture English masked language model, pretrained from scratch in this
 repository (\`npm run pretrain -- --model bert\`) so that PEFT Studio has a real encoder to fine-tune
-with nothing to download. It fills a masked word in English in the manner of Moby-Dick and the
-State of the Union addresses (see the fill-mask examples) — often with a plausible word of the right
-kind, seldom with the exact one. It is a base for fine-tuning demonstrations, not a source of facts,
-and it cannot generate text.
+with nothing to download, on the same public-domain text as studio-gpt2-en (Moby-Dick and the State
+of the Union addresses). It is a base for fine-tuning demonstrations, not a source of facts, and it
+cannot generate text.
+
+${verdict}
 
 ## Held-out loss
 
@@ -114,7 +131,9 @@ on the whole held-out set (${h.tokens} tokens, ${h.bytes} bytes; PyTorch).
 On the evaluation slice that the studio's test re-checks (\`src/models/pretrained-bert.test.ts\`):
 **${f4(studio.natsPerToken)} nats/masked token** and **${f4(studio.natsPerByte)} nats/byte** in the studio's own engine (tfjs ${tf.getBackend()} backend, Node);
 ${f4(s.pytorch_nats_per_token)} nats/masked token and ${f4(s.pytorch_nats_per_byte)} nats/byte in PyTorch — the same ${s.tokens} masked tokens in ${s.windows}
-windows, ${s.bytes} bytes. All figures are also in [eval.json](eval.json).
+windows, ${s.bytes} bytes. Context-free reference (each token predicted by its add-one-smoothed frequency in the
+training stream): ${f4(h.unigram_nats_per_token)} nats/token on the whole held-out set, ${f4(s.unigram_nats_per_token)} on the slice. All figures
+are also in [eval.json](eval.json).
 
 Method (deterministic; every token masked and scored exactly once): ${py.method}. K = ${py.eval_k}
 masks 1/${py.eval_k} ≈ ${((100 / py.eval_k)).toFixed(1)}% of each window at a time, close to the 15% the model was trained with.

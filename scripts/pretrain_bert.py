@@ -170,6 +170,19 @@ def evaluate(model, tok, docs: list[tuple[str, str]], n_pos: int, K: int) -> dic
     }
 
 
+def unigram_baseline(tok, stream, docs: list[tuple[str, str]]) -> dict:
+    """What ignoring context scores: every token predicted by its frequency in the training
+    stream (add-one smoothed over the vocabulary), on the same tokens the model is scored on."""
+    import torch
+
+    counts = torch.bincount(stream.long(), minlength=tok.get_vocab_size()).double() + 1
+    logp = (counts / counts.sum()).log()
+    ids = torch.tensor([i for _, text in docs for i in encode_plain(tok, text)])
+    nats = -logp[ids].sum().item()
+    nbytes = sum(len(text.encode("utf-8")) for _, text in docs)
+    return {"unigram_nats_per_token": round(nats / len(ids), 5), "unigram_nats_per_byte": round(nats / nbytes, 5)}
+
+
 def fill_mask_samples(model_dir: str, cases: list[tuple[str, str, str]]) -> list[dict]:
     """Top-5 predictions for the [MASK] in each text, by transformers from the shipped folder."""
     import torch
@@ -450,12 +463,14 @@ def export(args, model, config, tok, state, run_args, stream, train_docs, held_d
             "moby_dick": [f"chapter_{i}" for i in HELDOUT_MOBY_CHAPTERS] + HELDOUT_MOBY_EXTRA,
             "sotu": HELDOUT_SOTU,
             **figures(ev_full),
+            **unigram_baseline(tok, stream, held_docs),
         },
         "slice": {
             "definition": f"the first {SLICE_CHARS} characters of each held-out document, in the order above (Moby-Dick then SOTU)",
             "chars_per_document": SLICE_CHARS,
             "sha256": hashlib.sha256("\0".join(t for _, t in slice_docs).encode("utf-8")).hexdigest(),
             **figures(ev_slice),
+            **unigram_baseline(tok, stream, slice_docs),
         },
         "training": {
             "steps": state["step"],
