@@ -225,6 +225,14 @@ wheel index for torch, transformers, tokenizers, safetensors; creates \`.venv-in
   } An interrupted run resumes from \`.pretrain/${name}/ckpt.pt\` when rerun with the same flags;
 \`--export-only\` rewrites the folder from the checkpoint.
 
+Not bit for bit from scratch: the \`tokenizers\` library's WordPiece trainer (0.23) numbers the
+single characters of its alphabet in hash-map order, which changes from one process to the next.
+Two trainings on the same text gave the same 5120 tokens with 69 of them (single characters and
+their ## forms) at other ids. The job keeps the tokenizer it trained in \`.pretrain/${name}/tokenizer.json\`
+and reuses it when rerun there, and with the same tokenizer every step is seeded; a run in a fresh
+directory trains a tokenizer whose ids for those characters may differ, and so a model equal in
+recipe but not in bytes (the shipped \`tokenizer.json\` is the one this model was trained with).
+
 ## Fill-mask examples
 
 Sentences from the held-out documents with one word masked; the five most probable tokens and
