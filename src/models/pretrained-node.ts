@@ -9,11 +9,15 @@ import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../io/safetensors';
 import { loadTokenizer, type TextTokenizer } from '../tokenize/tokenizer';
 import { buildModel } from './load';
+import { architectureOf } from './registry';
 import type { LoadedModel } from './types';
 
 export const PRETRAINED_NAME = 'studio-gpt2-en';
 export const REPO_ROOT = new URL('../../', import.meta.url);
 export const PRETRAINED_DIR = new URL(`public/models/${PRETRAINED_NAME}/`, REPO_ROOT);
+/** The built-in masked LM, pretrained by scripts/pretrain_bert.py on the same text. */
+export const PRETRAINED_MLM_NAME = 'studio-bert-en';
+export const PRETRAINED_MLM_DIR = new URL(`public/models/${PRETRAINED_MLM_NAME}/`, REPO_ROOT);
 
 const readJson = (dir: URL, file: string): unknown => JSON.parse(readFileSync(new URL(file, dir), 'utf8'));
 
@@ -21,8 +25,11 @@ const readJson = (dir: URL, file: string): unknown => JSON.parse(readFileSync(ne
 export function loadModelFolder(dir: URL = PRETRAINED_DIR): { model: LoadedModel; tokenizer: TextTokenizer; config: Record<string, unknown> } {
   const config = readJson(dir, 'config.json') as Record<string, unknown>;
   const { tensors } = readSafetensors(new Uint8Array(readFileSync(new URL('model.safetensors', dir))), 'model.safetensors');
-  const model = buildModel(PRETRAINED_NAME, config, tensors);
-  const tokenizer = loadTokenizer(readJson(dir, 'tokenizer.json'), readJson(dir, 'tokenizer_config.json'));
+  const name = dir.pathname.split('/').filter(Boolean).at(-1)!;
+  const model = buildModel(name, config, tensors);
+  // A masked LM's tokenizer closes each sequence with [SEP] and has no end-of-text token.
+  const requireEos = architectureOf(model.info).objective === 'causal-lm';
+  const tokenizer = loadTokenizer(readJson(dir, 'tokenizer.json'), readJson(dir, 'tokenizer_config.json'), 'tokenizer.json', { requireEos });
   return { model, tokenizer, config };
 }
 

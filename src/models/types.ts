@@ -88,6 +88,13 @@ export interface ForwardOptions {
    * right, no real token ever sees a pad.
    */
   attentionMask?: tf.Tensor2D;
+  /**
+   * int32 rows of the flattened [B·T'] positions at which to compute logits, returned as
+   * [1, N, vocab] in that order. A masked LM's head acts on each position alone, and scoring
+   * masked tokens needs only theirs: the head over the whole vocabulary is most of a small
+   * model's work. Honoured by the masked LMs (bert.ts); a causal LM's forward ignores it.
+   */
+  logitRows?: tf.Tensor1D;
 }
 
 export interface ForwardResult {
