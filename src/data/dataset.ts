@@ -75,10 +75,24 @@ export interface Batch {
   labels: Int32Array;
   batch: number;
   length: number;
+  /** A labelled dataset's label id per row [batch]. */
+  classes?: Int32Array;
+  /** Each token's segment [batch, length], for sentence pairs (padding is 0). */
+  tokenTypes?: Int32Array;
 }
 
-/** Packs sequences into one fixed-length batch. Padding is by position, not by id: pad may equal eos. */
-export function makeBatch(sequences: number[][], sequenceLength: number, padId: number): Batch {
+/** What a labelled dataset carries per example besides its ids: its label id, and its segments for a sentence pair. */
+export interface ExampleLabels {
+  classes: number[];
+  /** Per example, one segment id per token (as long as its ids); absent for single texts. */
+  tokenTypes?: number[][];
+}
+
+/**
+ * Packs sequences into one fixed-length batch. Padding is by position, not by id: pad may equal
+ * eos. `labelled` (indexed like `sequences`) adds each row's label id and segments.
+ */
+export function makeBatch(sequences: number[][], sequenceLength: number, padId: number, labelled?: ExampleLabels): Batch {
   const batch = sequences.length;
   const ids = new Int32Array(batch * sequenceLength).fill(padId);
   const labels = new Int32Array(batch * sequenceLength).fill(IGNORE_INDEX);
@@ -89,7 +103,21 @@ export function makeBatch(sequences: number[][], sequenceLength: number, padId: 
     ids.set(seq, row * sequenceLength);
     labels.set(seq, row * sequenceLength);
   });
-  return { ids, labels, batch, length: sequenceLength };
+  const out: Batch = { ids, labels, batch, length: sequenceLength };
+  if (labelled) {
+    out.classes = Int32Array.from(labelled.classes);
+    if (labelled.tokenTypes) {
+      out.tokenTypes = new Int32Array(batch * sequenceLength);
+      labelled.tokenTypes.forEach((types, row) => out.tokenTypes!.set(types, row * sequenceLength));
+    }
+  }
+  return out;
+}
+
+/** The labels of the examples at `indices`. */
+function pickLabels(labelled: ExampleLabels | undefined, indices: number[]): ExampleLabels | undefined {
+  if (!labelled) return undefined;
+  return { classes: indices.map((i) => labelled.classes[i]), tokenTypes: labelled.tokenTypes && indices.map((i) => labelled.tokenTypes![i]) };
 }
 
 export interface BatchSamplerOptions {
@@ -110,7 +138,11 @@ export class BatchSampler {
   private cachedEpoch = -1;
   private cachedOrder: number[] = [];
 
-  constructor(private readonly sequences: number[][], opts: BatchSamplerOptions) {
+  constructor(
+    private readonly sequences: number[][],
+    opts: BatchSamplerOptions,
+    private readonly labelled?: ExampleLabels,
+  ) {
     if (sequences.length === 0) throw new Error('BatchSampler: no training sequences');
     if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) {
       throw new Error(`batchSize must be a positive integer, got ${opts.batchSize}`);
@@ -139,7 +171,7 @@ export class BatchSampler {
     }
     const { batchSize, sequenceLength, padId } = this.opts;
     const picked = this.order(epoch).slice(index * batchSize, (index + 1) * batchSize);
-    return makeBatch(picked.map((i) => this.sequences[i]), sequenceLength, padId);
+    return makeBatch(picked.map((i) => this.sequences[i]), sequenceLength, padId, pickLabels(this.labelled, picked));
   }
 
   /** The batch for a global 0-based optimiser step, with the epoch it falls in. */
@@ -155,12 +187,13 @@ export class BatchSampler {
 }
 
 /** The held-out set in its given order, unshuffled, in batches of at most batchSize. */
-export function evalBatches(sequences: number[][], batchSize: number, sequenceLength: number, padId: number): Batch[] {
+export function evalBatches(sequences: number[][], batchSize: number, sequenceLength: number, padId: number, labelled?: ExampleLabels): Batch[] {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
   checkSequenceLength(sequenceLength);
   const batches: Batch[] = [];
   for (let start = 0; start < sequences.length; start += batchSize) {
-    batches.push(makeBatch(sequences.slice(start, start + batchSize), sequenceLength, padId));
+    const rows = Array.from({ length: Math.min(batchSize, sequences.length - start) }, (_, k) => start + k);
+    batches.push(makeBatch(sequences.slice(start, start + batchSize), sequenceLength, padId, pickLabels(labelled, rows)));
   }
   return batches;
 }

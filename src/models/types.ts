@@ -88,6 +88,8 @@ export interface ForwardOptions {
    * right, no real token ever sees a pad.
    */
   attentionMask?: tf.Tensor2D;
+  /** [B, T] over the ids: each token's segment (0, or 1 for a sentence pair's second); all 0 without it. Read by encoders with token types (BERT). */
+  tokenTypeIds?: tf.Tensor2D;
 }
 
 export interface ForwardResult {

@@ -22,7 +22,8 @@ import type { TokenBatch } from './trainer';
 export type BatchDraw = { step: number } | { evalIndex: number };
 
 export interface LmObjective {
-  readonly name: TrainingObjective;
+  /** The base model's own objective, or a classification head's on top of it. */
+  readonly name: TrainingObjective | 'sequence-classification';
   /**
    * The mean loss per predicted token of `model` with `hooks` on one batch, and how many tokens
    * it predicted. Call inside tf.tidy (or a gradient tape).
