@@ -2,6 +2,7 @@
 // fixed-shape causal-LM batches. Shapes are fixed ([batch, sequenceLength]) so the backend
 // compiles its kernels once instead of once per distinct padded length.
 import type { TextTokenizer } from '../tokenize/tokenizer';
+import { parseLabelled, stratifiedSplit, tokenizeLabelled, type LabelledColumns, type LabelledDataset } from './labelled';
 import { parseDataset, type DatasetFormat } from './parse';
 import { deriveSeed, mulberry32, permutation } from './random';
 
@@ -223,6 +224,22 @@ export interface DatasetSummary {
   sequenceLength: number;
   /** First few examples, as text. */
   preview: string[];
+  /** A labelled dataset (sequence classification): its labels, how many examples each has, and the columns read. */
+  classification?: ClassificationSummary;
+}
+
+export interface ClassificationSummary {
+  /** Label names by id. */
+  labels: string[];
+  /** Examples per label id, over the whole file. */
+  counts: number[];
+  /** Held-out examples per label id. */
+  evalCounts: number[];
+  columns: LabelledColumns;
+  /** The columns a person may choose the text from. */
+  textColumns: string[];
+  /** More than one choice of text column(s) fitted; the first was used. */
+  ambiguous: boolean;
 }
 
 export function summarize(input: SummaryInput): DatasetSummary {
@@ -246,6 +263,8 @@ export interface PreparedDataset {
   train: number[][];
   /** Token ids of the held-out examples, in example order. */
   eval: number[][];
+  /** For a labelled dataset: label names, and each split's label ids (and segments, for pairs) parallel to its ids. */
+  labelled?: { names: string[]; train: ExampleLabels; eval: ExampleLabels };
 }
 
 /** The worker's whole path from a dropped file's text to a summary and id sequences. Throws DatasetError. */
@@ -253,8 +272,10 @@ export function prepareDataset(
   fileName: string,
   text: string,
   tok: TextTokenizer,
-  opts: { sequenceLength: number; evalFraction: number; seed: number },
+  opts: { sequenceLength: number; evalFraction: number; seed: number; columns?: Partial<LabelledColumns> },
 ): PreparedDataset {
+  const labelled = parseLabelled(fileName, text, opts.columns);
+  if (labelled) return prepareLabelled(fileName, labelled, tok, opts);
   const { format, examples } = parseDataset(fileName, text);
   const tokenized = tokenizeExamples(examples, tok, opts.sequenceLength);
   const split = splitHeldOut(examples.length, opts.evalFraction, opts.seed);
@@ -262,5 +283,31 @@ export function prepareDataset(
     summary: summarize({ fileName, format, examples, tokenized, split, sequenceLength: opts.sequenceLength }),
     train: split.train.map((i) => tokenized.ids[i]),
     eval: split.eval.map((i) => tokenized.ids[i]),
+  };
+}
+
+/** A labelled dataset tokenized (pairs with their segments) and split, stratified by label. */
+function prepareLabelled(fileName: string, d: LabelledDataset, tok: TextTokenizer, opts: { sequenceLength: number; evalFraction: number; seed: number }): PreparedDataset {
+  checkSequenceLength(opts.sequenceLength);
+  const tokenized = tokenizeLabelled(d, tok, opts.sequenceLength);
+  const split = stratifiedSplit(d.classes, d.labelNames.length, opts.evalFraction, opts.seed);
+  const labelsOf = (idx: number[]): ExampleLabels => ({ classes: idx.map((i) => d.classes[i]), tokenTypes: tokenized.tokenTypes && idx.map((i) => tokenized.tokenTypes![i]) });
+  const count = (idx: number[]) => d.labelNames.map((_, k) => idx.filter((i) => d.classes[i] === k).length);
+  const shown = d.texts.map((t, i) => (d.pairs ? `${t} ‖ ${d.pairs[i]}` : t));
+  const summary = summarize({ fileName, format: d.format, examples: shown, tokenized, split, sequenceLength: opts.sequenceLength });
+  summary.preview = summary.preview.map((p, i) => `${d.labelNames[d.classes[i]]}: ${p}`);
+  summary.classification = {
+    labels: d.labelNames,
+    counts: count(d.classes.map((_, i) => i)),
+    evalCounts: count(split.eval),
+    columns: d.columns,
+    textColumns: d.textColumns,
+    ambiguous: d.ambiguous,
+  };
+  return {
+    summary,
+    train: split.train.map((i) => tokenized.ids[i]),
+    eval: split.eval.map((i) => tokenized.ids[i]),
+    labelled: { names: d.labelNames, train: labelsOf(split.train), eval: labelsOf(split.eval) },
   };
 }
