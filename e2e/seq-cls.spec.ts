@@ -12,8 +12,11 @@ forbidExternalRequests(test);
 const CSV = ['sentence,label', ...Array.from({ length: 20 }, (_, i) => (i % 2 ? `what a lovely day ${i},positive` : `what an awful day ${i},negative`))].join('\n');
 
 test('LoRA classifier on WebGPU: labelled CSV, accuracy and confusion matrix, SEQ_CLS export', async ({ page }) => {
+  // SwiftShader's WebGPU: the self-check, then three steps and two evaluations.
+  test.setTimeout(600_000);
   await page.goto('/?backend=webgpu');
-  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('WebGPU');
+  // The backend's start-up self-check runs on SwiftShader first: slow on a busy machine.
+  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('WebGPU', { timeout: 240_000 });
   await page.getByRole('combobox', { name: 'Base model' }).selectOption('tiny-gpt2');
   await expect(page.getByLabel('Method', { exact: true })).toHaveValue('lora');
   await page.getByLabel('Rank r').fill('4');
