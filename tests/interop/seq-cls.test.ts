@@ -1,7 +1,8 @@
 // Sequence classification, studio → Hugging Face PEFT. The session loads a model folder as a
 // person drops it — a tiny random BertForMaskedLM that transformers made, and the built-in
 // tiny GPT-2 — then a labelled CSV (BERT: GLUE-style sentence pairs; GPT-2: single texts with
-// three labels), trains LoRA with the classification head a few steps, and exports the adapter.
+// three labels), trains LoRA (and, on BERT, prompt tuning) with the classification head a few
+// steps, and exports the adapter.
 // AutoModelForSequenceClassification (with the label count and the studio's pad id) and
 // PeftModel.from_pretrained load it as PeftModelForSequenceClassification: every tensor of the
 // file lands in a parameter equal to it (LoRA weights, and the head in its modules_to_save copy),
@@ -49,13 +50,13 @@ interface Case {
 }
 
 /** Loads `folder`, drops `csv`, trains LoRA on `targets`, exports, and has PEFT load the export. */
-async function run(work: string, name: string, folder: Record<string, Uint8Array>, csv: string, targets: string[], rows: [string, string?][]): Promise<Case> {
+async function run(work: string, name: string, modelDir: string, folder: Record<string, Uint8Array>, csv: string, method: { id: string; config: Record<string, unknown> }, rows: [string, string?][]): Promise<Case> {
   const events: FromWorker[] = [];
   const session = new StudioSession((m) => events.push(m));
   await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
   await session.handle({ type: 'loadModelFiles', files: Object.entries(folder).map(([n, b]) => new File([new Uint8Array(b)], n)), name });
   await session.handle({ type: 'loadDataset', file: new File([csv], `${name}.csv`), sequenceLength: TRAIN.sequenceLength, evalFraction: TRAIN.evalFraction, seed: 1 });
-  await session.handle({ type: 'train', methodId: 'lora', config: { ...LORA, target_modules: targets }, train: TRAIN });
+  await session.handle({ type: 'train', methodId: method.id, config: method.config, train: TRAIN });
   await session.handle({ type: 'export' });
   const zip = events.filter((e) => e.type === 'exported').at(-1) as Extract<FromWorker, { type: 'exported' }>;
   const files = unzipFiles(zip.bytes, zip.fileName);
@@ -79,7 +80,7 @@ async function run(work: string, name: string, folder: Record<string, Uint8Array
   const labels = classifier!.numLabels;
   const at = (a: Int32Array, i: number) => Array.from(a.subarray(i * length, (i + 1) * length));
   const check = runPythonSpec<Check>('seq_cls_check.py', work, name, {
-    model_dir: join(work, `${name}-model`),
+    model_dir: modelDir,
     adapter_dir: adapterDir,
     num_labels: labels,
     pad_token_id: tok.padId,
@@ -101,11 +102,14 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   work = tempDir('seq-cls');
   const bert = makeBertFolder(work);
-  writeFolder(join(work, 'tiny-bert-model'), readFolder(bert.dir));
-  cases.push(await run(work, 'tiny-bert', readFolder(bert.dir), PAIRS_CSV, ['query', 'value'], [['the cat sat on the mat.', 'a dog ran.'], ['a cat.', 'the mat.']]));
-  const gpt2 = readFolder(MODEL_DIR);
-  writeFolder(join(work, 'tiny-gpt2-model'), gpt2);
-  cases.push(await run(work, 'tiny-gpt2', gpt2, TEXTS_CSV, ['c_attn'], [['good film number 3'], ['bad film']]));
+  const pairRows: [string, string][] = [
+    ['the cat sat on the mat.', 'a dog ran.'],
+    ['a cat.', 'the mat.'],
+  ];
+  cases.push(await run(work, 'tiny-bert', bert.dir, readFolder(bert.dir), PAIRS_CSV, { id: 'lora', config: { ...LORA, target_modules: ['query', 'value'] } }, pairRows));
+  cases.push(await run(work, 'tiny-gpt2', MODEL_DIR, readFolder(MODEL_DIR), TEXTS_CSV, { id: 'lora', config: { ...LORA, target_modules: ['c_attn'] } }, [['good film number 3'], ['bad film']]));
+  // Prompt tuning: the pooled [CLS] position is the first virtual token, as in PEFT.
+  cases.push(await run(work, 'tiny-bert-prompt', bert.dir, readFolder(bert.dir), PAIRS_CSV, { id: 'prompt-tuning', config: { num_virtual_tokens: 3, prompt_tuning_init: 'RANDOM' } }, pairRows));
 }, 600_000);
 
 afterAll(() => cleanup(work));
@@ -122,6 +126,7 @@ describe('a LoRA sequence classifier exported for PEFT', () => {
     expect(cases.map((c) => c.labels)).toEqual([
       ['different', 'same'],
       ['mixed', 'neg', 'pos'],
+      ['different', 'same'],
     ]);
   });
 
@@ -130,12 +135,14 @@ describe('a LoRA sequence classifier exported for PEFT', () => {
     for (const c of cases) {
       const config = JSON.parse(new TextDecoder().decode(c.files[ADAPTER_CONFIG]));
       expect(config.task_type, c.label).toBe('SEQ_CLS');
-      expect(config.peft_type).toBe('LORA');
+      expect(config.peft_type).toBe(c.label.endsWith('-prompt') ? 'PROMPT_TUNING' : 'LORA');
     }
     expect(JSON.parse(new TextDecoder().decode(bert.files[ADAPTER_CONFIG])).modules_to_save).toEqual(['pooler', 'classifier', 'score']);
     const keys = (c: Case) => [...readSafetensors(c.files[ADAPTER_WEIGHTS], ADAPTER_WEIGHTS).tensors.keys()].filter((k) => !k.includes('lora_'));
     expect(keys(bert).sort()).toEqual(['base_model.model.bert.pooler.dense.bias', 'base_model.model.bert.pooler.dense.weight', 'base_model.model.classifier.bias', 'base_model.model.classifier.weight']);
     expect(keys(gpt2)).toEqual(['base_model.model.score.weight']);
+    // Beside prompt learning's embeddings PEFT saves modules to save under `base_model.` alone.
+    expect(keys(cases[2]).sort()).toEqual(['base_model.bert.pooler.dense.bias', 'base_model.bert.pooler.dense.weight', 'base_model.classifier.bias', 'base_model.classifier.weight', 'prompt_embeddings']);
   });
 
   it('loads as PeftModelForSequenceClassification with every key landing in a parameter equal to it, and no warning', () => {
@@ -149,6 +156,7 @@ describe('a LoRA sequence classifier exported for PEFT', () => {
     }
     expect(cases[0].check.wrapped).toEqual(expect.arrayContaining(['base_model.model.bert.pooler', 'base_model.model.classifier']));
     expect(cases[1].check.wrapped).toEqual(['base_model.model.score']);
+    expect(cases[2].check.wrapped).toEqual(expect.arrayContaining(['base_model.bert.pooler', 'base_model.classifier']));
   });
 
   it('gives the studio’s logits within 1e-4 on padded rows (BERT: sentence pairs with token types)', () => {

@@ -8,7 +8,8 @@ SPEC.json: {"model_dir": str, "adapter_dir": str, "num_labels": int, "pad_token_
 AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels, pad_token_id) and
 PeftModel.from_pretrained on adapter_dir, and reports: the wrapper class, every warning raised
 while loading, where each tensor of the file landed (the parameter PEFT put it in: a LoRA
-weight under its adapter name, a module to save in its `modules_to_save.default` copy) and how
+weight under its adapter name, prompt tuning's embeddings in its prompt encoder, a module to
+save in its `modules_to_save.default` copy) and how
 far that parameter is from the file, the modules PEFT wrapped as modules to save, and the
 eval-mode logits [B, num_labels] on `ids` under the attention `mask` (with the token types when
 given).
@@ -39,7 +40,9 @@ def main(spec_path, out_path):
     landed = {}
     for key, value in file.items():
         candidates = []
-        if ".lora_" in key:
+        if key == "prompt_embeddings":
+            candidates.append("prompt_encoder.default.embedding.weight")
+        elif ".lora_" in key:
             candidates.append(key.replace(".weight", ".default.weight"))
         else:
             module, _, leaf = key.rpartition(".")
