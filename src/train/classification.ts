@@ -8,7 +8,6 @@ import type { Hooks, LoadedModel } from '../models/types';
 import { classificationLoss, IGNORE_INDEX } from './loss';
 import { classificationMetrics, type ClassificationMetrics } from './metrics';
 import type { Adapter } from '../peft/types';
-import type { LmObjective } from './objective';
 import type { TokenBatch, TrainingSpec } from './trainer';
 
 /** The head's logits [B, numLabels] for a batch. Call inside tf.tidy or a gradient tape. */
@@ -23,17 +22,6 @@ export function classifierLogits(model: LoadedModel, hooks: Hooks, head: Sequenc
 function classesOf(b: TokenBatch): Int32Array {
   if (!b.classes) throw new Error('a sequence classifier trains on labelled examples; this batch has no labels');
   return b.classes;
-}
-
-/** What a classifier trains on: the mean cross-entropy of its examples' labels (`tokens` counts examples). */
-export function sequenceClassification(head: SequenceClassifier): LmObjective {
-  return {
-    name: 'sequence-classification',
-    batchLoss(model, hooks, b, training) {
-      const { loss, examples } = classificationLoss(classifierLogits(model, hooks, head, b, training), classesOf(b));
-      return { loss, tokens: examples };
-    },
-  };
 }
 
 /**
@@ -71,10 +59,9 @@ export async function evaluateClassifier(
  * labels' cross-entropy; the base stays frozen.
  */
 export function classifierSpec(model: LoadedModel, adapter: Adapter, head: SequenceClassifier, evalBatches: TokenBatch[]): TrainingSpec {
-  const objective = sequenceClassification(head);
   return {
     variables: [...adapter.variables, ...head.variables],
-    stepLoss: (batch, step) => () => ({ total: objective.batchLoss(model, adapter.hooks(true), batch, true, { step }).loss }),
+    stepLoss: (batch) => () => ({ total: classificationLoss(classifierLogits(model, adapter.hooks(true), head, batch, true), classesOf(batch)).loss }),
     evaluate: async () => (await evaluateClassifier(model, adapter.hooks(false), head, evalBatches)).evalLoss,
     evaluateClassifier: () => evaluateClassifier(model, adapter.hooks(false), head, evalBatches),
     noun: 'adapter and classification head',

@@ -22,8 +22,7 @@ import type { TokenBatch } from './trainer';
 export type BatchDraw = { step: number } | { evalIndex: number };
 
 export interface LmObjective {
-  /** The base model's own objective, or a classification head's on top of it. */
-  readonly name: TrainingObjective | 'sequence-classification';
+  readonly name: TrainingObjective;
   /**
    * The mean loss per predicted token of `model` with `hooks` on one batch, and how many tokens
    * it predicted. Call inside tf.tidy (or a gradient tape).
