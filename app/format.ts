@@ -91,6 +91,12 @@ export function formatBytes(n: number): string {
   return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
 }
 
+/** Bytes in decimal megabytes, as memory budgets are quoted: 10_973_184 → "10.97 MB". */
+export function formatMegabytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '—';
+  return `${(n / 1e6).toFixed(2)} MB`;
+}
+
 /** Compact parameter count for chart ticks: 294912 → "295K", 124734720 → "125M". */
 export function formatCompact(n: number): string {
   if (!Number.isFinite(n)) return '—';

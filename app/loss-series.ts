@@ -6,9 +6,10 @@ export interface LossRow {
   step: number;
   loss?: number;
   evalLoss?: number;
-  /** Distillation's loss terms at this step (soft-target, language-modelling, hidden cosine). */
+  /** Distillation's loss terms at this step (soft-target, causal or masked language-modelling, hidden cosine). */
   ce?: number;
   clm?: number;
+  mlm?: number;
   cos?: number;
 }
 

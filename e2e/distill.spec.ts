@@ -6,7 +6,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../src/io/safetensors';
 import { unzipFiles } from '../src/io/zip';
-import { dropFile, fill, forbidExternalRequests, sampleJsonl } from './driver';
+import { dropFile, expectBackend, fill, forbidExternalRequests, sampleJsonl } from './driver';
 
 forbidExternalRequests(test);
 
@@ -21,7 +21,7 @@ const method = (page: Page) => page.getByRole('combobox', { name: 'Method', exac
 
 test('on WebGPU, distils tiny-gpt2 into a 2-layer student, shows its size and speed-up, and the exported student loads back', async ({ page }) => {
   await page.goto('/?backend=webgpu');
-  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('WebGPU');
+  await expectBackend(page, 'WebGPU');
   await baseModel(page).selectOption(TINY);
   await expect(page.getByRole('status')).toHaveText(`Model loaded: Tiny GPT-2 (built in) · ${fmt(TEACHER_PARAMS)} parameters`, { timeout: 120_000 });
 
@@ -33,7 +33,7 @@ test('on WebGPU, distils tiny-gpt2 into a 2-layer student, shows its size and sp
   // DistilBERT's recipe is what the form starts from.
   await expect(page.getByLabel('Temperature T', { exact: true })).toHaveValue('2');
   await expect(page.getByLabel('α_ce (soft targets)', { exact: true })).toHaveValue('5');
-  await expect(page.getByLabel('α_clm (LM loss)', { exact: true })).toHaveValue('2');
+  await expect(page.getByLabel('α_clm (CLM loss)', { exact: true })).toHaveValue('2');
   await expect(page.getByLabel('α_cos (hidden cosine)', { exact: true })).toHaveValue('1');
   await fill(page, 'Student layers', '1');
   const sizes = page.locator('section', { has: page.getByRole('heading', { name: /Student size/ }) });

@@ -1,6 +1,6 @@
 // Drives the studio page the way a person does. Shared by the browser tests and the
 // benchmark, so both exercise exactly the same path.
-import { expect, type Page, type test } from '@playwright/test';
+import { expect, type Locator, type Page, type test } from '@playwright/test';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -23,6 +23,21 @@ export async function dropFile(page: Page, name: string, content: string, mime =
     { name, content, mime },
   );
   const area = page.locator('.dataset-drop');
+  await area.dispatchEvent('dragenter', { dataTransfer });
+  await area.dispatchEvent('dragover', { dataTransfer });
+  await area.dispatchEvent('drop', { dataTransfer });
+}
+
+/**
+ * Drops files with these bytes on `area` with a real DataTransfer, as dragging them from the
+ * desktop does (each file as a plain file, not a folder entry).
+ */
+export async function dropFiles(area: Locator, files: { name: string; mimeType: string; bytes: Uint8Array }[]) {
+  const dataTransfer = await area.page().evaluateHandle((files) => {
+    const dt = new DataTransfer();
+    for (const f of files) dt.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.mimeType }));
+    return dt;
+  }, files.map((f) => ({ name: f.name, mimeType: f.mimeType, base64: Buffer.from(f.bytes).toString('base64') })));
   await area.dispatchEvent('dragenter', { dataTransfer });
   await area.dispatchEvent('dragover', { dataTransfer });
   await area.dispatchEvent('drop', { dataTransfer });
@@ -67,4 +82,12 @@ export function forbidExternalRequests(t: typeof test): void {
   t.afterEach(() => {
     expect(external, 'requests to other origins').toEqual([]);
   });
+}
+
+/**
+ * Waits until the "Compute backend" region names `label` (WebGPU, WebAssembly, CPU): the page
+ * runs its start-up self-check first, which on a software GPU on a busy machine can take minutes.
+ */
+export async function expectBackend(page: Page, label: string): Promise<void> {
+  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText(label, { timeout: 300_000 });
 }

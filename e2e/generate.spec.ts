@@ -1,7 +1,7 @@
 // Text generation in the page: train a little, then continue a prompt with the base model and
 // with the adapter side by side, streamed, announced, and reproducible from the seed.
 import { expect, test, type Page } from '@playwright/test';
-import { dropFile, fill, forbidExternalRequests, sampleJsonl } from './driver';
+import { dropFile, expectBackend, fill, forbidExternalRequests, sampleJsonl } from './driver';
 
 forbidExternalRequests(test);
 
@@ -23,7 +23,7 @@ async function recordStatus(page: Page) {
 
 test('generates with and without the adapter, side by side, the same text for the same seed', async ({ page }) => {
   await page.goto('/?backend=wasm');
-  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('WebAssembly');
+  await expectBackend(page, 'WebAssembly');
   await expect(page.locator('code', { hasText: 'trainable params' })).toBeVisible();
 
   const panel = page.getByRole('region', { name: 'Generate' });

@@ -13,7 +13,7 @@ import { modelInfo } from '../src/models/load';
 import type { ModelInfo } from '../src/models/types';
 import { coerceConfig, METHODS } from '../src/peft/registry';
 import type { PeftMethod, Plan } from '../src/peft/types';
-import { dropFile, fill, forbidExternalRequests, sampleJsonl } from './driver';
+import { dropFile, expectBackend, fill, forbidExternalRequests, sampleJsonl } from './driver';
 
 const MODEL_ID = 'tiny-gpt2';
 const info: ModelInfo = modelInfo(MODEL_ID, JSON.parse(readFileSync(new URL(`../public/models/${MODEL_ID}/config.json`, import.meta.url), 'utf8')));
@@ -41,7 +41,7 @@ forbidExternalRequests(test);
 /** Opens the page on a backend with the built-in model chosen explicitly (another default may come). */
 async function openWithTinyModel(page: Page, backend: 'webgpu' | 'wasm') {
   await page.goto(`/?backend=${backend}`);
-  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText(backend === 'webgpu' ? 'WebGPU' : 'WebAssembly');
+  await expectBackend(page, backend === 'webgpu' ? 'WebGPU' : 'WebAssembly');
   const baseModel = page.getByRole('combobox', { name: 'Base model' });
   await expect(baseModel).toBeEnabled();
   await baseModel.selectOption(MODEL_ID);
@@ -168,7 +168,7 @@ for (const method of COVERED) {
     await tinyRun(page, 'stories.jsonl');
     await page.getByRole('button', { name: 'Start training' }).click();
     await expect(page.getByRole('status')).toHaveText(/^Training finished at step 2\/2 · loss \d+\.\d\d$/, { timeout: 240_000 });
-    await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('WebGPU');
+    await expectBackend(page, 'WebGPU');
     await expect(page.locator('.loss-chart figcaption')).toContainText(/held-out loss \d+\.\d+ at step 2/);
 
     // Export: the file names, tensor names and shapes the plan and the format imply.

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors } from '../src/io/safetensors';
 import { unzipFiles, zipFiles } from '../src/io/zip';
-import { dropFile, fill, forbidExternalRequests, sampleJsonl } from './driver';
+import { dropFile, expectBackend, fill, forbidExternalRequests, sampleJsonl } from './driver';
 
 forbidExternalRequests(test);
 
@@ -34,7 +34,7 @@ test.afterEach(() => {
 
 async function open(page: Page) {
   await page.goto('/?backend=wasm');
-  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('WebAssembly');
+  await expectBackend(page, 'WebAssembly');
   // The default built-in model has loaded: "Load model from disk" is available.
   await expect(page.getByLabel('Load model from disk')).toBeEnabled({ timeout: 120_000 });
 }

@@ -11,7 +11,7 @@ import { modelInfo } from '../src/models/load';
 import type { ModelInfo } from '../src/models/types';
 import type { FieldSpec } from '../src/peft/types';
 import { RUN_KINDS } from '../src/train/registry';
-import { dropFile, fill, forbidExternalRequests, sampleJsonl } from './driver';
+import { dropFile, expectBackend, fill, forbidExternalRequests, sampleJsonl } from './driver';
 
 const MODEL_ID = 'tiny-gpt2';
 const info: ModelInfo = modelInfo(MODEL_ID, JSON.parse(readFileSync(new URL(`../public/models/${MODEL_ID}/config.json`, import.meta.url), 'utf8')));
@@ -25,8 +25,7 @@ forbidExternalRequests(test);
 
 async function open(page: Page, backend: keyof typeof LABEL) {
   await page.goto(`/?backend=${backend}`);
-  const region = page.getByRole('region', { name: 'Compute backend' });
-  await expect(region).toContainText(backend === 'cpu' ? 'CPU (JavaScript)' : LABEL[backend], { timeout: 120_000 });
+  await expectBackend(page, backend === 'cpu' ? 'CPU (JavaScript)' : LABEL[backend]);
   const check = page.getByRole('region', { name: 'Backend check' });
   // Every backend but the reference itself passed the self-check before the page could use it.
   if (backend === 'cpu') await expect(check).not.toContainText('Self-check passed');

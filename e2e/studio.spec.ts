@@ -4,7 +4,7 @@ import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../src/io/safetensors';
 import { unzipFiles } from '../src/io/zip';
-import { dropFile, fill, forbidExternalRequests, SAMPLE_SENTENCES, sampleJsonl } from './driver';
+import { dropFile, expectBackend, fill, forbidExternalRequests, SAMPLE_SENTENCES, sampleJsonl } from './driver';
 
 const sentences = SAMPLE_SENTENCES;
 const jsonl = sampleJsonl(24);
@@ -15,8 +15,8 @@ test('LoRA on WebGPU: drop a dataset, train live, export a PEFT adapter', async 
   await page.goto('/?backend=webgpu');
 
   // 2. The backend is shown before anything else happens.
+  await expectBackend(page, 'WebGPU');
   const backend = page.getByRole('region', { name: 'Compute backend' });
-  await expect(backend).toContainText('WebGPU');
 
   // 3. The built-in model is selected and described.
   // By role: the Generate panel's "Base model" output shares the name.
@@ -101,7 +101,7 @@ test('LoRA on WebGPU: drop a dataset, train live, export a PEFT adapter', async 
 
 test('a malformed .jsonl is refused with its line number, keeping the loaded dataset', async ({ page }) => {
   await page.goto('/?backend=cpu');
-  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('CPU');
+  await expectBackend(page, 'CPU');
   await expect(page.locator('code', { hasText: 'trainable params' })).toBeVisible();
   await page.getByLabel('Dataset').setInputFiles({ name: 'good.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(jsonl) });
   await expect(page.getByText('First examples')).toBeVisible();
@@ -118,7 +118,7 @@ test('a malformed .jsonl is refused with its line number, keeping the loaded dat
 
 test('the wasm fallback trains too, and the keyboard reaches every control', async ({ page }) => {
   await page.goto('/?backend=wasm');
-  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('WebAssembly');
+  await expectBackend(page, 'WebAssembly');
   await expect(page.locator('code', { hasText: 'trainable params' })).toBeVisible();
   await page.getByLabel('Dataset').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from(sentences.join('\n\n')) });
   await expect(page.getByText('First examples')).toBeVisible();

@@ -1,13 +1,15 @@
-// The dataset section: drop area, rejection alert, and the loaded dataset's summary.
+// The dataset section: drop area, sample datasets, rejection alert, and the loaded dataset's summary.
 import DatasetDrop from './DatasetDrop';
 import DatasetRejectionAlert from './DatasetRejectionAlert';
 import DatasetSummaryView from './DatasetSummaryView';
+import SampleDatasets from './SampleDatasets';
 
 export default function DatasetPanel() {
   return (
     <section className="panel">
       <h2>Training data</h2>
       <DatasetDrop />
+      <SampleDatasets />
       <DatasetRejectionAlert />
       <DatasetSummaryView />
     </section>

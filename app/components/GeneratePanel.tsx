@@ -1,8 +1,9 @@
 // Text generation from a prompt: the base model and, beside it, the same model with the
-// adapter, sampled with the same seed so that the difference is the adapter's.
+// adapter (or the fully fine-tuned model), sampled with the same seed so that the difference is
+// what training changed.
 import { useMemo, type FormEvent, type KeyboardEvent } from 'react';
 import { GENERATE_FIELDS, validateGenerateInputs, type GenerateFieldSpec } from '../generate-form';
-import { generateBlocker, useActions, useStudio, type GenerationOutput } from '../store';
+import { generateBlocker, generationTrained, useActions, useStudio, type GenerationOutput } from '../store';
 
 function SettingField({ spec, value, error, onChange }: { spec: GenerateFieldSpec; value: string; error?: string; onChange(text: string): void }) {
   const id = `generate-${spec.key}`;
@@ -54,7 +55,9 @@ export default function GeneratePanel() {
   const inputs = useStudio((s) => s.generation.inputs);
   const base = useStudio((s) => s.generation.base);
   const adapter = useStudio((s) => s.generation.adapter);
-  const adapterReady = useStudio((s) => s.held.adapter !== null);
+  const trained = useStudio(generationTrained);
+  const adapterReady = trained !== null;
+  const trainedName = trained === 'model' ? 'the fine-tuned model' : 'the adapter';
   const blocker = useStudio(generateBlocker);
   const { setGenerateField, generate } = useActions();
   const { errors } = useMemo(() => validateGenerateInputs(inputs), [inputs]);
@@ -99,14 +102,14 @@ export default function GeneratePanel() {
           </button>
         </div>
         <p id="generate-blocker" className="help">
-          {blocker ?? (adapterReady ? 'Generates with the base model and with the adapter, same seed.' : 'Generates with the base model.')}
+          {blocker ?? (adapterReady ? `Generates with the base model and with ${trainedName}, same seed.` : 'Generates with the base model.')}
         </p>
       </form>
       <div className="generate-outputs">
         <Output id="generate-base" label="Base model" output={base} placeholder="Press Generate to continue the prompt." />
         <Output
           id="generate-adapter"
-          label="With adapter"
+          label={trained === 'model' ? 'Fine-tuned model' : 'With adapter'}
           output={adapter}
           placeholder={adapterReady ? 'Press Generate to compare.' : 'Train or import an adapter to compare'}
         />

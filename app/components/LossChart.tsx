@@ -13,6 +13,7 @@ const MAX_DRAWN_ROWS = 1500;
 const TERMS = [
   { key: 'ce', name: 'Soft-target loss', stroke: '#b5651d' },
   { key: 'clm', name: 'LM loss', stroke: '#2e8b57' },
+  { key: 'mlm', name: 'MLM loss', stroke: '#2e8b57' },
   { key: 'cos', name: 'Cosine loss', stroke: '#8a4fbf' },
 ] as const;
 

@@ -1,7 +1,10 @@
-// What the chosen method would train: exact counts, HF PEFT's line, a chart and the tensors.
-import { formatInt, formatTrainablePercent, trainableParamsLine } from '../format';
+// What the chosen method would train: exact counts, HF PEFT's line, the memory training it
+// costs against the other side (full fine-tuning against a PEFT method), a chart and the tensors.
+import { useMemo } from 'react';
+import { formatInt, formatMegabytes, formatTrainablePercent, trainableParamsLine } from '../format';
 import type { PlanSummary } from '../../src/worker/protocol';
-import { selectedMethod, useStudio } from '../store';
+import { trainingMemory } from '../../src/train/memory';
+import { memoryReference, methodPlanRows, selectedMethod, useStudio } from '../store';
 import ParamChart from './ParamChart';
 
 /** Distillation's counterpart of the budget: teacher vs student size and where the student comes from. */
@@ -40,15 +43,46 @@ function StudentPlanPanel({ plan }: { plan: Extract<PlanSummary, { output: 'stud
   );
 }
 
-/** The panel for what the chosen method makes: an adapter's budget, or a student's size. */
+/** The panel for what the chosen method makes: an adapter's or a full fine-tune's budget, or a student's size. */
 export default function PlanPanel() {
   const plan = useStudio((s) => s.plan);
   const output = useStudio((s) => selectedMethod(s)?.output ?? 'adapter');
   if (output === 'student') return <StudentPlanPanel plan={plan?.output === 'student' ? plan : null} />;
-  return <BudgetPanel plan={plan?.output === 'adapter' ? plan : null} />;
+  return <BudgetPanel plan={plan?.output === output ? plan : null} />;
 }
 
-function BudgetPanel({ plan }: { plan: Extract<PlanSummary, { output: 'adapter' }> | null }) {
+/**
+ * Training memory in float32 before activations (weights, gradients, AdamW's two moments), and
+ * the same for the run it is set against: a PEFT method against full fine-tuning, and back.
+ */
+function MemoryLines({ trainable, total }: { trainable: number; total: number }) {
+  const methods = useStudio((s) => s.methods);
+  const allPlans = useStudio((s) => s.allPlans);
+  const methodForm = useStudio((s) => s.methodForm);
+  const methodForms = useStudio((s) => s.methodForms);
+  const methodId = useStudio((s) => s.methodId);
+  const reference = useMemo(() => {
+    const rows = methodPlanRows({ methods, allPlans, methodForm, methodForms, methodId });
+    return memoryReference(selectedMethod({ methods, methodId }), methods, rows);
+  }, [methods, allPlans, methodForm, methodForms, methodId]);
+  const mine = trainingMemory(trainable, total);
+  const theirs = reference ? trainingMemory(reference.trainable, reference.total) : null;
+  return (
+    <>
+      <p id="training-memory" className="small">
+        Training memory: <strong>{formatMegabytes(mine.totalBytes)}</strong> (float32: weights {formatMegabytes(mine.weightBytes)} + gradients{' '}
+        {formatMegabytes(mine.gradientBytes)} + AdamW moments {formatMegabytes(mine.momentBytes)}; activations not counted)
+      </p>
+      {reference && theirs && (
+        <p id="training-memory-versus" className="small">
+          {reference.label} at its settings here: {formatMegabytes(theirs.totalBytes)}, {(theirs.totalBytes / mine.totalBytes).toFixed(2)}× this method&apos;s
+        </p>
+      )}
+    </>
+  );
+}
+
+function BudgetPanel({ plan }: { plan: Extract<PlanSummary, { output: 'adapter' | 'model' }> | null }) {
   const pending = useStudio((s) => s.planPending);
   const planError = useStudio((s) => s.planError);
   const method = useStudio(selectedMethod);
@@ -82,6 +116,7 @@ function BudgetPanel({ plan }: { plan: Extract<PlanSummary, { output: 'adapter' 
           <p className="hf-line">
             <code>{trainableParamsLine(plan.trainable, plan.total)}</code>
           </p>
+          <MemoryLines trainable={plan.trainable} total={plan.total} />
           <ParamChart trainable={plan.trainable} total={plan.total} />
           {plan.tensors.length > 0 && (
             <details className="tensors">

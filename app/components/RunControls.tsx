@@ -6,6 +6,10 @@ import { canExport, canExportMerged, canStop, exportTarget, isMergeable, speedup
 /** The Export button and what it says it saves, for what the chosen method makes. */
 const EXPORT: Record<RunOutput, { label: string; help?: string }> = {
   adapter: { label: 'Export adapter' },
+  model: {
+    label: 'Export fine-tuned model',
+    help: 'Export fine-tuned model saves a complete Hugging Face checkpoint (config.json, model.safetensors, tokenizer files) with every trained weight, which transformers and “Load model from disk” load like the base model.',
+  },
   student: {
     label: 'Export student',
     help: 'Export student saves a complete Hugging Face checkpoint (config.json, model.safetensors, tokenizer files) that “Load model from disk” loads as a base model.',

@@ -21,6 +21,7 @@ import {
   datasetStale,
   diskModelBlocker,
   exportTarget,
+  generationTrained,
   generateValidation,
   importBlocker,
   isBusy,
@@ -315,8 +316,9 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       const settings = generateValidation(s).settings!;
       const requestId = s.generation.requestId + 1;
       deps.send({ type: 'generate', requestId, ...settings, withAdapter: false });
-      const withAdapter = s.held.adapter !== null;
-      if (withAdapter) deps.send({ type: 'generate', requestId, ...settings, withAdapter: true });
+      const trained = generationTrained(s);
+      const withAdapter = trained !== null;
+      if (trained) deps.send({ type: 'generate', requestId, ...settings, withAdapter: true, ...(trained === 'model' ? { output: trained } : {}) });
       const pending: GenerationOutput = { text: '', done: false };
       set({
         generation: { ...s.generation, requestId, base: pending, adapter: withAdapter ? pending : null },

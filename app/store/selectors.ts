@@ -52,6 +52,15 @@ export function exportTarget(s: Pick<StudioData, 'methods' | 'methodId'>): RunOu
   return selectedMethod(s)?.output ?? 'adapter';
 }
 
+/**
+ * What generates beside the base model: the fine-tuned model while full fine-tuning is chosen
+ * and one is held, else the adapter when one is held; null when there is neither.
+ */
+export function generationTrained(s: Pick<StudioData, 'methods' | 'methodId' | 'held'>): 'adapter' | 'model' | null {
+  if (exportTarget(s) === 'model' && s.held.model) return 'model';
+  return s.held.adapter ? 'adapter' : null;
+}
+
 export function methodConfig(s: StudioData) {
   const m = selectedMethod(s);
   if (!m) return undefined;
@@ -83,6 +92,22 @@ export function methodPlanRows(s: Pick<StudioData, 'methods' | 'allPlans' | 'met
     if (entry) rows.push({ ...entry, label: m.label });
   }
   return rows;
+}
+
+/**
+ * The run whose training memory the chosen method's is set against, with its counts from the
+ * all-methods rows: the first PEFT method (LoRA) for full fine-tuning, full fine-tuning for a
+ * PEFT method. Null when there is none with counts, or the chosen method makes a student.
+ */
+export function memoryReference(chosen: MethodSummary | undefined, methods: MethodSummary[], rows: MethodPlanRow[]): { label: string; trainable: number; total: number } | null {
+  if (!chosen || chosen.output === 'student') return null;
+  const wanted = chosen.output === 'model' ? 'adapter' : 'model';
+  for (const m of methods) {
+    if (m.output !== wanted || !m.comparable || m.unsupported) continue;
+    const row = rows.find((r) => r.methodId === m.id);
+    if (row && row.error === undefined) return { label: row.label, trainable: row.trainable, total: row.total };
+  }
+  return null;
 }
 
 export function trainLimits(s: StudioData) {

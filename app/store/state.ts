@@ -110,7 +110,7 @@ export interface Held {
   imported?: ImportedAdapter;
 }
 
-export const NOTHING_HELD: Record<RunOutput, Held | null> = { adapter: null, student: null };
+export const NOTHING_HELD: Record<RunOutput, Held | null> = { adapter: null, model: null, student: null };
 
 /** Where the worker's adapter came from, when it was imported. */
 export interface ImportedAdapter {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { byteLevelTokenizerFiles } from '../tokenize/byte-level';
+import { byteLevelTokenizerFiles, END_OF_TEXT } from '../tokenize/byte-level';
 import { loadTokenizer } from '../tokenize/tokenizer';
 import {
   BatchSampler,
@@ -27,6 +27,18 @@ describe('tokenizeExamples', () => {
 
   it('an example exactly filling the length with eos is not truncated', () => {
     expect(tokenizeExamples(['abc'], tok, 4)).toEqual({ ids: [[97, 98, 99, EOS]], tokens: 4, truncated: 0 });
+  });
+
+  it('does not repeat an eos the post-processor already closed the sequence with', () => {
+    const post_processor = {
+      type: 'TemplateProcessing',
+      single: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: END_OF_TEXT, type_id: 0 } }],
+      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: END_OF_TEXT, type_id: 1 } }],
+      special_tokens: { [END_OF_TEXT]: { id: END_OF_TEXT, ids: [EOS], tokens: [END_OF_TEXT] } },
+    };
+    const closed = loadTokenizer({ ...files.tokenizer, post_processor }, files.tokenizerConfig);
+    expect(closed.encode('Hi')).toEqual([72, 105, EOS]);
+    expect(tokenizeExamples(['Hi', ''], closed, 4).ids).toEqual([[72, 105, EOS], [EOS]]);
   });
 
   it('rejects a sequence length below 2', () => {

@@ -26,8 +26,9 @@ function checkSequenceLength(sequenceLength: number): void {
 
 /**
  * Each example encoded, followed by eos when the tokenizer has one (so a causal LM learns where
- * text ends; a BERT tokenizer has none and closes each sequence with [SEP] itself), cut to
- * sequenceLength.
+ * text ends; a BERT tokenizer has none and closes each sequence with [SEP] itself) and its
+ * post-processor has not already put it there (RoBERTa's closes each sequence with its eos
+ * `</s>`, as transformers' tokenizer gives it), cut to sequenceLength.
  */
 export function tokenizeExamples(examples: string[], tok: TextTokenizer, sequenceLength: number): TokenizedExamples {
   checkSequenceLength(sequenceLength);
@@ -35,7 +36,7 @@ export function tokenizeExamples(examples: string[], tok: TextTokenizer, sequenc
   let truncated = 0;
   const ids = examples.map((text) => {
     const seq = tok.encode(text);
-    if (tok.eosId !== undefined) seq.push(tok.eosId);
+    if (tok.eosId !== undefined && seq.at(-1) !== tok.eosId) seq.push(tok.eosId);
     if (seq.length > sequenceLength) {
       truncated++;
       seq.length = sequenceLength;

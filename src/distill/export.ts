@@ -1,53 +1,29 @@
 // The distilled student as a complete Hugging Face checkpoint, and its measured speed-up.
 //
 // The checkpoint is what the teacher's model class's `save_pretrained` would write for the
-// student (GPT2LMHeadModel's for GPT-2): the teacher's config.json at the student's depth
-// (n_layer for GPT-2), model.safetensors with the state dict names the architecture gives
-// (for GPT-2, lm_head.weight left out: it is tied to transformer.wte.weight, which is how the
-// built-in models ship and how transformers saves tied weights), and the teacher folder's
-// tokenizer files unchanged, since the student shares the teacher's vocabulary. The same folder
-// loads back into the studio as a base model (src/models/load.ts reads exactly these names).
+// student (GPT2LMHeadModel's for GPT-2, BertForMaskedLM's for BERT, …), written by the studio's
+// one checkpoint writer (src/export/checkpoint.ts): the teacher's config.json at the student's
+// depth (n_layer for GPT-2, num_hidden_layers for BERT and RoBERTa, n_layers for DistilBERT), the
+// student's state dict (a tied head left out, as transformers saves tied weights), and the
+// teacher folder's tokenizer files unchanged, since the student shares the teacher's vocabulary.
+// The same folder loads back into the studio as a base model.
 import * as tf from '@tensorflow/tfjs';
-import { writeSafetensors } from '../io/safetensors';
-import { WEIGHTS_FILE } from '../models/load';
+import { checkpointFiles, stateDict } from '../export/checkpoint';
 import type { LoadedModel } from '../models/types';
 import type { ExportedFiles } from '../peft/types';
 import type { Student } from './student';
 
-export const CONFIG_FILE = 'config.json';
-
-/** Files of the teacher's folder that travel with the student unchanged (when present). */
-export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt', 'generation_config.json'];
-
-/** The student's weights under their state-dict names (GPT2LMHeadModel's for GPT-2), read back from its variables. */
-export async function studentStateDict(student: LoadedModel): Promise<{ name: string; shape: number[]; data: Float32Array }[]> {
-  return Promise.all(
-    student.info.params.map(async ({ name, shape }) => {
-      const t = student.weights.get(name);
-      if (!t) throw new Error(`the student has no weight "${name}"`);
-      const data = await t.data();
-      if (!(data instanceof Float32Array)) throw new Error(`"${name}" is ${t.dtype}, expected float32`);
-      // A copy: data() of a variable may be a view the backend reuses.
-      return { name, shape, data: Float32Array.from(data) };
-    }),
-  );
-}
-
 /**
  * `teacherFiles` is the teacher's folder as loaded (name → bytes); the tokenizer files among
  * them are copied, its config.json and weights are not (the student has its own). A teacher
- * folder without tokenizer.json is refused: the checkpoint would not load as a model with a
- * tokenizer, in transformers or in the studio.
+ * folder without tokenizer.json is refused.
  */
 export async function exportStudent(student: Student, teacherFiles: Record<string, Uint8Array>): Promise<ExportedFiles> {
   if (!teacherFiles['tokenizer.json']) throw new Error('the teacher folder has no tokenizer.json to ship with the student');
-  const files: Record<string, Uint8Array> = {};
-  for (const name of TOKENIZER_FILES) if (teacherFiles[name]) files[name] = teacherFiles[name];
   // The student's config.json as planStudent wrote it: the teacher's, at the student's depth.
-  files[CONFIG_FILE] = new TextEncoder().encode(JSON.stringify(student.info.config.raw, null, 2) + '\n');
-  // {"format": "pt"} is the metadata torch's save_pretrained writes; transformers checks it.
-  files[WEIGHTS_FILE] = writeSafetensors(await studentStateDict(student), { format: 'pt' }, WEIGHTS_FILE);
-  return { baseName: student.info.name, files };
+  const config = new TextEncoder().encode(JSON.stringify(student.info.config.raw, null, 2) + '\n');
+  const weights = await stateDict(student.info, (name) => student.weights.get(name));
+  return checkpointFiles(student.info.name, config, weights, teacherFiles);
 }
 
 export interface Speedup {

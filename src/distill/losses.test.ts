@@ -4,7 +4,7 @@ import { mulberry32 } from '../data/random';
 import { randomGpt2 } from '../models/gpt2-init';
 import type { LoadedModel } from '../models/types';
 import { causalLmLoss } from '../train/loss';
-import { cosineEmbeddingLoss, DISTILBERT_RECIPE, distillationLoss, lmOutputs, softTargetLoss, tokenMask } from './losses';
+import { cosineEmbeddingLoss, DISTILBERT_MLM_RECIPE, DISTILBERT_RECIPE, distillationLoss, lmOutputs, maskedDistillationLoss, softTargetLoss, tokenMask, type LmOutputs } from './losses';
 
 const B = 2;
 const T = 4;
@@ -211,5 +211,111 @@ describe('the weighted sum on a real model', () => {
 
   it('defaults to the published DistilBERT recipe with the MLM weight on the causal LM loss', () => {
     expect(DISTILBERT_RECIPE).toEqual({ temperature: 2, alpha_ce: 5, alpha_clm: 2, alpha_cos: 1 });
+  });
+});
+
+// A masked-LM teacher, as the reference distiller's MLM step computes the terms: L_ce over every
+// real token (or, with restrict_ce_to_mask, over the masked ones), L_mlm the cross-entropy at the
+// masked positions against the original tokens, L_cos over every real token.
+describe('the masked-LM terms', () => {
+  const s = randoms(B * T * V, 5);
+  const t = randoms(B * T * V, 6);
+  const hs = randoms(B * T * D, 7);
+  const ht = randoms(B * T * D, 8);
+  // Positions 1, 2 and 5 were masked (their original ids); the rest predict nothing.
+  const MLM_LABELS = Int32Array.from([-100, 6, 0, -100, -100, 3, -100, -100]);
+  const MASKED = [0, 1, 1, 0, 0, 1, 0, 0];
+
+  /** Mean over masked rows of −log softmax(s)[label], in float64. */
+  function naiveMlm(logits: number[]): number {
+    let sum = 0;
+    let n = 0;
+    MLM_LABELS.forEach((y, r) => {
+      if (y === -100) return;
+      sum -= logSoftmax(logits.slice(r * V, (r + 1) * V))[y];
+      n++;
+    });
+    return sum / n;
+  }
+
+  const outputs = (logits: number[], hidden: number[]): LmOutputs => ({ logits: tf.tensor3d(logits, [B, T, V]), lastHidden: tf.tensor3d(hidden, [B, T, D]) });
+  const C = { temperature: 2, alpha_ce: 5, alpha_mlm: 2, alpha_cos: 1, restrict_ce_to_mask: false };
+
+  for (const restrict of [false, true]) {
+    it(`are KL·T² over ${restrict ? 'the masked' : 'every real'} token${restrict ? 's' : ''}, CE at the masked positions and 1 − cos over real tokens, weighted`, async () => {
+      const before = tf.memory().numTensors;
+      const c = { ...C, restrict_ce_to_mask: restrict };
+      const r = tf.tidy(() => {
+        const { total, terms } = maskedDistillationLoss(outputs(s, hs), outputs(t, ht), LABELS, MLM_LABELS, c);
+        return [total, terms.ce!, terms.mlm!, terms.cos!];
+      });
+      const [total, ce, mlm, cos] = await Promise.all(r.map(async (x) => (await x.data())[0]));
+      const want = { ce: naiveSoftTarget(s, t, restrict ? MASKED : MASK, 2), mlm: naiveMlm(s), cos: naiveCosine(hs, ht, MASK) };
+      expect(ce).toBeCloseTo(want.ce, 5);
+      expect(mlm).toBeCloseTo(want.mlm, 5);
+      expect(cos).toBeCloseTo(want.cos, 6);
+      expect(total).toBeCloseTo(5 * want.ce + 2 * want.mlm + 1 * want.cos, 4);
+      for (const x of r) x.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  // The student's logits and hidden states as variables, so the gradient of the total reaches both.
+  let sVar: tf.Variable;
+  let hVar: tf.Variable;
+  beforeAll(() => {
+    sVar = tf.variable(tf.tensor3d(s, [B, T, V]));
+    hVar = tf.variable(tf.tensor3d(hs, [B, T, D]));
+  });
+  afterAll(() => {
+    sVar.dispose();
+    hVar.dispose();
+  });
+
+  it("has the gradient α_ce·T·(p_s − p_t)/kept + α_mlm·(softmax(s) − onehot)/masked in the logits, and L_cos's in the hidden states", async () => {
+    const before = tf.memory().numTensors;
+    const teacher = outputs(t, ht);
+    const { value, grads } = tf.variableGrads(
+      () => maskedDistillationLoss({ logits: sVar as unknown as tf.Tensor3D, lastHidden: hVar as unknown as tf.Tensor3D }, teacher, LABELS, MLM_LABELS, C).total,
+      [sVar, hVar],
+    );
+    const gs = (await grads[sVar.name].data()) as Float32Array;
+    const gh = (await grads[hVar.name].data()) as Float32Array;
+    const temp = C.temperature;
+    for (let r = 0; r < B * T; r++) {
+      const row = s.slice(r * V, (r + 1) * V);
+      const pT = logSoftmax(row.map((x) => x / temp)).map(Math.exp);
+      const tT = logSoftmax(t.slice(r * V, (r + 1) * V).map((x) => x / temp)).map(Math.exp);
+      const p = logSoftmax(row).map(Math.exp);
+      for (let v = 0; v < V; v++) {
+        let want = MASK[r] ? (C.alpha_ce * temp * (pT[v] - tT[v])) / 6 : 0;
+        if (MASKED[r]) want += (C.alpha_mlm * (p[v] - (MLM_LABELS[r] === v ? 1 : 0))) / 3;
+        expect(gs[r * V + v], `logit ${r},${v}`).toBeCloseTo(want, 5);
+      }
+    }
+    // L_cos's gradient in the hidden states: a central difference of the naive loss agrees.
+    const h = 1e-3;
+    const at = (k: number, d: number) => {
+      const x = [...hs];
+      x[k] += d;
+      return naiveCosine(x, ht, MASK);
+    };
+    for (let k = 0; k < B * T * D; k++) expect(gh[k], `hidden ${k}`).toBeCloseTo(C.alpha_cos * ((at(k, h) - at(k, -h)) / (2 * h)), 4);
+    for (const x of [value, ...Object.values(grads), teacher.logits, teacher.lastHidden]) x.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('leaves out terms whose α is 0, names α_mlm when all are 0, and refuses labels of another size', () => {
+    tf.tidy(() => {
+      const so = outputs(s, hs);
+      expect(Object.keys(maskedDistillationLoss(so, undefined, LABELS, MLM_LABELS, { ...C, alpha_ce: 0, alpha_cos: 0 }).terms)).toEqual(['mlm']);
+      expect(() => maskedDistillationLoss(so, undefined, LABELS, MLM_LABELS, C)).toThrow(/teacher/);
+      expect(() => maskedDistillationLoss(so, so, LABELS, MLM_LABELS, { ...C, alpha_ce: 0, alpha_mlm: 0, alpha_cos: 0 })).toThrow('at least one of alpha_ce, alpha_mlm, alpha_cos must be positive');
+      expect(() => maskedDistillationLoss(so, so, LABELS, MLM_LABELS.subarray(1), C)).toThrow('7 masked-LM labels for 8 positions');
+    });
+  });
+
+  it("defaults to DistilBERT's published recipe: T 2, α_ce 5, α_mlm 2, α_cos 1, soft targets over every real token", () => {
+    expect(DISTILBERT_MLM_RECIPE).toEqual({ temperature: 2, alpha_ce: 5, alpha_mlm: 2, alpha_cos: 1, restrict_ce_to_mask: false });
   });
 });

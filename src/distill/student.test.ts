@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomGpt2 } from '../models/gpt2-init';
-import { buildModel } from '../models/load';
+import { bertConfigJson, initBertWeights } from '../models/bert-init';
+import { buildModel, modelInfo } from '../models/load';
 import type { LoadedModel } from '../models/types';
+import { mulberry32 } from '../data/random';
 import { gpt2 } from '../models/gpt2';
 import { distillationUnsupported, defaultStudentLayers, initStudent, planStudent, studentLayerIndices, teacherSourceOf } from './student';
 
@@ -166,5 +168,110 @@ describe('initStudent', () => {
     expect(await bytesOf(teacher.weights.get('transformer.h.7.attn.c_attn.weight')!)).toEqual(h7);
     await logitsOf(teacher, [[1, 2, 3]]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+// A BERT-family teacher: the student is the teacher's *ForMaskedLM at half the depth, with what
+// Hugging Face's extraction scripts take (scripts/extract_distilbert.py for BERT, extract.py
+// for RoBERTa, both with --vocab_transform): the embeddings, every block at its chosen index,
+// the whole MLM head. The names each test expects are spelled out here, not derived from student.ts.
+describe('a BERT-family teacher', () => {
+  const SIZES = { hidden_size: 16, num_hidden_layers: 4, num_attention_heads: 2, intermediate_size: 24, max_position_embeddings: 12, vocab_size: 30, initializer_range: 0.3 };
+  /** A random masked LM of `raw`, every parameter drawn (biases and norms too, so no two tensors are alike). */
+  function maskedLm(raw: Record<string, unknown>, seed: number): LoadedModel {
+    const rand = mulberry32(seed);
+    const tensors = new Map(
+      initBertWeights(raw, seed).map((t) => [t.name, { dtype: 'F32' as const, shape: t.shape, data: t.data.map((x) => x + 0.1 * (rand() * 2 - 1)) }]),
+    );
+    return buildModel('teacher', raw, tensors);
+  }
+  const BERT_BLOCK = ['attention.self.query', 'attention.self.key', 'attention.self.value', 'attention.output.dense', 'attention.output.LayerNorm', 'intermediate.dense', 'output.dense', 'output.LayerNorm'];
+  const DISTILBERT_BLOCK = ['attention.q_lin', 'attention.k_lin', 'attention.v_lin', 'attention.out_lin', 'sa_layer_norm', 'ffn.lin1', 'ffn.lin2', 'output_layer_norm'];
+  const wb = (m: string) => [`${m}.weight`, `${m}.bias`];
+
+  /** Student name → teacher name, for a 4 → 2 student (teacher blocks 0 and 3). */
+  function expectedCopies(layers: string, block: string[], others: string[]): Map<string, string> {
+    const m = new Map(others.map((n) => [n, n]));
+    [0, 3].forEach((t, i) => block.flatMap(wb).forEach((w) => m.set(`${layers}.${i}.${w}`, `${layers}.${t}.${w}`)));
+    return m;
+  }
+
+  const cases = [
+    {
+      type: 'bert',
+      raw: bertConfigJson(SIZES),
+      depthKey: 'num_hidden_layers',
+      copies: expectedCopies('bert.encoder.layer', BERT_BLOCK, [
+        ...['word_embeddings', 'position_embeddings', 'token_type_embeddings'].map((e) => `bert.embeddings.${e}.weight`),
+        ...wb('bert.embeddings.LayerNorm'),
+        'cls.predictions.bias',
+        ...wb('cls.predictions.transform.dense'),
+        ...wb('cls.predictions.transform.LayerNorm'),
+      ]),
+    },
+    {
+      type: 'roberta (untied head)',
+      raw: { ...bertConfigJson(SIZES), model_type: 'roberta', pad_token_id: 1, type_vocab_size: 1, max_position_embeddings: 14, tie_word_embeddings: false },
+      depthKey: 'num_hidden_layers',
+      copies: expectedCopies('roberta.encoder.layer', BERT_BLOCK, [
+        ...['word_embeddings', 'position_embeddings', 'token_type_embeddings'].map((e) => `roberta.embeddings.${e}.weight`),
+        ...wb('roberta.embeddings.LayerNorm'),
+        'lm_head.bias',
+        ...wb('lm_head.dense'),
+        ...wb('lm_head.layer_norm'),
+        ...wb('lm_head.decoder'),
+      ]),
+    },
+    {
+      type: 'distilbert',
+      raw: { model_type: 'distilbert', dim: 16, n_layers: 4, n_heads: 2, hidden_dim: 24, max_position_embeddings: 12, vocab_size: 30, pad_token_id: 0, initializer_range: 0.3 },
+      depthKey: 'n_layers',
+      copies: expectedCopies('distilbert.transformer.layer', DISTILBERT_BLOCK, [
+        'distilbert.embeddings.word_embeddings.weight',
+        'distilbert.embeddings.position_embeddings.weight',
+        ...wb('distilbert.embeddings.LayerNorm'),
+        ...wb('vocab_transform'),
+        ...wb('vocab_layer_norm'),
+        'vocab_projector.bias',
+      ]),
+    },
+  ];
+
+  for (const c of cases) {
+    it(`${c.type}: copies exactly the embeddings, blocks [0, 3] renumbered and the MLM head, bit-identical, into a ${c.depthKey} = 2 config`, async () => {
+      const teacher = maskedLm(c.raw, 5);
+      expect(distillationUnsupported(teacher.info)).toBeUndefined();
+      const before = tf.memory().numTensors;
+      const student = initStudent(teacher, 2);
+      expect(student.teacherLayers).toEqual([0, 3]);
+      expect(student.info.config.raw).toEqual({ ...c.raw, [c.depthKey]: 2 });
+      expect(student.info.config.numLayers).toBe(2);
+      expect(new Set(student.info.params.map((p) => p.name))).toEqual(new Set(c.copies.keys()));
+      for (const [name, source] of c.copies) {
+        expect(await bytesOf(student.weights.get(name)!), `${name} ← ${source}`).toEqual(await bytesOf(teacher.weights.get(source)!));
+      }
+      // Block 1 is teacher block 3, not the block 1 a plain renumbering would keep.
+      const block1 = [...c.copies.keys()].find((n) => /\.1\..*\.weight$/.test(n) && !/norm/i.test(n))!;
+      expect(await bytesOf(student.weights.get(block1)!)).not.toEqual(await bytesOf(teacher.weights.get(block1)!));
+      expect(student.variables.reduce((s, v) => s + v.size, 0)).toBe(planStudent(teacher.info, 2).studentParams);
+      // What the student computes is the teacher's masked LM at that depth, built from those tensors.
+      const tensors = new Map<string, { dtype: 'F32'; shape: number[]; data: Float32Array }>();
+      for (const { name, shape } of student.info.params) tensors.set(name, { dtype: 'F32', shape, data: (await teacher.weights.get(c.copies.get(name)!)!.data()) as Float32Array });
+      const reference = buildModel('reference', { ...c.raw, [c.depthKey]: 2 }, tensors);
+      const ids = [
+        [2, 5, 9, 7, 29, 3],
+        [2, 11, 4, 4, 8, 3],
+      ];
+      expect(Array.from(await logitsOf(student, ids))).toEqual(Array.from(await logitsOf(reference, ids)));
+      reference.dispose();
+      student.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      teacher.dispose();
+    });
+  }
+
+  it('is refused for a family whose architecture cannot write a shallower config (Llama), naming the ones it can', () => {
+    const llama = modelInfo('llama', { model_type: 'llama', hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 24, max_position_embeddings: 16, vocab_size: 30 });
+    expect(distillationUnsupported(llama)).toBe('distillation supports "gpt2", "bert", "roberta", "distilbert" teachers, not "llama"');
   });
 });

@@ -11,6 +11,15 @@
 // separate copies. What the student needs of the architecture: its block paths, to renumber
 // the copied blocks, and `withNumLayers`, to write the shallower config.json; a family that does
 // not offer the latter is not distilled.
+//
+// Every tensor outside the blocks is copied under its own name. For a masked LM that is what
+// Hugging Face's BERT → DistilBERT and RoBERTa → DistilRoBERTa extraction scripts
+// (scripts/extract_distilbert.py, scripts/extract.py with --vocab_transform) take besides the
+// blocks: the word, position (and token type) embeddings with their LayerNorm, and the whole MLM
+// head (transform dense and LayerNorm, decoder bias; the decoder weight is the word embedding
+// when tied). The student keeps the teacher's model type, as DistilRoBERTa and DistilGPT2 do; a
+// BERT student is a shallower BertForMaskedLM rather than DistilBertForMaskedLM, so its token
+// type embeddings (every token is of type 0 here) come along.
 import * as tf from '@tensorflow/tfjs';
 import type { Architecture } from '../models/architecture';
 import { ARCHITECTURES, architectureOf } from '../models/registry';
@@ -52,13 +61,14 @@ export function defaultStudentLayers(nTeacher: number): number {
 }
 
 /**
- * A causal LM that writes config.json at another depth (Architecture.withNumLayers): students
- * can be made of it. The distillation loss is next-token prediction, so only causal LMs.
+ * An architecture that writes config.json at another depth (Architecture.withNumLayers):
+ * students can be made of it. The LM term of the loss is the teacher's own objective (causal or
+ * masked LM), so either kind of model can teach.
  */
 type StudentArchitecture = Architecture & { withNumLayers: NonNullable<Architecture['withNumLayers']> };
 
 function makesStudents(arch: Architecture): arch is StudentArchitecture {
-  return arch.withNumLayers !== undefined && arch.objective === 'causal-lm';
+  return arch.withNumLayers !== undefined;
 }
 
 /** Why `teacher` cannot be distilled, or undefined when it can. */
@@ -152,9 +162,9 @@ export class Student implements LoadedModel {
 }
 
 /**
- * Builds the student: the teacher's config with n_layer = nLayers, block i copied from teacher
- * block `studentLayerIndices(L, nLayers)[i]`, wte/wpe/ln_f copied (the head is tied to wte, as
- * in the teacher). The copies are new tf.Variables; the teacher's tensors are not shared with,
+ * Builds the student: the teacher's config at depth nLayers, block i copied from teacher
+ * block `studentLayerIndices(L, nLayers)[i]`, every other tensor copied under its own name
+ * (GPT-2's wte/wpe/ln_f, the head tied to wte as in the teacher; BERT's embeddings and MLM head). The copies are new tf.Variables; the teacher's tensors are not shared with,
  * nor changed by, anything the student does.
  */
 export function initStudent(teacher: LoadedModel, nLayers: number): Student {

@@ -83,7 +83,7 @@ export function parseWeightIndex(bytes: Uint8Array, label: string): WeightIndex 
  * never loads as a silently different model. Shards are read one after another, so only one
  * shard's bytes are held at a time besides the tensors decoded so far.
  */
-export async function readShardedWeights(indexBytes: Uint8Array, get: (file: string) => Promise<Uint8Array>, label: string): Promise<Map<string, SafetensorsTensor>> {
+export async function readShardedWeights(indexBytes: Uint8Array, get: (file: string) => Promise<Uint8Array>, label: string): Promise<ModelWeights> {
   const { weightMap, shards } = parseWeightIndex(indexBytes, label);
   const index = `${label}/${WEIGHTS_INDEX_FILE}`;
   const tensors = new Map<string, SafetensorsTensor>();
@@ -104,14 +104,21 @@ export async function readShardedWeights(indexBytes: Uint8Array, get: (file: str
   for (const [name, shard] of weightMap) {
     if (!tensors.has(name)) throw new Error(`${index}: lists tensor "${name}" in ${shard}, which does not hold it`);
   }
-  return tensors;
+  return { tensors, fileOf: (name) => shardOf.get(name) ?? WEIGHTS_INDEX_FILE };
+}
+
+/** A checkpoint's tensors by their file's names, and the file each came from (its shard, in a sharded set). */
+export interface ModelWeights {
+  tensors: Map<string, SafetensorsTensor>;
+  /** The file holding tensor `name`, or where one that is absent would have to be. */
+  fileOf(name: string): string;
 }
 
 /**
  * A folder's weights: model.safetensors when the folder has one, else the sharded checkpoint
  * its index describes (transformers' order of preference).
  */
-export async function readModelWeights(get: (file: string) => Promise<Uint8Array>, label: string): Promise<Map<string, SafetensorsTensor>> {
+export async function readModelWeights(get: (file: string) => Promise<Uint8Array>, label: string): Promise<ModelWeights> {
   let single: Uint8Array;
   try {
     single = await get(WEIGHTS_FILE);
@@ -126,7 +133,7 @@ export async function readModelWeights(get: (file: string) => Promise<Uint8Array
     }
     return readShardedWeights(index, get, label);
   }
-  return readSafetensors(single, `${label}/${WEIGHTS_FILE}`).tensors;
+  return { tensors: readSafetensors(single, `${label}/${WEIGHTS_FILE}`).tensors, fileOf: () => WEIGHTS_FILE };
 }
 
 /** A folder a person brought: its name and a source over its files. */

@@ -9,31 +9,33 @@ export interface ExpectedTensor {
 }
 
 /**
- * Checks `tensors` (read from `file`) against `expected`: each expected one missing, of another
+ * Checks `tensors` (read from `file`, or for a set of files each tensor's own: `file(name)`,
+ * which names a missing tensor's expected place) against `expected`: each expected one missing, of another
  * shape or not float, then any tensor nobody expects. `needs` says what the expectation
  * comes from ("tiny-gpt2", "tiny-gpt2 with 4 virtual tokens"); `shown` spells a name as the
  * file does (PEFT prefixes its keys); `shapeNote` follows a shape mismatch (how the shape is
  * made up). Returns each expected tensor's values by name.
  */
 export function checkTensors(
-  file: string,
+  file: string | ((tensor: string) => string),
   tensors: Map<string, SafetensorsTensor>,
   expected: ExpectedTensor[],
   needs: string,
   { shown = (name: string) => name, shapeNote = '' }: { shown?: (name: string) => string; shapeNote?: string } = {},
 ): Map<string, Float32Array> {
+  const fileOf = typeof file === 'string' ? () => file : file;
   const out = new Map<string, Float32Array>();
   for (const { name, shape } of expected) {
     const t = tensors.get(name);
-    if (!t) throw new Error(`${file}: tensor "${shown(name)}" is missing`);
-    if (t.shape.join() !== shape.join()) throw new Error(`${file}: "${shown(name)}" has shape [${t.shape}], ${needs} needs [${shape}]${shapeNote}`);
-    if (!(t.data instanceof Float32Array)) throw new Error(`${file}: "${shown(name)}" is ${t.dtype}, expected a float tensor`);
+    if (!t) throw new Error(`${fileOf(name)}: tensor "${shown(name)}" is missing`);
+    if (t.shape.join() !== shape.join()) throw new Error(`${fileOf(name)}: "${shown(name)}" has shape [${t.shape}], ${needs} needs [${shape}]${shapeNote}`);
+    if (!(t.data instanceof Float32Array)) throw new Error(`${fileOf(name)}: "${shown(name)}" is ${t.dtype}, expected a float tensor`);
     out.set(name, t.data);
   }
   const unexpected = [...tensors.keys()].filter((k) => !out.has(k));
   if (unexpected.length) {
     const more = unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : '';
-    throw new Error(`${file}: unexpected tensors for ${needs}: ${unexpected.slice(0, 5).map(shown).join(', ')}${more}`);
+    throw new Error(`${fileOf(unexpected[0])}: unexpected tensors for ${needs}: ${unexpected.slice(0, 5).map(shown).join(', ')}${more}`);
   }
   return out;
 }

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../data/random';
 import { bert } from './bert';
+import { describeHookSurface } from './hook-conformance';
 import type { Hooks, LoadedModel, ModelInfo } from './types';
 
 // ---------------------------------------------------------------------------------------------
@@ -418,61 +419,16 @@ describe.each([
   });
 });
 
+describeHookSurface({ build: () => build(BERT, 21).model, ids: IDS, linearCount: 2 * 6 + 1, checked: 'bert.encoder.layer.0.attention.self.key', moved: 'bert.encoder.layer.1.output.dense' });
+
 describe('hooks', () => {
   let model: LoadedModel;
   beforeAll(() => (model = build(BERT, 21).model));
   afterAll(() => model.dispose());
 
-  it('calls `linear` once per linear module per forward, in forward order, with x [N, in] and y [N, out]', () => {
-    const calls: { path: string; x: number[]; y: number[] }[] = [];
-    tf.tidy(() => {
-      model.forward(idsTensor(), {
-        linear: (path, x, y) => {
-          calls.push({ path, x: x.shape, y: y.shape });
-          return y;
-        },
-      });
-    });
-    const N = IDS.length * IDS[0].length;
-    expect(calls).toEqual(model.info.linears.map((l) => ({ path: l.path, x: [N, l.inFeatures], y: [N, l.outFeatures] })));
-    expect(calls).toHaveLength(2 * 6 + 1);
-    // The MLM head's transform dense is one too, last (PEFT's `dense` target reaches it); its decoder is not.
-    expect(calls.filter((c) => c.path.startsWith('cls.')).map((c) => c.path)).toEqual(['cls.predictions.transform.dense']);
-  });
-
-  it('passes y = x·Wᵀ + b to `linear` and uses what it returns', async () => {
-    const path = 'bert.encoder.layer.1.output.dense';
-    const base = await logitsOf(model);
-    let checked = false;
-    const moved = await logitsOf(model, {
-      linear: (p, x, y) => {
-        if (p !== 'bert.encoder.layer.0.attention.self.key') return p === path ? tf.mul(y, 1.5) : y;
-        const w = model.weights.get(`${p}.weight`)!;
-        const b = model.weights.get(`${p}.bias`)!;
-        expect(maxDiff(tf.add(tf.matMul(x, w, false, true), b).dataSync(), y.dataSync())).toBe(0);
-        checked = true;
-        return y;
-      },
-    });
-    expect(checked).toBe(true);
-    expect(maxDiff(base, moved)).toBeGreaterThan(1e-3);
-  });
-
-  it('hooks that return their input leave the logits bit-identical', async () => {
-    const base = await logitsOf(model);
-    const params: string[] = [];
-    const sublayers: string[] = [];
-    const same = await logitsOf(model, {
-      param: (name, t) => (params.push(name), t),
-      linear: (_, __, y) => y,
-      afterSublayer: (layer, kind, h) => (sublayers.push(`${layer}.${kind}`), h),
-      inputEmbeds: (e) => e,
-      kvPrefix: () => undefined,
-    });
-    expect(same).toEqual(base);
-    expect(sublayers).toEqual(['0.attn', '0.mlp', '1.attn', '1.mlp']);
-    // Every parameter is read through `param`, and nothing else is.
-    expect(new Set(params)).toEqual(new Set(model.info.params.map((p) => p.name)));
+  it('the MLM head’s transform dense is the last linear module (PEFT’s `dense` target reaches it); its decoder is not one', () => {
+    expect(model.info.linears.filter((l) => l.path.startsWith('cls.')).map((l) => l.path)).toEqual(['cls.predictions.transform.dense']);
+    expect(model.info.linears.at(-1)!.path).toBe('cls.predictions.transform.dense');
   });
 
   it("untied, BERT's and RoBERTa's head `bias` is a listed parameter the logits never read (the decoder's own bias is)", async () => {
@@ -485,7 +441,7 @@ describe('hooks', () => {
     untied.dispose();
   });
 
-  it('a forward inside tf.tidy leaves no tensor behind, with a mask, a prefix and virtual tokens too', () => {
+  it('a forward inside tf.tidy leaves no tensor behind with a mask, a prefix and virtual tokens', () => {
     const k = tf.zeros([2, 4, 2, 8]) as tf.Tensor4D;
     const vt = tf.zeros([2, 1, 32]) as tf.Tensor3D;
     const mask = tf.ones([2, 12]) as tf.Tensor2D;

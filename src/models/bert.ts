@@ -521,4 +521,6 @@ export const bert: Architecture = {
     if (config.modelType === 'distilbert') return `${block}.${kind === 'attn' ? 'attention_adapters' : 'output_adapters'}`;
     return `${block}.${(kind === 'attn' ? n.o : n.down).replace(/\.dense$/, '')}`;
   },
+  // DistilBERT counts its blocks in n_layers, BERT and RoBERTa in num_hidden_layers.
+  withNumLayers: (raw, numLayers) => ({ ...raw, [raw.model_type === 'distilbert' ? 'n_layers' : 'num_hidden_layers']: numLayers }),
 };

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../data/random';
 import type { SafetensorsTensor } from '../io/safetensors';
 import { gpt2Config, gpt2Info, normaliseGpt2Name } from './gpt2';
+import { describeHookSurface } from './hook-conformance';
 import { buildModel } from './load';
 import type { Hooks, LoadedModel } from './types';
 
@@ -409,25 +410,10 @@ describe('GPT-2 hook points', () => {
     });
     expect(maxAbsDiff(out.logits, ref.logits)).toBeLessThan(TOL);
   });
-
-  it('hooks that return their input unchanged leave logits bit-identical', () => {
-    const plain = run();
-    const out = run({
-      linear: (_p, _x, y) => y,
-      afterSublayer: (_l, _k, h) => h,
-      inputEmbeds: (e) => e,
-      kvPrefix: () => undefined,
-    });
-    expect(out.prepended).toBe(0);
-    expect(Array.from(out.logits)).toEqual(Array.from(plain.logits));
-  });
-
-  it('forward leaves no tensors behind when run in tf.tidy', () => {
-    const before = tf.memory().numTensors;
-    run();
-    expect(tf.memory().numTensors).toBe(before);
-  });
 });
+
+// Identity hooks, `param` reads, `linear`'s y in Conv1D's [in, out] layout and leaks: as every architecture.
+describeHookSurface({ build: () => buildModel('tiny', CONFIG, tensorsMap(makeWeights())), ids: IDS, linearCount: 4 * L, checked: 'transformer.h.0.attn.c_attn', moved: 'transformer.h.1.mlp.c_fc' });
 
 describe('GPT-2 model info', () => {
   const GPT2_124M = { model_type: 'gpt2', n_layer: 12, n_embd: 768, n_head: 12, n_positions: 1024, vocab_size: 50257 };

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../data/random';
 import { llama, type Rope, readRope, ropeInverseFrequencies } from './llama';
+import { describeHookSurface } from './hook-conformance';
 import type { Hooks, LoadedModel, ModelInfo } from './types';
 
 // ---------------------------------------------------------------------------------------------
@@ -343,60 +344,12 @@ describe('RoPE frequencies', () => {
   });
 });
 
+describeHookSurface({ build: () => build(LLAMA, 21).model, ids: IDS, linearCount: 2 * 7, checked: 'model.layers.0.self_attn.k_proj', moved: 'model.layers.1.mlp.down_proj' });
+
 describe('hooks', () => {
   let model: LoadedModel;
   beforeAll(() => (model = build(LLAMA, 21).model));
   afterAll(() => model.dispose());
-
-  it('calls `linear` once per linear module per forward, in forward order, with x [N, in] and y [N, out]', () => {
-    const calls: { path: string; x: number[]; y: number[] }[] = [];
-    tf.tidy(() => {
-      model.forward(idsTensor(), {
-        linear: (path, x, y) => {
-          calls.push({ path, x: x.shape, y: y.shape });
-          return y;
-        },
-      });
-    });
-    const N = IDS.length * IDS[0].length;
-    expect(calls).toEqual(model.info.linears.map((l) => ({ path: l.path, x: [N, l.inFeatures], y: [N, l.outFeatures] })));
-    expect(calls).toHaveLength(2 * 7);
-  });
-
-  it('passes y = x·Wᵀ + b to `linear` and uses what it returns', async () => {
-    const path = 'model.layers.1.mlp.down_proj';
-    const base = await logitsOf(model);
-    let checked = false;
-    const moved = await logitsOf(model, {
-      linear: (p, x, y) => {
-        if (p !== 'model.layers.0.self_attn.k_proj') return p === path ? tf.add(y, 0.1) : y;
-        const w = model.weights.get(`${p}.weight`)!;
-        const b = model.weights.get(`${p}.bias`)!;
-        expect(maxDiff(tf.add(tf.matMul(x, w, false, true), b).dataSync(), y.dataSync())).toBe(0);
-        checked = true;
-        return y;
-      },
-    });
-    expect(checked).toBe(true);
-    expect(maxDiff(base, moved)).toBeGreaterThan(1e-3);
-  });
-
-  it('hooks that return their input leave the logits bit-identical', async () => {
-    const base = await logitsOf(model);
-    const params: string[] = [];
-    const sublayers: string[] = [];
-    const same = await logitsOf(model, {
-      param: (name, t) => (params.push(name), t),
-      linear: (_, __, y) => y,
-      afterSublayer: (layer, kind, h) => (sublayers.push(`${layer}.${kind}`), h),
-      inputEmbeds: (e) => e,
-      kvPrefix: () => undefined,
-    });
-    expect(same).toEqual(base);
-    expect(sublayers).toEqual(['0.attn', '0.mlp', '1.attn', '1.mlp']);
-    // Every parameter is read through `param`, and nothing else is.
-    expect(new Set(params)).toEqual(new Set(model.info.params.map((p) => p.name)));
-  });
 
   it('inputEmbeds may prepend virtual tokens: they take the first positions and count in `prepended`', async () => {
     const virtual = tf.tensor3d(Array.from(uniform(mulberry32(5), 2 * 2 * 32, 1)), [2, 2, 32]);
@@ -417,14 +370,6 @@ describe('hooks', () => {
     expect(maxDiff(r.data, replaced)).toBe(0);
     expect(emb.isDisposed).toBe(false);
     virtual.dispose();
-  });
-
-  it('a forward inside tf.tidy leaves no tensor behind', () => {
-    const before = tf.memory().numTensors;
-    tf.tidy(() => {
-      model.forward(idsTensor(), {}, { outputHidden: true });
-    });
-    expect(tf.memory().numTensors).toBe(before);
   });
 
   it("refuses more positions than the model's context, prefix slots included", () => {

@@ -22,15 +22,23 @@ export function modelInfo(name: string, rawConfig: unknown): ModelInfo {
   return arch.info(name, arch.parseConfig(raw, 'config.json'));
 }
 
-export function buildModel(name: string, rawConfig: unknown, tensors: Map<string, SafetensorsTensor>): LoadedModel {
+/**
+ * The model over `tensors` (a checkpoint's, by its names); `fileOf` names the file each came
+ * from, so a refusal names the shard that holds the wrong tensor.
+ */
+export function buildModel(name: string, rawConfig: unknown, tensors: Map<string, SafetensorsTensor>, fileOf: (tensor: string) => string = () => WEIGHTS_FILE): LoadedModel {
   const info = modelInfo(name, rawConfig);
   const arch = architectureOf(info);
   const named = new Map<string, SafetensorsTensor>();
+  const rawName = new Map<string, string>();
   for (const [raw, t] of tensors) {
     const name = arch.normaliseName(raw, info.config);
-    if (name !== undefined) named.set(name, t);
+    if (name !== undefined) {
+      named.set(name, t);
+      rawName.set(name, raw);
+    }
   }
-  const data = checkTensors(WEIGHTS_FILE, named, info.params, `${info.name} (config.json)`);
+  const data = checkTensors((n) => fileOf(rawName.get(n) ?? n), named, info.params, `${info.name} (config.json)`);
   const weights = new Map<string, tf.Tensor>();
   for (const p of info.params) weights.set(p.name, tf.tensor(data.get(p.name)!, p.shape, 'float32'));
   return arch.build(info, weights);

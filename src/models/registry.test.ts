@@ -73,7 +73,12 @@ describe('bert architecture', () => {
     const d = bert.parseConfig({ model_type: 'distilbert', dim: 32, n_layers: 2, n_heads: 4, hidden_dim: 64, max_position_embeddings: 64, vocab_size: 40 }, 'config.json');
     expect(bert.adapterHubLayerPath(d, 0, 'attn')).toBe('distilbert.transformer.layer.0.attention_adapters');
     expect(bert.adapterHubLayerPath(d, 0, 'mlp')).toBe('distilbert.transformer.layer.0.output_adapters');
-    expect(bert.withNumLayers).toBeUndefined();
+    // A distilled student's config.json: the depth under each model type's own field, nothing else changed.
+    const raw = bertConfigJson(sizes);
+    expect(bert.withNumLayers!(raw, 1)).toEqual({ ...raw, num_hidden_layers: 1 });
+    expect(bert.parseConfig(bert.withNumLayers!(r.raw, 1), 'config.json')).toEqual({ ...r, numLayers: 1, raw: { ...r.raw, num_hidden_layers: 1 } });
+    expect(bert.withNumLayers!(d.raw, 1)).toEqual({ ...d.raw, n_layers: 1 });
+    expect(bert.parseConfig(bert.withNumLayers!(d.raw, 1), 'config.json').numLayers).toBe(1);
     // Prefix methods: BERT and RoBERTa take past keys/values in transformers, DistilBERT does not.
     expect(bert.kvPrefixUnsupported?.(b)).toBeUndefined();
     expect(bert.kvPrefixUnsupported?.(r)).toBeUndefined();

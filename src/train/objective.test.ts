@@ -102,3 +102,22 @@ describe('the masked-LM objective', () => {
     expect(Math.abs(first - Math.log(tok.vocabSize))).toBeLessThan(0.5);
   });
 });
+
+describe('what an objective feeds a model', () => {
+  it('is the batch as it is for the causal LM, and for the masked LM the masking of its seed and draw with padding marked', () => {
+    const b = batch();
+    expect(CAUSAL_LM.inputs(b, { step: 3 })).toEqual({ ids: b.ids, targets: b.labels });
+    const objective = objectiveFor(model.info, tok, 9);
+    const inp = objective.inputs(b, { step: 3 });
+    const masked = maskTokens(b, { maskId: 4, specialIds: tok.specialIds, vocabSize: tok.vocabSize }, maskingSeed(9, { step: 3 }));
+    expect(Array.from(inp.ids)).toEqual(Array.from(masked.ids));
+    expect(Array.from(inp.targets)).toEqual(Array.from(masked.labels));
+    expect(Array.from(inp.attentionMask!)).toEqual(Array.from(b.labels, (l) => (l === IGNORE_INDEX ? 0 : 1)));
+    // batchLoss is the objective's loss on the forward over those inputs.
+    const direct = tf.tidy(() => {
+      const out = model.forward(tf.tensor2d(inp.ids, [b.batch, b.length], 'int32'), {}, { attentionMask: tf.tensor2d(inp.attentionMask!, [b.batch, b.length], 'int32') });
+      return objective.loss(out.logits, inp.targets, 0).loss.dataSync()[0];
+    });
+    expect(lossOf(objective, b, { step: 3 })).toBe(direct);
+  });
+});

@@ -21,8 +21,25 @@ import type { TokenBatch } from './trainer';
 /** Which draw a batch is: training step `step` (from 0), or held-out batch `evalIndex`. */
 export type BatchDraw = { step: number } | { evalIndex: number };
 
+/**
+ * What a model reads for one batch and what it is scored against: the input ids (masked ones for
+ * a masked LM), the attention mask when padding must be hidden (an encoder attends both ways),
+ * and the targets its loss reads, IGNORE_INDEX where nothing is predicted.
+ */
+export interface LmInputs {
+  ids: Int32Array;
+  /** [batch, length] row-major, 1 for a real token and 0 for padding; absent for a causal LM. */
+  attentionMask?: Int32Array;
+  /** The labels the objective's `loss` reads (a causal LM's are shifted there, a masked LM's are not). */
+  targets: Int32Array;
+}
+
 export interface LmObjective {
   readonly name: TrainingObjective;
+  /** The inputs and targets of one batch, drawn as `draw` (a masked LM's masking depends on it). Pure. */
+  inputs(batch: TokenBatch, draw: BatchDraw): LmInputs;
+  /** Mean loss per predicted token of `logits` against `inputs(…).targets`, and how many tokens it predicted. */
+  loss(logits: tf.Tensor3D, targets: Int32Array, prepended: number): { loss: tf.Scalar; tokens: number };
   /**
    * The mean loss per predicted token of `model` with `hooks` on one batch, and how many tokens
    * it predicted. Call inside tf.tidy (or a gradient tape).
@@ -30,13 +47,22 @@ export interface LmObjective {
   batchLoss(model: LoadedModel, hooks: Hooks, batch: TokenBatch, training: boolean, draw: BatchDraw): { loss: tf.Scalar; tokens: number };
 }
 
+/** Runs `model` on the inputs `objective` makes of the batch and scores its logits. */
+function batchLossOf(objective: Pick<LmObjective, 'inputs' | 'loss'>, model: LoadedModel, hooks: Hooks, b: TokenBatch, training: boolean, draw: BatchDraw) {
+  const inp = objective.inputs(b, draw);
+  const ids = tf.tensor2d(inp.ids, [b.batch, b.length], 'int32');
+  const attentionMask = inp.attentionMask ? tf.tensor2d(inp.attentionMask, [b.batch, b.length], 'int32') : undefined;
+  const { logits, prepended } = model.forward(ids, hooks, { training, attentionMask });
+  return objective.loss(logits, inp.targets, prepended);
+}
+
 /** Next-token prediction on the batch as it is. */
 export const CAUSAL_LM: LmObjective = {
   name: 'causal-lm',
-  batchLoss(model, hooks, b, training) {
-    const ids = tf.tensor2d(b.ids, [b.batch, b.length], 'int32');
-    const { logits, prepended } = model.forward(ids, hooks, { training });
-    return causalLmLoss(logits, b.labels, prepended);
+  inputs: (b) => ({ ids: b.ids, targets: b.labels }),
+  loss: (logits, targets, prepended) => causalLmLoss(logits, targets, prepended),
+  batchLoss(model, hooks, b, training, draw) {
+    return batchLossOf(CAUSAL_LM, model, hooks, b, training, draw);
   },
 };
 
@@ -50,17 +76,17 @@ export function maskingSeed(seed: number, draw: BatchDraw): number {
 
 /** Masked-token prediction: each batch masked as BERT is, padding hidden from attention. */
 export function maskedLm(tokens: MaskingTokens, seed: number): LmObjective {
-  return {
+  const objective: LmObjective = {
     name: 'masked-lm',
-    batchLoss(model, hooks, b, training, draw) {
+    inputs(b, draw) {
       const masked = maskTokens(b, tokens, maskingSeed(seed, draw));
-      const real = Int32Array.from(b.labels, (l) => (l === IGNORE_INDEX ? 0 : 1));
-      const ids = tf.tensor2d(masked.ids, [b.batch, b.length], 'int32');
-      const attentionMask = tf.tensor2d(real, [b.batch, b.length], 'int32');
-      const { logits, prepended } = model.forward(ids, hooks, { training, attentionMask });
-      return maskedLmLoss(logits, masked.labels, prepended);
+      const attentionMask = Int32Array.from(b.labels, (l) => (l === IGNORE_INDEX ? 0 : 1));
+      return { ids: masked.ids, attentionMask, targets: masked.labels };
     },
+    loss: (logits, targets, prepended) => maskedLmLoss(logits, targets, prepended),
+    batchLoss: (model, hooks, b, training, draw) => batchLossOf(objective, model, hooks, b, training, draw),
   };
+  return objective;
 }
 
 /**

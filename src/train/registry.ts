@@ -1,10 +1,12 @@
-// Every kind of run the Method select offers, in its order: the PEFT methods, then distillation.
+// Every kind of run the Method select offers, in its order: the PEFT methods, then full
+// fine-tuning (the baseline they are compared against), then distillation.
 import { distillation } from '../distill/run';
+import { fullFineTuning } from '../finetune/full';
 import { METHODS } from '../peft/registry';
 import { peftRun } from '../peft/run';
 import type { RunKind } from './run-kind';
 
-export const RUN_KINDS: RunKind<any>[] = [...METHODS.map(peftRun), distillation];
+export const RUN_KINDS: RunKind<any>[] = [...METHODS.map(peftRun), fullFineTuning, distillation];
 
 export function getRunKind(id: string): RunKind<any> {
   const k = RUN_KINDS.find((x) => x.id === id);

@@ -1,6 +1,7 @@
 // What the studio can train, seen the same way whatever it is: a PEFT method that trains an
-// adapter on the frozen base (src/peft/run.ts), or distillation that trains a smaller student
-// from it (src/distill/run.ts). The session drives every kind through this interface on one
+// adapter on the frozen base (src/peft/run.ts), full fine-tuning that trains a copy of every
+// weight (src/finetune/full.ts), or distillation that trains a smaller student from it
+// (src/distill/run.ts). The session drives every kind through this interface on one
 // path: check the settings, plan, create, train the spec, export. A new training objective is a
 // new RunKind, not a new branch in the session or the page.
 import type { Hooks, LoadedModel, ModelInfo } from '../models/types';
@@ -8,19 +9,26 @@ import type { ExportedFiles, FieldSpec, MethodDescription, TensorPlan } from '..
 import type { TextTokenizer } from '../tokenize/tokenizer';
 import type { TokenBatch, TrainingSpec } from './trainer';
 
-/** What a run makes: an adapter for the loaded base model, or a student model of its own. */
-export type RunOutput = 'adapter' | 'student';
+/**
+ * What a run makes: an adapter for the loaded base model, the base model fine-tuned whole
+ * (`model`), or a smaller student model of its own.
+ */
+export type RunOutput = 'adapter' | 'model' | 'student';
+
+/** The counts of a run that trains parameters of (or added to) the loaded model. */
+export interface ParameterBudget {
+  /** Exactly what HF PEFT's print_trainable_parameters calls trainable. */
+  trainable: number;
+  /** frozen + trainable, as print_trainable_parameters counts "all params". */
+  total: number;
+  tensors: TensorPlan[];
+}
 
 /** What a kind's settings would train, counted before anything is allocated. */
 export type RunPlan =
-  | {
-      output: 'adapter';
-      /** Exactly what HF PEFT's print_trainable_parameters calls trainable. */
-      trainable: number;
-      /** frozen + trainable, as print_trainable_parameters counts "all params". */
-      total: number;
-      tensors: TensorPlan[];
-    }
+  | ({ output: 'adapter' } & ParameterBudget)
+  /** Full fine-tuning: every parameter of the model trains (trainable = total). */
+  | ({ output: 'model' } & ParameterBudget)
   | {
       output: 'student';
       teacherParams: number;
@@ -85,7 +93,7 @@ export interface Trained {
 /** One entry of the Method select: its form, its checks, its plan, and how it creates what trains. */
 export interface RunKind<Config extends object = Record<string, unknown>> extends MethodDescription {
   output: RunOutput;
-  /** Whether the all-methods comparison and parameter table include it (they compare adapters). */
+  /** Whether the all-methods comparison and parameter table include it (they compare runs on the loaded model). */
   comparable: boolean;
   fields(model: ModelInfo): FieldSpec[];
   defaults(model: ModelInfo): Config;

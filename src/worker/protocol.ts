@@ -39,9 +39,9 @@ export interface MethodSummary extends Pick<RunKind, 'id' | 'label' | 'summary' 
   unsupported?: string;
 }
 
-/** What the chosen method's settings would train: an adapter's budget, or a student's size. */
+/** What the chosen method's settings would train: an adapter's or a full fine-tune's budget, or a student's size. */
 export type PlanSummary = { methodId: string } & (
-  | (Extract<RunPlan, { output: 'adapter' }> & { /** 100·trainable/total, unrounded. */ percent: number })
+  | (Extract<RunPlan, { output: 'adapter' | 'model' }> & { /** 100·trainable/total, unrounded. */ percent: number })
   | Extract<RunPlan, { output: 'student' }>
 );
 
@@ -63,7 +63,7 @@ export interface CompareRunResult {
   finalEvalLoss: number | null;
   /** Mean of the run's per-step tokens/s. */
   tokensPerSecond: number;
-  /** Bytes of the zip that "Export adapter" would save for this run. */
+  /** Bytes of the zip that Export would save for this run (the adapter, or a full fine-tune's checkpoint). */
   adapterBytes: number;
   /** Wall time of the run: creating the adapter, training and evaluating. */
   wallMs: number;
@@ -133,8 +133,12 @@ export type ToWorker =
    * `verified`. Leaves what the session trained as it was.
    */
   | { type: 'verify'; methodId: string; config: Record<string, unknown>; train: TrainConfig; steps: number }
-  /** Continue `prompt` with the base model, or with the trained/imported adapter on it. */
-  | { type: 'generate'; requestId: number; prompt: string; maxNewTokens: number; temperature: number; topK: number; seed: number; withAdapter: boolean };
+  /**
+   * Continue `prompt` with the base model, or (`withAdapter`) with what a run trained: the
+   * trained or imported adapter on it, or the fine-tuned model when `output` is 'model'
+   * (default 'adapter').
+   */
+  | { type: 'generate'; requestId: number; prompt: string; maxNewTokens: number; temperature: number; topK: number; seed: number; withAdapter: boolean; output?: RunOutput };
 
 export type FromWorker =
   | { type: 'backend'; report: BackendReport }

@@ -247,7 +247,9 @@ describe('StudioSession: every method counted', () => {
     const info = tinyInfo();
     await session.handle({ type: 'planAll', configs: { lora: { r: 4 } } });
     const plans = last('plannedAll')!.plans;
-    expect(plans.map((p) => p.methodId)).toEqual(METHODS.map((m) => m.id));
+    // The PEFT methods, then full fine-tuning (the baseline: every parameter trains).
+    expect(plans.map((p) => p.methodId)).toEqual([...METHODS.map((m) => m.id), 'full-finetune']);
+    expect(plans.at(-1)).toEqual({ methodId: 'full-finetune', trainable: 859_008, total: 859_008, percent: 100 });
     for (const m of METHODS) {
       const entry = plans.find((p) => p.methodId === m.id)!;
       const reason = m.unsupported?.(info);
@@ -701,6 +703,16 @@ describe('StudioSession: a base model from disk', () => {
     const e8 = await refusal([zipFile(zipFiles(short), 'short.zip')]);
     expect(e8.message).toBe(`short/model.safetensors.index.json: lists tensor "${dropped}" in model-00002-of-00002.safetensors, which does not hold it`);
 
+    // A tensor of the wrong shape is named with the shard that holds it.
+    const bent = sharded();
+    const inSecond = [...readSafetensors(bent['model-00002-of-00002.safetensors']).tensors];
+    const at = inSecond.findIndex(([, t]) => t.shape.length === 2);
+    const [bentName, bentTensor] = inSecond[at];
+    inSecond[at] = [bentName, { ...bentTensor, shape: [bentTensor.data.length] }];
+    bent['model-00002-of-00002.safetensors'] = writeSafetensors(inSecond.map(([name, t]) => ({ name, shape: t.shape, data: t.data as Float32Array })), { format: 'pt' });
+    const e9 = await refusal([zipFile(zipFiles(bent), 'bent.zip')]);
+    expect(e9.message).toBe(`model-00002-of-00002.safetensors: "${bentName}" has shape [${bentTensor.data.length}], bent (config.json) needs [${bentTensor.shape}]`);
+
     // Another architecture: refused from config.json alone.
     const t5Config = { ...JSON.parse(new TextDecoder().decode(tinyBytes('config.json'))), model_type: 't5', architectures: ['T5ForConditionalGeneration'] };
     const e6 = await refusal(asFiles({ ...tinyFolder(), 'config.json': new TextEncoder().encode(JSON.stringify(t5Config)) }), 'tiny-t5');
@@ -819,7 +831,7 @@ describe('StudioSession: distillation', () => {
     await session.handle({ type: 'planAll', configs: {} });
     expect(last('plannedAll')!.plans.map((p) => p.methodId)).not.toContain('distill');
     await session.handle({ type: 'compare', runs: [{ methodId: 'lora', config: {} }, { methodId: 'distill', config: {} }], train: { ...TRAIN, steps: 1 } });
-    expect(last('error')).toMatchObject({ request: 'compare', message: 'Distillation (DistilBERT) trains a model of its own; a comparison compares adapters' });
+    expect(last('error')).toMatchObject({ request: 'compare', message: 'Distillation (DistilBERT) trains a model of its own; a comparison compares runs on the loaded model' });
     expect(events.some((e) => e.type === 'compareStarted')).toBe(false);
 
     await session.handle({ type: 'train', methodId: 'lora', config: {}, train: { ...TRAIN, steps: 1, evalEvery: 0 } });
@@ -891,7 +903,8 @@ describe('StudioSession: a Llama-family model from disk', () => {
       expect(run.find((e) => e.type === 'trainingEnded'), m.id).toMatchObject({ reason: 'finished', step: 2 });
       const evals = run.flatMap((e) => (e.type === 'eval' ? [e.point.evalLoss] : []));
       for (const l of evals) expect(Number.isFinite(l), m.id).toBe(true);
-      await session.handle({ type: 'export' });
+      // What the method makes: an adapter, or the fully fine-tuned model.
+      await session.handle({ type: 'export', output: m.output });
       expect(last('exported')!.fileName, m.id).toMatch(new RegExp(`^tiny-qwen2-${m.id}\\.zip$`));
     }
     // Houlsby's AdapterHub files name Qwen2's blocks and model class.
@@ -941,13 +954,12 @@ describe('StudioSession: a BERT masked LM from disk', () => {
     return { session: s, events, last, losses };
   }
 
-  it('loads as a masked LM that cannot generate, offering every PEFT method and no distillation', async () => {
+  it('loads as a masked LM that cannot generate, offering every PEFT method and distillation', async () => {
     const { session: s, events, last } = await bertSession();
     expect(events.filter((e) => e.type === 'error')).toEqual([]);
     expect(last('modelLoaded')!.model).toMatchObject({ id: 'tiny-bert', modelType: 'bert', numLayers: 2, hiddenSize: 32, cannotGenerate: 'tiny-bert is a masked language model; text generation needs a causal LM' });
     const methods = last('methods')!.methods;
-    for (const m of methods.filter((x) => x.id !== 'distill')) expect(m.unsupported, m.id).toBeUndefined();
-    expect(methods.find((m) => m.id === 'distill')!.unsupported).toBe('distillation supports "gpt2" teachers, not "bert"');
+    for (const m of methods) expect(m.unsupported, m.id).toBeUndefined();
     // [CLS] … [SEP] per example, nothing appended.
     expect(last('datasetLoaded')!.dataset).toMatchObject({ examples: 40, trainExamples: 36, evalExamples: 4, truncated: 0 });
     await s.handle({ type: 'generate', requestId: 1, prompt: 'the cat', withAdapter: false, maxNewTokens: 4, temperature: 0, topK: 0, seed: 1 });
@@ -991,6 +1003,65 @@ describe('StudioSession: a BERT masked LM from disk', () => {
   it('checks the backend on the same masking for the run on both sides', async () => {
     const { session: s, events, last } = await bertSession();
     await s.handle({ type: 'verify', methodId: 'lora', config: { r: 4 }, train: BERT_TRAIN, steps: 3 });
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    const r = last('verified')!.report;
+    expect(r.failure).toBeUndefined();
+    for (const c of r.checks) expect(c.difference, c.name).toBe(0);
+    s.current.model?.dispose();
+  });
+
+  it('distils a 1-layer student on the masked-LM terms, shows its held-out masked-token loss beside the teacher’s and the speed-up, exports a BertForMaskedLM checkpoint that loads back as a base model', async () => {
+    const { session: s, events, last } = await bertSession();
+    await s.handle({ type: 'plan', methodId: 'distill', config: {} });
+    const plan = last('planned')!.plan;
+    expect(plan).toMatchObject({ output: 'student', teacherLayers: [0] });
+    const before = events.length;
+    await s.handle({ type: 'train', methodId: 'distill', config: { student_layers: '1' }, train: { ...BERT_TRAIN, evalEvery: 0 } });
+    const run = events.slice(before);
+    expect(run.filter((e) => e.type === 'error')).toEqual([]);
+    const points = run.flatMap((e) => (e.type === 'progress' ? e.points : []));
+    expect(points.map((p) => p.step)).toEqual([1, 2]);
+    for (const p of points) {
+      expect(Object.keys(p.terms ?? {}).sort()).toEqual(['ce', 'cos', 'mlm']);
+      expect(p.loss).toBeCloseTo(5 * p.terms!.ce + 2 * p.terms!.mlm + p.terms!.cos, 3);
+    }
+    const teacher = last('referenceEval')!;
+    expect(teacher.label).toBe('Teacher held-out loss');
+    const student = last('eval')!.point;
+    expect(student.step).toBe(2);
+    // Both are masked-token losses on the same held-out masking: finite, near ln(vocab) for random models.
+    for (const l of [teacher.evalLoss, student.evalLoss]) expect(l > 0 && l < 10).toBe(true);
+    const sp = last('speedup')!;
+    expect(sp.ratio).toBeCloseTo(sp.baseMs / sp.trainedMs, 9);
+
+    await s.handle({ type: 'export', output: 'student' });
+    const ex = last('exported')!;
+    expect(ex.fileName).toBe('tiny-bert-distilled-1L.zip');
+    const files = unzipFiles(ex.bytes, ex.fileName);
+    expect(Object.keys(files).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    const config = JSON.parse(new TextDecoder().decode(files['config.json'])) as Record<string, unknown>;
+    expect(config).toMatchObject({ model_type: 'bert', num_hidden_layers: 1, architectures: ['BertForMaskedLM'] });
+    const names = [...readSafetensors(files['model.safetensors']).tensors.keys()];
+    expect(names).toContain('bert.encoder.layer.0.attention.self.query.weight');
+    expect(names).toContain('cls.predictions.transform.dense.weight');
+    expect(names.some((n) => n.startsWith('bert.encoder.layer.1.'))).toBe(false);
+
+    // The checkpoint loads back as a base model and computes what the student computes.
+    const trained = s.current.student!;
+    const ids = tf.tensor2d([[2, 5, 6, 7, 3]], [1, 5], 'int32');
+    const want = tf.tidy(() => trained.forward(ids).logits);
+    await s.handle({ type: 'loadModelFiles', files: Object.entries(files).map(([n, b]) => new File([new Uint8Array(b)], n)), name: 'tiny-bert-distilled-1L' });
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    expect(last('modelLoaded')!.model).toMatchObject({ id: 'tiny-bert-distilled-1L', modelType: 'bert', numLayers: 1 });
+    const got = tf.tidy(() => s.current.model!.forward(ids).logits);
+    expect(Array.from(await got.data())).toEqual(Array.from(await want.data()));
+    tf.dispose([ids, want, got]);
+    s.current.model?.dispose();
+  });
+
+  it('checks distillation against the CPU on the same masking on both sides', async () => {
+    const { session: s, events, last } = await bertSession();
+    await s.handle({ type: 'verify', methodId: 'distill', config: {}, train: BERT_TRAIN, steps: 2 });
     expect(events.filter((e) => e.type === 'error')).toEqual([]);
     const r = last('verified')!.report;
     expect(r.failure).toBeUndefined();

@@ -14,6 +14,7 @@ import { buildModel, modelInfo, WEIGHTS_FILE } from '../models/load';
 import { architectureOf } from '../models/registry';
 import type { LoadedModel, ModelInfo } from '../models/types';
 import type { Student } from '../distill/student';
+import type { FineTunedModel } from '../finetune/full';
 import { METHODS } from '../peft/registry';
 import { trainedAdapter } from '../peft/run';
 import type { Adapter } from '../peft/types';
@@ -211,8 +212,8 @@ export class StudioSession {
     // A causal LM's examples end with the end-of-text token; a masked LM's tokenizer closes them itself.
     const requireEos = architectureOf(info).objective === 'causal-lm';
     const tokenizer = loadTokenizer(parseJson(tokBytes, `${id}/tokenizer.json`), parseJson(tokCfgBytes, `${id}/tokenizer_config.json`), `${id}/tokenizer.json`, { requireEos });
-    const tensors = await readModelWeights(get, id);
-    const model = buildModel(id, config, tensors);
+    const weights = await readModelWeights(get, id);
+    const model = buildModel(id, config, weights.tensors, weights.fileOf);
     if (tokenizer.vocabSize > model.info.config.vocabSize) {
       model.dispose();
       throw new Error(`${id}: tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${model.info.config.vocabSize}`);
@@ -279,12 +280,12 @@ export class StudioSession {
     const info = this.model.info;
     const kind = getRunKind(methodId);
     const p = this.withHead(kind.plan(info, checkedConfig(kind, info, raw)));
-    const plan: PlanSummary = p.output === 'adapter' ? { methodId, ...p, percent: (100 * p.trainable) / p.total } : { methodId, ...p };
+    const plan: PlanSummary = p.output === 'student' ? { methodId, ...p } : { methodId, ...p, percent: (100 * p.trainable) / p.total };
     this.emit({ type: 'planned', plan });
   }
 
   /**
-   * Counts for every comparable kind (the PEFT methods), each at the page's settings for it (or
+   * Counts for every comparable kind (the PEFT methods and full fine-tuning), each at the page's settings for it (or
    * its defaults): one row per method, with the reason instead of counts where a method does not
    * apply to this model or its settings are invalid.
    */
@@ -297,7 +298,7 @@ export class StudioSession {
       if (reason) return { methodId: k.id, error: reason };
       try {
         const p = this.withHead(k.plan(info, checkedConfig(k, info, configs[k.id] ?? {})));
-        if (p.output !== 'adapter') throw new Error(`${k.label} does not train an adapter`);
+        if (p.output === 'student') throw new Error(`${k.label} trains a model of its own`);
         return { methodId: k.id, trainable: p.trainable, total: p.total, percent: (100 * p.trainable) / p.total };
       } catch (e) {
         return { methodId: k.id, error: (e as Error).message ?? String(e) };
@@ -438,7 +439,7 @@ export class StudioSession {
     const seen = new Set<string>();
     for (const r of runs) {
       const kind = getRunKind(r.methodId);
-      if (!kind.comparable) throw new Error(`${kind.label} trains a model of its own; a comparison compares adapters`);
+      if (!kind.comparable) throw new Error(`${kind.label} trains a model of its own; a comparison compares runs on the loaded model`);
       if (seen.has(r.methodId)) throw new Error(`${kind.label} is listed twice`);
       seen.add(r.methodId);
     }
@@ -446,7 +447,7 @@ export class StudioSession {
     const checked = runs.map((r) => {
       const c = this.checkedRun(r.methodId, r.config, cfg.sequenceLength, true);
       const p = c.kind.plan(info, c.config);
-      return { ...c, trainable: p.output === 'adapter' ? p.trainable : p.studentParams };
+      return { ...c, trainable: p.output === 'student' ? p.studentParams : p.trainable };
     });
     const prepared = this.preparedFor(cfg);
     this.training = true;
@@ -559,7 +560,7 @@ export class StudioSession {
     if (!model || !tokenizer) throw new Error('load a base model first');
     const unsupported = generationUnsupported(model.info);
     if (unsupported) throw new Error(unsupported);
-    const { model: generator, hooks } = msg.withAdapter ? this.requireHeld('adapter').trained.generator() : { model, hooks: {} };
+    const { model: generator, hooks } = msg.withAdapter ? this.requireHeld(msg.output ?? 'adapter').trained.generator() : { model, hooks: {} };
     const eosId = endOfTextId(tokenizer);
     const promptIds = msg.prompt === '' ? [eosId] : tokenizer.encode(msg.prompt);
     const { requestId, withAdapter } = msg;
@@ -624,13 +625,14 @@ export class StudioSession {
     }
   }
 
-  /** For tests and benchmarks: the live model, adapter and student. */
+  /** For tests and benchmarks: the live model, adapter, fine-tuned model and student. */
   get current() {
     const adapter = this.held.get('adapter');
     return {
       model: this.model,
       adapter: (adapter?.trained as { adapter?: Adapter } | undefined)?.adapter,
       classifier: (adapter?.trained as { head?: SequenceClassifier } | undefined)?.head,
+      fineTuned: this.held.get('model')?.trained as FineTunedModel | undefined,
       student: (this.held.get('student')?.trained as { student?: Student } | undefined)?.student,
       adapterMethodId: adapter?.kindId ?? '',
       modelId: this.modelId,
@@ -642,6 +644,7 @@ export class StudioSession {
 /** Why an export or generation has nothing to work on, per output. */
 const NOTHING_HELD: Record<RunOutput, string> = {
   adapter: 'train or import an adapter first',
+  model: 'fine-tune the model first',
   student: 'distil a student first',
 };
 
@@ -663,7 +666,7 @@ function contextOf(msg: ToWorker): string {
     case 'stop':
       return 'Stopping';
     case 'export':
-      return msg.output === 'student' ? 'Exporting the student' : 'Exporting the adapter';
+      return msg.output === 'student' ? 'Exporting the student' : msg.output === 'model' ? 'Exporting the fine-tuned model' : 'Exporting the adapter';
     case 'exportMerged':
       return 'Exporting the merged model';
     case 'planAll':
@@ -673,7 +676,7 @@ function contextOf(msg: ToWorker): string {
     case 'compare':
       return 'Comparing methods';
     case 'generate':
-      return msg.withAdapter ? 'Generating text with the adapter' : 'Generating text with the base model';
+      return !msg.withAdapter ? 'Generating text with the base model' : msg.output === 'model' ? 'Generating text with the fine-tuned model' : 'Generating text with the adapter';
     case 'verify':
       return 'Checking the backend against the CPU reference';
   }

@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import os
+import re
 import sys
 import warnings
 
@@ -220,3 +221,48 @@ def randomise_weights(model, torch, seed):
                 p.copy_(noise)
             else:
                 p.copy_(1.5 * noise / p.shape[1] ** 0.5)
+
+
+LORA_KEY = re.compile(r"^(?P<module>.+)\.(?P<part>lora_[AB])\.weight$")
+
+
+def lora_landed(model, file_tensors):
+    """Where PEFT put each tensor of a LoRA file: per file key, the in-memory parameter it
+    loads into (`<module>.lora_A.default.weight` naming), whether that parameter exists, both
+    shapes, max |file − parameter| and whether the file's tensor is non-zero."""
+    params = dict(model.named_parameters())
+    landed = {}
+    for key, value in file_tensors.items():
+        m = LORA_KEY.match(key)
+        target = f"{m['module']}.{m['part']}.default.weight" if m else None
+        param = params.get(target) if target else None
+        landed[key] = {
+            "parameter": target,
+            "found": param is not None,
+            "shape_file": list(value.shape),
+            "shape_param": list(param.shape) if param is not None else None,
+            "max_abs_diff": (
+                float((param.detach() - value).abs().max())
+                if param is not None and param.shape == value.shape and value.numel() > 0
+                else None
+            ),
+            "nonzero": bool(value.abs().sum() > 0),
+        }
+    return landed
+
+
+def lora_modules(model, file_tensors):
+    """Every module of a PeftModel that holds a "default" LoRA adapter: its r, scaling,
+    fan_in_fan_out, and whether the file has both its lora_A and lora_B tensors."""
+    from peft.tuners.lora import LoraLayer
+
+    modules = {}
+    for name, module in model.named_modules():
+        if isinstance(module, LoraLayer) and "default" in module.lora_A:
+            modules[name] = {
+                "r": module.r["default"],
+                "scaling": float(module.scaling["default"]),
+                "fan_in_fan_out": bool(getattr(module, "fan_in_fan_out", False)),
+                "in_file": all(f"{name}.{p}.weight" in file_tensors for p in ("lora_A", "lora_B")),
+            }
+    return modules

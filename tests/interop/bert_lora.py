@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
-"""BERT masked LM + LoRA: transformers makes the base model folder, PEFT loads the studio's adapter.
+"""BERT-family masked LMs: transformers makes the base model folders; PEFT loads the studio's LoRA on BERT.
 
 Usage: bert_lora.py make SPEC.json OUT.json
        bert_lora.py check SPEC.json OUT.json
 
-make — SPEC.json: {"dir": str, "config": {...BertConfig kwargs}, "vocab": [str], "seed": int,
-"texts": [str]}. Builds BertForMaskedLM(BertConfig(**config)) with torch.manual_seed(seed),
-redraws its parameters at a scale where attention and the FFN matter (transformers' own init,
-std 0.02, leaves the logits nearly uniform), saves it with save_pretrained (safetensors,
-float32), and saves next to it the BertTokenizerFast that transformers builds from `vocab`
-written as vocab.txt (tokenizer.json + tokenizer_config.json). OUT.json: {versions, files,
-saved_dtypes, encoded: the tokenizer's input_ids for each text, warnings}.
+make — SPEC.json: {"folders": [{"dir": str, "config_class": "BertConfig" | "RobertaConfig" |
+"DistilBertConfig", "config": {...its kwargs}, "tokenizer": "wordpiece" | "byte-bpe",
+"tokenizer_class": str, "vocab": [str] (wordpiece), "bpe_vocab_size": int (byte-bpe), "seed": int,
+"texts": [str]}]}. For each folder: builds the model type's tokenizer (tokenizer_for), then
+AutoModelForMaskedLM.from_config(config with vocab_size = len(tokenizer) unless given) with
+torch.manual_seed(seed), redraws its parameters at a scale where attention and the FFN matter
+(_common.randomise_weights; transformers' own init, std 0.02, leaves the logits nearly uniform),
+saves it with save_pretrained (safetensors, float32) and the tokenizer next to it
+(tokenizer.json + tokenizer_config.json). OUT.json: {versions, folders: [{class, files,
+saved_dtypes, vocab_size, encoded: the tokenizer's input_ids for each text, warnings}]}.
 
 check — SPEC.json: {"model_dir": str, "adapter_dir": str, "merged_dir": str, "ids": [[int]],
 "mask": [[0|1]]}. Loads the model with PeftModel.from_pretrained(BertForMaskedLM, adapter_dir)
@@ -21,54 +24,57 @@ attention `mask` with the adapter, with it disabled, and of merge_and_unload(); 
 of the studio's merged checkpoint in merged_dir loaded as a plain BertForMaskedLM.
 """
 import os
-import re
 import sys
 import tempfile
 
-from _common import captured, jsonable, read_json, setup, versions, write_json
-
-LORA_KEY = re.compile(r"^(?P<module>.+)\.(?P<part>lora_[AB])\.weight$")
+from _common import captured, jsonable, lora_landed, lora_modules, randomise_weights, read_json, setup, versions, write_json
 
 
-def randomise(model, torch, seed):
-    """Every parameter redrawn: LayerNorm scales around 1, biases ±0.1, embeddings of scale 0.5,
-    linear weights scaled by 1/sqrt(fan_in) so activations stay of order one."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            noise = torch.randn(p.shape, generator=gen)
-            if "LayerNorm" in name and name.endswith(".weight"):
-                p.copy_(1 + 0.1 * noise)
-            elif name.endswith("bias"):
-                p.copy_(0.1 * noise)
-            elif "embeddings" in name:
-                p.copy_(0.5 * noise)
-            else:
-                p.copy_(noise / p.shape[1] ** 0.5)
+def tokenizer_for(spec, tmp):
+    """The tokenizer the model type's checkpoints come with, built by transformers: BERT's and
+    DistilBERT's WordPiece from `vocab` written as vocab.txt; RoBERTa's byte-level BPE with
+    <s> <pad> </s> <unk> <mask> first (the ids RobertaConfig expects), its merges learned
+    from `texts` by the tokenizers library up to `bpe_vocab_size`."""
+    import transformers
+
+    if spec["tokenizer"] == "wordpiece":
+        vocab_file = os.path.join(tmp, "vocab.txt")
+        with open(vocab_file, "w", encoding="utf-8") as f:
+            f.write("\n".join(spec["vocab"]) + "\n")
+        return getattr(transformers, spec["tokenizer_class"])(vocab_file)
+    from tokenizers import ByteLevelBPETokenizer
+
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(
+        spec["texts"],
+        vocab_size=spec["bpe_vocab_size"],
+        min_frequency=1,
+        special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+        show_progress=False,
+    )
+    bpe.save_model(tmp)
+    return getattr(transformers, spec["tokenizer_class"])(vocab=os.path.join(tmp, "vocab.json"), merges=os.path.join(tmp, "merges.txt"))
 
 
-def make(spec):
-    torch, transformers = setup()
+def make_folder(torch, transformers, spec):
     from safetensors import safe_open
-    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
+    from transformers import AutoModelForMaskedLM
 
     warnings_seen = []
     with captured(warnings_seen):
-        torch.manual_seed(spec["seed"])
-        model = BertForMaskedLM(BertConfig(**spec["config"])).to(torch.float32)
-        randomise(model, torch, spec["seed"] + 1000)
-        model.save_pretrained(spec["dir"])
         with tempfile.TemporaryDirectory() as tmp:
-            vocab_file = os.path.join(tmp, "vocab.txt")
-            with open(vocab_file, "w", encoding="utf-8") as f:
-                f.write("\n".join(spec["vocab"]) + "\n")
-            tokenizer = BertTokenizerFast(vocab_file)
+            tokenizer = tokenizer_for(spec, tmp)
+        config = getattr(transformers, spec["config_class"])(**{"vocab_size": len(tokenizer), **spec["config"]})
+        torch.manual_seed(spec["seed"])
+        model = AutoModelForMaskedLM.from_config(config, dtype=torch.float32)
+        randomise_weights(model, torch, spec["seed"] + 1000)
+        model.save_pretrained(spec["dir"])
         tokenizer.save_pretrained(spec["dir"])
         encoded = [tokenizer(t)["input_ids"] for t in spec["texts"]]
     with safe_open(os.path.join(spec["dir"], "model.safetensors"), framework="pt") as f:
         dtypes = sorted({f.get_slice(k).get_dtype() for k in f.keys()})
     return {
-        "versions": versions(),
+        "class": type(model).__name__,
         "files": sorted(os.listdir(spec["dir"])),
         "saved_dtypes": dtypes,
         "vocab_size": len(tokenizer),
@@ -77,10 +83,14 @@ def make(spec):
     }
 
 
+def make(spec):
+    torch, transformers = setup()
+    return {"versions": versions(), "folders": [make_folder(torch, transformers, f) for f in spec["folders"]]}
+
+
 def check(spec):
     torch, _ = setup()
     from peft import PeftModel
-    from peft.tuners.lora import LoraLayer
     from peft.utils import get_peft_model_state_dict, load_peft_weights, set_peft_model_state_dict
     from safetensors.torch import load_file
     from transformers import BertForMaskedLM
@@ -99,27 +109,8 @@ def check(spec):
         model.eval()
     file_tensors = load_file(os.path.join(spec["adapter_dir"], "adapter_model.safetensors"))
 
-    params = dict(model.named_parameters())
-    landed = {}
-    for key, value in file_tensors.items():
-        m = LORA_KEY.match(key)
-        target = f"{m['module']}.{m['part']}.default.weight" if m else None
-        param = params.get(target) if target else None
-        landed[key] = {
-            "parameter": target,
-            "found": param is not None,
-            "shape_file": list(value.shape),
-            "shape_param": list(param.shape) if param is not None else None,
-            "max_abs_diff": float((param.detach() - value).abs().max()) if param is not None and param.shape == value.shape else None,
-        }
-    lora_modules = {}
-    for name, module in model.named_modules():
-        if isinstance(module, LoraLayer) and "default" in module.lora_A:
-            lora_modules[name] = {
-                "r": module.r["default"],
-                "scaling": float(module.scaling["default"]),
-                "in_file": all(f"{name}.{p}.weight" in file_tensors for p in ("lora_A", "lora_B")),
-            }
+    landed = lora_landed(model, file_tensors)
+    modules = lora_modules(model, file_tensors)
     peft_state_keys = sorted(get_peft_model_state_dict(model).keys())
 
     adapted = logits(model)
@@ -153,7 +144,7 @@ def check(spec):
         "load_warnings": load_warnings,
         "file_keys": sorted(file_tensors.keys()),
         "landed": landed,
-        "lora_modules": lora_modules,
+        "lora_modules": modules,
         "peft_state_keys": peft_state_keys,
         "reload_result": reload_result,
         "peft_config": peft_config,

@@ -4,15 +4,17 @@ load_state_dict(strict=False), and the merged checkpoint loads with from_pretrai
 
 Usage: bitfit_check.py SPEC.json OUT.json
 SPEC.json: {"model_dir": str, "ids": [[int]], "text": str,
-            "cases": [{"name": str, "dir": str, "merged_dir": str}]}
+            "cases": [{"name": str, "dir": str, "merged_dir": str | null, "model_dir": str (optional)}]}
+A case's own model_dir, when given, is its base model instead of the spec's. Every model is
+loaded in float32, as the studio computes, also from a checkpoint saved in bfloat16.
 Per case, OUT.json gets:
   bias_file   load_state_dict(load_file(bitfit_model.safetensors), strict=False) onto
-              GPT2LMHeadModel.from_pretrained(model_dir): missing / unexpected keys, the model's
+              AutoModelForCausalLM.from_pretrained(model_dir): missing / unexpected keys, the model's
               state-dict keys, per-key landing (max |file − parameter|), the logits, warnings
   merged      AutoModelForCausalLM.from_pretrained(merged_dir, output_loading_info=True): its
               class, loading info, warnings, logits, max |merged − (base + bias file)| over every
               parameter, and whether AutoTokenizer from the merged folder encodes `text` as the
-              base folder's tokenizer does
+              base folder's tokenizer does (null without a merged_dir)
 """
 import sys
 
@@ -24,7 +26,7 @@ def check(torch, model_dir, ids, text, case):
 
     from safetensors import safe_open
     from safetensors.torch import load_file
-    from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2LMHeadModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = os.path.join(case["dir"], "bitfit_model.safetensors")
     state = load_file(path)
@@ -33,7 +35,7 @@ def check(torch, model_dir, ids, text, case):
 
     load_warnings = []
     with captured(load_warnings):
-        model = GPT2LMHeadModel.from_pretrained(model_dir)
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
         model.eval()
         base_logits = logits_of(model, ids)
         result = model.load_state_dict(state, strict=False)
@@ -56,10 +58,12 @@ def check(torch, model_dir, ids, text, case):
         "base_logits": base_logits,
         "warnings": load_warnings,
     }
+    if not case.get("merged_dir"):
+        return {"bias_file": bias_file, "merged": None}
 
     merged_warnings = []
     with captured(merged_warnings):
-        merged, info = AutoModelForCausalLM.from_pretrained(case["merged_dir"], output_loading_info=True)
+        merged, info = AutoModelForCausalLM.from_pretrained(case["merged_dir"], output_loading_info=True, dtype=torch.float32)
         merged.eval()
         tok_base = AutoTokenizer.from_pretrained(model_dir)
         tok_merged = AutoTokenizer.from_pretrained(case["merged_dir"])
@@ -76,7 +80,7 @@ def check(torch, model_dir, ids, text, case):
             "logits": logits_of(merged, ids),
             "max_param_diff_vs_bias_file": diff,
             "same_parameter_names": same_names,
-            "tied": merged.lm_head.weight.data_ptr() == merged.transformer.wte.weight.data_ptr(),
+            "tied": merged.get_output_embeddings().weight.data_ptr() == merged.get_input_embeddings().weight.data_ptr(),
             "tokenizer_equal": tok_base(text)["input_ids"] == tok_merged(text)["input_ids"],
             "token_count": len(tok_merged(text)["input_ids"]),
         },
@@ -89,7 +93,7 @@ def main() -> int:
     torch, _ = setup()
     out = {"versions": versions(), "cases": {}}
     for case in spec["cases"]:
-        out["cases"][case["name"]] = check(torch, spec["model_dir"], spec["ids"], spec["text"], case)
+        out["cases"][case["name"]] = check(torch, case.get("model_dir", spec["model_dir"]), spec["ids"], spec["text"], case)
     write_json(out_path, out)
     return 0
 

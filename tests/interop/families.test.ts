@@ -5,11 +5,16 @@
 // the session on a dropped dataset, the session exports the adapter, and PEFT loads it onto the
 // same checkpoint with every key landing and the studio's logits; so does a P-tuning v2 export,
 // whose prefixes PEFT sizes by the key/value heads under grouped-query attention, and a prompt
-// tuning export.
+// tuning export. P-tuning, prefix tuning, Houlsby adapters and BitFit (or its refusal) follow on
+// the same checkpoints.
 import * as tf from '@tensorflow/tfjs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSafetensors } from '../../src/io/safetensors';
 import { unzipFiles } from '../../src/io/zip';
+import { generate } from '../../src/models/generate';
+import { BITFIT_WEIGHTS } from '../../src/peft/bitfit';
 import type { FromWorker, TrainConfig } from '../../src/worker/protocol';
 import { StudioSession } from '../../src/worker/session';
 import { cleanup, fixedIds, flat, loadStudioModel, maxAbsDiff, MIN_EFFECT, MODEL_DIR, readFolder, runPythonSpec, studioLogits, tempDir, TOLERANCE, writeFolder } from './helpers';
@@ -218,4 +223,199 @@ describe.each(VARIANTS)('$name from disk', (v) => {
     s.current.adapter?.dispose();
     model.dispose();
   }, 600_000);
+});
+
+// The other methods on the same two checkpoints: P-tuning (an MLP prompt encoder), prefix
+// tuning (with its reparameterisation MLP), Houlsby adapters in AdapterHub's Llama layout and
+// BitFit, each trained a few steps through the session and exported as a person downloads it;
+// each kind is checked by its Python script once for both checkpoints. BitFit trains Qwen2's
+// q/k/v biases; the Llama checkpoint has no bias, and the session says so.
+
+const OTHER_RUNS: { id: string; config: Record<string, unknown> }[] = [
+  { id: 'p-tuning', config: { num_virtual_tokens: 4, encoder_hidden_size: 16 } },
+  { id: 'prefix-tuning', config: { num_virtual_tokens: 3, encoder_hidden_size: 16 } },
+  { id: 'houlsby', config: { bottleneck_size: 8 } },
+  { id: 'bitfit', config: { trainable_biases: 'all' } },
+];
+const GEN_NEW = 2;
+
+interface LandedPromptReport {
+  load_warnings: string[];
+  landed_max_abs_diff?: number | null;
+  landed?: { max_abs_diff: number | null };
+  logits: unknown;
+  base_logits: unknown;
+  generated: number[];
+}
+
+interface HoulsbyReport {
+  zip_top: string[];
+  adapter_config: Record<string, unknown>;
+  file_keys: string[];
+  module_keys: string[];
+  missing_keys: string[];
+  unexpected_keys: string[];
+  base_keys: string[];
+  landed: Record<string, { found: boolean; max_abs_diff: number | null }>;
+  logits: unknown;
+  base_logits: unknown;
+  warnings: string[];
+}
+
+interface BitFitReport {
+  bias_file: {
+    file_keys: string[];
+    state_keys: string[];
+    missing_keys: string[];
+    unexpected_keys: string[];
+    landed: Record<string, { found: boolean; max_abs_diff: number | null }>;
+    logits: unknown;
+    base_logits: unknown;
+    warnings: string[];
+  };
+  merged: { class: string; loading_info: Record<string, string[]>; warnings: string[]; logits: unknown; max_param_diff_vs_bias_file: number; tied: boolean };
+}
+
+describe('P-tuning, prefix tuning, Houlsby and BitFit on both checkpoints', () => {
+  /** Per variant: the studio's logits and greedy continuation with each method, the plain model's logits, and the session's refusals. */
+  const runs = new Map<string, { base: Float32Array; logits: Map<string, Float32Array>; generated: Map<string, number[]>; refused: Map<string, { reason: string; error: string }>; planned: Map<string, string[]> }>();
+  const dirOf = (v: string, id: string) => join(work, `${v}-${id}`);
+  let prompt: Record<string, LandedPromptReport>;
+  let prefix: Record<string, LandedPromptReport>;
+  let houlsby: Record<string, HoulsbyReport>;
+  let bitfit: Record<string, BitFitReport>;
+
+  beforeAll(async () => {
+    for (const v of VARIANTS) {
+      const { s, events, last } = await session();
+      const files = Object.entries(readFolder(join(work, v.name))).map(([name, bytes]) => new File([new Uint8Array(bytes)], name));
+      await s.handle({ type: 'loadModelFiles', files, name: `tiny-${v.name}` });
+      await s.handle({ type: 'loadDataset', file: new File([DATASET], 'notes.jsonl'), sequenceLength: TRAIN.sequenceLength, evalFraction: 0, seed: 1 });
+      const model = s.current.model!;
+      const run = { base: await studioLogits(model, ids), logits: new Map(), generated: new Map(), refused: new Map(), planned: new Map() };
+      runs.set(v.name, run);
+      const methods = last('methods')!.methods;
+      for (const r of OTHER_RUNS) {
+        const reason = methods.find((m) => m.id === r.id)!.unsupported;
+        const seen = events.length;
+        await s.handle({ type: 'train', methodId: r.id, config: r.config, train: TRAIN });
+        const error = events.slice(seen).find((e) => e.type === 'error');
+        if (reason || error) {
+          run.refused.set(r.id, { reason: reason ?? '', error: error?.type === 'error' ? error.message : '' });
+          continue;
+        }
+        expect(last('trainingEnded'), `${v.name} ${r.id}`).toMatchObject({ reason: 'finished', step: TRAIN.steps });
+        await s.handle({ type: 'export' });
+        const exported = last('exported')!;
+        if (r.id === 'houlsby') writeFileSync(`${dirOf(v.name, r.id)}.zip`, exported.bytes);
+        else writeFolder(dirOf(v.name, r.id), unzipFiles(exported.bytes, exported.fileName));
+        if (r.id === 'bitfit') {
+          run.planned.set(r.id, [...readSafetensors(unzipFiles(exported.bytes, exported.fileName)[BITFIT_WEIGHTS], BITFIT_WEIGHTS).tensors.keys()].sort());
+          await s.handle({ type: 'exportMerged' });
+          const merged = last('exported')!;
+          writeFolder(`${dirOf(v.name, r.id)}-merged`, unzipFiles(merged.bytes, merged.fileName));
+        }
+        const hooks = s.current.adapter!.hooks(false);
+        run.logits.set(r.id, await studioLogits(model, ids, hooks));
+        run.generated.set(r.id, await generate(model, hooks, ids[0].slice(0, 4), { maxNewTokens: GEN_NEW, temperature: 0, topK: 0, seed: 0 }));
+      }
+      // Nothing failed but what the session refused.
+      expect(events.filter((e) => e.type === 'error')).toHaveLength(run.refused.size);
+      s.current.adapter?.dispose();
+      model.dispose();
+    }
+    const trained = (id: string) => VARIANTS.filter((v) => runs.get(v.name)!.logits.has(id));
+    const promptSpec = (id: string) => ({
+      model_dir: join(work, VARIANTS[0].name),
+      ids,
+      gen_ids: ids[0].slice(0, 4),
+      gen_new: GEN_NEW,
+      adapters: trained(id).map((v) => ({ name: v.name, model_dir: join(work, v.name), dir: dirOf(v.name, id), resave_dir: `${dirOf(v.name, id)}-resaved` })),
+    });
+    prompt = runPythonSpec<{ adapters: Record<string, LandedPromptReport> }>('prompt_check.py', work, 'p-tuning', promptSpec('p-tuning')).adapters;
+    prefix = runPythonSpec<{ adapters: Record<string, LandedPromptReport> }>('prefix_check.py', work, 'prefix-tuning', promptSpec('prefix-tuning')).adapters;
+    houlsby = runPythonSpec<{ adapters: Record<string, HoulsbyReport> }>('houlsby_check.py', work, 'houlsby', {
+      model_dir: join(work, VARIANTS[0].name),
+      ids,
+      work,
+      adapters: trained('houlsby').map((v) => ({ name: v.name, model_dir: join(work, v.name), zip: `${dirOf(v.name, 'houlsby')}.zip` })),
+    }).adapters;
+    bitfit = runPythonSpec<{ cases: Record<string, BitFitReport> }>('bitfit_check.py', work, 'bitfit', {
+      model_dir: join(work, VARIANTS[0].name),
+      ids,
+      text: 'A small model learns a little.',
+      cases: trained('bitfit').map((v) => ({ name: v.name, model_dir: join(work, v.name), dir: dirOf(v.name, 'bitfit'), merged_dir: `${dirOf(v.name, 'bitfit')}-merged` })),
+    }).cases;
+  }, 600_000);
+
+  /** The studio's logits for `id` on variant `v`, PEFT's or torch's within TOLERANCE, the base too, and the method moved them. */
+  function expectSameLogits(v: string, id: string, py: { logits: unknown; base_logits: unknown }) {
+    const run = runs.get(v)!;
+    const ours = run.logits.get(id)!;
+    const diff = maxAbsDiff(flat(py.logits), ours);
+    // Virtual tokens add positions in front: the real ones are the last rows × length × vocab.
+    const effect = maxAbsDiff(ours.subarray(ours.length - run.base.length), run.base);
+    console.log(`${v} ${id}: max |Python − studio| ${diff.toExponential(2)}; effect ${effect.toExponential(2)}`);
+    expect(diff).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(flat(py.base_logits), run.base)).toBeLessThan(TOLERANCE);
+    expect(effect).toBeGreaterThan(MIN_EFFECT);
+  }
+
+  describe.each(VARIANTS.map((v) => v.name))('%s', (v) => {
+    it('P-tuning: PEFT loads the prompt encoder without a warning and gives the studio’s logits and greedy continuation', () => {
+      const r = prompt[v];
+      expect(r.load_warnings).toEqual([]);
+      expect(r.landed_max_abs_diff).toBe(0);
+      expectSameLogits(v, 'p-tuning', r);
+      expect(r.generated).toEqual(runs.get(v)!.generated.get('p-tuning'));
+    });
+
+    it('prefix tuning with its reparameterisation: PEFT loads the prefixes without a warning and gives the studio’s logits and greedy continuation', () => {
+      const r = prefix[v];
+      expect(r.load_warnings).toEqual([]);
+      expect(r.landed!.max_abs_diff).toBe(0);
+      expectSameLogits(v, 'prefix-tuning', r);
+      expect(r.generated).toEqual(runs.get(v)!.generated.get('prefix-tuning'));
+    });
+
+    it(`Houlsby: every tensor lands on AdapterHub's model.layers.<i>.attention_adapters / output_adapters modules and the studio's logits follow`, () => {
+      const r = houlsby[v];
+      expect(r.zip_top).toEqual([`tiny-${v}-houlsby`]);
+      expect(r.adapter_config).toMatchObject({ model_class: v === 'llama' ? 'LlamaForCausalLM' : 'Qwen2ForCausalLM', model_type: v, hidden_size: SIZES.hidden_size });
+      expect(r.file_keys).toEqual(r.module_keys);
+      expect(r.file_keys).toContain('model.layers.0.attention_adapters.adapters.houlsby.adapter_down.0.weight');
+      expect(r.file_keys).toContain('model.layers.1.output_adapters.adapters.houlsby.adapter_up.bias');
+      expect(r.unexpected_keys).toEqual([]);
+      expect(r.missing_keys).toEqual(r.base_keys);
+      for (const [k, l] of Object.entries(r.landed)) expect(l, k).toEqual({ found: true, shape: expect.any(Array), max_abs_diff: 0 });
+      expect(r.warnings).toEqual([]);
+      expectSameLogits(v, 'houlsby', r);
+    });
+  });
+
+  it('BitFit on Llama without biases is refused, saying why', () => {
+    expect(runs.get('llama')!.refused.get('bitfit')).toEqual({
+      reason: 'tiny-llama has no bias parameters, so BitFit has nothing to train',
+      error: 'cannot be used with tiny-llama: tiny-llama has no bias parameters, so BitFit has nothing to train',
+    });
+    expect([...runs.get('llama')!.refused.keys()]).toEqual(['bitfit']);
+    expect([...runs.get('qwen2')!.refused.keys()]).toEqual([]);
+  });
+
+  it("BitFit on Qwen2: its q/k/v biases load onto the model with load_state_dict(strict=False), nothing unexpected, and give the studio's logits; so does the merged checkpoint", () => {
+    const r = bitfit.qwen2;
+    expect(r.bias_file.file_keys).toEqual(runs.get('qwen2')!.planned.get('bitfit'));
+    expect(r.bias_file.file_keys).toEqual([0, 1].flatMap((i) => ['k', 'q', 'v'].map((p) => `model.layers.${i}.self_attn.${p}_proj.bias`)));
+    expect(r.bias_file.unexpected_keys).toEqual([]);
+    expect(r.bias_file.missing_keys).toEqual(r.bias_file.state_keys.filter((k) => !r.bias_file.file_keys.includes(k)));
+    for (const [k, l] of Object.entries(r.bias_file.landed)) expect(l, k).toEqual({ found: true, max_abs_diff: 0 });
+    expect(r.bias_file.warnings).toEqual([]);
+    expectSameLogits('qwen2', 'bitfit', r.bias_file);
+    expect(r.merged.class).toBe('Qwen2ForCausalLM');
+    expect(r.merged.loading_info).toEqual({ missing_keys: [], unexpected_keys: [], mismatched_keys: [], error_msgs: [] });
+    expect(r.merged.warnings).toEqual([]);
+    expect(r.merged.tied).toBe(true);
+    expect(r.merged.max_param_diff_vs_bias_file).toBe(0);
+    expect(maxAbsDiff(flat(r.merged.logits), runs.get('qwen2')!.logits.get('bitfit')!)).toBeLessThan(TOLERANCE);
+  });
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Studio Houlsby export (AdapterHub layout) → PyTorch: a small Houlsby block written here, in
 AdapterHub's module layout, loads the exported adapter.safetensors by state-dict name onto the
-real transformers GPT2LMHeadModel and runs it through forward hooks.
+real transformers GPT2LMHeadModel (or LlamaForCausalLM, Qwen2ForCausalLM) and runs it through
+forward hooks.
 
 AdapterHub's `adapters` package cannot be installed on this machine, so this script rebuilds
 the pieces of it the file depends on, from its source (adapter-hub/adapters):
@@ -14,13 +15,18 @@ the pieces of it the file depends on, from its source (adapter-hub/adapters):
   - the activation is transformers' get_activation(non_linearity.lower()), as
     Activation_Function_Class resolves it;
   - models/gpt2/modeling_gpt2.py GPT2BlockWithAdapters: the adapters act on the output of
-    `self.attn` and `self.mlp`, before the residual add — here forward hooks on those modules.
+    `self.attn` and `self.mlp`, before the residual add — here forward hooks on those modules;
+  - models/llama/mixin_llama.py and modeling_llama.py LlamaDecoderLayerWithAdapters (Qwen2's
+    the same): `attention_adapters` / `output_adapters` on each decoder layer, called on the
+    output of `self_attn` and of `mlp` with the residual and no layer norm — the same sum, here
+    forward hooks on `self_attn` and `mlp`.
 Everything else (the model, the activations, safetensors, load_state_dict) is the real library.
 
 Usage: houlsby_check.py SPEC.json OUT.json
 SPEC.json: {"model_dir": str, "ids": [[int]], "work": str,
-            "adapters": [{"name": str, "zip": str, "control_post_residual": bool}],
+            "adapters": [{"name": str, "zip": str, "control_post_residual": bool, "model_dir": str (optional)}],
             "broken": [{"name": str, "dir": str}]}
+An adapter's own model_dir, when given, is its base model instead of the spec's (loaded in float32).
 For each adapter: the zip is extracted as AdapterHub extracts a downloaded zip; the folder it
 holds is read. OUT.json gets per adapter: folder listing, config (as json.load gives it) and the
 Python type name of every config value, the bottleneck size AdapterHub's formula gives, the
@@ -57,6 +63,13 @@ def build(torch, d, m, act_name):
     return Adapter, BottleneckLayer
 
 
+def sublayers(model):
+    """Each block with its attention and feed-forward modules, whose outputs the adapters take."""
+    if model.config.model_type == "gpt2":
+        return [(block, block.attn, block.mlp) for block in model.transformer.h]
+    return [(layer, layer.self_attn, layer.mlp) for layer in model.model.layers]
+
+
 def check(torch, model_dir, ids, work, spec):
     out = {}
     extract = os.path.join(work, f"{spec['name']}-extracted")
@@ -73,7 +86,7 @@ def check(torch, model_dir, ids, work, spec):
 def run_folder(torch, model_dir, ids, folder, control_post_residual=False):
     from safetensors import safe_open
     from safetensors.torch import load_file
-    from transformers import GPT2LMHeadModel
+    from transformers import AutoModelForCausalLM
 
     with open(os.path.join(folder, "adapter_config.json"), encoding="utf-8") as f:
         full = json.load(f)
@@ -84,13 +97,13 @@ def run_folder(torch, model_dir, ids, folder, control_post_residual=False):
 
     warnings_seen = []
     with captured(warnings_seen):
-        model = GPT2LMHeadModel.from_pretrained(model_dir)
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     model.eval()
     base_logits = logits_of(model, ids)
     base_keys = set(model.state_dict().keys())
 
     Adapter, BottleneckLayer = build(torch, d, m, cfg["non_linearity"])
-    for block in model.transformer.h:
+    for block, _, _ in sublayers(model):
         block.attention_adapters = BottleneckLayer()
         block.output_adapters = BottleneckLayer()
         if cfg["mh_adapter"]:
@@ -115,13 +128,13 @@ def run_folder(torch, model_dir, ids, folder, control_post_residual=False):
     }
 
     handles = []
-    for block in model.transformer.h:
+    for block, attn, mlp in sublayers(model):
         if cfg["mh_adapter"]:
             a = block.attention_adapters.adapters[name]
-            handles.append(block.attn.register_forward_hook(lambda mod, inp, o, a=a: (a(o[0]),) + tuple(o[1:])))
+            handles.append(attn.register_forward_hook(lambda mod, inp, o, a=a: (a(o[0]),) + tuple(o[1:])))
         if cfg["output_adapter"]:
             a = block.output_adapters.adapters[name]
-            handles.append(block.mlp.register_forward_hook(lambda mod, inp, o, a=a: a(o)))
+            handles.append(mlp.register_forward_hook(lambda mod, inp, o, a=a: a(o)))
     logits = logits_of(model, ids)
 
     post_residual = None
@@ -129,10 +142,10 @@ def run_folder(torch, model_dir, ids, folder, control_post_residual=False):
         # The same output adapter, on the block's output (after the residual add) instead.
         for h in handles:
             h.remove()
-        for block in model.transformer.h:
+        for block, attn, _ in sublayers(model):
             if cfg["mh_adapter"]:
                 a = block.attention_adapters.adapters[name]
-                block.attn.register_forward_hook(lambda mod, inp, o, a=a: (a(o[0]),) + tuple(o[1:]))
+                attn.register_forward_hook(lambda mod, inp, o, a=a: (a(o[0]),) + tuple(o[1:]))
             a = block.output_adapters.adapters[name]
             block.register_forward_hook(lambda mod, inp, o, a=a: a(o))
         post_residual = logits_of(model, ids)
@@ -162,7 +175,7 @@ def main() -> int:
     torch, _ = setup()
     out = {"versions": versions(), "adapters": {}, "broken": {}}
     for a in spec["adapters"]:
-        out["adapters"][a["name"]] = check(torch, spec["model_dir"], spec["ids"], spec["work"], a)
+        out["adapters"][a["name"]] = check(torch, a.get("model_dir", spec["model_dir"]), spec["ids"], spec["work"], a)
     for b in spec.get("broken", []):
         out["broken"][b["name"]] = run_folder(torch, spec["model_dir"], spec["ids"], b["dir"])
     write_json(out_path, out)

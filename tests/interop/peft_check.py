@@ -19,50 +19,20 @@ For each adapter, OUT.json gets (under its name):
   logits, base_logits   eval-mode logits on the ids, with the adapter and with it disabled
   save_warnings    warnings while re-saving with save_pretrained into resave_dir
 """
-import re
 import sys
 
-from _common import adapted_and_base_logits, captured, jsonable, load_adapter_folder, read_json, setup, versions, write_json
-
-LORA_KEY = re.compile(r"^(?P<module>.+)\.(?P<part>lora_[AB])\.weight$")
+from _common import adapted_and_base_logits, captured, jsonable, load_adapter_folder, lora_landed, lora_modules, read_json, setup, versions, write_json
 
 
 def check(model_dir, ids, adapter):
     setup()
-    from peft.tuners.lora import LoraLayer
     from peft.utils import get_peft_model_state_dict, load_peft_weights, set_peft_model_state_dict
 
     adapter_dir = adapter["dir"]
     model, load_warnings, file_tensors, metadata = load_adapter_folder(model_dir, adapter_dir)
 
-    params = dict(model.named_parameters())
-    landed = {}
-    for key, value in file_tensors.items():
-        m = LORA_KEY.match(key)
-        target = f"{m['module']}.{m['part']}.default.weight" if m else None
-        param = params.get(target) if target else None
-        landed[key] = {
-            "parameter": target,
-            "found": param is not None,
-            "shape_file": list(value.shape),
-            "shape_param": list(param.shape) if param is not None else None,
-            "max_abs_diff": (
-                float((param.detach() - value).abs().max())
-                if param is not None and param.shape == value.shape and value.numel() > 0
-                else None
-            ),
-            "nonzero": bool(value.abs().sum() > 0),
-        }
-
-    lora_modules = {}
-    for name, module in model.named_modules():
-        if isinstance(module, LoraLayer) and "default" in module.lora_A:
-            lora_modules[name] = {
-                "r": module.r["default"],
-                "scaling": float(module.scaling["default"]),
-                "fan_in_fan_out": bool(getattr(module, "fan_in_fan_out", False)),
-                "in_file": all(f"{name}.{p}.weight" in file_tensors for p in ("lora_A", "lora_B")),
-            }
+    landed = lora_landed(model, file_tensors)
+    modules = lora_modules(model, file_tensors)
 
     peft_state_keys = sorted(get_peft_model_state_dict(model).keys())
 
@@ -87,7 +57,7 @@ def check(model_dir, ids, adapter):
         "metadata": metadata,
         "file_keys": sorted(file_tensors.keys()),
         "landed": landed,
-        "lora_modules": lora_modules,
+        "lora_modules": modules,
         "peft_state_keys": peft_state_keys,
         "reload_result": reload_result,
         "peft_config": jsonable(model.peft_config["default"].to_dict()),

@@ -5,7 +5,8 @@ PeftModel.from_pretrained and report what landed where and what PEFT computes wi
 Usage: prefix_check.py SPEC.json OUT.json
 
 SPEC.json: {"model_dir": str, "ids": [[int]], "gen_ids": [int], "gen_new": int,
-            "adapters": [{"name": str, "dir": str, "resave_dir": str}]}
+            "adapters": [{"name": str, "dir": str, "resave_dir": str, "model_dir": str (optional)}]}
+An adapter's own model_dir, when given, is the base model it is loaded onto instead of the spec's.
 For each adapter, OUT.json gets (under its name):
   load_warnings    every warning / WARNING log raised while loading (must be empty)
   metadata         the safetensors header metadata
@@ -115,7 +116,7 @@ def main() -> int:
     spec = read_json(spec_path)
     out = {"versions": versions(), "adapters": {}}
     for adapter in spec["adapters"]:
-        out["adapters"][adapter["name"]] = check(spec["model_dir"], spec, adapter)
+        out["adapters"][adapter["name"]] = check(adapter.get("model_dir", spec["model_dir"]), spec, adapter)
     write_json(out_path, out)
     return 0
 

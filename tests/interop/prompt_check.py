@@ -6,9 +6,11 @@ PEFT's own PromptEncoder on the studio's P-tuning encoder weights.
 Usage: prompt_check.py SPEC.json OUT.json
 
 SPEC.json: {"model_dir": str, "ids": [[int]], "gen_ids": [int], "gen_new": int,
-            "adapters": [{"name": str, "dir": str, "resave_dir": str}],
+            "adapters": [{"name": str, "dir": str, "resave_dir": str, "model_dir": str (optional)}],
             "encoders": [{"name": str, "config": {PromptEncoderConfig kwargs}, "state": str}],
             "text_inits": [{"name": str, "config": {PromptTuningConfig kwargs}}]}
+
+An adapter's own model_dir, when given, is the base model it is loaded onto instead of the spec's.
 
 OUT.json "adapters" (per name):
   load_warnings    every warning / WARNING log raised while loading (must be empty)
@@ -150,7 +152,7 @@ def main() -> int:
     torch, _ = setup()
     out = {"versions": versions(), "adapters": {}, "encoders": {}, "text_inits": {}}
     for adapter in spec.get("adapters", []):
-        out["adapters"][adapter["name"]] = check_adapter(torch, spec["model_dir"], spec["ids"], spec["gen_ids"], spec["gen_new"], adapter)
+        out["adapters"][adapter["name"]] = check_adapter(torch, adapter.get("model_dir", spec["model_dir"]), spec["ids"], spec["gen_ids"], spec["gen_new"], adapter)
     for entry in spec.get("encoders", []):
         out["encoders"][entry["name"]] = check_encoder(torch, spec["model_dir"], spec["ids"], entry)
     for entry in spec.get("text_inits", []):

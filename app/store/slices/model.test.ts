@@ -151,7 +151,7 @@ describe('store: a base model from disk', () => {
     expect(s.diskModels).toEqual([{ key: 'disk:my-model', name: 'my-model', files: [file], folder: undefined }]);
     expect(s.announcement).toBe('Model loaded: my-model (from disk) · 859,008 parameters');
     // The worker let go of the adapter trained on the previous model.
-    expect(s.held).toEqual({ adapter: null, student: null });
+    expect(s.held).toEqual({ adapter: null, model: null, student: null });
     expect(canExport(s)).toBe(false);
 
     t.store.getState().selectModel('tiny-gpt2');

@@ -304,7 +304,7 @@ describe('store: a method that makes a student (distillation)', () => {
     t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
     expect(t.store.getState().held.student).not.toBeNull();
     t.receive({ type: 'modelLoaded', model: { ...model, id: 'other', name: 'other', numLayers: 2 } });
-    expect(t.store.getState().held).toEqual({ adapter: null, student: null });
+    expect(t.store.getState().held).toEqual({ adapter: null, model: null, student: null });
     expect(t.store.getState().plan).toBeNull();
     // The new model's methods keep distillation chosen; settings beyond its limits are marked, not sent.
     const sentBefore = t.sent.length;

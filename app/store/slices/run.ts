@@ -13,7 +13,7 @@ export type RunMessage = Extract<
 >;
 
 /** What the announcement calls each export. */
-const EXPORTED: Record<RunOutput | 'merged', string> = { adapter: 'Adapter', student: 'Student', merged: 'Merged model' };
+const EXPORTED: Record<RunOutput | 'merged', string> = { adapter: 'Adapter', model: 'Fine-tuned model', student: 'Student', merged: 'Merged model' };
 
 export function reduceRun(s: StudioData, msg: RunMessage): StudioData {
   switch (msg.type) {
@@ -27,8 +27,8 @@ export function reduceRun(s: StudioData, msg: RunMessage): StudioData {
         // What the worker held for this output is being replaced; the other output's stays.
         held: { ...s.held, [msg.output]: null },
         savedFileName: null,
-        // The "with adapter" text was written by the adapter being replaced.
-        generation: msg.output === 'adapter' ? { ...s.generation, adapter: null } : s.generation,
+        // The trained side's text was written by the adapter or fine-tuned model being replaced.
+        generation: msg.output !== 'student' ? { ...s.generation, adapter: null } : s.generation,
         compare: comparing ? { ...s.compare, current: msg.methodId, curves: { ...s.compare.curves, [msg.methodId]: [] } } : s.compare,
         announcement: comparing
           ? `Comparing ${position}/${s.compare.methodIds.length}: ${methodLabel(s, msg.methodId)} training started, ${formatInt(msg.totalSteps)} steps`
