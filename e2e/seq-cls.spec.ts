@@ -5,7 +5,7 @@ import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../src/io/safetensors';
 import { unzipFiles } from '../src/io/zip';
-import { dropFile, fill, forbidExternalRequests } from './driver';
+import { dropFile, expectBackend, fill, forbidExternalRequests } from './driver';
 
 forbidExternalRequests(test);
 
@@ -15,8 +15,7 @@ test('LoRA classifier on WebGPU: labelled CSV, accuracy and confusion matrix, SE
   // SwiftShader's WebGPU: the self-check, then three steps and two evaluations.
   test.setTimeout(600_000);
   await page.goto('/?backend=webgpu');
-  // The backend's start-up self-check runs on SwiftShader first: slow on a busy machine.
-  await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText('WebGPU', { timeout: 240_000 });
+  await expectBackend(page, 'WebGPU');
   await page.getByRole('combobox', { name: 'Base model' }).selectOption('tiny-gpt2');
   await expect(page.getByLabel('Method', { exact: true })).toHaveValue('lora');
   await page.getByLabel('Rank r').fill('4');
