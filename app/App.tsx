@@ -7,6 +7,7 @@ import ComparePanel from './components/ComparePanel';
 import DatasetPanel from './components/DatasetPanel';
 import ErrorAlert from './components/ErrorAlert';
 import GeneratePanel from './components/GeneratePanel';
+import ClassificationMetrics from './components/ClassificationMetrics';
 import LossChart from './components/LossChart';
 import MethodPanel from './components/MethodPanel';
 import MethodsPlanChart from './components/MethodsPlanChart';
@@ -46,6 +47,7 @@ export default function App() {
               <RunProgress />
             </section>
             <AdapterPanel />
+            <ClassificationMetrics />
             <LossChart />
             <GeneratePanel />
             <BackendCheckPanel />

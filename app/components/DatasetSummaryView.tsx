@@ -33,6 +33,29 @@ export default function DatasetSummaryView() {
           </dd>
         </div>
       </dl>
+      {d.classification && (
+        <>
+          <h3 id="dataset-labels-heading">Labels</h3>
+          <p className="small">
+            Text from <strong>{d.classification.columns.text}</strong>
+            {d.classification.columns.pair && (
+              <>
+                {' '}
+                and <strong>{d.classification.columns.pair}</strong> (sentence pairs)
+              </>
+            )}
+            , label from <strong>{d.classification.columns.label}</strong>
+            {d.classification.ambiguous && <span className="muted"> (other text columns: {d.classification.textColumns.filter((c) => c !== d.classification!.columns.text && c !== d.classification!.columns.pair).join(', ')})</span>}
+          </p>
+          <ul className="label-set" aria-labelledby="dataset-labels-heading">
+            {d.classification.labels.map((l, k) => (
+              <li key={l}>
+                {l} <span className="muted small">({formatInt(d.classification!.counts[k])} examples, {formatInt(d.classification!.evalCounts[k])} held out)</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
       {d.preview.length > 0 && (
         <>
           <h3 id="dataset-preview-heading">First examples</h3>

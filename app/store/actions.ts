@@ -355,7 +355,17 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
           if (before.methodId !== get().methodId || !get().plan) requestPlan();
           requestAllPlans();
           break;
-        case 'datasetLoaded':
+        case 'datasetLoaded': {
+          reloadIfStale();
+          // A labelled dataset adds a classification head to what trains (and an unlabelled one
+          // takes it away): count again when that changes.
+          const labels = (d: typeof before.dataset) => d?.classification?.labels.join('\u0000') ?? null;
+          if (labels(before.dataset) !== labels(get().dataset)) {
+            requestPlan();
+            requestAllPlans();
+          }
+          break;
+        }
         case 'datasetRejected':
           reloadIfStale();
           break;

@@ -2,6 +2,7 @@
 // fixed-shape causal-LM batches. Shapes are fixed ([batch, sequenceLength]) so the backend
 // compiles its kernels once instead of once per distinct padded length.
 import type { TextTokenizer } from '../tokenize/tokenizer';
+import { parseLabelled, stratifiedSplit, tokenizeLabelled, type LabelledColumns, type LabelledDataset } from './labelled';
 import { parseDataset, type DatasetFormat } from './parse';
 import { deriveSeed, mulberry32, permutation } from './random';
 
@@ -76,10 +77,24 @@ export interface Batch {
   labels: Int32Array;
   batch: number;
   length: number;
+  /** A labelled dataset's label id per row [batch]. */
+  classes?: Int32Array;
+  /** Each token's segment [batch, length], for sentence pairs (padding is 0). */
+  tokenTypes?: Int32Array;
 }
 
-/** Packs sequences into one fixed-length batch. Padding is by position, not by id: pad may equal eos. */
-export function makeBatch(sequences: number[][], sequenceLength: number, padId: number): Batch {
+/** What a labelled dataset carries per example besides its ids: its label id, and its segments for a sentence pair. */
+export interface ExampleLabels {
+  classes: number[];
+  /** Per example, one segment id per token (as long as its ids); absent for single texts. */
+  tokenTypes?: number[][];
+}
+
+/**
+ * Packs sequences into one fixed-length batch. Padding is by position, not by id: pad may equal
+ * eos. `labelled` (indexed like `sequences`) adds each row's label id and segments.
+ */
+export function makeBatch(sequences: number[][], sequenceLength: number, padId: number, labelled?: ExampleLabels): Batch {
   const batch = sequences.length;
   const ids = new Int32Array(batch * sequenceLength).fill(padId);
   const labels = new Int32Array(batch * sequenceLength).fill(IGNORE_INDEX);
@@ -90,7 +105,21 @@ export function makeBatch(sequences: number[][], sequenceLength: number, padId: 
     ids.set(seq, row * sequenceLength);
     labels.set(seq, row * sequenceLength);
   });
-  return { ids, labels, batch, length: sequenceLength };
+  const out: Batch = { ids, labels, batch, length: sequenceLength };
+  if (labelled) {
+    out.classes = Int32Array.from(labelled.classes);
+    if (labelled.tokenTypes) {
+      out.tokenTypes = new Int32Array(batch * sequenceLength);
+      labelled.tokenTypes.forEach((types, row) => out.tokenTypes!.set(types, row * sequenceLength));
+    }
+  }
+  return out;
+}
+
+/** The labels of the examples at `indices`. */
+function pickLabels(labelled: ExampleLabels | undefined, indices: number[]): ExampleLabels | undefined {
+  if (!labelled) return undefined;
+  return { classes: indices.map((i) => labelled.classes[i]), tokenTypes: labelled.tokenTypes && indices.map((i) => labelled.tokenTypes![i]) };
 }
 
 export interface BatchSamplerOptions {
@@ -111,7 +140,11 @@ export class BatchSampler {
   private cachedEpoch = -1;
   private cachedOrder: number[] = [];
 
-  constructor(private readonly sequences: number[][], opts: BatchSamplerOptions) {
+  constructor(
+    private readonly sequences: number[][],
+    opts: BatchSamplerOptions,
+    private readonly labelled?: ExampleLabels,
+  ) {
     if (sequences.length === 0) throw new Error('BatchSampler: no training sequences');
     if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) {
       throw new Error(`batchSize must be a positive integer, got ${opts.batchSize}`);
@@ -140,7 +173,7 @@ export class BatchSampler {
     }
     const { batchSize, sequenceLength, padId } = this.opts;
     const picked = this.order(epoch).slice(index * batchSize, (index + 1) * batchSize);
-    return makeBatch(picked.map((i) => this.sequences[i]), sequenceLength, padId);
+    return makeBatch(picked.map((i) => this.sequences[i]), sequenceLength, padId, pickLabels(this.labelled, picked));
   }
 
   /** The batch for a global 0-based optimiser step, with the epoch it falls in. */
@@ -156,12 +189,13 @@ export class BatchSampler {
 }
 
 /** The held-out set in its given order, unshuffled, in batches of at most batchSize. */
-export function evalBatches(sequences: number[][], batchSize: number, sequenceLength: number, padId: number): Batch[] {
+export function evalBatches(sequences: number[][], batchSize: number, sequenceLength: number, padId: number, labelled?: ExampleLabels): Batch[] {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
   checkSequenceLength(sequenceLength);
   const batches: Batch[] = [];
   for (let start = 0; start < sequences.length; start += batchSize) {
-    batches.push(makeBatch(sequences.slice(start, start + batchSize), sequenceLength, padId));
+    const rows = Array.from({ length: Math.min(batchSize, sequences.length - start) }, (_, k) => start + k);
+    batches.push(makeBatch(sequences.slice(start, start + batchSize), sequenceLength, padId, pickLabels(labelled, rows)));
   }
   return batches;
 }
@@ -191,6 +225,22 @@ export interface DatasetSummary {
   sequenceLength: number;
   /** First few examples, as text. */
   preview: string[];
+  /** A labelled dataset (sequence classification): its labels, how many examples each has, and the columns read. */
+  classification?: ClassificationSummary;
+}
+
+export interface ClassificationSummary {
+  /** Label names by id. */
+  labels: string[];
+  /** Examples per label id, over the whole file. */
+  counts: number[];
+  /** Held-out examples per label id. */
+  evalCounts: number[];
+  columns: LabelledColumns;
+  /** The columns a person may choose the text from. */
+  textColumns: string[];
+  /** More than one choice of text column(s) fitted; the first was used. */
+  ambiguous: boolean;
 }
 
 export function summarize(input: SummaryInput): DatasetSummary {
@@ -214,6 +264,8 @@ export interface PreparedDataset {
   train: number[][];
   /** Token ids of the held-out examples, in example order. */
   eval: number[][];
+  /** For a labelled dataset: label names, and each split's label ids (and segments, for pairs) parallel to its ids. */
+  labelled?: { names: string[]; train: ExampleLabels; eval: ExampleLabels };
 }
 
 /** The worker's whole path from a dropped file's text to a summary and id sequences. Throws DatasetError. */
@@ -221,8 +273,10 @@ export function prepareDataset(
   fileName: string,
   text: string,
   tok: TextTokenizer,
-  opts: { sequenceLength: number; evalFraction: number; seed: number },
+  opts: { sequenceLength: number; evalFraction: number; seed: number; columns?: Partial<LabelledColumns> },
 ): PreparedDataset {
+  const labelled = parseLabelled(fileName, text, opts.columns);
+  if (labelled) return prepareLabelled(fileName, labelled, tok, opts);
   const { format, examples } = parseDataset(fileName, text);
   const tokenized = tokenizeExamples(examples, tok, opts.sequenceLength);
   const split = splitHeldOut(examples.length, opts.evalFraction, opts.seed);
@@ -230,5 +284,31 @@ export function prepareDataset(
     summary: summarize({ fileName, format, examples, tokenized, split, sequenceLength: opts.sequenceLength }),
     train: split.train.map((i) => tokenized.ids[i]),
     eval: split.eval.map((i) => tokenized.ids[i]),
+  };
+}
+
+/** A labelled dataset tokenized (pairs with their segments) and split, stratified by label. */
+function prepareLabelled(fileName: string, d: LabelledDataset, tok: TextTokenizer, opts: { sequenceLength: number; evalFraction: number; seed: number }): PreparedDataset {
+  checkSequenceLength(opts.sequenceLength);
+  const tokenized = tokenizeLabelled(d, tok, opts.sequenceLength);
+  const split = stratifiedSplit(d.classes, d.labelNames.length, opts.evalFraction, opts.seed);
+  const labelsOf = (idx: number[]): ExampleLabels => ({ classes: idx.map((i) => d.classes[i]), tokenTypes: tokenized.tokenTypes && idx.map((i) => tokenized.tokenTypes![i]) });
+  const count = (idx: number[]) => d.labelNames.map((_, k) => idx.filter((i) => d.classes[i] === k).length);
+  const shown = d.texts.map((t, i) => (d.pairs ? `${t} ‖ ${d.pairs[i]}` : t));
+  const summary = summarize({ fileName, format: d.format, examples: shown, tokenized, split, sequenceLength: opts.sequenceLength });
+  summary.preview = summary.preview.map((p, i) => `${d.labelNames[d.classes[i]]}: ${p}`);
+  summary.classification = {
+    labels: d.labelNames,
+    counts: count(d.classes.map((_, i) => i)),
+    evalCounts: count(split.eval),
+    columns: d.columns,
+    textColumns: d.textColumns,
+    ambiguous: d.ambiguous,
+  };
+  return {
+    summary,
+    train: split.train.map((i) => tokenized.ids[i]),
+    eval: split.eval.map((i) => tokenized.ids[i]),
+    labelled: { names: d.labelNames, train: labelsOf(split.train), eval: labelsOf(split.eval) },
   };
 }

@@ -133,7 +133,7 @@ function parseTxt(text: string): string[] {
 }
 
 /** Collects issues (capped) and raises them together, so one drop shows every problem. */
-class IssueCollector {
+export class IssueCollector {
   readonly issues: DatasetIssue[] = [];
   total = 0;
 
@@ -263,7 +263,7 @@ function parseJson(fileName: string, text: string): string[] {
 }
 
 /** 1-based line of a character offset, by binary search over the line starts. */
-function lineLocator(text: string): (offset: number) => number {
+export function lineLocator(text: string): (offset: number) => number {
   const starts = [0];
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
   return (offset) => {

@@ -15,6 +15,35 @@ import type { LinearModule, LoadedModel, ModelConfig, ModelInfo } from './types'
  */
 export type TrainingObjective = 'causal-lm' | 'masked-lm';
 
+/** One linear module of a sequence-classification head, applied in order to the pooled hidden state. */
+export interface ClassifierLayer {
+  /** State-dict path of the module (`classifier`, `bert.pooler.dense`, `score`). */
+  path: string;
+  inFeatures: number;
+  /** Its width, or 'labels' for the layer that outputs one logit per label. */
+  outFeatures: number | 'labels';
+  hasBias: boolean;
+  /** Applied after the linear map. */
+  activation: 'tanh' | 'relu' | 'none';
+}
+
+/**
+ * How the family's *ForSequenceClassification class reads a label off the last hidden state:
+ * - 'first-token': the hidden state at position 0 ([CLS] / <s>; a virtual token when a method
+ *   put some in front, as PEFT's prompt learning does through inputs_embeds);
+ * - 'last-token': the rightmost position whose id is not config.pad_token_id (transformers'
+ *   last_non_pad_token); handed embeddings with virtual tokens in front it cannot see the ids,
+ *   and reads the last position.
+ */
+export interface SequenceClassifierSpec {
+  pooling: 'first-token' | 'last-token';
+  layers: ClassifierLayer[];
+  /** The module names PEFT records as modules_to_save for a SEQ_CLS adapter on this model. */
+  modulesToSave: string[];
+  /** transformers' class for the checkpoint (config.json "architectures"). */
+  className: string;
+}
+
 export interface Architecture {
   /** ModelConfig.family of the models it reads. */
   family: string;
@@ -28,6 +57,8 @@ export interface Architecture {
   info(name: string, config: ModelConfig): ModelInfo;
   /** A checkpoint's tensor name as `info` names it; undefined for what is not a weight (tied heads, buffers). */
   normaliseName(name: string, config: ModelConfig): string | undefined;
+  /** The family's *ForSequenceClassification head: how it pools and the linear modules it applies. */
+  sequenceClassifier(config: ModelConfig): SequenceClassifierSpec;
   /** The forward pass over these weights (every name in `info.params`, float32). */
   build(info: ModelInfo, weights: Map<string, tf.Tensor>): LoadedModel;
   /** The state-dict path of block `layer` (`transformer.h.3`, `model.layers.3`); a family's model types may name it differently. */

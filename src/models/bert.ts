@@ -21,7 +21,7 @@
 // but an encoder attends both ways. Names follow BertForMaskedLM's, RobertaForMaskedLM's and
 // DistilBertForMaskedLM's state dicts, so exports need no translation.
 import * as tf from '@tensorflow/tfjs';
-import { modelInfoFrom, type Architecture } from './architecture';
+import { modelInfoFrom, type Architecture, type SequenceClassifierSpec } from './architecture';
 import { gelu, layerNorm } from './layers';
 import type { ForwardOptions, ForwardResult, Hooks, LinearModule, LoadedModel, ModelConfig, ModelInfo } from './types';
 import { flag, positiveInt, positiveNumber } from './config-fields';
@@ -386,9 +386,18 @@ export class Bert implements LoadedModel {
       throw new Error(`sequence of ${P + T} positions exceeds the model's context of ${c.maxPositions}`);
     }
 
-    // Every token is of type 0 (sentence A): the studio feeds one segment.
+    // Token types: sentence A (0) unless the options give them (a sentence pair's second
+    // segment is 1); virtual tokens in front are of type 0, as PEFT's prompt learning pads them.
     if (n.embeddingOrder.includes('token_type_embeddings')) {
-      e = tf.add(e, tf.slice(w(`${n.embeddings}.token_type_embeddings.weight`), [0, 0], [1, d]));
+      const table = w(`${n.embeddings}.token_type_embeddings.weight`);
+      const types = opts.tokenTypeIds;
+      if (types) {
+        if (types.shape[0] !== B || types.shape[1] !== tokens) throw new Error(`tokenTypeIds is [${types.shape}], expected [${B},${tokens}] like the ids`);
+        const all = prepended > 0 ? tf.concat([tf.zeros([B, prepended], 'int32'), types], 1) : types;
+        e = tf.add(e, tf.gather(table, all));
+      } else {
+        e = tf.add(e, tf.slice(table, [0, 0], [1, d]));
+      }
     }
     e = tf.add(e, tf.gather(w(`${n.embeddings}.position_embeddings.weight`), this.positions(ids, T, P, prepended)));
     let h = norm(e, `${n.embeddings}.LayerNorm`) as tf.Tensor3D;
@@ -454,6 +463,44 @@ export class Bert implements LoadedModel {
 /** The *ForMaskedLM class each model_type's checkpoints are saved as (config.json's "architectures"). */
 const MASKED_LM_CLASS: Record<ModelType, string> = { bert: 'BertForMaskedLM', roberta: 'RobertaForMaskedLM', distilbert: 'DistilBertForMaskedLM' };
 
+/**
+ * Each model type's *ForSequenceClassification head, on the first token ([CLS], <s>):
+ * - BERT: the pooler (dense + tanh, `bert.pooler.dense`), then `classifier`. A *ForMaskedLM
+ *   checkpoint has no pooler, and transformers initialises a missing one at random, so the
+ *   pooler trains with the head and PEFT saves it as a module to save ("pooler").
+ * - RoBERTa: RobertaClassificationHead, `classifier.dense` + tanh then `classifier.out_proj`.
+ * - DistilBERT: `pre_classifier` + ReLU, then `classifier` (PEFT's "classifier" matches both).
+ */
+const SEQUENCE_CLASSIFIERS: Record<ModelType, (d: number) => SequenceClassifierSpec> = {
+  bert: (d) => ({
+    pooling: 'first-token',
+    layers: [
+      { path: 'bert.pooler.dense', inFeatures: d, outFeatures: d, hasBias: true, activation: 'tanh' },
+      { path: 'classifier', inFeatures: d, outFeatures: 'labels', hasBias: true, activation: 'none' },
+    ],
+    modulesToSave: ['pooler', 'classifier', 'score'],
+    className: 'BertForSequenceClassification',
+  }),
+  roberta: (d) => ({
+    pooling: 'first-token',
+    layers: [
+      { path: 'classifier.dense', inFeatures: d, outFeatures: d, hasBias: true, activation: 'tanh' },
+      { path: 'classifier.out_proj', inFeatures: d, outFeatures: 'labels', hasBias: true, activation: 'none' },
+    ],
+    modulesToSave: ['classifier', 'score'],
+    className: 'RobertaForSequenceClassification',
+  }),
+  distilbert: (d) => ({
+    pooling: 'first-token',
+    layers: [
+      { path: 'pre_classifier', inFeatures: d, outFeatures: d, hasBias: true, activation: 'relu' },
+      { path: 'classifier', inFeatures: d, outFeatures: 'labels', hasBias: true, activation: 'none' },
+    ],
+    modulesToSave: ['classifier', 'score'],
+    className: 'DistilBertForSequenceClassification',
+  }),
+};
+
 export const bert: Architecture = {
   family: 'bert',
   modelTypes: [...MODEL_TYPES],
@@ -469,6 +516,7 @@ export const bert: Architecture = {
   // same two projections, and the studio always writes target_modules out.
   loraTargets: (config) => (config.modelType === 'distilbert' ? ['q_lin', 'v_lin'] : ['query', 'value']),
   adapterHubModelClass: (config) => MASKED_LM_CLASS[config.modelType as ModelType],
+  sequenceClassifier: (config) => SEQUENCE_CLASSIFIERS[config.modelType as ModelType](config.hiddenSize),
   // adapters' BertSelfOutputAdaptersMixin / BertOutputAdaptersMixin are BottleneckLayers
   // themselves (RoBERTa reuses them): the adapter sits inside the output module, after its
   // dense layer and before its residual add and LayerNorm. DistilBERT's

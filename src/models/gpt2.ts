@@ -250,6 +250,13 @@ export const gpt2: Architecture = {
   blockPath: (_config, layer) => blockPath(layer),
   loraTargets: () => ['c_attn'],
   adapterHubModelClass: () => 'GPT2LMHeadModel',
+  // GPT2ForSequenceClassification: a bias-free `score` over the last non-padding token.
+  sequenceClassifier: (config) => ({
+    pooling: 'last-token',
+    layers: [{ path: 'score', inFeatures: config.hiddenSize, outFeatures: 'labels', hasBias: false, activation: 'none' }],
+    modulesToSave: ['classifier', 'score'],
+    className: 'GPT2ForSequenceClassification',
+  }),
   // adapters' GPT2DecoderBlockAdaptersMixin.
   adapterHubLayerPath: (_config, layer, kind) => `${blockPath(layer)}.${kind === 'attn' ? 'attention_adapters' : 'output_adapters'}`,
   withNumLayers: (raw, numLayers) => ({ ...raw, n_layer: numLayers }),

@@ -487,6 +487,13 @@ export const llama: Architecture = {
   // PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING, the same for llama, qwen2 and mistral.
   loraTargets: () => ['q_proj', 'v_proj'],
   adapterHubModelClass: (config) => causalLmClass(config.modelType),
+  // GenericForSequenceClassification: a bias-free `score` over the last non-padding token.
+  sequenceClassifier: (config) => ({
+    pooling: 'last-token',
+    layers: [{ path: 'score', inFeatures: config.hiddenSize, outFeatures: 'labels', hasBias: false, activation: 'none' }],
+    modulesToSave: ['classifier', 'score'],
+    className: causalLmClass(config.modelType).replace(/ForCausalLM$/, 'ForSequenceClassification'),
+  }),
   // adapters' LlamaDecoderLayerMixin (Qwen2's and Mistral's mixins name them alike).
   adapterHubLayerPath: (_config, layer, kind) => `model.layers.${layer}.${kind === 'attn' ? 'attention_adapters' : 'output_adapters'}`,
 };

@@ -95,6 +95,8 @@ export interface ForwardOptions {
    * model's work. Honoured by the masked LMs (bert.ts); a causal LM's forward ignores it.
    */
   logitRows?: tf.Tensor1D;
+  /** [B, T] over the ids: each token's segment (0, or 1 for a sentence pair's second); all 0 without it. Read by encoders with token types (BERT). */
+  tokenTypeIds?: tf.Tensor2D;
 }
 
 export interface ForwardResult {

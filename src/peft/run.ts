@@ -2,7 +2,10 @@
 // objective (causal LM for a decoder, masked LM for an encoder: src/train/objective.ts) while
 // the base model stays frozen; the adapter it leaves exports in its method's format and, for
 // methods that can, merges into the base weights.
+import { withClassifierHead } from '../export/seq-cls';
+import { SequenceClassifier } from '../models/classifier';
 import type { LoadedModel } from '../models/types';
+import { classifierSpec } from '../train/classification';
 import { objectiveFor, type LmObjective } from '../train/objective';
 import type { RunKind, Trained } from '../train/run-kind';
 import { adapterSpec } from '../train/trainer';
@@ -27,6 +30,28 @@ export function trainedAdapter(model: LoadedModel, adapter: Adapter, names: stri
     exportFiles: () => adapter.exportFiles(),
     mergedWeights: adapter.mergedWeights ? () => adapter.mergedWeights!() : undefined,
     dispose: () => adapter.dispose(),
+  };
+}
+
+/**
+ * A PEFT adapter trained with a sequence-classification head on the labels' cross-entropy. It
+ * exports as PEFT saves a SEQ_CLS adapter (src/export/seq-cls.ts); it is not merged into the
+ * base weights, whose checkpoint has no head.
+ */
+export function trainedClassifier(model: LoadedModel, adapter: Adapter, head: SequenceClassifier, names: string[], methodLabel: string): Trained & { adapter: Adapter; head: SequenceClassifier } {
+  return {
+    output: 'adapter',
+    adapter,
+    head,
+    names: [...names, ...head.params.map((p) => p.name)],
+    mergeable: false,
+    spec: (evalBatches) => classifierSpec(model, adapter, head, evalBatches),
+    generator: () => ({ model, hooks: adapter.hooks(false) }),
+    exportFiles: async () => withClassifierHead(await adapter.exportFiles(), head, methodLabel),
+    dispose: () => {
+      adapter.dispose();
+      head.dispose();
+    },
   };
 }
 
@@ -56,6 +81,16 @@ export function peftRun(method: PeftMethod<any>): RunKind<Record<string, unknown
     positionsUsed: (c) => method.positionsUsed?.(c) ?? 0,
     plan: (info, c) => ({ output: 'adapter', ...method.plan(info, c) }),
     create: (model, c, seed, ctx) => {
+      if (ctx.classification) {
+        const adapter = method.create(model, c, seed, { tokenizer: ctx.tokenizer });
+        try {
+          const head = SequenceClassifier.seeded(model.info, ctx.classification.labels.length, ctx.classification.padId, seed);
+          return trainedClassifier(model, adapter, head, variableNames(method, model, c, adapter), method.label);
+        } catch (e) {
+          adapter.dispose();
+          throw e;
+        }
+      }
       // First, so a model the objective cannot train (a masked LM whose tokenizer has no mask
       // token) is refused before anything is allocated.
       const objective = objectiveFor(model.info, ctx.tokenizer, seed);

@@ -6,6 +6,12 @@ import { Tokenizer } from '@huggingface/tokenizers';
 export interface TextTokenizer {
   /** Ids as Hugging Face's `tokenizer(text)` gives them (special tokens added by the post-processor, if any). */
   encode(text: string): number[];
+  /**
+   * A sentence pair as `tokenizer(a, b)` encodes it (BERT: [CLS] a [SEP] b [SEP]), with each
+   * token's segment (token_type_ids: 0 for the first, 1 for the second where the post-processor
+   * gives types; all 0 where it does not).
+   */
+  encodePair(a: string, b: string): { ids: number[]; typeIds: number[] };
   /** Text for ids, special tokens kept so that encode→decode is exact for byte-level tokenizers. */
   decode(ids: number[]): string;
   /** One more than the largest id, added tokens included (what `len(tokenizer)` is in Python). */
@@ -152,6 +158,10 @@ export function loadTokenizer(
     specialIds,
     encode(text: string): number[] {
       return inner.encode(text, { add_special_tokens: true }).ids;
+    },
+    encodePair(a: string, b: string) {
+      const e = inner.encode(a, { text_pair: b, add_special_tokens: true, return_token_type_ids: true });
+      return { ids: e.ids, typeIds: e.token_type_ids ?? e.ids.map(() => 0) };
     },
     decode(ids: number[]): string {
       // The package throws on an empty list; an empty sequence is simply empty text.

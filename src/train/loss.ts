@@ -102,3 +102,15 @@ export function maskedLmLoss(logits: tf.Tensor3D, labels: Int32Array, prepended 
   const z = tf.reshape(tf.slice(logits, [0, prepended, 0], [B, T, V]), [B * T, V]) as tf.Tensor2D;
   return { loss: weightedCrossEntropy(z, targets, weights, count), tokens: count };
 }
+
+/**
+ * Mean cross-entropy of sequence classification, as *ForSequenceClassification computes it for
+ * integer labels (single_label_classification): `logits` [B, numLabels] against each row's
+ * label id in `labels` [B].
+ */
+export function classificationLoss(logits: tf.Tensor2D, labels: Int32Array): { loss: tf.Scalar; examples: number } {
+  const [B, L] = logits.shape;
+  if (labels.length !== B) throw new Error(`classificationLoss: ${labels.length} labels for ${B} rows`);
+  for (const y of labels) if (!(y >= 0 && y < L)) throw new Error(`classificationLoss: label ${y} is outside 0..${L - 1}`);
+  return { loss: weightedCrossEntropy(logits, labels, new Float32Array(B).fill(1), B), examples: B };
+}

@@ -60,6 +60,12 @@ export interface RunContext {
   tokenizer?: TextTokenizer;
   /** The base model folder's files as loaded (config.json, tokenizer files), for checkpoints that ship them. */
   baseFiles: Record<string, Uint8Array>;
+  /**
+   * Set when the dataset is labelled: the run trains a sequence classifier, a head for these
+   * labels on top of what the kind trains; `padId` is what the batches are padded with (a
+   * decoder's head reads the last token that is not it).
+   */
+  classification?: { labels: string[]; padId: number };
 }
 
 /** The thing a run trains and then holds: it knows its loss, its evaluation and its files. */

@@ -6,6 +6,7 @@ import type { Hooks, LoadedModel } from '../models/types';
 import type { Adapter } from '../peft/types';
 import { AdamW, clipByGlobalNorm } from './adamw';
 import { CAUSAL_LM, type LmObjective } from './objective';
+import type { ClassificationMetrics } from './metrics';
 import { learningRateAt } from './schedule';
 import { GpuRejectedWork, throwIfGpuErrors } from '../backend/webgpu-kernels';
 
@@ -29,6 +30,8 @@ export interface ProgressPoint {
 export interface EvalPoint {
   step: number;
   evalLoss: number;
+  /** A sequence classifier's held-out accuracy, macro-F1 and confusion matrix. */
+  classification?: ClassificationMetrics;
 }
 
 export type RunEnd = 'finished' | 'stopped' | 'failed';
@@ -43,6 +46,10 @@ export interface TokenBatch {
   labels: Int32Array;
   batch: number;
   length: number;
+  /** Sequence classification: each row's label id [batch]. */
+  classes?: Int32Array;
+  /** Each token's segment [batch, length] (a sentence pair's second is 1); absent: all 0. */
+  tokenTypes?: Int32Array;
 }
 
 export interface TrainerOptions {
@@ -123,6 +130,8 @@ export interface TrainingSpec {
   stepLoss(batch: TokenBatch, step: number): () => StepLoss;
   /** Held-out loss of the model being trained. */
   evaluate(): Promise<number>;
+  /** When the model classifies sequences: the held-out loss with its accuracy, macro-F1 and confusion matrix, in one pass. */
+  evaluateClassifier?(): Promise<{ evalLoss: number; classification: ClassificationMetrics }>;
   /** What the NaN message calls the thing that is restored ("adapter", "student"). */
   noun: string;
 }
@@ -285,7 +294,7 @@ export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, i
 
   const runEval = async (atStep: number) => {
     if (io.evalBatches.length === 0) return;
-    io.onEval({ step: atStep, evalLoss: await spec.evaluate() });
+    io.onEval(spec.evaluateClassifier ? { step: atStep, ...(await spec.evaluateClassifier()) } : { step: atStep, evalLoss: await spec.evaluate() });
   };
 
   try {

@@ -2,6 +2,7 @@
 // tensors never cross this boundary.
 import type { BackendName, BackendReport } from '../backend/backend';
 import type { DatasetSummary } from '../data/dataset';
+import type { LabelledColumns } from '../data/labelled';
 import type { DatasetIssue } from '../data/parse';
 import type { FieldSpec, TensorPlan } from '../peft/types';
 import type { ParityCheck } from '../train/parity';
@@ -112,7 +113,7 @@ export type ToWorker =
    * model stays loaded.
    */
   | { type: 'loadModelFiles'; files: File[]; name?: string }
-  | { type: 'loadDataset'; file: File; sequenceLength: number; evalFraction: number; seed: number }
+  | { type: 'loadDataset'; file: File; sequenceLength: number; evalFraction: number; seed: number; columns?: Partial<LabelledColumns> }
   | { type: 'plan'; methodId: string; config: Record<string, unknown> }
   | { type: 'train'; methodId: string; config: Record<string, unknown>; train: TrainConfig }
   | { type: 'stop' }

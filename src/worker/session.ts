@@ -22,7 +22,9 @@ import { endOfTextId, loadTokenizer, type TextTokenizer } from '../tokenize/toke
 import { trainVariables } from '../train/trainer';
 import { checkAgainstCpu, parityFailure } from '../train/parity';
 import { getRunKind, RUN_KINDS } from '../train/registry';
-import { checkContext, checkedConfig, type RunKind, type RunOutput, type Trained } from '../train/run-kind';
+import { checkContext, checkedConfig, type RunContext, type RunKind, type RunOutput, type RunPlan, type Trained } from '../train/run-kind';
+import { classifierParams, type SequenceClassifier } from '../models/classifier';
+import type { LabelledColumns } from '../data/labelled';
 import { describeSelfCheck, selfCheck } from '../train/self-check';
 import type { BackendName, CompareRunResult, FromWorker, MethodPlanEntry, ModelSource, ModelSummary, PlanSummary, ToWorker, TrainConfig } from './protocol';
 import { jsonObject } from '../io/json-object';
@@ -46,6 +48,8 @@ interface LoadedDataset {
   prepared: PreparedDataset;
   evalFraction: number;
   seed: number;
+  /** The columns a person chose for a labelled dataset (else found by their names). */
+  columns?: Partial<LabelledColumns>;
 }
 
 /**
@@ -116,7 +120,7 @@ export class StudioSession {
         case 'loadModelFiles':
           return await this.loadModelFiles(msg.files, msg.name);
         case 'loadDataset':
-          return await this.loadDataset(msg.file, msg.sequenceLength, msg.evalFraction, msg.seed);
+          return await this.loadDataset(msg.file, msg.sequenceLength, msg.evalFraction, msg.seed, msg.columns);
         case 'plan':
           return this.plan(msg.methodId, msg.config);
         case 'train':
@@ -254,16 +258,16 @@ export class StudioSession {
       })),
     });
     // A dataset loaded for the previous model's tokenizer is re-tokenized for this one.
-    if (this.dataset) await this.loadDataset(this.dataset.file, this.dataset.prepared.summary.sequenceLength, this.dataset.evalFraction, this.dataset.seed);
+    if (this.dataset) await this.loadDataset(this.dataset.file, this.dataset.prepared.summary.sequenceLength, this.dataset.evalFraction, this.dataset.seed, this.dataset.columns);
   }
 
-  async loadDataset(file: File, sequenceLength: number, evalFraction: number, seed: number) {
+  async loadDataset(file: File, sequenceLength: number, evalFraction: number, seed: number, columns?: Partial<LabelledColumns>) {
     this.requireIdle('change the dataset');
     if (!this.tokenizer) throw new Error('load a base model before a dataset');
     try {
       const text = decodeUtf8(new Uint8Array(await file.arrayBuffer()), file.name);
-      const prepared = prepareDataset(file.name, text, this.tokenizer, { sequenceLength, evalFraction, seed });
-      this.dataset = { file, text, prepared, evalFraction, seed };
+      const prepared = prepareDataset(file.name, text, this.tokenizer, { sequenceLength, evalFraction, seed, columns });
+      this.dataset = { file, text, prepared, evalFraction, seed, columns };
       this.emit({ type: 'datasetLoaded', dataset: prepared.summary });
     } catch (e) {
       const issues = e instanceof DatasetError ? e.issues : [];
@@ -275,7 +279,7 @@ export class StudioSession {
     if (!this.model) throw new Error('load a base model first');
     const info = this.model.info;
     const kind = getRunKind(methodId);
-    const p = kind.plan(info, checkedConfig(kind, info, raw));
+    const p = this.withHead(kind.plan(info, checkedConfig(kind, info, raw)));
     const plan: PlanSummary = p.output === 'student' ? { methodId, ...p } : { methodId, ...p, percent: (100 * p.trainable) / p.total };
     this.emit({ type: 'planned', plan });
   }
@@ -293,7 +297,7 @@ export class StudioSession {
       const reason = k.unsupported(info);
       if (reason) return { methodId: k.id, error: reason };
       try {
-        const p = k.plan(info, checkedConfig(k, info, configs[k.id] ?? {}));
+        const p = this.withHead(k.plan(info, checkedConfig(k, info, configs[k.id] ?? {})));
         if (p.output === 'student') throw new Error(`${k.label} trains a model of its own`);
         return { methodId: k.id, trainable: p.trainable, total: p.total, percent: (100 * p.trainable) / p.total };
       } catch (e) {
@@ -303,11 +307,33 @@ export class StudioSession {
     this.emit({ type: 'plannedAll', plans });
   }
 
+  /**
+   * An adapter's plan with the classification head added to what trains, when the dataset is
+   * labelled: as print_trainable_parameters counts modules to save, trainable and in the total.
+   */
+  private withHead(p: RunPlan): RunPlan {
+    const labels = this.dataset?.prepared.labelled?.names;
+    if (!labels || p.output !== 'adapter' || !this.model) return p;
+    const info = this.model.info;
+    const head = classifierParams(architectureOf(info).sequenceClassifier(info.config), labels.length);
+    const n = head.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
+    return { ...p, trainable: p.trainable + n, total: p.total + n, tensors: [...p.tensors, ...head] };
+  }
+
+  /** The run's context: the tokenizer, the base files, and the labels when the dataset is labelled. */
+  private runContext(kind: RunKind<any>, prepared: PreparedDataset): RunContext {
+    const labels = prepared.labelled?.names;
+    if (labels && kind.output !== 'adapter') {
+      throw new Error(`${kind.label} trains a model on text; a labelled dataset trains a classifier with a PEFT method`);
+    }
+    return { tokenizer: this.tokenizer, baseFiles: this.baseFiles, classification: labels ? { labels, padId: this.tokenizer!.padId } : undefined };
+  }
+
   /** The dataset tokenized at the run's sequence length (re-read and announced when it changed). */
   private preparedFor(cfg: TrainConfig): PreparedDataset {
     const dataset = this.dataset!;
     if (dataset.prepared.summary.sequenceLength !== cfg.sequenceLength) {
-      dataset.prepared = prepareDataset(dataset.file.name, dataset.text, this.tokenizer!, { sequenceLength: cfg.sequenceLength, evalFraction: dataset.evalFraction, seed: dataset.seed });
+      dataset.prepared = prepareDataset(dataset.file.name, dataset.text, this.tokenizer!, { sequenceLength: cfg.sequenceLength, evalFraction: dataset.evalFraction, seed: dataset.seed, columns: dataset.columns });
       this.emit({ type: 'datasetLoaded', dataset: dataset.prepared.summary });
     }
     return dataset.prepared;
@@ -358,11 +384,11 @@ export class StudioSession {
     const model = this.model!;
     const steps = totalSteps(cfg, prepared.train.length);
     const pad = this.tokenizer!.padId;
-    const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: pad, seed: cfg.seed });
-    const held = evalBatches(prepared.eval, cfg.batchSize, cfg.sequenceLength, pad);
+    const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: pad, seed: cfg.seed }, prepared.labelled?.train);
+    const held = evalBatches(prepared.eval, cfg.batchSize, cfg.sequenceLength, pad, prepared.labelled?.eval);
 
     // Created before the old one goes, so a kind that fails to allocate leaves it usable.
-    const trained = kind.create(model, config, cfg.seed, { tokenizer: this.tokenizer, baseFiles: this.baseFiles });
+    const trained = kind.create(model, config, cfg.seed, this.runContext(kind, prepared));
     this.hold(kind.id, trained);
     this.emit({ type: 'trainingStarted', totalSteps: steps, methodId: kind.id, output: trained.output, mergeable: trained.mergeable });
     if (trained.reference && held.length > 0) this.emit({ type: 'referenceEval', ...(await trained.reference(held)) });
@@ -564,9 +590,9 @@ export class StudioSession {
     if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`);
     const base = this.model!;
     const { kind, config } = this.checkedRun(methodId, raw, cfg.sequenceLength);
-    const ctx = { tokenizer: this.tokenizer, baseFiles: this.baseFiles };
     const prepared = this.preparedFor(cfg);
-    const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: this.tokenizer!.padId, seed: cfg.seed });
+    const ctx = this.runContext(kind, prepared);
+    const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: this.tokenizer!.padId, seed: cfg.seed }, prepared.labelled?.train);
     const batches = Array.from({ length: steps }, (_, i) => sampler.batchAtStep(i).batch);
     const opts = { totalSteps: steps, learningRate: cfg.learningRate, warmupSteps: cfg.warmupSteps, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm };
     const active = tf.getBackend() as BackendName;
@@ -605,6 +631,7 @@ export class StudioSession {
     return {
       model: this.model,
       adapter: (adapter?.trained as { adapter?: Adapter } | undefined)?.adapter,
+      classifier: (adapter?.trained as { head?: SequenceClassifier } | undefined)?.head,
       fineTuned: this.held.get('model')?.trained as FineTunedModel | undefined,
       student: (this.held.get('student')?.trained as { student?: Student } | undefined)?.student,
       adapterMethodId: adapter?.kindId ?? '',

@@ -18,6 +18,19 @@ import { bitfit, DEFAULT_TRAIN, lora, model, point, ready, setup, useFakeTimersP
 
 useFakeTimersPerTest();
 
+describe('store: a classifier’s held-out evaluation', () => {
+  it('keeps the metrics for the page and announces accuracy and macro-F1', () => {
+    const t = ready();
+    t.store.getState().startTraining();
+    t.receive({ type: 'trainingStarted', totalSteps: 8, methodId: 'lora', output: 'adapter', mergeable: false });
+    const classification = { accuracy: 0.875, macroF1: 6 / 7, f1: [6 / 7, 6 / 7], confusion: [[3, 1], [0, 4]], examples: 8 };
+    t.receive({ type: 'eval', point: { step: 8, evalLoss: 0.41, classification } });
+    const s = t.store.getState();
+    expect(s.run.lastEval?.classification).toEqual(classification);
+    expect(s.announcement).toBe('Held-out accuracy 87.5%, macro-F1 0.857 at step 8');
+  });
+});
+
 describe('store: training and export', () => {
   it('runs start → progress → eval → finished → export', () => {
     const t = ready();

@@ -57,7 +57,9 @@ export function reduceRun(s: StudioData, msg: RunMessage): StudioData {
       const id = s.compare.current;
       const compare =
         isCompareActive(s.compare.status) && id !== null ? { ...s.compare, curves: { ...s.compare.curves, [id]: [...(s.compare.curves[id] ?? []), msg.point] } } : s.compare;
-      return { ...s, run: { ...s.run, lastEval: msg.point, lossRows: addEval(s.run.lossRows, msg.point) }, compare };
+      const m = msg.point.classification;
+      const announced = m ? { announcement: `Held-out accuracy ${formatAccuracy(m.accuracy)}, macro-F1 ${formatMacroF1(m.macroF1)} at step ${msg.point.step}` } : {};
+      return { ...s, run: { ...s.run, lastEval: msg.point, lossRows: addEval(s.run.lossRows, msg.point) }, compare, ...announced };
     }
 
     case 'trainingEnded': {
@@ -150,4 +152,14 @@ export function parityFailed(s: StudioData, message: string): StudioData {
 /** A check still running when the worker itself failed ends as failed. */
 export function parityInterrupted(s: StudioData, message: string): StudioData {
   return s.parity.status === 'running' ? { ...s, parity: { status: 'failed', report: null, message } } : s;
+}
+
+/** Held-out accuracy as a percentage with one decimal: "87.5%". */
+export function formatAccuracy(accuracy: number): string {
+  return `${(100 * accuracy).toFixed(1)}%`;
+}
+
+/** Macro-F1 to three decimals: "0.857". */
+export function formatMacroF1(f1: number): string {
+  return f1.toFixed(3);
 }

@@ -1,0 +1,65 @@
+// Sequence classification in the page: drop a labelled CSV on the built-in tiny model, train
+// LoRA with a classification head a few steps on WebGPU, read the held-out accuracy, macro-F1
+// and the confusion matrix, and export a SEQ_CLS adapter with the head as PEFT saves it.
+import { expect, test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { readSafetensors } from '../src/io/safetensors';
+import { unzipFiles } from '../src/io/zip';
+import { dropFile, expectBackend, fill, forbidExternalRequests } from './driver';
+
+forbidExternalRequests(test);
+
+const CSV = ['sentence,label', ...Array.from({ length: 20 }, (_, i) => (i % 2 ? `what a lovely day ${i},positive` : `what an awful day ${i},negative`))].join('\n');
+
+test('LoRA classifier on WebGPU: labelled CSV, accuracy and confusion matrix, SEQ_CLS export', async ({ page }) => {
+  // SwiftShader's WebGPU: the self-check, then three steps and two evaluations.
+  test.setTimeout(600_000);
+  await page.goto('/?backend=webgpu');
+  await expectBackend(page, 'WebGPU');
+  await page.getByRole('combobox', { name: 'Base model' }).selectOption('tiny-gpt2');
+  await expect(page.getByLabel('Method', { exact: true })).toHaveValue('lora');
+  await page.getByLabel('Rank r').fill('4');
+
+  await fill(page, 'Sequence length', '32');
+  await dropFile(page, 'sentiment.csv', CSV, 'text/csv');
+  const dataset = page.locator('section', { has: page.getByText('First examples') });
+  await expect(dataset).toContainText('sentiment.csv');
+  // The label set, the columns read, and each label's share of the held-out split (2 of 10 each).
+  const labels = page.getByRole('list', { name: 'Labels' });
+  await expect(labels.getByRole('listitem')).toHaveText(['negative (10 examples, 1 held out)', 'positive (10 examples, 1 held out)']);
+  await expect(dataset).toContainText('Text from sentence, label from label');
+  await expect(dataset).toContainText('negative: what an awful day 0');
+  // 4 layers × r·(128 + 384) for LoRA, plus the bias-free score head (2 × 128).
+  await expect(page.locator('code', { hasText: 'trainable params' })).toHaveText(/^trainable params: 8,448 \|\| all params: 867,456 /);
+
+  await fill(page, 'Steps', '3');
+  await fill(page, 'Batch size', '2');
+  await fill(page, 'Learning rate', '0.01');
+  await fill(page, 'Warmup steps', '0');
+  await fill(page, 'Eval every', '3');
+  await page.getByRole('button', { name: 'Start training' }).click();
+  await expect(page.getByRole('button', { name: 'Export adapter' })).toBeEnabled({ timeout: 300_000 });
+  await expect(page.getByRole('progressbar', { name: 'Training progress' })).toHaveAttribute('aria-valuenow', '3');
+
+  const results = page.getByRole('region', { name: 'Held-out classification' });
+  await expect(results).toContainText(/Accuracy (0|50|100)\.0%/);
+  await expect(results).toContainText(/Macro-F1 [01]\.\d{3}/);
+  await expect(results).toContainText('(2 held-out examples, step 3)');
+  const matrix = results.getByRole('table');
+  await expect(matrix.getByRole('columnheader')).toHaveText(['Predicted negative', 'Predicted positive']);
+  await expect(matrix.getByRole('rowheader')).toHaveText(['True negative', 'True positive']);
+  const cells = (await matrix.getByRole('cell').allTextContents()).filter((t) => t !== '').map(Number);
+  expect(cells.reduce((a, b) => a + b, 0)).toBe(2);
+
+  const downloadPromise = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export adapter' }).click();
+  const download = await downloadPromise;
+  expect(download.suggestedFilename()).toBe('tiny-gpt2-lora-classifier.zip');
+  const files = unzipFiles(new Uint8Array(readFileSync((await download.path())!)), download.suggestedFilename());
+  expect(Object.keys(files).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+  const config = JSON.parse(new TextDecoder().decode(files['adapter_config.json']));
+  expect(config).toMatchObject({ peft_type: 'LORA', task_type: 'SEQ_CLS', modules_to_save: ['classifier', 'score'], r: 4, target_modules: ['c_attn'] });
+  const { tensors } = readSafetensors(files['adapter_model.safetensors'], 'adapter_model.safetensors');
+  expect(tensors.size).toBe(9);
+  expect(tensors.get('base_model.model.score.weight')?.shape).toEqual([2, 128]);
+});

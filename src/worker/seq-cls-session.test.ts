@@ -1,0 +1,66 @@
+// The session with a labelled dataset: the label set in the summary, the head in the plan, a
+// classifier trained with held-out metrics at each evaluation, a column chosen by the person,
+// distillation refused, and a rejected file leaving the labelled dataset in place.
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FromWorker, TrainConfig } from './protocol';
+import { DISTILL_ID } from '../distill/run';
+import { StudioSession } from './session';
+
+const publicModels = new URL('../../public/models/', import.meta.url);
+const source = async (id: string, file: string) => new Uint8Array(readFileSync(new URL(`${id}/${file}`, publicModels)));
+
+const TRAIN: TrainConfig = { steps: 2, epochs: 1, batchSize: 4, sequenceLength: 16, learningRate: 1e-2, warmupSteps: 0, weightDecay: 0, maxGradNorm: 1, evalFraction: 0.2, evalEvery: 2, seed: 1 };
+const CSV = ['text,title,label', ...Array.from({ length: 10 }, (_, i) => `${i % 2 ? 'yes' : 'no'} ${i},t${i},${i % 2 ? 'b' : 'a'}`)].join('\n');
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('StudioSession with a labelled dataset', () => {
+  it('shows the labels, counts the head, trains a classifier with held-out metrics, and refuses distillation', async () => {
+    const events: FromWorker[] = [];
+    const last = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type).at(-1) as Extract<FromWorker, { type: T }> | undefined;
+    const session = new StudioSession((m) => events.push(m), { source });
+    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    const d = last('modelLoaded')!.model.hiddenSize;
+    await session.handle({ type: 'plan', methodId: 'lora', config: { r: '4', target_modules: ['c_attn'] } });
+    const lmPlan = last('planned')!.plan as { trainable: number; total: number };
+
+    await session.handle({ type: 'loadDataset', file: new File([CSV], 'labels.csv'), sequenceLength: 16, evalFraction: 0.2, seed: 1 });
+    const summary = last('datasetLoaded')!.dataset;
+    expect(summary.classification).toMatchObject({ labels: ['a', 'b'], counts: [5, 5], evalCounts: [1, 1], columns: { text: 'text', label: 'label' } });
+    expect(summary.preview[0]).toBe('a: no 0');
+
+    // The score head (2 labels × d, no bias) trains with LoRA and is counted as PEFT counts modules to save.
+    await session.handle({ type: 'plan', methodId: 'lora', config: { r: '4', target_modules: ['c_attn'] } });
+    expect(last('planned')!.plan).toMatchObject({ trainable: lmPlan.trainable + 2 * d, total: lmPlan.total + 2 * d });
+
+    const before = tf.memory().numTensors;
+    await session.handle({ type: 'train', methodId: 'lora', config: { r: '4', target_modules: ['c_attn'] }, train: TRAIN });
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    expect(last('trainingEnded')).toMatchObject({ reason: 'finished' });
+    const evals = events.flatMap((e) => (e.type === 'eval' ? [e.point] : []));
+    expect(evals.map((e) => e.step)).toEqual([0, 2]);
+    for (const e of evals) {
+      expect(e.classification!.examples).toBe(2);
+      expect(e.classification!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(2);
+      expect(Number.isFinite(e.evalLoss)).toBe(true);
+    }
+    // What stays held is the adapter and its head: 4 LoRA pairs and the score weight.
+    expect(tf.memory().numTensors - before).toBe(4 * 2 + 1);
+
+    await session.handle({ type: 'train', methodId: DISTILL_ID, config: {}, train: TRAIN });
+    expect(last('error')!.message).toMatch(/trains a model on text; a labelled dataset trains a classifier with a PEFT method/);
+
+    // The person picks another text column; a broken file then leaves that dataset loaded.
+    await session.handle({ type: 'loadDataset', file: new File([CSV], 'labels.csv'), sequenceLength: 16, evalFraction: 0.2, seed: 1, columns: { text: 'title' } });
+    expect(last('datasetLoaded')!.dataset.preview[0]).toBe('a: t0');
+    await session.handle({ type: 'loadDataset', file: new File(['text,label\nok,a\n,b\n'], 'broken.csv'), sequenceLength: 16, evalFraction: 0.2, seed: 1 });
+    expect(last('datasetRejected')).toMatchObject({ fileName: 'broken.csv', issues: [{ line: 3, message: '"text" is empty' }] });
+    await session.handle({ type: 'plan', methodId: 'lora', config: { r: '4', target_modules: ['c_attn'] } });
+    expect(last('planned')!.plan).toMatchObject({ trainable: lmPlan.trainable + 2 * d });
+  });
+});
