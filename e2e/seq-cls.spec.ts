@@ -63,3 +63,30 @@ test('LoRA classifier on WebGPU: labelled CSV, accuracy and confusion matrix, SE
   expect(tensors.size).toBe(9);
   expect(tensors.get('base_model.model.score.weight')?.shape).toEqual([2, 128]);
 });
+
+test('the spam-or-ham sample is one click away and trains a classifier on the built-in BERT', async ({ page }) => {
+  test.setTimeout(600_000);
+  await page.goto('/?backend=wasm');
+  await expectBackend(page, 'WebAssembly');
+  await page.getByRole('combobox', { name: 'Base model' }).selectOption('studio-bert-en');
+  await expect(page.getByRole('status')).toHaveText(/^Model loaded: .* · 2,830,400 parameters$/, { timeout: 120_000 });
+  await fill(page, 'Sequence length', '64');
+
+  const samples = page.getByRole('group', { name: 'Or try a sample dataset:' });
+  await samples.getByRole('button', { name: 'Spam or ham (1000 labelled e-mails)' }).click();
+  const dataset = page.locator('section', { has: page.getByText('First examples') });
+  await expect(dataset).toContainText('spam-ham.csv', { timeout: 120_000 });
+  await expect(dataset).toContainText('Text from text, label from label');
+  const labels = page.getByRole('list', { name: 'Labels' });
+  await expect(labels.getByRole('listitem')).toHaveText([/^ham \(500 examples, \d+ held out\)$/, /^spam \(500 examples, \d+ held out\)$/]);
+
+  await fill(page, 'Steps', '2');
+  await fill(page, 'Batch size', '4');
+  await fill(page, 'Warmup steps', '0');
+  await fill(page, 'Eval every', '2');
+  await page.getByRole('button', { name: 'Start training' }).click();
+  await expect(page.getByRole('button', { name: 'Export adapter' })).toBeEnabled({ timeout: 300_000 });
+  const results = page.getByRole('region', { name: 'Held-out classification' });
+  await expect(results).toContainText(/Accuracy \d+\.\d%/);
+  await expect(results.getByRole('table').getByRole('columnheader')).toHaveText(['Predicted ham', 'Predicted spam']);
+});
