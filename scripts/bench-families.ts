@@ -4,7 +4,7 @@
 //     shared 2-core machine did not finish GPT-2 small's warm-up step, timed step and forward
 //     passes within ten minutes): one warm-up step, then timed steps; forward-only speed the
 //     same way.
-//  2. The studio page in headless Chromium on wasm, then WebGPU, driven as a person drives it:
+//  2. The studio page in headless Chromium on wasm and WebGPU, driven as a person drives it:
 //     the model folder is written to a temporary directory and handed to "Choose a model
 //     folder"; a one-example dataset (so no held-out batch is evaluated inside the timed run)
 //     trains one warm-up run of one step, then a timed run of one step. ms/step is the wall
@@ -218,8 +218,10 @@ async function benchBrowserFamilies(refs: ReferenceModel[], port: number) {
   const server = await startPreview(port);
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   try {
-    for (const backend of ['wasm', 'webgpu']) {
-      for (const ref of refs) {
+    // Model by model, wasm first: its step/forward ratio is what a WebGPU step too slow to run
+    // is extrapolated with.
+    for (const ref of refs) {
+      for (const backend of ['wasm', 'webgpu']) {
         const folder = writeReferenceFolder(ref, dir);
         const page = await browser.newPage();
         try {

@@ -28,6 +28,7 @@ export interface ReferenceModel {
   masking?: MaskingTokens;
 }
 
+// Smallest first, so a run cut short has timed the most families.
 export const REFERENCE_MODELS: readonly ReferenceModel[] = [
   {
     family: 'gpt2',
@@ -55,6 +56,32 @@ export const REFERENCE_MODELS: readonly ReferenceModel[] = [
       summary_use_proj: true,
       vocab_size: 50257,
     },
+  },
+  {
+    family: 'bert',
+    model: 'bert-base-uncased',
+    config: {
+      architectures: ['BertForMaskedLM'],
+      attention_probs_dropout_prob: 0.1,
+      gradient_checkpointing: false,
+      hidden_act: 'gelu',
+      hidden_dropout_prob: 0.1,
+      hidden_size: 768,
+      initializer_range: 0.02,
+      intermediate_size: 3072,
+      layer_norm_eps: 1e-12,
+      max_position_embeddings: 512,
+      model_type: 'bert',
+      num_attention_heads: 12,
+      num_hidden_layers: 12,
+      pad_token_id: 0,
+      position_embedding_type: 'absolute',
+      type_vocab_size: 2,
+      use_cache: true,
+      vocab_size: 30522,
+    },
+    // bert-base-uncased's vocab.txt: [PAD] 0, [UNK] 100, [CLS] 101, [SEP] 102, [MASK] 103.
+    masking: { maskId: 103, specialIds: [0, 100, 101, 102, 103], vocabSize: 30522 },
   },
   {
     family: 'llama',
@@ -115,32 +142,6 @@ export const REFERENCE_MODELS: readonly ReferenceModel[] = [
       use_sliding_window: false,
       vocab_size: 151936,
     },
-  },
-  {
-    family: 'bert',
-    model: 'bert-base-uncased',
-    config: {
-      architectures: ['BertForMaskedLM'],
-      attention_probs_dropout_prob: 0.1,
-      gradient_checkpointing: false,
-      hidden_act: 'gelu',
-      hidden_dropout_prob: 0.1,
-      hidden_size: 768,
-      initializer_range: 0.02,
-      intermediate_size: 3072,
-      layer_norm_eps: 1e-12,
-      max_position_embeddings: 512,
-      model_type: 'bert',
-      num_attention_heads: 12,
-      num_hidden_layers: 12,
-      pad_token_id: 0,
-      position_embedding_type: 'absolute',
-      type_vocab_size: 2,
-      use_cache: true,
-      vocab_size: 30522,
-    },
-    // bert-base-uncased's vocab.txt: [PAD] 0, [UNK] 100, [CLS] 101, [SEP] 102, [MASK] 103.
-    masking: { maskId: 103, specialIds: [0, 100, 101, 102, 103], vocabSize: 30522 },
   },
 ];
 
