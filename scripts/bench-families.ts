@@ -27,9 +27,9 @@ import type { LoadedModel } from '../src/models/types';
 import { lora } from '../src/peft/lora';
 import { maskedLm, CAUSAL_LM, type LmObjective } from '../src/train/objective';
 import { train, type TokenBatch } from '../src/train/trainer';
-import { CHROMIUM_ARGS, dropFile, fill, SAMPLE_SENTENCES } from '../e2e/driver';
+import { CHROMIUM_ARGS, dropFile, fill } from '../e2e/driver';
 import { startPreview } from './preview-server';
-import { buildReference, REFERENCE_MODELS, referenceInfo, referenceName, writeReferenceFolder, type ReferenceModel } from './reference-models';
+import { buildReference, REFERENCE_MODELS, referenceInfo, referenceName, standInText, writeReferenceFolder, type ReferenceModel } from './reference-models';
 
 const BATCH = 1;
 const LENGTH = 64;
@@ -117,7 +117,12 @@ async function benchNodeFamilies(refs: ReferenceModel[], backends: string[]) {
     await tf.setBackend(backend);
     await tf.ready();
     for (const ref of refs) {
-      const row = await timeNode(ref, backend);
+      let row: Row;
+      try {
+        row = await timeNode(ref, backend);
+      } catch (e) {
+        row = { ref, backend: `node ${backend}`, note: `FAILED: ${(e as Error).message.split('\n')[0]}`, load: loadavg()[0] };
+      }
       rows.push(row);
       printRow(row);
     }
@@ -137,31 +142,48 @@ async function watchStatus(page: Page) {
   });
 }
 
-/** Presses `button`; returns the ms until the status line first reads `to` after that. */
-async function timeUntilStatus(page: Page, button: ReturnType<Page['getByRole']>, to: RegExp, timeout: number): Promise<number> {
+/** Progress of the page part, on stderr so the table stays clean. */
+function progress(line: string) {
+  console.error(`   [${new Date().toISOString().slice(11, 19)}] ${line}`);
+}
+
+/**
+ * Does `act` (presses a button, chooses files); returns the ms until the status line first
+ * reads `to` after that. A status line or alert that says something failed ends the wait.
+ */
+async function timeUntilStatus(page: Page, act: () => Promise<unknown>, to: RegExp, timeout: number): Promise<number> {
   type Log = { statusLog: { t: number; text: string }[] };
   const t0 = await page.evaluate(() => {
     (window as unknown as Log).statusLog.length = 0;
     return performance.now();
   });
-  await button.click();
+  await act();
   const source = to.source;
-  await page.waitForFunction((source) => (window as unknown as Log).statusLog.some((e) => new RegExp(source).test(e.text)), source, { polling: 250, timeout });
-  const t1 = await page.evaluate((source) => (window as unknown as Log).statusLog.find((e) => new RegExp(source).test(e.text))!.t, source);
+  await page.waitForFunction(
+    (source) => (window as unknown as Log).statusLog.some((e) => new RegExp(source).test(e.text) || /fail|error|could not|cannot/i.test(e.text)) || document.querySelector('[role="alert"]') !== null,
+    source,
+    { polling: 250, timeout },
+  );
+  const t1 = await page.evaluate((source) => (window as unknown as Log).statusLog.find((e) => new RegExp(source).test(e.text))?.t, source);
+  if (t1 === undefined) {
+    const said = await page.evaluate(() => [...(window as unknown as Log).statusLog.map((e) => e.text), document.querySelector('[role="alert"]')?.textContent ?? ''].join(' | '));
+    throw new Error(`the page did not reach "${source}": ${said}`);
+  }
   return t1 - t0;
 }
 
 async function pageForward(page: Page): Promise<number> {
   const panel = page.getByRole('region', { name: 'Generate' });
-  // 64 characters: 64 tokens of the byte-level tokenizer.
-  await panel.getByLabel('Prompt').fill('The cat sat on the mat and watched the rain. A small boat drifte');
+  // 62 words and the tokenizer's [CLS] … [SEP]: 64 tokens.
+  await panel.getByLabel('Prompt').fill(standInText(LENGTH - 2));
   await fill(page, 'Max new tokens', '1');
   await fill(page, 'Temperature', '0');
   const generate = panel.getByRole('button', { name: 'Generate', exact: true });
   let ms = 0;
   for (let i = 0; i < 2; i++) {
     // The first pass compiles the kernels; the second is timed.
-    ms = await timeUntilStatus(page, generate, /^Generation finished$/, 30 * 60_000);
+    ms = await timeUntilStatus(page, () => generate.click(), /^Generation finished$/, 30 * 60_000);
+    progress(`forward pass ${i + 1}: ${(ms / 1000).toFixed(1)} s`);
   }
   return ms;
 }
@@ -172,7 +194,8 @@ async function pageTrain(page: Page): Promise<{ ms: number; tps: string; warmupO
   for (let i = 0; i < 2; i++) {
     // The first run (one step) compiles the kernels; the second is timed.
     await page.waitForFunction(() => !(document.querySelector('button.primary') as HTMLButtonElement | null)?.disabled, null, { timeout: 120_000 });
-    ms = await timeUntilStatus(page, start, /^Training finished at step 1\/1/, 60 * 60_000);
+    ms = await timeUntilStatus(page, () => start.click(), /^Training finished at step 1\/1/, 60 * 60_000);
+    progress(`training run ${i + 1} (one step): ${(ms / 1000).toFixed(1)} s`);
     if (i === 0 && ms > STEP_LIMIT_MS) break;
   }
   const tps = await page.locator('dt', { hasText: 'Tokens/s' }).locator('xpath=following-sibling::dd').innerText();
@@ -181,6 +204,7 @@ async function pageTrain(page: Page): Promise<{ ms: number; tps: string; warmupO
 
 async function timePage(page: Page, port: number, ref: ReferenceModel, folder: string, backend: string): Promise<Row> {
   const name = referenceName(ref);
+  progress(`${name} on ${backend}: opening the page`);
   await page.goto(`http://localhost:${port}/?backend=${backend}`);
   // Enabled once the backend's self-check has passed and the built-in model has loaded.
   const loadFromDisk = page.getByLabel('Load model from disk');
@@ -188,9 +212,9 @@ async function timePage(page: Page, port: number, ref: ReferenceModel, folder: s
     if (waited > 300_000) throw new Error('"Load model from disk" stayed disabled');
     await page.waitForTimeout(500);
   }
-  await page.getByLabel('Choose a model folder').setInputFiles(folder);
-  await page.getByRole('status').filter({ hasText: `Model loaded: ${name} (from disk)` }).waitFor({ timeout: 30 * 60_000 });
   await watchStatus(page);
+  const load = await timeUntilStatus(page, () => page.getByLabel('Choose a model folder').setInputFiles(folder), /^Model loaded: /, 30 * 60_000);
+  progress(`${name} on ${backend}: loaded from disk in ${(load / 1000).toFixed(1)} s`);
 
   const causal = architectureOf(referenceInfo(ref)).objective === 'causal-lm';
   const forwardMs = causal ? await pageForward(page) : undefined;
@@ -201,7 +225,7 @@ async function timePage(page: Page, port: number, ref: ReferenceModel, folder: s
 
   await fill(page, 'Sequence length', String(LENGTH));
   // One example longer than the sequence length: cut to 64 tokens, and nothing held out.
-  await dropFile(page, 'bench.jsonl', JSON.stringify({ text: Array(8).fill(SAMPLE_SENTENCES.join(' ')).join(' ') }));
+  await dropFile(page, 'bench.jsonl', JSON.stringify({ text: standInText(2 * LENGTH) }));
   await page.getByText('First examples').waitFor({ timeout: 120_000 });
   await fill(page, 'Steps', '1');
   await fill(page, 'Batch size', String(BATCH));

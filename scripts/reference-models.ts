@@ -10,13 +10,13 @@
 // to "Load model from disk" (model.safetensors in the dtype the real checkpoint is saved in,
 // streamed to disk one tensor at a time).
 import * as tf from '@tensorflow/tfjs';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MaskingTokens } from '../src/data/masking';
 import { deriveSeed, mulberry32, normals } from '../src/data/random';
 import { architectureForModelType } from '../src/models/registry';
 import type { LoadedModel, ModelInfo } from '../src/models/types';
-import { wordPieceTokenizerFiles } from '../src/tokenize/word-piece';
+import { WORD_PIECE_SPECIALS, wordPieceTokenizerFiles } from '../src/tokenize/word-piece';
 
 export interface ReferenceModel {
   /** The architecture file that reads it (ModelConfig.family). */
@@ -179,10 +179,10 @@ export function buildReference(ref: ReferenceModel): LoadedModel {
 
 /**
  * Writes the model as a Hugging Face folder `dir/<name>`: config.json, model.safetensors
- * (bfloat16 when the real checkpoint is, else float32) and a tokenizer. The tokenizer is a
- * small stand-in: the byte-level one of the built-in tiny-gpt2 for the decoders, a WordPiece
- * one with BERT's special tokens for BERT. Its vocabulary is smaller than the model's, which
- * changes nothing the benchmark times (the embedding and head keep the model's full size).
+ * (bfloat16 when the real checkpoint is, else float32) and a stand-in tokenizer: WordPiece with
+ * BERT's special tokens over the words w0, w1, …, exactly as many tokens as the model's
+ * vocabulary, so every id the model produces decodes (Generate) and a masked LM finds its
+ * mask token. Tokenization is not what is timed.
  */
 export function writeReferenceFolder(ref: ReferenceModel, dir: string): string {
   const folder = join(dir, referenceName(ref));
@@ -215,15 +215,13 @@ export function writeReferenceFolder(ref: ReferenceModel, dir: string): string {
     closeSync(fd);
   }
   writeFileSync(join(folder, 'config.json'), JSON.stringify(ref.config, null, 2));
-  if (ref.family === 'bert') {
-    const words = 'the a cat sat on mat and watched rain small boat drifted slowly down quiet river she opened old book began to read aloud'.split(' ');
-    const { tokenizer, tokenizerConfig } = wordPieceTokenizerFiles(words);
-    writeFileSync(join(folder, 'tokenizer.json'), JSON.stringify(tokenizer));
-    writeFileSync(join(folder, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
-  } else {
-    for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
-      writeFileSync(join(folder, f), readFileSync(new URL(`../public/models/tiny-gpt2/${f}`, import.meta.url)));
-    }
-  }
+  const { tokenizer, tokenizerConfig } = wordPieceTokenizerFiles(Array.from({ length: info.config.vocabSize - WORD_PIECE_SPECIALS.length }, (_, i) => `w${i}`));
+  writeFileSync(join(folder, 'tokenizer.json'), JSON.stringify(tokenizer));
+  writeFileSync(join(folder, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
   return folder;
+}
+
+/** `n` words of the stand-in tokenizer's vocabulary, one token each. */
+export function standInText(n: number): string {
+  return Array.from({ length: n }, (_, i) => `w${(i * 37) % 1000}`).join(' ');
 }
