@@ -217,7 +217,9 @@ export function writeReferenceFolder(ref: ReferenceModel, dir: string): string {
   writeFileSync(join(folder, 'config.json'), JSON.stringify(ref.config, null, 2));
   const { tokenizer, tokenizerConfig } = wordPieceTokenizerFiles(Array.from({ length: info.config.vocabSize - WORD_PIECE_SPECIALS.length }, (_, i) => `w${i}`));
   writeFileSync(join(folder, 'tokenizer.json'), JSON.stringify(tokenizer));
-  writeFileSync(join(folder, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
+  // A causal LM's examples end with an end-of-text token; [SEP] plays it here.
+  const causal = architectureForModelType(ref.config.model_type)!.objective === 'causal-lm';
+  writeFileSync(join(folder, 'tokenizer_config.json'), JSON.stringify(causal ? { ...tokenizerConfig, eos_token: '[SEP]' } : tokenizerConfig));
   return folder;
 }
 
