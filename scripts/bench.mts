@@ -4,6 +4,13 @@
 //     reading the tokens/s the page itself shows.
 // Configs: "e2e" is what the browser tests train (batch 2 × 32 tokens); "larger" is
 // batch 8 × 128 tokens. Pass `--node-only` or `--browser-only` to run one half.
+//
+// `--families` instead times the reference-sized model of each family (GPT-2 small,
+// SmolLM2-135M, Qwen2.5-0.5B, bert-base-uncased; scripts/reference-models.ts) with LoRA r=8 on
+// the family's default targets, batch 1 × 64 tokens, in Node and in the page, and prints one
+// table (`--only=gpt2,SmolLM2-135M` picks models by family or name; `--cpu` adds Node's cpu
+// backend). BENCH_PORT moves the
+// preview server's port.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { readFileSync } from 'node:fs';
@@ -14,6 +21,7 @@ import { lora } from '../src/peft/lora';
 import { train, type TokenBatch } from '../src/train/trainer';
 import { CHROMIUM_ARGS, dropFile, fill, sampleJsonl } from '../e2e/driver';
 import { startPreview } from './preview-server';
+import { benchFamilies } from './bench-families';
 
 const CONFIGS = [
   { name: 'e2e', batch: 2, length: 32, steps: 6 },
@@ -55,7 +63,7 @@ async function benchNode() {
 }
 
 async function benchBrowser() {
-  const port = 4174;
+  const port = Number(process.env.BENCH_PORT ?? 4174);
   const server = await startPreview(port);
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   try {
@@ -91,5 +99,9 @@ async function benchBrowser() {
   }
 }
 
-if (!args.has('--browser-only')) await benchNode();
-if (!args.has('--node-only')) await benchBrowser();
+if (args.has('--families')) {
+  await benchFamilies({ node: !args.has('--browser-only'), browser: !args.has('--node-only'), cpu: args.has('--cpu'), port: Number(process.env.BENCH_PORT ?? 4174), only: process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') });
+} else {
+  if (!args.has('--browser-only')) await benchNode();
+  if (!args.has('--node-only')) await benchBrowser();
+}
