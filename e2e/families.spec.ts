@@ -1,5 +1,5 @@
-// Models of other families than GPT-2 brought from disk and LoRA-trained on WebGPU in headless
-// Chromium, each the way a person brings it: a bfloat16 Qwen2 folder zipped, a float16 Llama
+// Models of every family brought from disk and LoRA-trained on WebGPU in headless Chromium, each
+// the way a person brings it: a float16 GPT-2 folder zipped, a bfloat16 Qwen2 folder zipped, a float16 Llama
 // folder sharded across two safetensors files chosen as the folder's files, a BERT masked LM
 // with a WordPiece tokenizer dropped as a zip. "Load model from disk" loads each, LoRA offers
 // PEFT's default targets for the family, two steps train, and the exported adapter names the
@@ -13,6 +13,8 @@ import { readSafetensors } from '../src/io/safetensors';
 import { unzipFiles, zipFiles } from '../src/io/zip';
 import { bert } from '../src/models/bert';
 import { bertConfigJson } from '../src/models/bert-init';
+import { gpt2 } from '../src/models/gpt2';
+import { gpt2ConfigJson } from '../src/models/gpt2-init';
 import { llama } from '../src/models/llama';
 import { wordPieceTokenizerFiles } from '../src/tokenize/word-piece';
 import { dropFile, dropFiles, expectBackend, fill, forbidExternalRequests, sampleJsonl } from './driver';
@@ -86,6 +88,32 @@ function loraShapes(block: (layer: number) => string, modules: Record<string, { 
     }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// GPT-2: Conv1D weights stored [in, out], learned positions, tied head; a float16 folder zipped.
+
+const GPT2 = 'small-gpt2';
+const GPT2_CONFIG = gpt2ConfigJson({ n_layer: 2, n_embd: 32, n_head: 4, n_positions: 64, vocab_size: 257 });
+
+test('on WebGPU, a float16 GPT-2 folder from disk LoRA-trains on c_attn and exports with fan_in_fan_out', async ({ page }) => {
+  await open(page, 'webgpu');
+  const info = gpt2.info(GPT2, gpt2.parseConfig(GPT2_CONFIG, 'config.json'));
+  const folder: Record<string, Uint8Array> = { 'config.json': json(GPT2_CONFIG), 'model.safetensors': seededSafetensors(info.params, 'F16'), ...byteLevelTokenizer() };
+  await loadModel(page).setInputFiles({ name: `${GPT2}.zip`, mimeType: 'application/zip', buffer: Buffer.from(zipFiles(folder)) });
+  await expectLoaded(page, GPT2, info.totalParams);
+  await expectLoraTargets(page, ['c_attn'], ['c_proj', 'c_fc']);
+
+  await fill(page, 'Sequence length', '32');
+  await dropFile(page, 'notes.jsonl', sampleJsonl(24));
+  await expect(page.locator('section', { has: page.getByText('First examples') })).toContainText('notes.jsonl');
+  await trainTwoSteps(page);
+
+  const exported = await exportAdapter(page);
+  expect(exported.name).toBe(`${GPT2}-lora.zip`);
+  expect(exported.config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', fan_in_fan_out: true, target_modules: ['c_attn'], base_model_name_or_path: GPT2 });
+  // r 8 on c_attn (32 → 3 × 32) of both blocks.
+  expect(exported.shapes).toEqual(loraShapes((i) => `transformer.h.${i}.attn`, { c_attn: { in: 32, out: 96 } }));
+});
 
 // ---------------------------------------------------------------------------------------------
 // Qwen2: grouped-query attention, q/k/v biases, weights in bfloat16, tied head; a zip.
