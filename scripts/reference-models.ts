@@ -208,7 +208,14 @@ export function writeReferenceFolder(ref: ReferenceModel, dir: string): string {
     info.params.forEach((p, i) => {
       const values = referenceWeight(ref, p.name, p.shape, i);
       // bfloat16 is a float32's top 16 bits (truncated; the values are random anyway).
-      const data = bf16 ? Uint16Array.from(new Uint32Array(values.buffer), (b) => b >>> 16) : values;
+      let data: Float32Array | Uint16Array = values;
+      if (bf16) {
+        // A plain loop: TypedArray.from with a map function goes through a JS array, which a
+        // 136M-element embedding overflows.
+        const bits = new Uint32Array(values.buffer);
+        data = new Uint16Array(bits.length);
+        for (let j = 0; j < bits.length; j++) data[j] = bits[j] >>> 16;
+      }
       writeSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     });
   } finally {
