@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METHODS } from '../peft/registry';
+import { RUN_KINDS } from '../train/registry';
 import type { FromWorker, TrainConfig } from '../worker/protocol';
 import { StudioSession } from '../worker/session';
 import { HELDOUT, heldoutSlice, maskedHeldoutLoss, maskedWindows } from './heldout';
@@ -132,7 +132,7 @@ describe('the worker loads studio-bert-en by id and trains masked-LM methods on 
   };
   const text = Array.from({ length: 20 }, (_, i) => JSON.stringify({ text: `Call me Ishmael, said the sailor on watch ${i}; the whale rose from the sea.` })).join('\n');
 
-  it('as a masked LM that cannot generate; every PEFT method trains two steps on it', async () => {
+  it('as a masked LM that cannot generate; every method, full fine-tuning and distillation train two steps on it', async () => {
     const events: FromWorker[] = [];
     const s = new StudioSession((m) => events.push(m), { source });
     const last = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type).at(-1) as Extract<FromWorker, { type: T }> | undefined;
@@ -141,9 +141,9 @@ describe('the worker loads studio-bert-en by id and trains masked-LM methods on 
     expect(events.filter((e) => e.type === 'error')).toEqual([]);
     expect(last('modelLoaded')!.model).toMatchObject({ id: PRETRAINED_MLM_NAME, modelType: 'bert', totalParams: evalJson.params, cannotGenerate: expect.any(String) });
     await s.handle({ type: 'loadDataset', file: new File([text], 'sea.jsonl'), sequenceLength: 32, evalFraction: 0.1, seed: 1 });
-    // Every PEFT method applies to a BERT; distillation (a GPT-2 teacher's) does not.
+    // Everything the Method select offers applies to a BERT.
     const methods = last('methods')!.methods.filter((m) => !m.unsupported);
-    expect(methods.map((m) => m.id).sort()).toEqual(METHODS.map((m) => m.id).sort());
+    expect(methods.map((m) => m.id).sort()).toEqual(RUN_KINDS.map((m) => m.id).sort());
     for (const m of methods) {
       events.length = 0;
       await s.handle({ type: 'train', methodId: m.id, config: {}, train: TRAIN });
