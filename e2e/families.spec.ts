@@ -53,6 +53,13 @@ async function expectLoraTargets(page: Page, checked: string[], unchecked: strin
   for (const m of unchecked) await expect(targets.getByRole('checkbox', { name: m, exact: true })).not.toBeChecked();
 }
 
+/** Sequence length 32, then a small JSONL dataset dropped and shown as read. */
+async function dropNotes(page: Page) {
+  await fill(page, 'Sequence length', '32');
+  await dropFile(page, 'notes.jsonl', sampleJsonl(24));
+  await expect(page.locator('section', { has: page.getByText('First examples') })).toContainText('notes.jsonl');
+}
+
 /** Two steps at batch 2 on the dataset (already dropped), to the end, with no alert on the way. */
 async function trainTwoSteps(page: Page) {
   await fill(page, 'Steps', '2');
@@ -103,9 +110,7 @@ test('on WebGPU, a float16 GPT-2 folder from disk LoRA-trains on c_attn and expo
   await expectLoaded(page, GPT2, info.totalParams);
   await expectLoraTargets(page, ['c_attn'], ['c_proj', 'c_fc']);
 
-  await fill(page, 'Sequence length', '32');
-  await dropFile(page, 'notes.jsonl', sampleJsonl(24));
-  await expect(page.locator('section', { has: page.getByText('First examples') })).toContainText('notes.jsonl');
+  await dropNotes(page);
   await trainTwoSteps(page);
 
   const exported = await exportAdapter(page);
@@ -149,9 +154,7 @@ test('on WebGPU, a bfloat16 Qwen2 folder from disk LoRA-trains on q_proj and v_p
   // Distillation says why it does not apply to this family.
   await expect(page.locator('#methods-unavailable')).toContainText('Distillation (DistilBERT)');
 
-  await fill(page, 'Sequence length', '32');
-  await dropFile(page, 'notes.jsonl', sampleJsonl(24));
-  await expect(page.locator('section', { has: page.getByText('First examples') })).toContainText('notes.jsonl');
+  await dropNotes(page);
   await trainTwoSteps(page);
 
   const exported = await exportAdapter(page);
@@ -221,9 +224,7 @@ test('on WebGPU, a float16 Llama sharded across two files, chosen as the folderâ
 
   await expectLoraTargets(page, ['q_proj', 'v_proj'], ['k_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
 
-  await fill(page, 'Sequence length', '32');
-  await dropFile(page, 'notes.jsonl', sampleJsonl(24));
-  await expect(page.locator('section', { has: page.getByText('First examples') })).toContainText('notes.jsonl');
+  await dropNotes(page);
   await trainTwoSteps(page);
 
   const exported = await exportAdapter(page);

@@ -72,7 +72,7 @@ test('the spam-or-ham sample is one click away and trains a classifier on the bu
   await expect(page.getByRole('status')).toHaveText(/^Model loaded: .* · 2,830,400 parameters$/, { timeout: 120_000 });
   await fill(page, 'Sequence length', '64');
 
-  const samples = page.getByRole('group', { name: 'Or try a sample dataset:' });
+  const samples = page.getByRole('group', { name: 'Or try a sample:' });
   await samples.getByRole('button', { name: 'Spam or ham (1000 labelled e-mails)' }).click();
   const dataset = page.locator('section', { has: page.getByText('First examples') });
   await expect(dataset).toContainText('spam-ham.csv', { timeout: 120_000 });

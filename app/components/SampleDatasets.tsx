@@ -25,7 +25,7 @@ export default function SampleDatasets() {
 
   return (
     <div className="sample-datasets" role="group" aria-labelledby="sample-datasets-title">
-      <p id="sample-datasets-title" className="small">Or try a sample dataset:</p>
+      <p id="sample-datasets-title" className="small">Or try a sample:</p>
       <ul>
         {SAMPLE_DATASETS.map((s) => (
           <li key={s.file}>

@@ -39,6 +39,11 @@ describe('parseLabelled', () => {
     expect(() => parseLabelled('t.tsv', tsv, { text: 'nope' })).toThrow(/no column "nope"/);
   });
 
+  it('leaves a file without a label column to the language-model parser even when some of its lines are bad, and refuses a labelled one with a bad line', () => {
+    expect(parseLabelled('lm.jsonl', '{"text": "fine"}\n{"text": "broken\n{"title": "no text"}\n')).toBeUndefined();
+    expect(() => parseLabelled('cls.jsonl', '{"text": "a", "label": "x"}\n{"text": "b\n{"text": "c", "label": "y"}\n')).toThrow(/^cls\.jsonl line 2: not valid JSON/);
+  });
+
   it('names every bad row by line and field, and refuses a single label', () => {
     const csv = 'text,label\nok,a\n,b\nfine,\nalso,b,extra\n';
     let error: DatasetError | undefined;

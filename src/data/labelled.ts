@@ -129,10 +129,12 @@ export function parseLabelled(fileName: string, raw: string, chosen?: Partial<La
   const issues = new IssueCollector(fileName, 'line');
   const read = readRows(text, format, issues);
   if (!read) return undefined;
-  issues.throwIfAny();
   const { header, rows } = read;
+  // A file without a label column is a language-model dataset: its parser reports its bad
+  // rows, all of them. A labelled file's rows that did not read are refused here.
   const label = chosen?.label ?? LABEL_COLUMNS.map((l) => find(header, l)).find((c) => c !== undefined);
   if (!label) return undefined;
+  issues.throwIfAny();
   const detected = detectText(header.filter((h) => h !== label));
   const columns: LabelledColumns = chosen?.text ? { text: chosen.text, pair: chosen.pair || undefined, label } : { ...detected.columns!, label };
   const textColumns = header.filter((h) => h !== label);
