@@ -17,7 +17,7 @@ import { DISTILBERT_MLM_RECIPE, DISTILBERT_RECIPE, distillationLoss, lmOutputs, 
 import { initStudent, type Student } from '../../src/distill/student';
 import { unzipFiles, zipFiles } from '../../src/io/zip';
 import { objectiveFor } from '../../src/train/objective';
-import { BERT_CONFIG, BERT_ID, BERT_SENTENCES, BERT_VOCAB, bertPython, type BertSession, maskedInput, maskedLogits, openBertSession } from './bert-folder';
+import { BERT_CONFIG, BERT_FAMILY, type BertSession, makeMaskedLmFolders, maskedInput, maskedLogits, openBertSession } from './bert-folder';
 import { cleanup, flat, maxAbsDiff, MODEL_DIR, openStudio, readFolder, readJson, runPython, runPythonSpec, studioLogits, type Studio, tempDir, TOLERANCE, writeFolder, writeJson } from './helpers';
 
 interface DistillReport {
@@ -211,8 +211,7 @@ describe('a BERT teacher', () => {
 
   beforeAll(async () => {
     bertWork = tempDir('distill-bert');
-    const teacherDir = join(bertWork, BERT_ID);
-    bertPython(bertWork, 'make', { dir: teacherDir, config: { ...BERT_CONFIG, num_hidden_layers: 4 }, vocab: BERT_VOCAB, seed: 3, texts: BERT_SENTENCES });
+    const [{ dir: teacherDir }] = makeMaskedLmFolders(bertWork, [{ ...BERT_FAMILY, config: { ...BERT_CONFIG, num_hidden_layers: 4 } }]);
     bs = await openBertSession(teacherDir, 16);
     const teacher = bs.session.current.model!;
     const folder = readFolder(teacherDir);
