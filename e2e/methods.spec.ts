@@ -239,9 +239,11 @@ test('Compare methods on wasm: LoRA and one other method, two rows with numbers 
   await expect(rows).toHaveCount(2);
   const cells = async (i: number) => [await rows.nth(i).locator('th').textContent(), ...(await rows.nth(i).locator('td').allTextContents())];
   for (const [i, m] of [lora, other].entries()) {
-    const [name, trainable, loss, rate, size, wall] = await cells(i);
+    const [name, trainable, share, loss, rate, size, wall] = await cells(i);
+    const plan = m.plan(info, m.defaults(info));
     expect(name).toBe(m.label);
-    expect(trainable).toBe(m.plan(info, m.defaults(info)).trainable.toLocaleString('en-US'));
+    expect(trainable).toBe(plan.trainable.toLocaleString('en-US'));
+    expect(share).toBe(`${((100 * plan.trainable) / plan.total).toFixed(4)}%`);
     expect(loss).toMatch(/^\d+\.\d{4}$/);
     expect(rate).toMatch(/^[\d,.]+ tok\/s$/);
     expect(size).toMatch(/^\d+(\.\d)? (B|KiB|MiB)$/);

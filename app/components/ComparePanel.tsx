@@ -3,8 +3,9 @@
 import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { compareRows } from '../compare-series';
-import { formatBytes, formatInt, formatLoss, formatTokensPerSecond, formatWallTime } from '../format';
+import { formatBytes, formatInt, formatLoss, formatTokensPerSecond, formatTrainablePercent, formatWallTime } from '../format';
 import { compareBlocker, isBusy, isCompareActive, useActions, useStudio } from '../store';
+import { formatAccuracy, formatMacroF1 } from '../store/slices/run';
 import ChartTooltip from './ChartTooltip';
 import { useUntabbableChart } from './useUntabbableChart';
 
@@ -62,11 +63,18 @@ function CompareChart() {
   );
 }
 
+/**
+ * The comparison as the PEFT papers tabulate it: each method's trainable share beside what it
+ * achieved. A classifier's rows add held-out accuracy and macro-F1 (full fine-tuning's row is
+ * the baseline the papers measure against).
+ */
 function CompareTable() {
   const results = useStudio((s) => s.compare.results);
   const methods = useStudio((s) => s.methods);
   if (results.length === 0) return null;
   const label = (id: string) => methods.find((m) => m.id === id)?.label ?? id;
+  const classifier = results.some((r) => r.finalClassification !== null);
+  const heldOut = (r: (typeof results)[number], value: string) => (r.reason === 'failed' ? `failed at step ${formatInt(r.step)}` : value);
   return (
     <table className="compare-table">
       <caption className="visually-hidden">Comparison results</caption>
@@ -77,13 +85,26 @@ function CompareTable() {
             Trainable parameters
           </th>
           <th scope="col" className="num">
+            Trainable share
+          </th>
+          {classifier && (
+            <>
+              <th scope="col" className="num">
+                Held-out accuracy
+              </th>
+              <th scope="col" className="num">
+                Macro-F1
+              </th>
+            </>
+          )}
+          <th scope="col" className="num">
             Final held-out loss
           </th>
           <th scope="col" className="num">
             Tokens/s
           </th>
           <th scope="col" className="num">
-            Adapter file size
+            Export size
           </th>
           <th scope="col" className="num">
             Wall time
@@ -95,9 +116,14 @@ function CompareTable() {
           <tr key={r.methodId}>
             <th scope="row">{label(r.methodId)}</th>
             <td className="num">{formatInt(r.trainable)}</td>
-            <td className="num">
-              {r.reason === 'failed' ? `failed at step ${formatInt(r.step)}` : r.finalEvalLoss === null ? '— (nothing held out)' : r.finalEvalLoss.toFixed(4)}
-            </td>
+            <td className="num">{formatTrainablePercent(r.trainable, r.total)}%</td>
+            {classifier && (
+              <>
+                <td className="num">{heldOut(r, r.finalClassification ? formatAccuracy(r.finalClassification.accuracy) : '— (nothing held out)')}</td>
+                <td className="num">{heldOut(r, r.finalClassification ? formatMacroF1(r.finalClassification.macroF1) : '—')}</td>
+              </>
+            )}
+            <td className="num">{heldOut(r, r.finalEvalLoss === null ? '— (nothing held out)' : r.finalEvalLoss.toFixed(4))}</td>
             <td className="num">{formatTokensPerSecond(r.tokensPerSecond)}</td>
             <td className="num">{formatBytes(r.adapterBytes)}</td>
             <td className="num">{formatWallTime(r.wallMs)}</td>

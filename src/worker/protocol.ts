@@ -59,8 +59,12 @@ export interface CompareRunResult {
   step: number;
   /** What the method's plan counts as trainable. */
   trainable: number;
+  /** What the plan counts in all (the base model, the method's parameters, a classifier's head): trainable/total is the trainable share. */
+  total: number;
   /** Held-out loss at the end of the run; null when nothing is held out. */
   finalEvalLoss: number | null;
+  /** A classifier's held-out accuracy and macro-F1 at the end of the run (fractions in 0..1); null for a language-model run or when nothing is held out. */
+  finalClassification: { accuracy: number; macroF1: number } | null;
   /** Mean of the run's per-step tokens/s. */
   tokensPerSecond: number;
   /** Bytes of the zip that Export would save for this run (the adapter, or a full fine-tune's checkpoint). */

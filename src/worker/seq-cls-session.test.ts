@@ -63,4 +63,36 @@ describe('StudioSession with a labelled dataset', () => {
     await session.handle({ type: 'plan', methodId: 'lora', config: { r: '4', target_modules: ['c_attn'] } });
     expect(last('planned')!.plan).toMatchObject({ trainable: lmPlan.trainable + 2 * d });
   });
+
+  it('compares methods as classifiers: each row has the held-out accuracy and macro-F1 of its last evaluation and the head in its counts', async () => {
+    const events: FromWorker[] = [];
+    const all = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type) as Extract<FromWorker, { type: T }>[];
+    const session = new StudioSession((m) => events.push(m), { source });
+    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    await session.handle({ type: 'loadDataset', file: new File([CSV], 'labels.csv'), sequenceLength: 16, evalFraction: 0.2, seed: 1 });
+    const runs = [
+      { methodId: 'lora', config: { r: '4', target_modules: ['c_attn'] } },
+      { methodId: 'prompt-tuning', config: { num_virtual_tokens: '4' } },
+    ];
+    const planned: { trainable: number; total: number }[] = [];
+    for (const r of runs) {
+      await session.handle({ type: 'plan', ...r });
+      planned.push(all('planned').at(-1)!.plan as { trainable: number; total: number });
+    }
+    await session.handle({ type: 'compare', runs, train: TRAIN });
+    expect(all('error')).toEqual([]);
+    const results = all('compareRunEnded');
+    expect(results.map((r) => r.methodId)).toEqual(['lora', 'prompt-tuning']);
+    const starts = events.flatMap((e, i) => (e.type === 'trainingStarted' ? [i] : []));
+    results.forEach((r, k) => {
+      const evals = events.slice(starts[k], starts[k + 1] ?? events.length).flatMap((e) => (e.type === 'eval' ? [e.point] : []));
+      const final = evals.at(-1)!;
+      expect(final.step).toBe(2);
+      expect(r.finalClassification).toEqual({ accuracy: final.classification!.accuracy, macroF1: final.classification!.macroF1 });
+      expect(r.finalEvalLoss).toBe(final.evalLoss);
+      // The counts the page's budget shows for the same settings: the method's and the head's.
+      expect({ trainable: r.trainable, total: r.total }).toEqual({ trainable: planned[k].trainable, total: planned[k].total });
+    });
+  });
 });

@@ -440,6 +440,9 @@ describe('StudioSession: compare', () => {
       expect(r.trainable).toBe(method.plan(info, coerceConfig(method, info, runs[k].config)).trainable);
       expect(evals.map((p) => p.step)).toEqual([0, 2]);
       expect(r.finalEvalLoss).toBe(evals[1].evalLoss);
+      // A language-model run has no classification metrics; its share is of the base and the method's parameters.
+      expect(r.finalClassification).toBeNull();
+      expect(r.total).toBe(method.plan(info, coerceConfig(method, info, runs[k].config)).total);
       expect(r.tokensPerSecond).toBeCloseTo(rates.reduce((a, b) => a + b, 0) / rates.length, 6);
       expect(r.tokensPerSecond).toBeGreaterThan(0);
       expect(r.wallMs).toBeGreaterThan(0);

@@ -65,6 +65,7 @@ interface RunOutcome {
   reason: CompareRunResult['reason'];
   step: number;
   finalEvalLoss: number | null;
+  finalClassification: CompareRunResult['finalClassification'];
   tokensPerSecond: number;
 }
 
@@ -395,6 +396,7 @@ export class StudioSession {
     let step = 0;
     const rates: number[] = [];
     let finalEvalLoss: number | null = null;
+    let finalClassification: RunOutcome['finalClassification'] = null;
     const result = await trainVariables(
       trained.spec(held),
       {
@@ -414,6 +416,7 @@ export class StudioSession {
         },
         onEval: (point) => {
           finalEvalLoss = Number.isFinite(point.evalLoss) ? point.evalLoss : null;
+          finalClassification = point.classification ? { accuracy: point.classification.accuracy, macroF1: point.classification.macroF1 } : null;
           this.emit({ type: 'eval', point });
         },
         shouldStop: () => this.stopRequested,
@@ -423,7 +426,7 @@ export class StudioSession {
     // Timed here, on this backend, so the speed-up the page shows is the one this machine gives.
     if (result.reason !== 'failed' && trained.forwardSpeed) this.emit({ type: 'speedup', ...(await trained.forwardSpeed(sampler.batchAtStep(0).batch)) });
     const tokensPerSecond = rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : 0;
-    return { reason: result.reason, step: result.step, finalEvalLoss, tokensPerSecond };
+    return { reason: result.reason, step: result.step, finalEvalLoss, finalClassification, tokensPerSecond };
   }
 
   /**
@@ -446,8 +449,8 @@ export class StudioSession {
     const info = this.model!.info;
     const checked = runs.map((r) => {
       const c = this.checkedRun(r.methodId, r.config, cfg.sequenceLength, true);
-      const p = c.kind.plan(info, c.config);
-      return { ...c, trainable: p.output === 'student' ? p.studentParams : p.trainable };
+      const p = this.withHead(c.kind.plan(info, c.config));
+      return p.output === 'student' ? { ...c, trainable: p.studentParams, total: p.studentParams } : { ...c, trainable: p.trainable, total: p.total };
     });
     const prepared = this.preparedFor(cfg);
     this.training = true;
@@ -471,7 +474,7 @@ export class StudioSession {
         // The size a person would download: the same export "Export adapter" zips.
         const { files } = await this.held.get(run.kind.output)!.trained.exportFiles();
         const adapterBytes = zipFiles(files).length;
-        this.emit({ type: 'compareRunEnded', methodId: run.kind.id, trainable: run.trainable, wallMs, adapterBytes, ...outcome });
+        this.emit({ type: 'compareRunEnded', methodId: run.kind.id, trainable: run.trainable, total: run.total, wallMs, adapterBytes, ...outcome });
         completed++;
       }
     } finally {

@@ -48,7 +48,9 @@ describe('store: compare methods', () => {
     reason: 'finished' as const,
     step: 2,
     trainable: 100,
+    total: 10_100,
     finalEvalLoss,
+    finalClassification: null,
     tokensPerSecond: 50,
     adapterBytes: 2048,
     wallMs: 3000,
@@ -99,6 +101,15 @@ describe('store: compare methods', () => {
     // The last run's adapter is the worker's now.
     expect(canStart(s)).toBe(true);
     expect(canExportMerged(s)).toBe(true);
+  });
+
+  it('announces a classifier\'s held-out accuracy and macro-F1 as its run ends', () => {
+    const t = comparing();
+    t.receive({ type: 'trainingStarted', totalSteps: 2, methodId: 'lora', output: 'adapter', mergeable: false });
+    t.receive({ type: 'trainingEnded', reason: 'finished', step: 2 });
+    t.receive({ type: 'compareRunEnded', ...result('lora', 0.31), finalClassification: { accuracy: 0.875, macroF1: 0.8571 } });
+    expect(t.store.getState().announcement).toBe('LoRA: held-out accuracy 87.5%, macro-F1 0.857 (1/2 done)');
+    expect(t.store.getState().compare.results[0].finalClassification).toEqual({ accuracy: 0.875, macroF1: 0.8571 });
   });
 
   it('stops the comparison with Stop, keeping the finished rows', () => {

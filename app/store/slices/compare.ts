@@ -4,6 +4,7 @@ import type { FromWorker } from '../../../src/worker/protocol';
 import { formatInt, formatLoss } from '../../format';
 import { isCompareActive, methodLabel } from '../selectors';
 import type { StudioData } from '../state';
+import { formatAccuracy, formatMacroF1 } from './run';
 
 export type CompareMessage = Extract<FromWorker, { type: 'compareStarted' | 'compareRunEnded' | 'compareEnded' }>;
 
@@ -27,7 +28,14 @@ export function reduceCompare(s: StudioData, msg: CompareMessage): StudioData {
     case 'compareRunEnded': {
       const { type: _type, ...result } = msg;
       const results = [...s.compare.results, result];
-      const loss = result.reason === 'failed' ? `failed at step ${result.step}` : result.finalEvalLoss === null ? 'no held-out loss' : `held-out loss ${formatLoss(result.finalEvalLoss)}`;
+      const loss =
+        result.reason === 'failed'
+          ? `failed at step ${result.step}`
+          : result.finalClassification
+            ? `held-out accuracy ${formatAccuracy(result.finalClassification.accuracy)}, macro-F1 ${formatMacroF1(result.finalClassification.macroF1)}`
+            : result.finalEvalLoss === null
+              ? 'no held-out loss'
+              : `held-out loss ${formatLoss(result.finalEvalLoss)}`;
       return {
         ...s,
         compare: { ...s.compare, results },
