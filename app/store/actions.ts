@@ -162,7 +162,7 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
         const disk = s.diskModels.find((d) => d.key === id);
         if (!disk || !s.backend) return;
         deps.send({ type: 'loadModelFiles', files: disk.files, name: disk.folder });
-        set({ modelId: id, modelLoading: true, modelQueued: false, diskPending: { files: disk.files, folder: disk.folder }, announcement: `Loading ${disk.name} (from disk)…` });
+        set({ modelId: id, modelLoading: true, modelLoadsInFlight: s.modelLoadsInFlight + 1, modelQueued: false, diskPending: { files: disk.files, folder: disk.folder }, announcement: `Loading ${disk.name} (from disk)…` });
         return;
       }
       const announcement = `Loading ${modelOption(id)?.name ?? id}…`;
@@ -172,7 +172,7 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
         return;
       }
       deps.send({ type: 'loadModel', id });
-      set({ modelId: id, modelLoading: true, modelQueued: false, announcement });
+      set({ modelId: id, modelLoading: true, modelLoadsInFlight: s.modelLoadsInFlight + 1, modelQueued: false, announcement });
     },
 
     loadModelFromDisk(files, folder) {
@@ -181,7 +181,7 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       if (diskModelBlocker(s) !== null) return;
       deps.send({ type: 'loadModelFiles', files, name: folder });
       const what = folder ?? (files.length === 1 ? files[0].name : `${files.length} files`);
-      set({ modelLoading: true, diskPending: { files, folder }, error: null, announcement: `Loading ${what} from disk…` });
+      set({ modelLoading: true, modelLoadsInFlight: s.modelLoadsInFlight + 1, diskPending: { files, folder }, error: null, announcement: `Loading ${what} from disk…` });
     },
 
     selectMethod(id) {
@@ -338,7 +338,7 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
           const s = get();
           if (s.modelQueued) {
             deps.send({ type: 'loadModel', id: s.modelId });
-            set({ modelQueued: false });
+            set({ modelQueued: false, modelLoadsInFlight: s.modelLoadsInFlight + 1 });
           }
           break;
         }

@@ -145,6 +145,11 @@ export interface StudioData {
   /** The model chosen in the "Base model" select. */
   modelId: string;
   modelLoading: boolean;
+  /**
+   * Model loads sent to the worker and not yet answered (loaded or failed). The worker handles
+   * them in order; while one is still to come after an answer, the page stays loading.
+   */
+  modelLoadsInFlight: number;
   /** Chosen before the worker reported its backend; loadModel is sent once it has. */
   modelQueued: boolean;
   /** The model the worker has loaded. */
@@ -233,6 +238,7 @@ export function initialData(requestedBackend?: BackendName): StudioData {
     backendFailure: null,
     modelId: DEFAULT_MODEL_ID,
     modelLoading: false,
+    modelLoadsInFlight: 0,
     modelQueued: false,
     model: null,
     diskModels: [],

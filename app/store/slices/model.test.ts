@@ -27,6 +27,33 @@ describe('store: model, methods, plan', () => {
     expect(s.announcement).toMatch(/^Model loaded: .* · 1,446,912 parameters$/);
   });
 
+  it('stays loading when the model the person chose next is still to come: nothing is counted with the earlier one', () => {
+    const t = setup();
+    t.store.getState().boot();
+    t.receive(webgpu);
+    t.store.getState().selectModel('tiny-bert');
+    expect(t.sent).toEqual([
+      { type: 'loadModel', id: 'studio-gpt2-en' },
+      { type: 'loadModel', id: 'tiny-bert' },
+    ]);
+    // The first load's answers arrive before the worker turns to the second.
+    t.receive({ type: 'modelLoaded', model });
+    t.receive({ type: 'methods', methods: [houlsby, lora, bitfit] });
+    let s = t.store.getState();
+    expect(s.modelLoading).toBe(true);
+    expect(s.modelId).toBe('tiny-bert');
+    expect(t.sent.filter((m) => m.type === 'plan' || m.type === 'planAll')).toEqual([]);
+    // The chosen model arrives; its methods are counted at its own defaults.
+    const bert: ModelSummary = { ...model, id: 'tiny-bert', name: 'tiny-bert', modelType: 'bert' };
+    const bertLora = { ...lora, defaults: { ...lora.defaults, target_modules: ['query', 'value'] }, fields: lora.fields.map((f) => (f.key === 'target_modules' && f.kind === 'multiselect' ? { ...f, options: ['query', 'key', 'value'].map((v) => ({ value: v, label: v })) } : f)) };
+    t.receive({ type: 'modelLoaded', model: bert });
+    t.receive({ type: 'methods', methods: [houlsby, bertLora, bitfit] });
+    s = t.store.getState();
+    expect(s.modelLoading).toBe(false);
+    expect(s.model).toEqual(bert);
+    expect(t.lastOf('plan')).toEqual({ type: 'plan', methodId: 'lora', config: { r: 8, lora_alpha: 16, target_modules: ['query', 'value'] } });
+  });
+
   it('picks the first supported method and plans it with its defaults', () => {
     const t = setup();
     t.store.getState().boot();

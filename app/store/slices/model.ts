@@ -40,6 +40,11 @@ export function reduceModel(s: StudioData, msg: ModelMessage): StudioData {
 
     case 'modelLoaded': {
       const key = modelKey(msg.model);
+      const inFlight = Math.max(0, s.modelLoadsInFlight - 1);
+      // The person chose another model (or dropped a folder) while this one loaded: the worker
+      // loads that one next. Until it has, the page stays loading, so nothing is counted or
+      // trained with this model's settings on the next one.
+      if (inFlight > 0) return { ...s, model: msg.model, modelLoadsInFlight: inFlight, plan: null, allPlans: [], held: NOTHING_HELD };
       // A model from disk always replaces what the worker trained, even under the same name.
       const changed = msg.model.source === 'disk' || (s.model ? modelKey(s.model) : null) !== key;
       const pending = msg.model.source === 'disk' ? s.diskPending : null;
@@ -50,6 +55,7 @@ export function reduceModel(s: StudioData, msg: ModelMessage): StudioData {
         model: msg.model,
         modelId: key,
         modelLoading: false,
+        modelLoadsInFlight: 0,
         diskModels,
         diskPending: null,
         plan: changed ? null : s.plan,
@@ -75,12 +81,15 @@ export function reduceModel(s: StudioData, msg: ModelMessage): StudioData {
 
 /** `init` failed: nothing loads; before any backend started, the Compute backend panel says why. */
 export function backendFailed(s: StudioData, message: string): StudioData {
-  return { ...s, modelLoading: false, modelQueued: false, ...(s.backend ? {} : { backendFailure: message }) };
+  return { ...s, modelLoading: false, modelLoadsInFlight: 0, modelQueued: false, ...(s.backend ? {} : { backendFailure: message }) };
 }
 
 /** A model did not load. The worker keeps the model it had: the select shows that one again. */
 export function modelLoadFailed(s: StudioData): StudioData {
-  return { ...s, modelLoading: false, diskPending: null, ...(s.model ? { modelId: modelKey(s.model) } : {}) };
+  const inFlight = Math.max(0, s.modelLoadsInFlight - 1);
+  // An earlier load failed while a later one is still to come: that one decides.
+  if (inFlight > 0) return { ...s, modelLoadsInFlight: inFlight };
+  return { ...s, modelLoading: false, modelLoadsInFlight: 0, diskPending: null, ...(s.model ? { modelId: modelKey(s.model) } : {}) };
 }
 
 /** The chosen method's counts failed: the plan shows why instead. */
