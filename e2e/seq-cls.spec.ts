@@ -1,6 +1,7 @@
 // Sequence classification in the page: drop a labelled CSV on the built-in tiny model, train
 // LoRA with a classification head a few steps on WebGPU, read the held-out accuracy, macro-F1
-// and the confusion matrix, and export a SEQ_CLS adapter with the head as PEFT saves it.
+// and the confusion matrix, and export a SEQ_CLS adapter with the head as PEFT saves it; full
+// fine-tuning trains a classifier too and exports a *ForSequenceClassification checkpoint.
 import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../src/io/safetensors';
@@ -89,4 +90,40 @@ test('the spam-or-ham sample is one click away and trains a classifier on the bu
   const results = page.getByRole('region', { name: 'Held-out classification' });
   await expect(results).toContainText(/Accuracy \d+\.\d%/);
   await expect(results.getByRole('table').getByRole('columnheader')).toHaveText(['Predicted ham', 'Predicted spam']);
+});
+
+test('full fine-tuning trains a classifier: the body and the score head counted, accuracy in the page, a GPT2ForSequenceClassification checkpoint', async ({ page }) => {
+  test.setTimeout(600_000);
+  await page.goto('/?backend=wasm');
+  await expectBackend(page, 'WebAssembly');
+  await page.getByRole('combobox', { name: 'Base model' }).selectOption('tiny-gpt2');
+  await page.getByRole('combobox', { name: 'Method', exact: true }).selectOption({ label: 'Full fine-tuning' });
+  await fill(page, 'Sequence length', '32');
+  await dropFile(page, 'sentiment.csv', CSV, 'text/csv');
+  await expect(page.getByRole('list', { name: 'Labels' }).getByRole('listitem')).toHaveCount(2);
+  // Every parameter of tiny-gpt2 (its head is tied to wte) and the bias-free score head (2 × 128).
+  await expect(page.locator('code', { hasText: 'trainable params' })).toHaveText(/^trainable params: 859,264 \|\| all params: 859,264 /);
+
+  await fill(page, 'Steps', '2');
+  await fill(page, 'Batch size', '2');
+  await fill(page, 'Learning rate', '0.001');
+  await fill(page, 'Warmup steps', '0');
+  await fill(page, 'Eval every', '2');
+  await page.getByRole('button', { name: 'Start training' }).click();
+  const exportButton = page.getByRole('button', { name: 'Export fine-tuned model', exact: true });
+  await expect(exportButton).toBeEnabled({ timeout: 300_000 });
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  const results = page.getByRole('region', { name: 'Held-out classification' });
+  await expect(results).toContainText(/Accuracy (0|50|100)\.0%/);
+  await expect(results).toContainText('(2 held-out examples, step 2)');
+
+  const downloadPromise = page.waitForEvent('download');
+  await exportButton.click();
+  const download = await downloadPromise;
+  expect(download.suggestedFilename()).toBe('tiny-gpt2-full-finetune-classifier.zip');
+  const files = unzipFiles(new Uint8Array(readFileSync((await download.path())!)), download.suggestedFilename());
+  expect(JSON.parse(new TextDecoder().decode(files['config.json']))).toMatchObject({ architectures: ['GPT2ForSequenceClassification'], id2label: { 0: 'negative', 1: 'positive' } });
+  const { tensors } = readSafetensors(files['model.safetensors'], 'model.safetensors');
+  expect(tensors.get('score.weight')?.shape).toEqual([2, 128]);
+  expect(tensors.has('lm_head.weight')).toBe(false);
 });

@@ -42,6 +42,12 @@ export interface SequenceClassifierSpec {
   modulesToSave: string[];
   /** transformers' class for the checkpoint (config.json "architectures"). */
   className: string;
+  /**
+   * transformers' base_model_prefix (`bert`, `roberta`, `distilbert`, `transformer`, `model`):
+   * the state-dict path of the body the head reads. The language-model head beside it (BERT's
+   * `cls.predictions`, a decoder's untied `lm_head`) is not part of the classifier.
+   */
+  baseModelPrefix: string;
 }
 
 export interface Architecture {

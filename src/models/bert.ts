@@ -480,6 +480,7 @@ const SEQUENCE_CLASSIFIERS: Record<ModelType, (d: number) => SequenceClassifierS
     ],
     modulesToSave: ['pooler', 'classifier', 'score'],
     className: 'BertForSequenceClassification',
+    baseModelPrefix: 'bert',
   }),
   roberta: (d) => ({
     pooling: 'first-token',
@@ -489,6 +490,7 @@ const SEQUENCE_CLASSIFIERS: Record<ModelType, (d: number) => SequenceClassifierS
     ],
     modulesToSave: ['classifier', 'score'],
     className: 'RobertaForSequenceClassification',
+    baseModelPrefix: 'roberta',
   }),
   distilbert: (d) => ({
     pooling: 'first-token',
@@ -498,6 +500,7 @@ const SEQUENCE_CLASSIFIERS: Record<ModelType, (d: number) => SequenceClassifierS
     ],
     modulesToSave: ['classifier', 'score'],
     className: 'DistilBertForSequenceClassification',
+    baseModelPrefix: 'distilbert',
   }),
 };
 

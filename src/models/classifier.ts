@@ -37,6 +37,15 @@ export function classifierParams(spec: SequenceClassifierSpec, numLabels: number
 }
 
 /**
+ * The head `info`'s family puts on it for `numLabels` labels, as the plan counts it: its
+ * parameters (`classifierParams`) and how many values they hold.
+ */
+export function classifierPlan(info: ModelInfo, numLabels: number): { tensors: HeadTensor[]; size: number } {
+  const tensors = classifierParams(architectureOf(info).sequenceClassifier(info.config), numLabels);
+  return { tensors, size: tensors.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0) };
+}
+
+/**
  * Which position each row is read at, over the forward's T' = prepended + T positions.
  * `ids` [batch, length] row-major are the real tokens, right-padded with `padId`.
  */

@@ -256,6 +256,7 @@ export const gpt2: Architecture = {
     layers: [{ path: 'score', inFeatures: config.hiddenSize, outFeatures: 'labels', hasBias: false, activation: 'none' }],
     modulesToSave: ['classifier', 'score'],
     className: 'GPT2ForSequenceClassification',
+    baseModelPrefix: 'transformer',
   }),
   // adapters' GPT2DecoderBlockAdaptersMixin.
   adapterHubLayerPath: (_config, layer, kind) => `${blockPath(layer)}.${kind === 'attn' ? 'attention_adapters' : 'output_adapters'}`,

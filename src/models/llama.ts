@@ -493,6 +493,7 @@ export const llama: Architecture = {
     layers: [{ path: 'score', inFeatures: config.hiddenSize, outFeatures: 'labels', hasBias: false, activation: 'none' }],
     modulesToSave: ['classifier', 'score'],
     className: causalLmClass(config.modelType).replace(/ForCausalLM$/, 'ForSequenceClassification'),
+    baseModelPrefix: 'model',
   }),
   // adapters' LlamaDecoderLayerMixin (Qwen2's and Mistral's mixins name them alike).
   adapterHubLayerPath: (_config, layer, kind) => `model.layers.${layer}.${kind === 'attn' ? 'attention_adapters' : 'output_adapters'}`,

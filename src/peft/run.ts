@@ -3,7 +3,7 @@
 // the base model stays frozen; the adapter it leaves exports in its method's format and, for
 // methods that can, merges into the base weights.
 import { withClassifierHead } from '../export/seq-cls';
-import { SequenceClassifier } from '../models/classifier';
+import { classifierPlan, SequenceClassifier } from '../models/classifier';
 import type { LoadedModel } from '../models/types';
 import { classifierSpec } from '../train/classification';
 import { objectiveFor, type LmObjective } from '../train/objective';
@@ -79,7 +79,14 @@ export function peftRun(method: PeftMethod<any>): RunKind<Record<string, unknown
     unsupported: (info) => method.unsupported?.(info),
     validate: (info, c) => method.validate(info, c),
     positionsUsed: (c) => method.positionsUsed?.(c) ?? 0,
-    plan: (info, c) => ({ output: 'adapter', ...method.plan(info, c) }),
+    plan: (info, c, classification) => {
+      const p = method.plan(info, c);
+      if (!classification) return { output: 'adapter', ...p };
+      // The head trains and is saved with the adapter: print_trainable_parameters counts
+      // modules to save as trainable, and in the total.
+      const head = classifierPlan(info, classification.numLabels);
+      return { output: 'adapter', trainable: p.trainable + head.size, total: p.total + head.size, tensors: [...p.tensors, ...head.tensors] };
+    },
     create: (model, c, seed, ctx) => {
       if (ctx.classification) {
         const adapter = method.create(model, c, seed, { tokenizer: ctx.tokenizer });

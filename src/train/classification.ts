@@ -7,7 +7,6 @@ import type { SequenceClassifier } from '../models/classifier';
 import type { Hooks, LoadedModel } from '../models/types';
 import { classificationLoss, IGNORE_INDEX } from './loss';
 import { classificationMetrics, type ClassificationMetrics } from './metrics';
-import type { Adapter } from '../peft/types';
 import type { TokenBatch, TrainingSpec } from './trainer';
 
 /** The head's logits [B, numLabels] for a batch. Call inside tf.tidy or a gradient tape. */
@@ -54,16 +53,29 @@ export async function evaluateClassifier(
 }
 
 /**
- * What training a PEFT adapter with a classification head optimises: the adapter's variables
- * and the head's (the head decays like any weight, as transformers' Trainer decays it), on the
- * labels' cross-entropy; the base stays frozen.
+ * What trains under the head: a PEFT adapter's variables read through its hooks, or under full
+ * fine-tuning the base's own weights; `decay` per variable as TrainingSpec.decay has it.
  */
-export function classifierSpec(model: LoadedModel, adapter: Adapter, head: SequenceClassifier, evalBatches: TokenBatch[]): TrainingSpec {
+export interface ClassifierBody {
+  variables: tf.Variable[];
+  hooks(training: boolean): Hooks;
+  decay?: boolean[];
+}
+
+/**
+ * What training a sequence classifier optimises: the body's variables (a PEFT adapter's, the
+ * base stays frozen; or the base model's own under full fine-tuning) and the head's, on the
+ * labels' cross-entropy. Without the body's decay mask everything decays, the head too (as
+ * transformers' Trainer decays a PEFT head); with it the head's weight matrices decay and its
+ * biases do not, as the body's.
+ */
+export function classifierSpec(model: LoadedModel, body: ClassifierBody, head: SequenceClassifier, evalBatches: TokenBatch[], noun = 'adapter and classification head'): TrainingSpec {
   return {
-    variables: [...adapter.variables, ...head.variables],
-    stepLoss: (batch) => () => ({ total: classificationLoss(classifierLogits(model, adapter.hooks(true), head, batch, true), classesOf(batch)).loss }),
-    evaluate: async () => (await evaluateClassifier(model, adapter.hooks(false), head, evalBatches)).evalLoss,
-    evaluateClassifier: () => evaluateClassifier(model, adapter.hooks(false), head, evalBatches),
-    noun: 'adapter and classification head',
+    variables: [...body.variables, ...head.variables],
+    decay: body.decay && [...body.decay, ...head.variables.map((v) => v.rank >= 2)],
+    stepLoss: (batch) => () => ({ total: classificationLoss(classifierLogits(model, body.hooks(true), head, batch, true), classesOf(batch)).loss }),
+    evaluate: async () => (await evaluateClassifier(model, body.hooks(false), head, evalBatches)).evalLoss,
+    evaluateClassifier: () => evaluateClassifier(model, body.hooks(false), head, evalBatches),
+    noun,
   };
 }

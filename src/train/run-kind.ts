@@ -68,6 +68,11 @@ export interface RunContext {
   classification?: { labels: string[]; padId: number };
 }
 
+/** What a plan needs to know of a labelled dataset: a classifier's head has one output per label. */
+export interface ClassificationPlan {
+  numLabels: number;
+}
+
 /** The thing a run trains and then holds: it knows its loss, its evaluation and its files. */
 export interface Trained {
   readonly output: RunOutput;
@@ -103,8 +108,11 @@ export interface RunKind<Config extends object = Record<string, unknown>> extend
   validate(model: ModelInfo, c: Config): void;
   /** Context positions taken from every sequence (virtual tokens, prefix slots). */
   positionsUsed(c: Config): number;
-  /** Pure: counts and shapes, nothing allocated. */
-  plan(model: ModelInfo, c: Config): RunPlan;
+  /**
+   * Pure: counts and shapes, nothing allocated. With `classification` (a labelled dataset) the
+   * plan is the sequence classifier's: what trains includes a head for that many labels.
+   */
+  plan(model: ModelInfo, c: Config, classification?: ClassificationPlan): RunPlan;
   /** Allocates what trains; `seed` makes initialisation reproducible. */
   create(model: LoadedModel, c: Config, seed: number, ctx: RunContext): Trained;
 }

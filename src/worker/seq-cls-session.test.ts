@@ -1,12 +1,15 @@
 // The session with a labelled dataset: the label set in the summary, the head in the plan, a
 // classifier trained with held-out metrics at each evaluation, a column chosen by the person,
-// distillation refused, and a rejected file leaving the labelled dataset in place.
+// distillation refused, and a rejected file leaving the labelled dataset in place; full
+// fine-tuning trains a classifier and exports a sequence-classification checkpoint.
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FromWorker, TrainConfig } from './protocol';
 import { DISTILL_ID } from '../distill/run';
 import { StudioSession } from './session';
+import { readSafetensors } from '../io/safetensors';
+import { unzipFiles } from '../io/zip';
 
 const publicModels = new URL('../../public/models/', import.meta.url);
 const source = async (id: string, file: string) => new Uint8Array(readFileSync(new URL(`${id}/${file}`, publicModels)));
@@ -94,5 +97,36 @@ describe('StudioSession with a labelled dataset', () => {
       // The counts the page's budget shows for the same settings: the method's and the head's.
       expect({ trainable: r.trainable, total: r.total }).toEqual({ trainable: planned[k].trainable, total: planned[k].total });
     });
+  });
+
+  it('fully fine-tunes a classifier: the plan counts the body and the head, evaluations report the labels, and the export is a sequence-classification checkpoint', async () => {
+    const events: FromWorker[] = [];
+    const last = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type).at(-1) as Extract<FromWorker, { type: T }> | undefined;
+    const session = new StudioSession((m) => events.push(m), { source });
+    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    const { hiddenSize: d, totalParams } = last('modelLoaded')!.model;
+    await session.handle({ type: 'loadDataset', file: new File([CSV], 'labels.csv'), sequenceLength: 16, evalFraction: 0.2, seed: 1 });
+
+    // GPT-2's head is tied to wte, so the body is every parameter; the score head adds 2 × d.
+    await session.handle({ type: 'plan', methodId: 'full-finetune', config: {} });
+    expect(last('planned')!.plan).toMatchObject({ output: 'model', trainable: totalParams + 2 * d, total: totalParams + 2 * d, percent: 100 });
+    await session.handle({ type: 'planAll', configs: {} });
+    expect(last('plannedAll')!.plans.find((p) => p.methodId === 'full-finetune')).toMatchObject({ trainable: totalParams + 2 * d, total: totalParams + 2 * d });
+
+    await session.handle({ type: 'train', methodId: 'full-finetune', config: {}, train: TRAIN });
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    expect(last('trainingStarted')).toMatchObject({ methodId: 'full-finetune', output: 'model', mergeable: false });
+    expect(last('trainingEnded')).toMatchObject({ reason: 'finished' });
+    const evals = events.flatMap((e) => (e.type === 'eval' ? [e.point] : []));
+    expect(evals.map((e) => e.step)).toEqual([0, 2]);
+    for (const e of evals) expect(e.classification!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(2);
+
+    await session.handle({ type: 'export', output: 'model' });
+    const exported = last('exported')!;
+    expect(exported.fileName).toBe('tiny-gpt2-full-finetune-classifier.zip');
+    const files = unzipFiles(exported.bytes, exported.fileName);
+    expect(JSON.parse(new TextDecoder().decode(files['config.json']))).toMatchObject({ architectures: ['GPT2ForSequenceClassification'], id2label: { 0: 'a', 1: 'b' }, label2id: { a: 0, b: 1 } });
+    expect(readSafetensors(files['model.safetensors'], 'model.safetensors').tensors.get('score.weight')?.shape).toEqual([2, d]);
   });
 });

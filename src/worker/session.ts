@@ -22,8 +22,8 @@ import { endOfTextId, loadTokenizer, type TextTokenizer } from '../tokenize/toke
 import { trainVariables } from '../train/trainer';
 import { checkAgainstCpu, parityFailure } from '../train/parity';
 import { getRunKind, RUN_KINDS } from '../train/registry';
-import { checkContext, checkedConfig, type RunContext, type RunKind, type RunOutput, type RunPlan, type Trained } from '../train/run-kind';
-import { classifierParams, type SequenceClassifier } from '../models/classifier';
+import { checkContext, checkedConfig, type ClassificationPlan, type RunContext, type RunKind, type RunOutput, type Trained } from '../train/run-kind';
+import type { SequenceClassifier } from '../models/classifier';
 import type { LabelledColumns } from '../data/labelled';
 import { describeSelfCheck, selfCheck } from '../train/self-check';
 import type { BackendName, CompareRunResult, FromWorker, MethodPlanEntry, ModelSource, ModelSummary, PlanSummary, ToWorker, TrainConfig } from './protocol';
@@ -280,7 +280,7 @@ export class StudioSession {
     if (!this.model) throw new Error('load a base model first');
     const info = this.model.info;
     const kind = getRunKind(methodId);
-    const p = this.withHead(kind.plan(info, checkedConfig(kind, info, raw)));
+    const p = kind.plan(info, checkedConfig(kind, info, raw), this.classificationPlan());
     const plan: PlanSummary = p.output === 'student' ? { methodId, ...p } : { methodId, ...p, percent: (100 * p.trainable) / p.total };
     this.emit({ type: 'planned', plan });
   }
@@ -298,7 +298,7 @@ export class StudioSession {
       const reason = k.unsupported(info);
       if (reason) return { methodId: k.id, error: reason };
       try {
-        const p = this.withHead(k.plan(info, checkedConfig(k, info, configs[k.id] ?? {})));
+        const p = k.plan(info, checkedConfig(k, info, configs[k.id] ?? {}), this.classificationPlan());
         if (p.output === 'student') throw new Error(`${k.label} trains a model of its own`);
         return { methodId: k.id, trainable: p.trainable, total: p.total, percent: (100 * p.trainable) / p.total };
       } catch (e) {
@@ -308,24 +308,17 @@ export class StudioSession {
     this.emit({ type: 'plannedAll', plans });
   }
 
-  /**
-   * An adapter's plan with the classification head added to what trains, when the dataset is
-   * labelled: as print_trainable_parameters counts modules to save, trainable and in the total.
-   */
-  private withHead(p: RunPlan): RunPlan {
+  /** When the dataset is labelled, what a plan needs to count the classifier's head (RunKind.plan). */
+  private classificationPlan(): ClassificationPlan | undefined {
     const labels = this.dataset?.prepared.labelled?.names;
-    if (!labels || p.output !== 'adapter' || !this.model) return p;
-    const info = this.model.info;
-    const head = classifierParams(architectureOf(info).sequenceClassifier(info.config), labels.length);
-    const n = head.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
-    return { ...p, trainable: p.trainable + n, total: p.total + n, tensors: [...p.tensors, ...head] };
+    return labels ? { numLabels: labels.length } : undefined;
   }
 
   /** The run's context: the tokenizer, the base files, and the labels when the dataset is labelled. */
   private runContext(kind: RunKind<any>, prepared: PreparedDataset): RunContext {
     const labels = prepared.labelled?.names;
-    if (labels && kind.output !== 'adapter') {
-      throw new Error(`${kind.label} trains a model on text; a labelled dataset trains a classifier with a PEFT method`);
+    if (labels && kind.output === 'student') {
+      throw new Error(`${kind.label} trains a model on text; a labelled dataset trains a classifier with a PEFT method or full fine-tuning`);
     }
     return { tokenizer: this.tokenizer, baseFiles: this.baseFiles, classification: labels ? { labels, padId: this.tokenizer!.padId } : undefined };
   }
@@ -449,7 +442,7 @@ export class StudioSession {
     const info = this.model!.info;
     const checked = runs.map((r) => {
       const c = this.checkedRun(r.methodId, r.config, cfg.sequenceLength, true);
-      const p = this.withHead(c.kind.plan(info, c.config));
+      const p = c.kind.plan(info, c.config, this.classificationPlan());
       return p.output === 'student' ? { ...c, trainable: p.studentParams, total: p.studentParams } : { ...c, trainable: p.trainable, total: p.total };
     });
     const prepared = this.preparedFor(cfg);
