@@ -38,6 +38,8 @@ export const ADAPTERHUB_WEIGHTS = 'adapter.safetensors';
 export const ADAPTERHUB_PICKLE = 'pytorch_adapter.bin';
 export const ADAPTERHUB_HEAD_CONFIG = 'head_config.json';
 export const ADAPTERHUB_HEAD_WEIGHTS = 'model_head.safetensors';
+/** The head's weights as save_adapter writes them without use_safetensors. */
+export const ADAPTERHUB_HEAD_PICKLE = 'pytorch_model_head.bin';
 /** The layout written is adapters ≥ 1.1.0's (its loader compares saved versions against
  *  1.1.0). Loaders only parse the number. */
 export const ADAPTERHUB_VERSION = 'adapters.1.1.0';
@@ -199,12 +201,15 @@ export function writeAdapterHubHead(folder: string, head: AdapterHubStaticHead):
 
 // Reading
 
-/** The model class of the static head saved beside the adapter, or undefined when there is none. */
-export function staticHeadClass(files: Record<string, Uint8Array>): string | undefined {
+/**
+ * Whether a prediction head is saved beside the adapter (head_config.json or its weights), and
+ * the model class head_config.json names (null when it names none).
+ */
+export function staticHead(files: Record<string, Uint8Array>): { modelClass: string | null } | undefined {
   const folder = adapterHubFiles(files);
-  if (!folder[ADAPTERHUB_HEAD_CONFIG] && !folder[ADAPTERHUB_HEAD_WEIGHTS]) return undefined;
+  if (!folder[ADAPTERHUB_HEAD_CONFIG] && !folder[ADAPTERHUB_HEAD_WEIGHTS] && !folder[ADAPTERHUB_HEAD_PICKLE]) return undefined;
   const modelClass = jsonObject(folder[ADAPTERHUB_HEAD_CONFIG])?.model_class;
-  return typeof modelClass === 'string' ? modelClass : 'prediction';
+  return { modelClass: typeof modelClass === 'string' ? modelClass : null };
 }
 
 /** The files of an AdapterHub folder, whether at the top level or inside one folder (the zip's). */

@@ -448,7 +448,10 @@ describe('Houlsby with a sequence-classification head (AdapterHub static head)',
       );
     }
     expect(tf.memory().numTensors).toBe(before);
-    const { 'head_config.json': _config, 'model_head.safetensors': _weights, ...adapterOnly } = zipped;
+    // The head's weights alone (no head_config.json) are refused too.
+    const { 'head_config.json': _config, ...weightsOnly } = zipped;
+    expect(() => houlsby.load(model, weightsOnly)).toThrow(/^head_config\.json: this adapter was saved with a prediction head, .* on the model class it was trained on$/);
+    const { 'model_head.safetensors': _weights, ...adapterOnly } = weightsOnly;
     const reloaded = houlsby.load(model, adapterOnly);
     expect(Array.from(await logitsOf(model, reloaded.hooks(false)))).toEqual(Array.from(await logitsOf(model, adapter.hooks(false))));
     reloaded.dispose();

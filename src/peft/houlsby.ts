@@ -59,7 +59,7 @@ import {
   isBottleneckAdapter,
   readAdapterHubWeights,
   readBottleneckConfig,
-  staticHeadClass,
+  staticHead,
   writeAdapterHubFolder,
   writeAdapterHubHead,
 } from '../export/adapterhub';
@@ -368,9 +368,10 @@ function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
   const info = model.info;
   // An adapter trained for a classification head: the studio's language models have no place
   // for the head, and the adapter alone was not trained to be used without it.
-  const headClass = staticHeadClass(files);
-  if (headClass !== undefined) {
-    throw new Error(`${ADAPTERHUB_HEAD_CONFIG}: this adapter was saved with a ${headClass} head, which the studio does not import (it imports adapters of a language model); load it in Python with load_adapter(folder, use_safetensors=True) on a ${headClass}`);
+  const head = staticHead(files);
+  if (head) {
+    const cls = head.modelClass;
+    throw new Error(`${ADAPTERHUB_HEAD_CONFIG}: this adapter was saved with a ${cls ?? 'prediction'} head, which the studio does not import (it imports adapters of a language model); load it in Python with load_adapter(folder, use_safetensors=True) on ${cls ? `a ${cls}` : 'the model class it was trained on'}`);
   }
   const { name, settings } = readBottleneckConfig(files, { name: info.name, modelType: info.config.modelType, hiddenSize: info.config.hiddenSize });
   const c: HoulsbyConfig = {
