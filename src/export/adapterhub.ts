@@ -17,6 +17,18 @@
 // - Activation_Function_Class lower-cases non_linearity. Configs without a "version" key are from
 //   before the activation rename and map "gelu" → "gelu_new", "gelu_orig" → "gelu"
 //   (loading.py, load_weights_config with utils.ACTIVATION_RENAME).
+// - A model with a static transformers head (BertForSequenceClassification) saves it beside the
+//   adapter with save_adapter(folder, name, with_head=True, use_safetensors=True):
+//   PredictionHeadLoader.save writes head_config.json — build_full_config(None, model.config,
+//   name=None, model_name, model_class=<the model's class>, save_id2label=True) plus
+//   "num_labels": {"config": null, "hidden_size", "label2id", "model_class", "model_name",
+//   "model_type", "name": null, "num_labels", "version"} — and model_head.safetensors
+//   (SAFE_HEAD_WEIGHTS_NAME; pytorch_model_head.bin without use_safetensors): the state-dict
+//   entries that do not start with the model's base_model_prefix. load_adapter(folder,
+//   use_safetensors=True) (with_head defaults to true) refuses a head whose model_class is not
+//   the model's, sets config.id2label from label2id and loads every key of the file into the
+//   model (WeightsLoaderHelper.load_weights_from_state_dict; the filter only decides which
+//   missing keys are reported), so a key inside the base model rides along too.
 import { readSafetensors, writeSafetensors, type F32TensorToWrite, type SafetensorsTensor } from '../io/safetensors';
 import { jsonObject } from '../io/json-object';
 
@@ -24,6 +36,10 @@ export const ADAPTERHUB_CONFIG = 'adapter_config.json';
 export const ADAPTERHUB_WEIGHTS = 'adapter.safetensors';
 /** What save_adapter writes without use_safetensors: a pickle, which the studio does not read. */
 export const ADAPTERHUB_PICKLE = 'pytorch_adapter.bin';
+export const ADAPTERHUB_HEAD_CONFIG = 'head_config.json';
+export const ADAPTERHUB_HEAD_WEIGHTS = 'model_head.safetensors';
+/** The head's weights as save_adapter writes them without use_safetensors. */
+export const ADAPTERHUB_HEAD_PICKLE = 'pytorch_model_head.bin';
 /** The layout written is adapters ≥ 1.1.0's (its loader compares saved versions against
  *  1.1.0). Loaders only parse the number. */
 export const ADAPTERHUB_VERSION = 'adapters.1.1.0';
@@ -151,7 +167,50 @@ export function writeAdapterHubFolder(
   };
 }
 
+/** A static transformers head saved beside an adapter (PredictionHeadLoader.save). */
+export interface AdapterHubStaticHead {
+  /** The transformers class with the head (BertForSequenceClassification, GPT2ForSequenceClassification). */
+  model_class: string;
+  model_name: string;
+  model_type: string;
+  hidden_size: number;
+  /** The label names by id. */
+  labels: string[];
+  /** The head's state-dict entries. */
+  tensors: F32TensorToWrite[];
+}
+
+/** `folder/head_config.json` and `folder/model_head.safetensors`, as save_adapter(..., with_head=True) writes them. */
+export function writeAdapterHubHead(folder: string, head: AdapterHubStaticHead): Record<string, Uint8Array> {
+  const config: { [k: string]: PyJson } = {
+    config: null,
+    hidden_size: head.hidden_size,
+    label2id: Object.fromEntries(head.labels.map((l, i) => [l, i])),
+    model_class: head.model_class,
+    model_name: head.model_name,
+    model_type: head.model_type,
+    name: null,
+    num_labels: head.labels.length,
+    version: ADAPTERHUB_VERSION,
+  };
+  return {
+    [`${folder}/${ADAPTERHUB_HEAD_CONFIG}`]: new TextEncoder().encode(pythonJson(config)),
+    [`${folder}/${ADAPTERHUB_HEAD_WEIGHTS}`]: writeSafetensors(head.tensors, undefined, ADAPTERHUB_HEAD_WEIGHTS),
+  };
+}
+
 // Reading
+
+/**
+ * Whether a prediction head is saved beside the adapter (head_config.json or its weights), and
+ * the model class head_config.json names (null when it names none).
+ */
+export function staticHead(files: Record<string, Uint8Array>): { modelClass: string | null } | undefined {
+  const folder = adapterHubFiles(files);
+  if (!folder[ADAPTERHUB_HEAD_CONFIG] && !folder[ADAPTERHUB_HEAD_WEIGHTS] && !folder[ADAPTERHUB_HEAD_PICKLE]) return undefined;
+  const modelClass = jsonObject(folder[ADAPTERHUB_HEAD_CONFIG])?.model_class;
+  return { modelClass: typeof modelClass === 'string' ? modelClass : null };
+}
 
 /** The files of an AdapterHub folder, whether at the top level or inside one folder (the zip's). */
 export function adapterHubFiles(files: Record<string, Uint8Array>): Record<string, Uint8Array> {

@@ -17,13 +17,14 @@ export type LabelNames = string[];
 
 /**
  * `exported` (a PEFT method's adapter folder) with the head added as a SEQ_CLS adapter.
- * A method whose files are not a PEFT adapter (AdapterHub's folder, BitFit's) is refused by name.
+ * A method whose files are not a PEFT adapter is refused by name: BitFit and AdapterHub's
+ * Houlsby adapters put the head in their own formats (Adapter.exportWithHead) and never get here.
  */
 export async function withClassifierHead(exported: ExportedFiles, head: SequenceClassifier, methodLabel: string): Promise<ExportedFiles> {
   const cfgBytes = exported.files[ADAPTER_CONFIG];
   const weights = exported.files[ADAPTER_WEIGHTS];
   if (!cfgBytes || !weights) {
-    throw new Error(`${methodLabel} saves its own adapter format, which has no place for a classification head; train the classifier with a PEFT method (LoRA, prompt tuning, prefix tuning, P-tuning, P-tuning v2)`);
+    throw new Error(`${methodLabel} saves its own adapter format, which has no place for a classification head`);
   }
   const config = JSON.parse(new TextDecoder().decode(cfgBytes)) as Record<string, JsonValue>;
   const prefix = PROMPT_LEARNING.includes(String(config.peft_type)) ? 'base_model.' : PEFT_PREFIX;

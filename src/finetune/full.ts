@@ -24,8 +24,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkEmbeddingGradients } from '../backend/wasm-kernels';
 import { checkpointFiles, stateDict, type StateTensor } from '../export/checkpoint';
-import { classifierPlan, SequenceClassifier } from '../models/classifier';
-import { architectureOf } from '../models/registry';
+import { backbonePrefix, classifierPlan, SequenceClassifier } from '../models/classifier';
 import type { Hooks, LoadedModel, ModelInfo } from '../models/types';
 import { classifierSpec } from '../train/classification';
 import { objectiveFor, type LmObjective } from '../train/objective';
@@ -125,7 +124,7 @@ export class FineTunedModel implements Trained {
  * order: every one under the family's base model prefix, the language-model head left out.
  */
 export function classifierBody(info: ModelInfo): { name: string; shape: number[] }[] {
-  const prefix = `${architectureOf(info).sequenceClassifier(info.config).baseModelPrefix}.`;
+  const prefix = backbonePrefix(info);
   return info.params.filter((p) => p.name.startsWith(prefix));
 }
 

@@ -46,6 +46,16 @@ export function classifierPlan(info: ModelInfo, numLabels: number): { tensors: H
 }
 
 /**
+ * The state-dict prefix of the model's transformer body, transformers' base_model_prefix plus a
+ * dot (`transformer.`, `model.`, `bert.`, `distilbert.`): the body's parameters have the same
+ * names in the *ForSequenceClassification as in the LM checkpoint, and what lies outside it in
+ * either is that class's head (`lm_head`, `cls.predictions.*`; `classifier`, `score`).
+ */
+export function backbonePrefix(info: ModelInfo): string {
+  return `${architectureOf(info).sequenceClassifier(info.config).baseModelPrefix}.`;
+}
+
+/**
  * Which position each row is read at, over the forward's T' = prepended + T positions.
  * `ids` [batch, length] row-major are the real tokens, right-padded with `padId`.
  */

@@ -6,7 +6,9 @@ import { gpt2Config, gpt2Info } from '../models/gpt2';
 import { gpt2ConfigJson, initGpt2Weights, type Gpt2Shape } from '../models/gpt2-init';
 import { buildModel } from '../models/load';
 import type { LoadedModel } from '../models/types';
-import { bitfit, chosenBiases, type BitFitConfig } from './bitfit';
+import { randomBert } from '../models/bert-init';
+import { SequenceClassifier } from '../models/classifier';
+import { bitfit, BITFIT_CONFIG, BITFIT_WEIGHTS, chosenBiases, type BitFitConfig } from './bitfit';
 import { lora } from './lora';
 import { changedWeights, logitsOf, overfit, textBatches, weightBytes } from './testing';
 
@@ -204,5 +206,89 @@ describe('BitFit export, merge and import', () => {
     expect(() => bitfit.load(model, loraFiles)).toThrow(/bitfit_config\.json is missing/);
     expect(bitfit.recognizes({ 'bitfit_config.json': new TextEncoder().encode('not json') })).toBe(false);
     expect(bitfit.recognizes({})).toBe(false);
+  });
+});
+
+describe('BitFit with a sequence-classification head', () => {
+  const LABELS = ['neg', 'pos', 'mixed'];
+
+  async function exported(m: LoadedModel, c: BitFitConfig, padId: number) {
+    const adapter = bitfit.create(m, c, 4);
+    adapter.variables.forEach((v, i) => tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', 40 + i)))));
+    const head = SequenceClassifier.seeded(m.info, LABELS.length, padId, 9);
+    const out = await adapter.exportWithHead!(head, LABELS);
+    const config = JSON.parse(new TextDecoder().decode(out.files[BITFIT_CONFIG]));
+    const { tensors, metadata } = readSafetensors(out.files[BITFIT_WEIGHTS], BITFIT_WEIGHTS);
+    return { adapter, head, ...out, config, tensors, metadata };
+  }
+
+  it("BERT: the body's biases and the pooler + classifier in one file under BertForSequenceClassification's names, the MLM head's biases left out", async () => {
+    const bertModel = randomBert('tiny-bert', { hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 32, vocab_size: 40 }, 3);
+    const { adapter, head, baseName, files, config, tensors, metadata } = await exported(bertModel, cfg('all'), 0);
+    expect(baseName).toBe('tiny-bert-bitfit-classifier');
+    expect(Object.keys(files).sort()).toEqual([BITFIT_CONFIG, BITFIT_WEIGHTS]);
+    expect(metadata).toEqual({ format: 'pt' });
+
+    const all = chosenBiases(bertModel.info, cfg('all'));
+    const lmHead = all.filter((p) => !p.name.startsWith('bert.')).map((p) => p.name);
+    expect(lmHead).toEqual(['cls.predictions.bias', 'cls.predictions.transform.dense.bias', 'cls.predictions.transform.LayerNorm.bias']);
+    const body = all.filter((p) => p.name.startsWith('bert.'));
+    const headNames = ['bert.pooler.dense.weight', 'bert.pooler.dense.bias', 'classifier.weight', 'classifier.bias'];
+    expect([...tensors.keys()].sort()).toEqual([...body.map((p) => p.name), ...headNames].sort());
+    expect(tensors.get('bert.pooler.dense.weight')!.shape).toEqual([16, 16]);
+    expect(tensors.get('classifier.weight')!.shape).toEqual([3, 16]);
+    expect(tensors.get('classifier.bias')!.shape).toEqual([3]);
+    // Byte for byte the trained values: the biases' variables and the head's.
+    const trained = new Map(all.map((p, i) => [p.name, adapter.variables[i]]));
+    for (const p of body) expect(Buffer.from(tensors.get(p.name)!.data.buffer).equals(Buffer.from(((await trained.get(p.name)!.data()) as Float32Array).slice().buffer)), p.name).toBe(true);
+    for (const t of await head.tensors()) expect(Buffer.from(tensors.get(t.name)!.data.buffer).equals(Buffer.from(t.data.buffer)), t.name).toBe(true);
+
+    const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+    expect(config).toEqual({
+      base_model_name_or_path: 'tiny-bert',
+      method: 'bitfit',
+      model_type: 'bert',
+      paper: 'https://arxiv.org/abs/2106.10199',
+      trainable_biases: 'all',
+      num_tensors: body.length + 4,
+      trainable_params: body.reduce((s, p) => s + size(p.shape), 0) + head.size,
+      task_type: 'SEQ_CLS',
+      model_class: 'BertForSequenceClassification',
+      num_labels: 3,
+      id2label: { 0: 'neg', 1: 'pos', 2: 'mixed' },
+      pad_token_id: 0,
+      head_modules: ['bert.pooler.dense', 'classifier'],
+      load_with: 'model = AutoModelForSequenceClassification.from_pretrained("tiny-bert", num_labels=3, pad_token_id=0); model.load_state_dict(safetensors.torch.load_file("bitfit_model.safetensors"), strict=False)',
+    });
+    adapter.dispose();
+    head.dispose();
+    bertModel.dispose();
+  });
+
+  it("GPT-2: every chosen bias is the body's, and the bias-free score joins them; the plain export is unchanged", async () => {
+    const { adapter, head, baseName, config, tensors } = await exported(model, cfg('attention'), 5);
+    expect(baseName).toBe('test-gpt2-bitfit-classifier');
+    expect([...tensors.keys()].sort()).toEqual([...chosenBiases(model.info, cfg('attention')).map((p) => p.name), 'score.weight'].sort());
+    expect(tensors.get('score.weight')!.shape).toEqual([3, SHAPE.n_embd]);
+    expect(config).toMatchObject({ task_type: 'SEQ_CLS', model_class: 'GPT2ForSequenceClassification', num_labels: 3, pad_token_id: 5, head_modules: ['score'] });
+    expect(config.load_with).toContain('from_pretrained("test-gpt2", num_labels=3, pad_token_id=5)');
+    const plain = await adapter.exportFiles();
+    expect(plain.baseName).toBe('test-gpt2-bitfit');
+    expect(JSON.parse(new TextDecoder().decode(plain.files[BITFIT_CONFIG])).task_type).toBeUndefined();
+    expect([...readSafetensors(plain.files[BITFIT_WEIGHTS]).tensors.keys()]).not.toContain('score.weight');
+    adapter.dispose();
+    head.dispose();
+  });
+
+  it('an import of the classifier export is refused, naming the file, the task and the head, and allocates nothing', async () => {
+    const { adapter, head, files } = await exported(model, cfg('all'), 5);
+    adapter.dispose();
+    head.dispose();
+    expect(bitfit.recognizes(files)).toBe(true);
+    const before = tf.memory().numTensors;
+    expect(() => bitfit.load(model, files)).toThrow(
+      /^bitfit_config\.json: "task_type" is "SEQ_CLS": these biases were trained with a GPT2ForSequenceClassification head, which the studio does not import/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -13,10 +13,21 @@
 //     model.load_state_dict(safetensors.torch.load_file("bitfit_model.safetensors"), strict=False)
 // (no unexpected keys; exactly the non-bias keys missing). Because a BitFit model is the base
 // architecture with other bias values, it also merges into a full checkpoint (`mergedWeights`).
+//
+// The paper's setting is a classifier: the biases and a task head train, nothing else. Trained
+// with a head (a labelled dataset), the same file holds the body's biases and the head's tensors
+// under *ForSequenceClassification's state-dict names (`bert.pooler.dense.weight`,
+// `classifier.weight`, `score.weight`), and the config says so ("task_type": "SEQ_CLS",
+// "num_labels", …), which loads with
+//     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=N)
+//     model.load_state_dict(safetensors.torch.load_file("bitfit_model.safetensors"), strict=False)
+// The LM head's biases (`cls.predictions.bias`) have no place in that model and no gradient
+// from the labels, so they are left out.
 import * as tf from '@tensorflow/tfjs';
-import { sortedJson } from '../export/peft-files';
+import { sortedJson, type JsonValue } from '../export/peft-files';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import { checkTensors } from '../io/tensor-check';
+import { backbonePrefix, type SequenceClassifier } from '../models/classifier';
 import type { LoadedModel, ModelInfo } from '../models/types';
 import { ownedVariable } from '../train/variable';
 import type { Adapter, ExportedFiles, FieldSpec, PeftMethod, Plan } from './types';
@@ -118,6 +129,10 @@ class BitFitAdapter implements Adapter {
     return writeFiles(this.model.info, this.config, this.biases);
   }
 
+  exportWithHead(head: SequenceClassifier, labels: string[]) {
+    return writeFiles(this.model.info, this.config, this.biases, { head, labels });
+  }
+
   async mergedWeights() {
     const out = [];
     for (const p of this.model.info.params) {
@@ -151,10 +166,18 @@ function create(model: LoadedModel, c: BitFitConfig): Adapter {
 export const BITFIT_CONFIG = 'bitfit_config.json';
 export const BITFIT_WEIGHTS = 'bitfit_model.safetensors';
 
-async function writeFiles(info: ModelInfo, c: BitFitConfig, biases: Map<string, tf.Variable>): Promise<ExportedFiles> {
+/** A head trained with the biases, and the label names by id. */
+interface TrainedHead {
+  head: SequenceClassifier;
+  labels: string[];
+}
+
+async function writeFiles(info: ModelInfo, c: BitFitConfig, biases: Map<string, tf.Variable>, classifier?: TrainedHead): Promise<ExportedFiles> {
+  const body = classifier ? backbonePrefix(info) : '';
   const tensors = [];
-  for (const [name, v] of biases) tensors.push({ name, shape: v.shape, data: (await v.data()) as Float32Array });
-  const config = {
+  for (const [name, v] of biases) if (name.startsWith(body)) tensors.push({ name, shape: v.shape, data: (await v.data()) as Float32Array });
+  if (classifier) tensors.push(...(await classifier.head.tensors()));
+  const config: Record<string, JsonValue> = {
     base_model_name_or_path: info.name,
     method: 'bitfit',
     model_type: info.config.modelType,
@@ -164,12 +187,31 @@ async function writeFiles(info: ModelInfo, c: BitFitConfig, biases: Map<string, 
     trainable_params: tensors.reduce((s, t) => s + t.data.length, 0),
     load_with: 'model.load_state_dict(safetensors.torch.load_file("bitfit_model.safetensors"), strict=False)',
   };
+  if (classifier) Object.assign(config, classifierFields(info, classifier));
   return {
-    baseName: `${info.name}-bitfit`,
+    baseName: `${info.name}-bitfit${classifier ? '-classifier' : ''}`,
     files: {
       [BITFIT_CONFIG]: new TextEncoder().encode(sortedJson(config)),
       [BITFIT_WEIGHTS]: writeSafetensors(tensors, { format: 'pt' }, BITFIT_WEIGHTS),
     },
+  };
+}
+
+/** What the config adds for a classifier: the task, the labels, the head and how to load both. */
+function classifierFields(info: ModelInfo, { head, labels }: TrainedHead): Record<string, JsonValue> {
+  const spec = head.spec;
+  // The pad id matters to a last-token head (GPT2ForSequenceClassification reads the last
+  // non-padding token and refuses a batch without one); it is the studio's, which a decoder's
+  // config.json may not name.
+  const build = `AutoModelForSequenceClassification.from_pretrained(${JSON.stringify(info.name)}, num_labels=${head.numLabels}, pad_token_id=${head.padId})`;
+  return {
+    task_type: 'SEQ_CLS',
+    model_class: spec.className,
+    num_labels: head.numLabels,
+    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    pad_token_id: head.padId,
+    head_modules: spec.layers.map((l) => l.path),
+    load_with: `model = ${build}; model.load_state_dict(safetensors.torch.load_file("bitfit_model.safetensors"), strict=False)`,
   };
 }
 
@@ -188,6 +230,11 @@ function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
   if (!cfg) throw new Error(`${F}: not a JSON object`);
   const info = model.info;
   if (cfg.method !== 'bitfit') throw new Error(`${F}: "method" is ${JSON.stringify(cfg.method)}, expected "bitfit"`);
+  // A classifier's biases were trained for its head, which the studio's language models have no
+  // place for: better refused than read as a language model's biases.
+  if (cfg.task_type != null) {
+    throw new Error(`${F}: "task_type" is ${JSON.stringify(cfg.task_type)}: these biases were trained with a ${String(cfg.model_class ?? 'classification')} head, which the studio does not import (it imports BitFit adapters of a language model); load them in Python as "load_with" says`);
+  }
   if (cfg.model_type !== undefined && cfg.model_type !== info.config.modelType) {
     throw new Error(`${F}: "model_type" is ${JSON.stringify(cfg.model_type)}, expected ${JSON.stringify(info.config.modelType)}`);
   }

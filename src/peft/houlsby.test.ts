@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERHUB_VERSION } from '../export/adapterhub';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import { unzipFiles, zipFiles } from '../io/zip';
+import { randomBert } from '../models/bert-init';
+import { SequenceClassifier } from '../models/classifier';
 import { gpt2Config, gpt2Info } from '../models/gpt2';
 import { randomGpt2 } from '../models/gpt2-init';
 import type { LoadedModel } from '../models/types';
@@ -357,6 +359,100 @@ describe('Houlsby export (AdapterHub layout) and import', () => {
     const { tensors } = readSafetensors(folder['adapter.safetensors'], 'adapter.safetensors');
     const stripped = writeSafetensors([...tensors].map(([k, t]) => ({ name: k.replace(/^transformer\./, ''), shape: t.shape, data: t.data as Float32Array })));
     const reloaded = houlsby.load(model, { ...folder, 'adapter.safetensors': stripped });
+    expect(Array.from(await logitsOf(model, reloaded.hooks(false)))).toEqual(Array.from(await logitsOf(model, adapter.hooks(false))));
+    reloaded.dispose();
+    adapter.dispose();
+  });
+});
+
+describe('Houlsby with a sequence-classification head (AdapterHub static head)', () => {
+  const LABELS = ['neg', 'pos', 'mixed'];
+
+  async function exported(m: LoadedModel, padId: number) {
+    const adapter = houlsby.create(m, base(), 4);
+    for (const v of adapter.variables) v.assign(tf.randomNormal(v.shape, 0, 0.1, 'float32', 17));
+    const head = SequenceClassifier.seeded(m.info, LABELS.length, padId, 9);
+    return { adapter, head, plain: await adapter.exportFiles(), ...(await adapter.exportWithHead!(head, LABELS)) };
+  }
+
+  it("GPT-2: save_adapter(with_head=True)'s folder — the adapter as before, head_config.json and model_head.safetensors with `score`", async () => {
+    const { adapter, head, plain, baseName, files } = await exported(model, 5);
+    const dir = 'test-gpt2-houlsby-classifier';
+    expect(baseName).toBe(dir);
+    expect(Object.keys(files).sort()).toEqual([`${dir}/adapter.safetensors`, `${dir}/adapter_config.json`, `${dir}/head_config.json`, `${dir}/model_head.safetensors`]);
+    // The adapter's tensors are the plain export's, byte for byte; its config names the classifier's class.
+    expect(Buffer.from(files[`${dir}/adapter.safetensors`]).equals(Buffer.from(plain.files['test-gpt2-houlsby/adapter.safetensors']))).toBe(true);
+    const adapterConfig = JSON.parse(new TextDecoder().decode(files[`${dir}/adapter_config.json`]));
+    const plainConfig = JSON.parse(new TextDecoder().decode(plain.files['test-gpt2-houlsby/adapter_config.json']));
+    expect(adapterConfig).toEqual({ ...plainConfig, model_class: 'GPT2ForSequenceClassification' });
+
+    // build_full_config(None, …, name=None, save_id2label=True) + num_labels, as json.dump(indent=2, sort_keys=True) writes it.
+    expect(new TextDecoder().decode(files[`${dir}/head_config.json`])).toBe(
+      [
+        '{',
+        '  "config": null,',
+        '  "hidden_size": 32,',
+        '  "label2id": {',
+        '    "mixed": 2,',
+        '    "neg": 0,',
+        '    "pos": 1',
+        '  },',
+        '  "model_class": "GPT2ForSequenceClassification",',
+        '  "model_name": "test-gpt2",',
+        '  "model_type": "gpt2",',
+        '  "name": null,',
+        '  "num_labels": 3,',
+        `  "version": "${ADAPTERHUB_VERSION}"`,
+        '}',
+      ].join('\n'),
+    );
+    const { tensors, metadata } = readSafetensors(files[`${dir}/model_head.safetensors`], 'model_head.safetensors');
+    expect(metadata).toEqual({});
+    const [score] = await head.tensors();
+    expect([...tensors.keys()]).toEqual(['score.weight']);
+    expect(tensors.get('score.weight')!.shape).toEqual([3, 32]);
+    expect(Buffer.from(tensors.get('score.weight')!.data.buffer).equals(Buffer.from(score.data.buffer))).toBe(true);
+    adapter.dispose();
+    head.dispose();
+  });
+
+  it("BERT: the head file holds the pooler beside the classifier; the adapter names BertForSequenceClassification", async () => {
+    const bertModel = randomBert('tiny-bert', { hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 32, vocab_size: 40 }, 3);
+    const { adapter, head, files } = await exported(bertModel, 0);
+    const dir = 'tiny-bert-houlsby-classifier';
+    expect(JSON.parse(new TextDecoder().decode(files[`${dir}/adapter_config.json`]))).toMatchObject({ model_class: 'BertForSequenceClassification', hidden_size: 16, name: 'houlsby' });
+    expect(JSON.parse(new TextDecoder().decode(files[`${dir}/head_config.json`]))).toMatchObject({ model_class: 'BertForSequenceClassification', num_labels: 3, label2id: { neg: 0, pos: 1, mixed: 2 } });
+    const { tensors } = readSafetensors(files[`${dir}/model_head.safetensors`], 'model_head.safetensors');
+    const want = await head.tensors();
+    expect([...tensors.keys()].sort()).toEqual(['bert.pooler.dense.bias', 'bert.pooler.dense.weight', 'classifier.bias', 'classifier.weight']);
+    for (const t of want) {
+      expect(tensors.get(t.name)!.shape, t.name).toEqual(t.shape);
+      expect(Buffer.from(tensors.get(t.name)!.data.buffer).equals(Buffer.from(t.data.buffer)), t.name).toBe(true);
+    }
+    const adapterKeys = [...readSafetensors(files[`${dir}/adapter.safetensors`]).tensors.keys()].sort();
+    expect(adapterKeys).toEqual(houlsby.plan(bertModel.info, base()).tensors.map((t) => t.name).sort());
+    adapter.dispose();
+    head.dispose();
+    bertModel.dispose();
+  });
+
+  it('an import of the folder with its head is refused, naming head_config.json and the class; without the head files it loads', async () => {
+    const { adapter, head, files } = await exported(model, 5);
+    head.dispose();
+    const zipped = unzipFiles(zipFiles(files), 'x.zip');
+    expect(houlsby.recognizes(zipped)).toBe(true);
+    const before = tf.memory().numTensors;
+    for (const f of [files, zipped]) {
+      expect(() => houlsby.load(model, f)).toThrow(
+        /^head_config\.json: this adapter was saved with a GPT2ForSequenceClassification head, which the studio does not import/,
+      );
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    // The head's weights alone (no head_config.json) are refused too.
+    const { 'head_config.json': _config, ...weightsOnly } = zipped;
+    expect(() => houlsby.load(model, weightsOnly)).toThrow(/^head_config\.json: this adapter was saved with a prediction head, .* on the model class it was trained on$/);
+    const { 'model_head.safetensors': _weights, ...adapterOnly } = weightsOnly;
+    const reloaded = houlsby.load(model, adapterOnly);
     expect(Array.from(await logitsOf(model, reloaded.hooks(false)))).toEqual(Array.from(await logitsOf(model, adapter.hooks(false))));
     reloaded.dispose();
     adapter.dispose();

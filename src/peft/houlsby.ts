@@ -43,10 +43,28 @@
 //   adapter(h) + input)), which is where the encoder calls `afterSublayer`. Where the adapter layer
 //   sits and the model_class written beside it come from the architecture
 //   (adapterHubLayerPath, adapterHubModelClass).
-// The files are AdapterHub's adapter folder (src/export/adapterhub.ts).
+// The files are AdapterHub's adapter folder (src/export/adapterhub.ts). Trained with a
+// sequence-classification head (a labelled dataset), the folder is what AdapterHub saves for a
+// model with a static transformers head (BertForSequenceClassification, …): save_adapter(folder,
+// name, with_head=True) adds head_config.json and model_head.safetensors beside the adapter, and
+// adapter_config.json names that class. Such a folder loads with
+//     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=N)
+//     adapters.init(model); model.load_adapter(folder, use_safetensors=True); model.set_active_adapters(name)
 import * as tf from '@tensorflow/tfjs';
-import { ADAPTERHUB_CONFIG, ADAPTERHUB_WEIGHTS, doubleSeqBnConfig, isBottleneckAdapter, readAdapterHubWeights, readBottleneckConfig, writeAdapterHubFolder } from '../export/adapterhub';
+import {
+  ADAPTERHUB_CONFIG,
+  ADAPTERHUB_HEAD_CONFIG,
+  ADAPTERHUB_WEIGHTS,
+  doubleSeqBnConfig,
+  isBottleneckAdapter,
+  readAdapterHubWeights,
+  readBottleneckConfig,
+  staticHead,
+  writeAdapterHubFolder,
+  writeAdapterHubHead,
+} from '../export/adapterhub';
 import { checkTensors } from '../io/tensor-check';
+import type { SequenceClassifier } from '../models/classifier';
 import { gelu, geluNew } from '../models/layers';
 import { architectureOf } from '../models/registry';
 import type { LoadedModel, ModelInfo } from '../models/types';
@@ -258,6 +276,10 @@ class HoulsbyAdapter implements Adapter {
     return writeFiles(this.model.info, this.config, this.modules, this.name);
   }
 
+  exportWithHead(head: SequenceClassifier, labels: string[]) {
+    return writeFiles(this.model.info, this.config, this.modules, this.name, { head, labels });
+  }
+
   dispose(): void {
     for (const v of this.variables) v.dispose();
   }
@@ -300,7 +322,7 @@ function create(model: LoadedModel, c: HoulsbyConfig, seed: number): Adapter {
 
 // File format: AdapterHub's adapter folder (src/export/adapterhub.ts).
 
-async function writeFiles(info: ModelInfo, c: HoulsbyConfig, modules: Map<string, Bottleneck>, name: string): Promise<ExportedFiles> {
+async function writeFiles(info: ModelInfo, c: HoulsbyConfig, modules: Map<string, Bottleneck>, name: string, classifier?: { head: SequenceClassifier; labels: string[] }): Promise<ExportedFiles> {
   const d = info.config.hiddenSize;
   const tensors = [];
   for (const [k, b] of modules) {
@@ -323,10 +345,19 @@ async function writeFiles(info: ModelInfo, c: HoulsbyConfig, modules: Map<string
     init_weights: c.init_weights,
     dropout: c.dropout,
   });
-  const header = { hidden_size: d, model_class: architectureOf(info).adapterHubModelClass(info.config), model_name: info.name, model_type: info.config.modelType, name };
-  const baseName = `${info.name}-houlsby`;
+  // save_adapter records the class of the model it saves from: the classifier's, with a head.
+  const modelClass = classifier ? classifier.head.spec.className : architectureOf(info).adapterHubModelClass(info.config);
+  const header = { hidden_size: d, model_class: modelClass, model_name: info.name, model_type: info.config.modelType, name };
+  const baseName = `${info.name}-houlsby${classifier ? '-classifier' : ''}`;
   // A folder inside the zip, as save_adapter writes one and load_adapter reads one.
-  return { baseName, files: writeAdapterHubFolder(baseName, header, config, tensors) };
+  const files = writeAdapterHubFolder(baseName, header, config, tensors);
+  if (!classifier) return { baseName, files };
+  // The head's whole state dict: `classifier.*` / `score.*` are what AdapterHub's filter saves
+  // (outside base_model_prefix), and BERT's `bert.pooler.dense.*` lies inside it. A masked-LM
+  // checkpoint has no pooler, so the pooler is initialised afresh and trains with the head here;
+  // load_adapter loads every key in the file, so it rides in the same file and lands.
+  const head = { model_class: modelClass, model_name: info.name, model_type: info.config.modelType, hidden_size: d, labels: classifier.labels, tensors: await classifier.head.tensors() };
+  return { baseName, files: { ...files, ...writeAdapterHubHead(baseName, head) } };
 }
 
 function recognizes(files: Record<string, Uint8Array>): boolean {
@@ -335,6 +366,13 @@ function recognizes(files: Record<string, Uint8Array>): boolean {
 
 function load(model: LoadedModel, files: Record<string, Uint8Array>): Adapter {
   const info = model.info;
+  // An adapter trained for a classification head: the studio's language models have no place
+  // for the head, and the adapter alone was not trained to be used without it.
+  const head = staticHead(files);
+  if (head) {
+    const cls = head.modelClass;
+    throw new Error(`${ADAPTERHUB_HEAD_CONFIG}: this adapter was saved with a ${cls ?? 'prediction'} head, which the studio does not import (it imports adapters of a language model); load it in Python with load_adapter(folder, use_safetensors=True) on ${cls ? `a ${cls}` : 'the model class it was trained on'}`);
+  }
   const { name, settings } = readBottleneckConfig(files, { name: info.name, modelType: info.config.modelType, hiddenSize: info.config.hiddenSize });
   const c: HoulsbyConfig = {
     mh_adapter: settings.mh_adapter,

@@ -34,11 +34,12 @@ export function trainedAdapter(model: LoadedModel, adapter: Adapter, names: stri
 }
 
 /**
- * A PEFT adapter trained with a sequence-classification head on the labels' cross-entropy. It
- * exports as PEFT saves a SEQ_CLS adapter (src/export/seq-cls.ts); it is not merged into the
- * base weights, whose checkpoint has no head.
+ * A PEFT adapter trained with a sequence-classification head on the labels' cross-entropy
+ * (`labels`: their names by id). It exports in the method's own format when that has a place
+ * for the head (Adapter.exportWithHead), otherwise as PEFT saves a SEQ_CLS adapter
+ * (src/export/seq-cls.ts); it is not merged into the base weights, whose checkpoint has no head.
  */
-export function trainedClassifier(model: LoadedModel, adapter: Adapter, head: SequenceClassifier, names: string[], methodLabel: string): Trained & { adapter: Adapter; head: SequenceClassifier } {
+export function trainedClassifier(model: LoadedModel, adapter: Adapter, head: SequenceClassifier, labels: string[], names: string[], methodLabel: string): Trained & { adapter: Adapter; head: SequenceClassifier } {
   return {
     output: 'adapter',
     adapter,
@@ -47,7 +48,7 @@ export function trainedClassifier(model: LoadedModel, adapter: Adapter, head: Se
     mergeable: false,
     spec: (evalBatches) => classifierSpec(model, adapter, head, evalBatches),
     generator: () => ({ model, hooks: adapter.hooks(false) }),
-    exportFiles: async () => withClassifierHead(await adapter.exportFiles(), head, methodLabel),
+    exportFiles: async () => (adapter.exportWithHead ? adapter.exportWithHead(head, labels) : withClassifierHead(await adapter.exportFiles(), head, methodLabel)),
     dispose: () => {
       adapter.dispose();
       head.dispose();
@@ -92,7 +93,7 @@ export function peftRun(method: PeftMethod<any>): RunKind<Record<string, unknown
         const adapter = method.create(model, c, seed, { tokenizer: ctx.tokenizer });
         try {
           const head = SequenceClassifier.seeded(model.info, ctx.classification.labels.length, ctx.classification.padId, seed);
-          return trainedClassifier(model, adapter, head, variableNames(method, model, c, adapter), method.label);
+          return trainedClassifier(model, adapter, head, ctx.classification.labels, variableNames(method, model, c, adapter), method.label);
         } catch (e) {
           adapter.dispose();
           throw e;

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { SequenceClassifier } from '../models/classifier';
 import type { Hooks, LoadedModel, ModelInfo } from '../models/types';
 import type { TextTokenizer } from '../tokenize/tokenizer';
 
@@ -38,6 +39,13 @@ export interface Adapter {
   variables: tf.Variable[];
   hooks(training: boolean): Hooks;
   exportFiles(): Promise<ExportedFiles>;
+  /**
+   * The export with a sequence-classification head trained beside the adapter, for a method
+   * whose own format has a place for the head (BitFit's file, AdapterHub's folder). `labels`
+   * are the label names by id. Without it the head goes in as PEFT saves a SEQ_CLS adapter
+   * (src/export/seq-cls.ts).
+   */
+  exportWithHead?(head: SequenceClassifier, labels: string[]): Promise<ExportedFiles>;
   /** Something a person should know about this adapter, e.g. that an import cannot resume training as it was. */
   readonly notice?: string;
   /**

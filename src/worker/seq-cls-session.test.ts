@@ -1,15 +1,16 @@
 // The session with a labelled dataset: the label set in the summary, the head in the plan, a
 // classifier trained with held-out metrics at each evaluation, a column chosen by the person,
-// distillation refused, and a rejected file leaving the labelled dataset in place; full
-// fine-tuning trains a classifier and exports a sequence-classification checkpoint.
+// distillation refused, a rejected file leaving the labelled dataset in place, methods compared
+// as classifiers, full fine-tuning exporting a sequence-classification checkpoint, and BitFit and
+// Houlsby classifiers exported in their own formats with the head, their import refused.
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readSafetensors } from '../io/safetensors';
+import { unzipFiles } from '../io/zip';
 import type { FromWorker, TrainConfig } from './protocol';
 import { DISTILL_ID } from '../distill/run';
 import { StudioSession } from './session';
-import { readSafetensors } from '../io/safetensors';
-import { unzipFiles } from '../io/zip';
 
 const publicModels = new URL('../../public/models/', import.meta.url);
 const source = async (id: string, file: string) => new Uint8Array(readFileSync(new URL(`${id}/${file}`, publicModels)));
@@ -128,5 +129,41 @@ describe('StudioSession with a labelled dataset', () => {
     const files = unzipFiles(exported.bytes, exported.fileName);
     expect(JSON.parse(new TextDecoder().decode(files['config.json']))).toMatchObject({ architectures: ['GPT2ForSequenceClassification'], id2label: { 0: 'a', 1: 'b' }, label2id: { a: 0, b: 1 } });
     expect(readSafetensors(files['model.safetensors'], 'model.safetensors').tensors.get('score.weight')?.shape).toEqual([2, d]);
+  });
+});
+
+describe('StudioSession: BitFit and Houlsby classifiers', () => {
+  it('export with the head in their own formats; importing such an export is refused by name and the classifier stays', async () => {
+    const events: FromWorker[] = [];
+    const last = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type).at(-1) as Extract<FromWorker, { type: T }> | undefined;
+    const session = new StudioSession((m) => events.push(m), { source });
+    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    const d = last('modelLoaded')!.model.hiddenSize;
+    await session.handle({ type: 'loadDataset', file: new File([CSV], 'labels.csv'), sequenceLength: 16, evalFraction: 0.2, seed: 1 });
+
+    const cases = [
+      { methodId: 'bitfit', config: { trainable_biases: 'attention' }, fileName: 'tiny-gpt2-bitfit-classifier.zip', message: /^x\.zip: bitfit_config\.json: "task_type" is "SEQ_CLS": these biases were trained with a GPT2ForSequenceClassification head, which the studio does not import/ },
+      { methodId: 'houlsby', config: { reduction_factor: 16 }, fileName: 'tiny-gpt2-houlsby-classifier.zip', message: /^x\.zip: head_config\.json: this adapter was saved with a GPT2ForSequenceClassification head, which the studio does not import/ },
+    ];
+    for (const c of cases) {
+      await session.handle({ type: 'train', methodId: c.methodId, config: c.config, train: TRAIN });
+      expect(events.filter((e) => e.type === 'error' && e.request !== 'importAdapter'), c.methodId).toEqual([]);
+      await session.handle({ type: 'export' });
+      const exported = last('exported')!;
+      expect(exported.fileName).toBe(c.fileName);
+      const files = unzipFiles(exported.bytes, exported.fileName);
+      const weights = c.methodId === 'bitfit' ? files['bitfit_model.safetensors'] : files['model_head.safetensors'];
+      expect(readSafetensors(weights).tensors.get('score.weight')!.shape, c.methodId).toEqual([2, d]);
+
+      const tensors = tf.memory().numTensors;
+      await session.handle({ type: 'importAdapter', file: new File([new Uint8Array(exported.bytes)], 'x.zip') });
+      expect(last('error')).toMatchObject({ context: 'Importing an adapter', request: 'importAdapter', message: expect.stringMatching(c.message) });
+      expect(tf.memory().numTensors).toBe(tensors);
+      // The trained classifier is still the session's: it exports the same bytes.
+      await session.handle({ type: 'export' });
+      expect(Array.from(last('exported')!.bytes)).toEqual(Array.from(exported.bytes));
+    }
+    expect(events.filter((e) => e.type === 'adapterImported')).toEqual([]);
   });
 });
