@@ -213,7 +213,7 @@ describe('BitFit with a sequence-classification head', () => {
   const LABELS = ['neg', 'pos', 'mixed'];
 
   async function exported(m: LoadedModel, c: BitFitConfig, padId: number) {
-    const adapter = bitfit.create(m, c, 4);
+    const adapter = bitfit.create(m, c, 4, { classifier: true });
     adapter.variables.forEach((v, i) => tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', 40 + i)))));
     const head = SequenceClassifier.seeded(m.info, LABELS.length, padId, 9);
     const out = await adapter.exportWithHead!(head, LABELS);
@@ -229,17 +229,21 @@ describe('BitFit with a sequence-classification head', () => {
     expect(Object.keys(files).sort()).toEqual([BITFIT_CONFIG, BITFIT_WEIGHTS]);
     expect(metadata).toEqual({ format: 'pt' });
 
+    // A classifier's BitFit trains the body's biases: the MLM head's get no gradient from the labels.
     const all = chosenBiases(bertModel.info, cfg('all'));
     const lmHead = all.filter((p) => !p.name.startsWith('bert.')).map((p) => p.name);
     expect(lmHead).toEqual(['cls.predictions.bias', 'cls.predictions.transform.dense.bias', 'cls.predictions.transform.LayerNorm.bias']);
     const body = all.filter((p) => p.name.startsWith('bert.'));
+    expect(chosenBiases(bertModel.info, cfg('all'), { classifier: true })).toEqual(body);
+    expect(bitfit.plan(bertModel.info, cfg('all'), { classifier: true }).tensors.map((t) => t.name)).toEqual(body.map((p) => p.name));
+    expect(adapter.variables.map((v) => v.shape)).toEqual(body.map((p) => p.shape));
     const headNames = ['bert.pooler.dense.weight', 'bert.pooler.dense.bias', 'classifier.weight', 'classifier.bias'];
     expect([...tensors.keys()].sort()).toEqual([...body.map((p) => p.name), ...headNames].sort());
     expect(tensors.get('bert.pooler.dense.weight')!.shape).toEqual([16, 16]);
     expect(tensors.get('classifier.weight')!.shape).toEqual([3, 16]);
     expect(tensors.get('classifier.bias')!.shape).toEqual([3]);
     // Byte for byte the trained values: the biases' variables and the head's.
-    const trained = new Map(all.map((p, i) => [p.name, adapter.variables[i]]));
+    const trained = new Map(body.map((p, i) => [p.name, adapter.variables[i]]));
     for (const p of body) expect(Buffer.from(tensors.get(p.name)!.data.buffer).equals(Buffer.from(((await trained.get(p.name)!.data()) as Float32Array).slice().buffer)), p.name).toBe(true);
     for (const t of await head.tensors()) expect(Buffer.from(tensors.get(t.name)!.data.buffer).equals(Buffer.from(t.data.buffer)), t.name).toBe(true);
 

@@ -30,7 +30,7 @@ import { checkTensors } from '../io/tensor-check';
 import { backbonePrefix, type SequenceClassifier } from '../models/classifier';
 import type { LoadedModel, ModelInfo } from '../models/types';
 import { ownedVariable } from '../train/variable';
-import type { Adapter, ExportedFiles, FieldSpec, PeftMethod, Plan } from './types';
+import type { Adapter, CreateContext, ExportedFiles, FieldSpec, PeftMethod, Plan, PlanContext } from './types';
 import { jsonObject } from '../io/json-object';
 
 // Config: the settings, their defaults and form fields, validation and the plan.
@@ -57,8 +57,10 @@ export interface BitFitConfig {
 const ATTENTION_MODULES = new Set(['attn', 'attention', 'self_attn']);
 
 /** The bias parameters this config trains, in the model's parameter order. */
-export function chosenBiases(model: ModelInfo, c: BitFitConfig): { name: string; shape: number[] }[] {
-  if (c.trainable_biases === 'all') return model.params.filter((p) => p.name.endsWith('.bias'));
+export function chosenBiases(model: ModelInfo, c: BitFitConfig, ctx: PlanContext = {}): { name: string; shape: number[] }[] {
+  // A classifier's biases are the body's: the LM head's (BERT's cls.predictions.*) get no gradient from the labels.
+  const body = ctx.classifier ? backbonePrefix(model) : '';
+  if (c.trainable_biases === 'all') return model.params.filter((p) => p.name.endsWith('.bias') && p.name.startsWith(body));
   // A block linear is attention's when a component of its path names an attention module
   // (transformer.h.0.attn.c_attn, bert.encoder.layer.0.attention.self.query), else the MLP's.
   const inAttention = (path: string) => path.split('.').some((part) => ATTENTION_MODULES.has(part));
@@ -98,9 +100,9 @@ function validate(model: ModelInfo, c: BitFitConfig): void {
   if (chosenBiases(model, c).length === 0) throw new Error(`trainable_biases: ${model.name} has no ${c.trainable_biases} biases`);
 }
 
-function plan(model: ModelInfo, c: BitFitConfig): Plan {
+function plan(model: ModelInfo, c: BitFitConfig, ctx?: PlanContext): Plan {
   validate(model, c);
-  const tensors = chosenBiases(model, c).map((p) => ({ name: p.name, shape: [...p.shape] }));
+  const tensors = chosenBiases(model, c, ctx).map((p) => ({ name: p.name, shape: [...p.shape] }));
   const trainable = tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
   // The biases are the model's own parameters, made trainable: nothing is added, so "all
   // params" is the base count (what print_trainable_parameters prints for such a model).
@@ -148,10 +150,10 @@ class BitFitAdapter implements Adapter {
   }
 }
 
-function create(model: LoadedModel, c: BitFitConfig): Adapter {
+function create(model: LoadedModel, c: BitFitConfig, _seed: number, ctx?: CreateContext): Adapter {
   validate(model.info, c);
   const biases = new Map<string, tf.Variable>();
-  for (const p of chosenBiases(model.info, c)) {
+  for (const p of chosenBiases(model.info, c, ctx)) {
     const frozen = model.weights.get(p.name);
     if (!frozen) throw new Error(`weight "${p.name}" is missing`);
     // tf.clone shares the frozen buffer (reference-counted, no read-back, so it works on
@@ -173,9 +175,8 @@ interface TrainedHead {
 }
 
 async function writeFiles(info: ModelInfo, c: BitFitConfig, biases: Map<string, tf.Variable>, classifier?: TrainedHead): Promise<ExportedFiles> {
-  const body = classifier ? backbonePrefix(info) : '';
   const tensors = [];
-  for (const [name, v] of biases) if (name.startsWith(body)) tensors.push({ name, shape: v.shape, data: (await v.data()) as Float32Array });
+  for (const [name, v] of biases) tensors.push({ name, shape: v.shape, data: (await v.data()) as Float32Array });
   if (classifier) tensors.push(...(await classifier.head.tensors()));
   const config: Record<string, JsonValue> = {
     base_model_name_or_path: info.name,

@@ -60,8 +60,8 @@ export function trainedClassifier(model: LoadedModel, adapter: Adapter, head: Se
  * The tensors' names as the plan lists them; every method's plan lists the adapter's variables
  * in the same order. Should a method ever order them differently, they are named by position.
  */
-function variableNames(method: PeftMethod<any>, model: LoadedModel, config: Record<string, unknown>, adapter: Adapter): string[] {
-  const planned = method.plan(model.info, config).tensors;
+function variableNames(method: PeftMethod<any>, model: LoadedModel, config: Record<string, unknown>, adapter: Adapter, classifier = false): string[] {
+  const planned = method.plan(model.info, config, { classifier }).tensors;
   const vars = adapter.variables;
   const sameOrder = planned.length === vars.length && planned.every((p, i) => p.shape.join() === vars[i].shape.join());
   return sameOrder ? planned.map((p) => p.name) : vars.map((v, i) => `tensor ${i + 1} [${v.shape.join(', ')}]`);
@@ -81,7 +81,7 @@ export function peftRun(method: PeftMethod<any>): RunKind<Record<string, unknown
     validate: (info, c) => method.validate(info, c),
     positionsUsed: (c) => method.positionsUsed?.(c) ?? 0,
     plan: (info, c, classification) => {
-      const p = method.plan(info, c);
+      const p = method.plan(info, c, { classifier: classification !== undefined });
       if (!classification) return { output: 'adapter', ...p };
       // The head trains and is saved with the adapter: print_trainable_parameters counts
       // modules to save as trainable, and in the total.
@@ -90,10 +90,10 @@ export function peftRun(method: PeftMethod<any>): RunKind<Record<string, unknown
     },
     create: (model, c, seed, ctx) => {
       if (ctx.classification) {
-        const adapter = method.create(model, c, seed, { tokenizer: ctx.tokenizer });
+        const adapter = method.create(model, c, seed, { tokenizer: ctx.tokenizer, classifier: true });
         try {
           const head = SequenceClassifier.seeded(model.info, ctx.classification.labels.length, ctx.classification.padId, seed);
-          return trainedClassifier(model, adapter, head, ctx.classification.labels, variableNames(method, model, c, adapter), method.label);
+          return trainedClassifier(model, adapter, head, ctx.classification.labels, variableNames(method, model, c, adapter, true), method.label);
         } catch (e) {
           adapter.dispose();
           throw e;

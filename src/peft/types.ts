@@ -6,6 +6,17 @@ import type { TextTokenizer } from '../tokenize/tokenizer';
 /** What `create` may need beyond the model: the tokenizer (prompt tuning's init text). */
 export interface CreateContext {
   tokenizer?: TextTokenizer;
+  /** The adapter feeds a sequence-classification head, not the model's LM head (see PlanContext). */
+  classifier?: boolean;
+}
+
+/**
+ * What the adapter is planned for. A classifier reads the model's body only: the LM head
+ * (BERT's `cls.predictions`, an untied `lm_head`) takes no part, so a method whose parameters
+ * are the model's own (BitFit's biases) leaves it out.
+ */
+export interface PlanContext {
+  classifier?: boolean;
 }
 
 export interface TensorPlan {
@@ -76,7 +87,7 @@ export interface PeftMethod<Config extends object = Record<string, unknown>> ext
   /** Context positions the method takes from every sequence (virtual tokens, prefix slots). */
   positionsUsed?(c: Config): number;
   /** Pure: counts and shapes, nothing allocated. */
-  plan(model: ModelInfo, c: Config): Plan;
+  plan(model: ModelInfo, c: Config, ctx?: PlanContext): Plan;
   /** Allocates the method's tf.Variables. `seed` makes initialisation reproducible. */
   create(model: LoadedModel, c: Config, seed: number, ctx?: CreateContext): Adapter;
   /** True when these files (an unzipped export) are this method's, judged by their config alone. */
