@@ -65,7 +65,7 @@ test('LoRA classifier on WebGPU: labelled CSV, accuracy and confusion matrix, SE
   expect(tensors.get('base_model.model.score.weight')?.shape).toEqual([2, 128]);
 });
 
-test('the spam-or-ham sample is one click away and trains a classifier on the built-in BERT', async ({ page }) => {
+test('the spam-or-ham sample is one click away, and Compare methods tabulates LoRA, BitFit and full fine-tuning on the built-in BERT by held-out accuracy', async ({ page }) => {
   test.setTimeout(600_000);
   await page.goto('/?backend=wasm');
   await expectBackend(page, 'WebAssembly');
@@ -85,8 +85,30 @@ test('the spam-or-ham sample is one click away and trains a classifier on the bu
   await fill(page, 'Batch size', '4');
   await fill(page, 'Warmup steps', '0');
   await fill(page, 'Eval every', '2');
-  await page.getByRole('button', { name: 'Start training' }).click();
-  await expect(page.getByRole('button', { name: 'Export adapter' })).toBeEnabled({ timeout: 300_000 });
+  const panel = page.getByRole('region', { name: 'Compare methods' });
+  const compared = ['LoRA', 'BitFit', 'Full fine-tuning'];
+  for (const name of compared) await panel.getByRole('checkbox', { name, exact: true }).check();
+  await panel.getByRole('button', { name: 'Compare methods' }).click();
+  await expect(page.getByRole('status')).toHaveText('Comparison finished: 3 methods', { timeout: 480_000 });
+
+  // The papers' table: each method's trainable share beside its held-out accuracy and macro-F1.
+  const table = panel.getByRole('table');
+  await expect(table.getByRole('columnheader')).toHaveText(['Method', 'Trainable parameters', 'Trainable share', 'Held-out accuracy', 'Macro-F1', 'Final held-out loss', 'Tokens/s', 'Export size', 'Wall time']);
+  const rows = table.locator('tbody tr');
+  await expect(rows).toHaveCount(3);
+  const shares: number[] = [];
+  for (const [i, name] of compared.entries()) {
+    const cells = await rows.nth(i).locator('td').allTextContents();
+    await expect(rows.nth(i).locator('th')).toHaveText(name);
+    expect(cells[1]).toMatch(/^\d+\.\d{4}%$/);
+    expect(cells[2]).toMatch(/^\d+\.\d%$/);
+    expect(cells[3]).toMatch(/^[01]\.\d{3}$/);
+    shares.push(Number(cells[1].slice(0, -1)));
+  }
+  // Full fine-tuning trains everything the classifier reads; BitFit trains far less than LoRA.
+  expect(shares[2]).toBe(100);
+  expect(shares[1]).toBeLessThan(shares[0]);
+  // The last run's evaluation is the page's: accuracy and the confusion matrix by label.
   const results = page.getByRole('region', { name: 'Held-out classification' });
   await expect(results).toContainText(/Accuracy \d+\.\d%/);
   await expect(results.getByRole('table').getByRole('columnheader')).toHaveText(['Predicted ham', 'Predicted spam']);
