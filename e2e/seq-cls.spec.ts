@@ -114,17 +114,28 @@ test('the spam-or-ham sample is one click away, and Compare methods tabulates Lo
   await expect(results.getByRole('table').getByRole('columnheader')).toHaveText(['Predicted ham', 'Predicted spam']);
 });
 
-test('full fine-tuning trains a classifier: the body and the score head counted, accuracy in the page, a GPT2ForSequenceClassification checkpoint', async ({ page }) => {
+/** The same sentences with a second label column, `mood`, of three values. */
+const MOOD_CSV = ['sentence,label,mood', ...Array.from({ length: 21 }, (_, i) => `${i % 2 ? `what a lovely day ${i},positive` : `what an awful day ${i},negative`},${['calm', 'glad', 'sad'][i % 3]}`)].join('\n');
+
+test('full fine-tuning trains a classifier on the label column the person chose: the body and the score head counted, accuracy in the page, a GPT2ForSequenceClassification checkpoint', async ({ page }) => {
   test.setTimeout(600_000);
   await page.goto('/?backend=wasm');
   await expectBackend(page, 'WebAssembly');
   await page.getByRole('combobox', { name: 'Base model' }).selectOption('tiny-gpt2');
   await page.getByRole('combobox', { name: 'Method', exact: true }).selectOption({ label: 'Full fine-tuning' });
   await fill(page, 'Sequence length', '32');
-  await dropFile(page, 'sentiment.csv', CSV, 'text/csv');
-  await expect(page.getByRole('list', { name: 'Labels' }).getByRole('listitem')).toHaveCount(2);
-  // Every parameter of tiny-gpt2 (its head is tied to wte) and the bias-free score head (2 × 128).
-  await expect(page.locator('code', { hasText: 'trainable params' })).toHaveText(/^trainable params: 859,264 \|\| all params: 859,264 /);
+  await dropFile(page, 'moods.csv', MOOD_CSV, 'text/csv');
+  const labels = page.getByRole('list', { name: 'Labels' }).getByRole('listitem');
+  await expect(labels).toHaveCount(2);
+  await expect(page.getByLabel('Text column')).toHaveValue('sentence');
+  await expect(page.getByLabel('Second text (sentence pairs)')).toHaveValue('');
+  await expect(page.getByLabel('Label column')).toHaveValue('label');
+  // The person labels by mood instead: the file is read again with three labels.
+  await page.getByLabel('Label column').selectOption('mood');
+  await expect(labels).toHaveText([/^calm \(7 examples/, /^glad \(7 examples/, /^sad \(7 examples/]);
+  await expect(page.locator('section', { has: page.getByText('First examples') })).toContainText('Text from sentence, label from mood');
+  // Every parameter of tiny-gpt2 (its head is tied to wte) and the bias-free score head (3 × 128).
+  await expect(page.locator('code', { hasText: 'trainable params' })).toHaveText(/^trainable params: 859,392 \|\| all params: 859,392 /);
 
   await fill(page, 'Steps', '2');
   await fill(page, 'Batch size', '2');
@@ -136,16 +147,18 @@ test('full fine-tuning trains a classifier: the body and the score head counted,
   await expect(exportButton).toBeEnabled({ timeout: 300_000 });
   await expect(page.getByRole('alert')).toHaveCount(0);
   const results = page.getByRole('region', { name: 'Held-out classification' });
-  await expect(results).toContainText(/Accuracy (0|50|100)\.0%/);
-  await expect(results).toContainText('(2 held-out examples, step 2)');
+  // One held-out example per mood: accuracy is a multiple of a third.
+  await expect(results).toContainText(/Accuracy (0\.0|33\.3|66\.7|100\.0)%/);
+  await expect(results).toContainText('(3 held-out examples, step 2)');
+  await expect(results.getByRole('table').getByRole('columnheader')).toHaveText(['Predicted calm', 'Predicted glad', 'Predicted sad']);
 
   const downloadPromise = page.waitForEvent('download');
   await exportButton.click();
   const download = await downloadPromise;
   expect(download.suggestedFilename()).toBe('tiny-gpt2-full-finetune-classifier.zip');
   const files = unzipFiles(new Uint8Array(readFileSync((await download.path())!)), download.suggestedFilename());
-  expect(JSON.parse(new TextDecoder().decode(files['config.json']))).toMatchObject({ architectures: ['GPT2ForSequenceClassification'], id2label: { 0: 'negative', 1: 'positive' } });
+  expect(JSON.parse(new TextDecoder().decode(files['config.json']))).toMatchObject({ architectures: ['GPT2ForSequenceClassification'], id2label: { 0: 'calm', 1: 'glad', 2: 'sad' } });
   const { tensors } = readSafetensors(files['model.safetensors'], 'model.safetensors');
-  expect(tensors.get('score.weight')?.shape).toEqual([2, 128]);
+  expect(tensors.get('score.weight')?.shape).toEqual([3, 128]);
   expect(tensors.has('lm_head.weight')).toBe(false);
 });

@@ -1,6 +1,50 @@
-// The loaded dataset: counts and the first examples.
+// The loaded dataset: counts, a labelled file's columns (chosen here) and label set, and the
+// first examples.
+import type { ClassificationSummary } from '../../src/data/dataset';
 import { formatInt } from '../format';
-import { datasetStale, useStudio } from '../store';
+import { datasetStale, isBusy, useActions, useStudio } from '../store';
+
+/**
+ * Which columns hold the text, the second text of a sentence pair, and the label; changing one
+ * reads the file again with that choice.
+ */
+function ColumnChoice({ c }: { c: ClassificationSummary }) {
+  const busy = useStudio(isBusy);
+  const { chooseDatasetColumns } = useActions();
+  const { text, pair, label } = c.columns;
+  const choose = (next: { text?: string; pair?: string; label?: string }) => {
+    const chosen = { text, pair, label, ...next };
+    // A column serves one role: the label's column is no text column, and a pair needs two texts.
+    if (chosen.label === chosen.text) chosen.text = c.allColumns.find((h) => h !== chosen.label) ?? chosen.text;
+    if (chosen.pair === chosen.text || chosen.pair === chosen.label) chosen.pair = undefined;
+    chooseDatasetColumns({ text: chosen.text, pair: chosen.pair || undefined, label: chosen.label });
+  };
+  const options = (columns: string[]) => columns.map((h) => <option key={h} value={h}>{h}</option>);
+  return (
+    <fieldset className="column-choice" disabled={busy}>
+      <legend>Columns</legend>
+      <div className="field">
+        <label htmlFor="dataset-text-column">Text column</label>
+        <select id="dataset-text-column" value={text} onChange={(e) => choose({ text: e.target.value })}>
+          {options(c.allColumns.filter((h) => h !== label))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="dataset-pair-column">Second text (sentence pairs)</label>
+        <select id="dataset-pair-column" value={pair ?? ''} onChange={(e) => choose({ pair: e.target.value })}>
+          <option value="">none</option>
+          {options(c.allColumns.filter((h) => h !== label && h !== text))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="dataset-label-column">Label column</label>
+        <select id="dataset-label-column" value={label} onChange={(e) => choose({ label: e.target.value })}>
+          {options(c.allColumns)}
+        </select>
+      </div>
+    </fieldset>
+  );
+}
 
 export default function DatasetSummaryView() {
   const d = useStudio((s) => s.dataset);
@@ -47,6 +91,7 @@ export default function DatasetSummaryView() {
             , label from <strong>{d.classification.columns.label}</strong>
             {d.classification.ambiguous && <span className="muted"> (other text columns: {d.classification.textColumns.filter((c) => c !== d.classification!.columns.text && c !== d.classification!.columns.pair).join(', ')})</span>}
           </p>
+          <ColumnChoice c={d.classification} />
           <ul className="label-set" aria-labelledby="dataset-labels-heading">
             {d.classification.labels.map((l, k) => (
               <li key={l}>

@@ -4,6 +4,7 @@
 // reducer and the selectors; these are the parts that talk to the worker.
 import type { StoreApi } from 'zustand/vanilla';
 import type { BackendName, FromWorker, ToWorker, TrainConfig } from '../../src/worker/protocol';
+import type { LabelledColumns } from '../../src/data/labelled';
 import type { GenerateField } from '../generate-form';
 import { buildMethodConfig, formFromDefaults, mergeForm, type MethodFormValue } from '../method-form';
 import { modelOption } from '../models';
@@ -45,6 +46,8 @@ export interface StudioActions {
   selectMethod(id: string): void;
   setMethodField(key: string, value: MethodFormValue): void;
   chooseDatasetFile(file: File): void;
+  /** Reads the loaded labelled file again with the text, pair and label columns the person chose. */
+  chooseDatasetColumns(columns: LabelledColumns): void;
   setTrainField(key: TrainField, text: string): void;
   startTraining(): void;
   stopTraining(): void;
@@ -90,7 +93,7 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
     reloadTimer = undefined;
   };
 
-  const sendDataset = (file: File) => {
+  const sendDataset = (file: File, columns?: Partial<LabelledColumns>) => {
     cancelReload();
     const s = get();
     const sequenceLength =
@@ -98,15 +101,15 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       s.datasetRequest?.sequenceLength ??
       Number(TRAIN_DEFAULTS.sequenceLength);
     const seed = trainFieldValue(s.trainInputs, 'seed') ?? s.datasetRequest?.seed ?? Number(TRAIN_DEFAULTS.seed);
-    deps.send({ type: 'loadDataset', file, sequenceLength, evalFraction: EVAL_FRACTION, seed });
-    set({ datasetQueue: [...s.datasetQueue, { file, sequenceLength, seed }], datasetWaiting: null });
+    deps.send({ type: 'loadDataset', file, sequenceLength, evalFraction: EVAL_FRACTION, seed, ...(columns ? { columns } : {}) });
+    set({ datasetQueue: [...s.datasetQueue, { file, sequenceLength, seed, ...(columns ? { columns } : {}) }], datasetWaiting: null });
   };
 
   /** Re-reads the loaded dataset when the form's settings no longer match it. */
   const reloadIfStale = () => {
     const s = get();
     if (!s.datasetRequest || s.datasetQueue.length > 0 || isBusy(s)) return;
-    if (datasetStale(s)) sendDataset(s.datasetRequest.file);
+    if (datasetStale(s)) sendDataset(s.datasetRequest.file, s.datasetRequest.columns);
   };
 
   const scheduleReload = () => {
@@ -219,6 +222,13 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
         return;
       }
       sendDataset(file);
+    },
+
+    chooseDatasetColumns(columns) {
+      const s = get();
+      if (!s.datasetRequest || isBusy(s)) return;
+      set({ datasetRejection: null });
+      sendDataset(s.datasetRequest.file, { text: columns.text, pair: columns.pair ?? '', label: columns.label });
     },
 
     setTrainField(key, text) {

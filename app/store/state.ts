@@ -19,6 +19,7 @@ import type {
   RunOutput,
   ParityReport,
 } from '../../src/worker/protocol';
+import type { LabelledColumns } from '../../src/data/labelled';
 import { GENERATE_DEFAULTS, type GenerateInputs } from '../generate-form';
 import type { LossRow } from '../loss-series';
 import type { MethodForm } from '../method-form';
@@ -32,6 +33,8 @@ export interface DatasetRequest {
   file: File;
   sequenceLength: number;
   seed: number;
+  /** A labelled file's columns as the person chose them; absent: found by their names. */
+  columns?: Partial<LabelledColumns>;
 }
 
 export interface DatasetRejection {

@@ -239,6 +239,8 @@ export interface ClassificationSummary {
   columns: LabelledColumns;
   /** The columns a person may choose the text from. */
   textColumns: string[];
+  /** Every column of the file, in its order (the label's choices). */
+  allColumns: string[];
   /** More than one choice of text column(s) fitted; the first was used. */
   ambiguous: boolean;
 }
@@ -303,6 +305,7 @@ function prepareLabelled(fileName: string, d: LabelledDataset, tok: TextTokenize
     evalCounts: count(split.eval),
     columns: d.columns,
     textColumns: d.textColumns,
+    allColumns: d.allColumns,
     ambiguous: d.ambiguous,
   };
   return {

@@ -22,6 +22,8 @@ export interface LabelledDataset {
   columns: LabelledColumns;
   /** Every column whose values are text, for the person to choose from. */
   textColumns: string[];
+  /** Every column of the file, in its order: the label may be chosen among them. */
+  allColumns: string[];
   /** True when more than one choice of text column(s) fits the names datasets use. */
   ambiguous: boolean;
   texts: string[];
@@ -188,6 +190,7 @@ export function parseLabelled(fileName: string, raw: string, chosen?: Partial<La
     format,
     columns,
     textColumns,
+    allColumns: header,
     ambiguous: !chosen?.text && detected.ambiguous,
     texts,
     pairs: columns.pair ? pairs : undefined,

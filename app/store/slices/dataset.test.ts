@@ -17,6 +17,31 @@ describe('store: dataset', () => {
     expect(t.sent).toContainEqual({ type: 'loadDataset', file, sequenceLength: 128, evalFraction: 0.1, seed: 42 });
   });
 
+  it('reads a labelled file again with the columns the person chose, and keeps them when the sequence length changes', () => {
+    const t = ready();
+    const file = new File(['premise,hypothesis,gold,label\n'], 'nli.csv');
+    t.store.getState().chooseDatasetFile(file);
+    const classification = {
+      labels: ['a', 'b'],
+      counts: [5, 5],
+      evalCounts: [1, 1],
+      columns: { text: 'premise', pair: 'hypothesis', label: 'label' },
+      textColumns: ['premise', 'hypothesis', 'gold'],
+      allColumns: ['premise', 'hypothesis', 'gold', 'label'],
+      ambiguous: false,
+    };
+    const summary = { fileName: 'nli.csv', format: 'csv' as const, examples: 10, trainExamples: 8, evalExamples: 2, tokens: 80, truncated: 0, sequenceLength: 128, preview: ['a: x'], classification };
+    t.receive({ type: 'datasetLoaded', dataset: summary });
+    t.store.getState().chooseDatasetColumns({ text: 'premise', label: 'gold' });
+    expect(t.last()).toEqual({ type: 'loadDataset', file, sequenceLength: 128, evalFraction: 0.1, seed: 42, columns: { text: 'premise', pair: '', label: 'gold' } });
+    t.receive({ type: 'datasetLoaded', dataset: { ...summary, classification: { ...classification, columns: { text: 'premise', label: 'gold' } } } });
+    expect(t.store.getState().datasetRequest?.columns).toEqual({ text: 'premise', pair: '', label: 'gold' });
+    // A new sequence length re-reads the file with the same choice.
+    t.store.getState().setTrainField('sequenceLength', '64');
+    vi.advanceTimersByTime(1000);
+    expect(t.last()).toEqual({ type: 'loadDataset', file, sequenceLength: 64, evalFraction: 0.1, seed: 42, columns: { text: 'premise', pair: '', label: 'gold' } });
+  });
+
   it('keeps the previous dataset when a file is rejected', () => {
     const t = ready();
     t.store.getState().chooseDatasetFile(new File(['{'], 'bad.jsonl'));
