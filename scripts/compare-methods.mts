@@ -58,7 +58,12 @@ const name = basename(datasetPath);
 await session.handle({ type: 'loadDataset', file: new File([readFileSync(datasetPath)], name), sequenceLength: train.sequenceLength, evalFraction: train.evalFraction, seed: train.seed });
 
 const chosen = flag('methods')?.split(',');
-const kinds = RUN_KINDS.filter((k) => k.comparable && (chosen ? chosen.includes(k.id) : true));
+const info = session.current.model!.info;
+const kinds = RUN_KINDS.filter((k) => k.comparable && (chosen ? chosen.includes(k.id) : true)).filter((k) => {
+  const why = k.unsupported(info);
+  if (why) console.error(`${k.label} left out: ${why}`);
+  return !why;
+});
 await session.handle({ type: 'compare', runs: kinds.map((k) => ({ methodId: k.id, config: {} })), train });
 
 const label = (id: string) => RUN_KINDS.find((k) => k.id === id)!.label;
