@@ -159,6 +159,7 @@ beforeAll(async () => {
   work = tempDir('seq-cls');
   const [bert, roberta, distilbert] = makeMaskedLmFolders(work, [BERT_FAMILY, ROBERTA_FAMILY, DISTILBERT_FAMILY]);
   const qwen2 = join(work, QWEN2.name);
+  // The folder is all this test needs of the maker; the causal-LM logits it reports (one token) go unread.
   runPythonSpec('families_make.py', work, 'make-qwen2', { ids: [[0]], tokenizer_dir: MODEL_DIR, variants: [{ ...QWEN2, dir: qwen2 }] });
   const pairRows: [string, string][] = [
     ['the cat sat on the mat.', 'a dog ran.'],
