@@ -217,6 +217,8 @@ interface RefOptions {
   prefix?: { k: number[][][][]; v: number[][][][] }[];
   /** Applied to each token's sublayer output before the residual add. */
   after?: (layer: number, kind: 'attn' | 'mlp', x: Vec) => Vec;
+  /** Per batch row, each real token's type (a sentence pair's second segment is 1); 0 when absent. */
+  types?: number[][];
 }
 
 /** Position ids of one row, as each model type numbers them (see transformers' embeddings). */
@@ -238,8 +240,10 @@ function refForward(m: RefModel, ids: number[][], o: RefOptions = {}): { logits:
     const virtual = o.virtual?.[b] ?? [];
     const vectors = [...virtual.map((v) => Float64Array.from(v)), ...row.map((id) => Float64Array.from(word.subarray(id * d, (id + 1) * d)))];
     const positions = refPositions(m, row, vectors.length, P, virtual.length > 0);
+    // A model with one token type (RoBERTa) gets no token types from its tokenizer: all are 0.
+    const types = [...virtual.map(() => 0), ...row.map((_, t) => (tokenType && tokenType.length > d ? (o.types?.[b][t] ?? 0) : 0))];
     return vectors.map((x, t) => {
-      const e = x.map((v, i) => v + (tokenType ? tokenType[i] : 0) + pos[positions[t] * d + i]);
+      const e = x.map((v, i) => v + (tokenType ? tokenType[types[t] * d + i] : 0) + pos[positions[t] * d + i]);
       return refLayerNorm(m, e, `${m.emb}.LayerNorm`);
     });
   });
@@ -407,6 +411,21 @@ describe.each([
     expect(r.prepended).toBe(2);
     expect(r.shape).toEqual([2, 14, ref.V]);
     expect(maxDiff(r.data, flatRef(refForward(ref, ids, { virtual, mask }).logits))).toBeLessThan(TOL);
+  });
+
+  it("a sentence pair's token types: each token takes its type's row where the model has several, type 0's where it has one (RoBERTa) or none (DistilBERT)", async () => {
+    const { ids, mask } = padded(ref.pad);
+    const types = [
+      [...new Array<number>(6).fill(0), ...new Array<number>(6).fill(1)],
+      [...new Array<number>(4).fill(0), ...new Array<number>(8).fill(1)],
+    ];
+    const got = tf.tidy(() => model.forward(idsTensor(ids), {}, { attentionMask: tf.tensor2d(mask), tokenTypeIds: tf.tensor2d(types, [2, 12], 'int32') }).logits.dataSync());
+    const want = flatRef(refForward(ref, ids, { mask, types }).logits);
+    expect(maxDiff(got, want)).toBeLessThan(TOL);
+    // Where the types have rows of their own, they move the logits.
+    const untyped = flatRef(refForward(ref, ids, { mask }).logits);
+    if (raw === BERT) expect(maxDiff(want, untyped)).toBeGreaterThan(1e-2);
+    else expect(maxDiff(want, untyped)).toBe(0);
   });
 
   it('afterSublayer sees each sublayer output before the residual add and its LayerNorm', async () => {

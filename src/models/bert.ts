@@ -388,9 +388,11 @@ export class Bert implements LoadedModel {
 
     // Token types: sentence A (0) unless the options give them (a sentence pair's second
     // segment is 1); virtual tokens in front are of type 0, as PEFT's prompt learning pads them.
+    // A model with a single token type (RoBERTa) reads every token as type 0: its tokenizer
+    // hands it no token types, so a pair's second segment is never 1 there.
     if (n.embeddingOrder.includes('token_type_embeddings')) {
       const table = w(`${n.embeddings}.token_type_embeddings.weight`);
-      const types = opts.tokenTypeIds;
+      const types = table.shape[0] > 1 ? opts.tokenTypeIds : undefined;
       if (types) {
         if (types.shape[0] !== B || types.shape[1] !== tokens) throw new Error(`tokenTypeIds is [${types.shape}], expected [${B},${tokens}] like the ids`);
         const all = prepended > 0 ? tf.concat([tf.zeros([B, prepended], 'int32'), types], 1) : types;

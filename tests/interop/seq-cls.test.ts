@@ -1,12 +1,16 @@
 // Sequence classification, studio → Python. The session loads a model folder as a person drops
-// it — a tiny random BertForMaskedLM that transformers made, and the built-in tiny GPT-2 — then a
-// labelled CSV (BERT: GLUE-style sentence pairs; GPT-2: single texts with three labels), trains
-// a method with the classification head a few steps, and exports it. Every export starts in
+// it — tiny random BertForMaskedLM, RobertaForMaskedLM, DistilBertForMaskedLM and Qwen2ForCausalLM
+// checkpoints that transformers made, and the built-in tiny GPT-2 — then a labelled CSV (the
+// encoders: GLUE-style sentence pairs; the decoders: single texts with three labels), trains a
+// method with the classification head a few steps, and exports it. Each family's head is its
+// own *ForSequenceClassification's: BERT's pooler + classifier on [CLS], RoBERTa's
+// classifier.dense + tanh + classifier.out_proj on <s>, DistilBERT's pre_classifier + ReLU +
+// classifier on [CLS], GPT-2's and Qwen2's bias-free score on the last non-padding token. Every export starts in
 // Python from AutoModelForSequenceClassification (with the label count and the studio's pad id);
 // one Python run (seq_cls_check.py) checks them all.
 // - LoRA (and, on BERT, prompt tuning): PeftModel.from_pretrained loads the SEQ_CLS adapter as
 //   PeftModelForSequenceClassification: every tensor of the file lands in a parameter equal to it
-//   (LoRA weights, and the head in its modules_to_save copy).
+//   (LoRA weights, and the head in its modules_to_save copy), on every family.
 // - BitFit (BERT): bitfit_model.safetensors loads with load_state_dict(strict=False), nothing
 //   unexpected, every value landed; the config's own "load_with" code builds the same model.
 // - Houlsby (BERT and GPT-2): AdapterHub's adapter modules rebuilt on the real classifier (its
@@ -26,7 +30,7 @@ import { classifierLogits } from '../../src/train/classification';
 import type { TextTokenizer } from '../../src/tokenize/tokenizer';
 import type { FromWorker, TrainConfig } from '../../src/worker/protocol';
 import { StudioSession } from '../../src/worker/session';
-import { makeBertFolder } from './bert-folder';
+import { BERT_FAMILY, DISTILBERT_FAMILY, makeMaskedLmFolders, ROBERTA_FAMILY } from './bert-folder';
 import { cleanup, flat, maxAbsDiff, MIN_EFFECT, MODEL_DIR, readFolder, runPythonSpec, tempDir, TOLERANCE, writeFolder } from './helpers';
 
 const TRAIN: TrainConfig = { steps: 4, epochs: 1, batchSize: 4, sequenceLength: 24, learningRate: 3e-2, warmupSteps: 0, weightDecay: 0, maxGradNorm: 1, evalFraction: 0.2, evalEvery: 0, seed: 3 };
@@ -37,6 +41,15 @@ const PAIRS_CSV = [
   'sentence1,sentence2,label',
   ...Array.from({ length: 12 }, (_, i) => (i % 2 ? 'the cat sat on the mat.,a cat sat on a mat.,same' : 'a big red dog ran.,the small house.,different')),
 ].join('\n');
+/** A tiny Qwen2 with its q/k/v biases and grouped-query attention, the built-in tokenizer beside it (families_make.py). */
+const QWEN2 = {
+  name: 'qwen2',
+  class: 'Qwen2Config',
+  config: { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 64, vocab_size: 5000, max_position_embeddings: 64, tie_word_embeddings: true },
+  dtype: 'float32',
+  max_shard_size: null,
+};
+
 const TEXTS_CSV = ['text,label', ...Array.from({ length: 15 }, (_, i) => `${['good', 'bad', 'so-so'][i % 3]} film number ${i},${['pos', 'neg', 'mixed'][i % 3]}`)].join('\n');
 
 /** What seq_cls_check.py reports for every case, and for each kind. */
@@ -144,13 +157,19 @@ const cases: Case[] = [];
 beforeAll(async () => {
   await tf.setBackend('cpu');
   work = tempDir('seq-cls');
-  const bert = makeBertFolder(work);
+  const [bert, roberta, distilbert] = makeMaskedLmFolders(work, [BERT_FAMILY, ROBERTA_FAMILY, DISTILBERT_FAMILY]);
+  const qwen2 = join(work, QWEN2.name);
+  // The folder is all this test needs of the maker; the causal-LM logits it reports (one token) go unread.
+  runPythonSpec('families_make.py', work, 'make-qwen2', { ids: [[0]], tokenizer_dir: MODEL_DIR, variants: [{ ...QWEN2, dir: qwen2 }] });
   const pairRows: [string, string][] = [
     ['the cat sat on the mat.', 'a dog ran.'],
     ['a cat.', 'the mat.'],
   ];
   cases.push(await run(work, 'tiny-bert', bert.dir, readFolder(bert.dir), PAIRS_CSV, { id: 'lora', config: { ...LORA, target_modules: ['query', 'value'] } }, pairRows));
   cases.push(await run(work, 'tiny-gpt2', MODEL_DIR, readFolder(MODEL_DIR), TEXTS_CSV, { id: 'lora', config: { ...LORA, target_modules: ['c_attn'] } }, [['good film number 3'], ['bad film']]));
+  cases.push(await run(work, 'tiny-roberta', roberta.dir, readFolder(roberta.dir), PAIRS_CSV, { id: 'lora', config: { ...LORA, target_modules: ['query', 'value'] } }, pairRows));
+  cases.push(await run(work, 'tiny-distilbert', distilbert.dir, readFolder(distilbert.dir), PAIRS_CSV, { id: 'lora', config: { ...LORA, target_modules: ['q_lin', 'v_lin'] } }, pairRows));
+  cases.push(await run(work, 'tiny-qwen2', qwen2, readFolder(qwen2), TEXTS_CSV, { id: 'lora', config: { ...LORA, target_modules: ['q_proj', 'v_proj'] } }, [['good film number 3'], ['bad film']]));
   // Prompt tuning: the pooled [CLS] position is the first virtual token, as in PEFT.
   cases.push(await run(work, 'tiny-bert-prompt', bert.dir, readFolder(bert.dir), PAIRS_CSV, { id: 'prompt-tuning', config: { num_virtual_tokens: 3, prompt_tuning_init: 'RANDOM' } }, pairRows));
   // BitFit as its paper trains it (every bias and the head), and Houlsby adapters on an encoder and a decoder.
@@ -179,6 +198,9 @@ describe('sequence classifiers trained in the studio', () => {
     expect(Object.fromEntries(cases.map((c) => [c.label, c.labels]))).toEqual({
       'tiny-bert': ['different', 'same'],
       'tiny-gpt2': ['mixed', 'neg', 'pos'],
+      'tiny-roberta': ['different', 'same'],
+      'tiny-distilbert': ['different', 'same'],
+      'tiny-qwen2': ['mixed', 'neg', 'pos'],
       'tiny-bert-prompt': ['different', 'same'],
       'tiny-bert-bitfit': ['different', 'same'],
       'tiny-bert-houlsby': ['different', 'same'],
@@ -186,7 +208,7 @@ describe('sequence classifiers trained in the studio', () => {
     });
   });
 
-  it('gives the studio’s logits within 1e-4 on padded rows (BERT: sentence pairs with token types)', () => {
+  it('gives the studio’s logits within 1e-4 on padded rows (BERT: sentence pairs with token types; RoBERTa and DistilBERT: pairs without)', () => {
     for (const c of cases) {
       const theirs = flat(c.check!.logits);
       expect(theirs.length, c.label).toBe(2 * c.labels.length);
@@ -199,22 +221,29 @@ describe('sequence classifiers trained in the studio', () => {
 
 describe('a PEFT sequence classifier (LoRA, prompt tuning)', () => {
   it('is a SEQ_CLS adapter_config with the head in modules_to_save, and the head saved under PEFT’s names', () => {
-    const [bert, gpt2, prompt] = peft();
+    const [bert, gpt2, prompt] = ['tiny-bert', 'tiny-gpt2', 'tiny-bert-prompt'].map((l) => named<PeftCheck>(l));
     for (const c of peft()) {
       const config = json(c.files[ADAPTER_CONFIG]);
       expect(config.task_type, c.label).toBe('SEQ_CLS');
       expect(config.peft_type).toBe(c.label.endsWith('-prompt') ? 'PROMPT_TUNING' : 'LORA');
     }
     expect(json(bert.files[ADAPTER_CONFIG]).modules_to_save).toEqual(['pooler', 'classifier', 'score']);
+    for (const l of ['tiny-gpt2', 'tiny-roberta', 'tiny-distilbert', 'tiny-qwen2']) expect(json(named(l).files[ADAPTER_CONFIG]).modules_to_save, l).toEqual(['classifier', 'score']);
     const keys = (c: Case) => [...readSafetensors(c.files[ADAPTER_WEIGHTS], ADAPTER_WEIGHTS).tensors.keys()].filter((k) => !k.includes('lora_'));
     expect(keys(bert).sort()).toEqual(['base_model.model.bert.pooler.dense.bias', 'base_model.model.bert.pooler.dense.weight', 'base_model.model.classifier.bias', 'base_model.model.classifier.weight']);
     expect(keys(gpt2)).toEqual(['base_model.model.score.weight']);
+    // RoBERTa's head is one module with two layers; DistilBERT's pre_classifier is a module to
+    // save of its own (PEFT matches modules_to_save by name suffix); Qwen2's score has no bias.
+    const [roberta, distilbert, qwen2] = ['tiny-roberta', 'tiny-distilbert', 'tiny-qwen2'].map((l) => named<PeftCheck>(l));
+    expect(keys(roberta).sort()).toEqual(['base_model.model.classifier.dense.bias', 'base_model.model.classifier.dense.weight', 'base_model.model.classifier.out_proj.bias', 'base_model.model.classifier.out_proj.weight']);
+    expect(keys(distilbert).sort()).toEqual(['base_model.model.classifier.bias', 'base_model.model.classifier.weight', 'base_model.model.pre_classifier.bias', 'base_model.model.pre_classifier.weight']);
+    expect(keys(qwen2)).toEqual(['base_model.model.score.weight']);
     // Beside prompt learning's embeddings PEFT saves modules to save under `base_model.` alone.
     expect(keys(prompt).sort()).toEqual(['base_model.bert.pooler.dense.bias', 'base_model.bert.pooler.dense.weight', 'base_model.classifier.bias', 'base_model.classifier.weight', 'prompt_embeddings']);
   });
 
   it('loads as PeftModelForSequenceClassification with every key landing in a parameter equal to it, and no warning', () => {
-    const [bert, gpt2, prompt] = peft();
+    const [bert, gpt2, prompt] = ['tiny-bert', 'tiny-gpt2', 'tiny-bert-prompt'].map((l) => named<PeftCheck>(l));
     for (const c of peft()) {
       expect(c.check.peft_class, c.label).toBe('PeftModelForSequenceClassification');
       expect(c.check.warnings, c.label).toEqual([]);
@@ -225,6 +254,12 @@ describe('a PEFT sequence classifier (LoRA, prompt tuning)', () => {
     }
     expect(bert.check.wrapped).toEqual(expect.arrayContaining(['base_model.model.bert.pooler', 'base_model.model.classifier']));
     expect(gpt2.check.wrapped).toEqual(['base_model.model.score']);
+    const [roberta, distilbert, qwen2] = ['tiny-roberta', 'tiny-distilbert', 'tiny-qwen2'].map((l) => named<PeftCheck>(l));
+    expect(roberta.check.wrapped).toEqual(['base_model.model.classifier']);
+    expect(distilbert.check.wrapped).toEqual(['base_model.model.classifier', 'base_model.model.pre_classifier']);
+    expect(qwen2.check.wrapped).toEqual(['base_model.model.score']);
+    // LoRA lands on each family's attention projections, two layers × two targets × A and B.
+    for (const c of [roberta, distilbert, qwen2]) expect(Object.keys(c.check.landed).filter((k) => k.includes('.lora_')), c.label).toHaveLength(8);
     expect(prompt.check.wrapped).toEqual(expect.arrayContaining(['base_model.bert.pooler', 'base_model.classifier']));
   });
 });

@@ -8,7 +8,8 @@ SPEC.json: {"cases": [{"name": str, "kind": "peft" | "bitfit" | "houlsby", "mode
 "token_types": [[int]] | null}]}. Every case starts from
 AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels, pad_token_id) in
 float32 and reports the eval-mode logits [B, num_labels] on `ids` under the attention `mask`
-(with the token types when given), every warning raised while loading the export
+(with the token types when given and the folder's tokenizer returns them: BERT's does,
+RoBERTa's and DistilBERT's do not), every warning raised while loading the export
 ("warnings") and those about the new head transformers initialised ("base_warnings"). By kind:
 
 peft: PeftModel.from_pretrained on adapter_dir (a SEQ_CLS adapter). Reported: the wrapper
@@ -52,10 +53,17 @@ def classifier(torch, case, base_warnings):
         )
 
 
+def takes_token_types(case):
+    """Whether the model folder's tokenizer hands the model token types (BERT's does; RoBERTa's and DistilBERT's do not)."""
+    from transformers import AutoTokenizer
+
+    return "token_type_ids" in AutoTokenizer.from_pretrained(case["model_dir"]).model_input_names
+
+
 def logits_of(torch, model, case):
     model.eval()
     kwargs = {"attention_mask": torch.tensor(case["mask"])}
-    if case.get("token_types") is not None:
+    if case.get("token_types") is not None and takes_token_types(case):
         kwargs["token_type_ids"] = torch.tensor(case["token_types"])
     with torch.no_grad():
         return model(input_ids=torch.tensor(case["ids"]), **kwargs).logits.tolist()
