@@ -86,6 +86,7 @@ async function main(): Promise<void> {
 
   const c = config as Record<string, number>;
   const tr = py.training;
+  const threads = `${tr.torch_threads} thread${tr.torch_threads === 1 ? '' : 's'}`;
   const a = tr.args;
   const h = py.heldout;
   const s = py.slice;
@@ -174,8 +175,8 @@ by [SEP], ${tr.train_stream_tokens} tokens. The weights are released with this r
 | dropout | none (hidden/attention dropout 0.0, as the studio engine runs the base model) |
 | activation | gelu (exact) |
 
-Size: the weights had to fit 12 MB (3M float32 parameters) and the training an hour of one shared
-CPU thread. Width 192 with 4 heads is studio-gpt2-en's, whose PyTorch throughput on this machine was
+Size: the weights had to fit 12 MB (3M float32 parameters) and the training well under an hour of a
+shared 2-core CPU. Width 192 with 4 heads is studio-gpt2-en's, whose PyTorch throughput on this machine was
 known; a block of width d costs ≈ 12d² parameters (0.44M at 192), so four blocks (1.78M) leave room
 for a ${c.vocab_size}-token vocabulary (${((c.vocab_size * c.hidden_size) / 1e6).toFixed(2)}M) — the largest multiple of 1024 that fits. Width 256
 would have allowed only two blocks beside a 4096-token vocabulary. A context of 128 is BERT's own first
@@ -192,7 +193,7 @@ does. A WordPiece token covers ${(tr.train_bytes / tr.train_stream_tokens).toFix
 
 ## Training
 
-PyTorch (CPU, ${tr.torch_threads} thread) with transformers' BertForMaskedLM, from
+PyTorch (CPU, ${threads}) with transformers' BertForMaskedLM, from
 \`scripts/pretrain_bert.py\` (seed ${String(a.seed)}, resumable from \`.pretrain/${name}/ckpt.pt\`).
 
 Masking as in BERT (Devlin et al. 2019): in each window ${Number(a.mask_rate) * 100}% of the real tokens (never [CLS]
@@ -209,7 +210,7 @@ span of ${c.max_position_embeddings - 2} tokens of the training stream as [CLS] 
 | steps run | ${tr.steps} |
 | tokens seen | ${tr.tokens_seen.toLocaleString('en-US')} (≈ ${(tr.bytes_seen_approx / 1e6).toFixed(1)} MB of text, ${(tr.tokens_seen / tr.train_stream_tokens).toFixed(2)} epochs) |
 | wall time | ${(tr.wall_seconds / 60).toFixed(1)} minutes |
-| throughput | ${Math.round(tr.tokens_per_second)} tokens/s (PyTorch, 1 thread, on a 2-core machine shared with other jobs) |
+| throughput | ${Math.round(tr.tokens_per_second)} tokens/s (PyTorch, ${threads}, on a 2-core machine shared with other jobs) |
 
 Training loss (masked tokens of the last batch) and the held-out slice during training:
 

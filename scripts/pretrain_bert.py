@@ -231,9 +231,9 @@ def main() -> int:
     ap.add_argument("--n-embd", type=int, default=192)
     ap.add_argument("--n-head", type=int, default=4)
     ap.add_argument("--n-positions", type=int, default=128)
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--steps", type=int, default=900)
-    ap.add_argument("--warmup", type=int, default=60)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--min-lr-frac", type=float, default=0.1)
     ap.add_argument("--weight-decay", type=float, default=0.01)
@@ -246,7 +246,7 @@ def main() -> int:
     ap.add_argument("--stop-at-step", type=int, default=0, help="end training at this step (the schedule still spans --steps); 0 = --steps")
     ap.add_argument("--export-only", action="store_true")
     ap.add_argument("--no-export", action="store_true")
-    ap.add_argument("--eval-every", type=int, default=150)
+    ap.add_argument("--eval-every", type=int, default=500)
     args = ap.parse_args()
 
     import torch
