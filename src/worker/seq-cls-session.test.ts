@@ -18,17 +18,24 @@ const source = async (id: string, file: string) => new Uint8Array(readFileSync(n
 const TRAIN: TrainConfig = { steps: 2, epochs: 1, batchSize: 4, sequenceLength: 16, learningRate: 1e-2, warmupSteps: 0, weightDecay: 0, maxGradNorm: 1, evalFraction: 0.2, evalEvery: 2, seed: 1 };
 const CSV = ['text,title,label', ...Array.from({ length: 10 }, (_, i) => `${i % 2 ? 'yes' : 'no'} ${i},t${i},${i % 2 ? 'b' : 'a'}`)].join('\n');
 
+/** A session on the cpu backend with tiny-gpt2 loaded, and what it has said so far. */
+async function tinySession() {
+  const events: FromWorker[] = [];
+  const all = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type) as Extract<FromWorker, { type: T }>[];
+  const last = <T extends FromWorker['type']>(type: T) => all(type).at(-1);
+  const session = new StudioSession((m) => events.push(m), { source });
+  await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+  await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+  return { events, all, last, session };
+}
+
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 describe('StudioSession with a labelled dataset', () => {
   it('shows the labels, counts the head, trains a classifier with held-out metrics, and refuses distillation', async () => {
-    const events: FromWorker[] = [];
-    const last = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type).at(-1) as Extract<FromWorker, { type: T }> | undefined;
-    const session = new StudioSession((m) => events.push(m), { source });
-    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
-    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    const { events, last, session } = await tinySession();
     const d = last('modelLoaded')!.model.hiddenSize;
     await session.handle({ type: 'plan', methodId: 'lora', config: { r: '4', target_modules: ['c_attn'] } });
     const lmPlan = last('planned')!.plan as { trainable: number; total: number };
@@ -69,11 +76,7 @@ describe('StudioSession with a labelled dataset', () => {
   });
 
   it('compares methods as classifiers: each row has the held-out accuracy and macro-F1 of its last evaluation and the head in its counts', async () => {
-    const events: FromWorker[] = [];
-    const all = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type) as Extract<FromWorker, { type: T }>[];
-    const session = new StudioSession((m) => events.push(m), { source });
-    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
-    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    const { events, all, session } = await tinySession();
     await session.handle({ type: 'loadDataset', file: new File([CSV], 'labels.csv'), sequenceLength: 16, evalFraction: 0.2, seed: 1 });
     const runs = [
       { methodId: 'lora', config: { r: '4', target_modules: ['c_attn'] } },
@@ -101,11 +104,7 @@ describe('StudioSession with a labelled dataset', () => {
   });
 
   it('fully fine-tunes a classifier: the plan counts the body and the head, evaluations report the labels, and the export is a sequence-classification checkpoint', async () => {
-    const events: FromWorker[] = [];
-    const last = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type).at(-1) as Extract<FromWorker, { type: T }> | undefined;
-    const session = new StudioSession((m) => events.push(m), { source });
-    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
-    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    const { events, last, session } = await tinySession();
     const { hiddenSize: d, totalParams } = last('modelLoaded')!.model;
     await session.handle({ type: 'loadDataset', file: new File([CSV], 'labels.csv'), sequenceLength: 16, evalFraction: 0.2, seed: 1 });
 
@@ -134,11 +133,7 @@ describe('StudioSession with a labelled dataset', () => {
 
 describe('StudioSession: BitFit and Houlsby classifiers', () => {
   it('export with the head in their own formats; importing such an export is refused by name and the classifier stays', async () => {
-    const events: FromWorker[] = [];
-    const last = <T extends FromWorker['type']>(type: T) => events.filter((e) => e.type === type).at(-1) as Extract<FromWorker, { type: T }> | undefined;
-    const session = new StudioSession((m) => events.push(m), { source });
-    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
-    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    const { events, last, session } = await tinySession();
     const d = last('modelLoaded')!.model.hiddenSize;
     await session.handle({ type: 'loadDataset', file: new File([CSV], 'labels.csv'), sequenceLength: 16, evalFraction: 0.2, seed: 1 });
 
