@@ -191,6 +191,18 @@ afterAll(() => {
   cleanup(work);
 });
 
+/** transformers loaded the checkpoint as `cls` from the file alone: every key landed unchanged, nothing warned, and it counts `params`. */
+function expectLoadedWhole(c: Check, cls: string, tensors: number, params: number) {
+  expect(c.class).toBe(cls);
+  expect(c.loading_info).toEqual({ missing_keys: [], unexpected_keys: [], mismatched_keys: [], error_msgs: [] });
+  expect(c.warnings).toEqual([]);
+  expect(c.file_tensors).toBe(tensors);
+  expect(c.not_in_model).toEqual([]);
+  expect(c.different_from_file).toEqual([]);
+  expect(c.parameters_not_in_file).toEqual([]);
+  expect(c.num_parameters).toBe(params);
+}
+
 describe.each([
   { name: 'gpt2', cls: 'GPT2LMHeadModel' },
   { name: 'bert', cls: 'BertForMaskedLM' },
@@ -200,15 +212,7 @@ describe.each([
 
   it(`loads as ${cls} with every weight from the file, nothing missing, unexpected or warned about`, () => {
     expect(report.versions.transformers).toMatch(/^5\./);
-    const c = check();
-    expect(c.class).toBe(cls);
-    expect(c.loading_info).toEqual({ missing_keys: [], unexpected_keys: [], mismatched_keys: [], error_msgs: [] });
-    expect(c.warnings).toEqual([]);
-    expect(c.file_tensors).toBe(side().tensors);
-    expect(c.not_in_model).toEqual([]);
-    expect(c.different_from_file).toEqual([]);
-    expect(c.parameters_not_in_file).toEqual([]);
-    expect(c.num_parameters).toBe(side().params);
+    expectLoadedWhole(check(), cls, side().tensors, side().params);
   });
 
   it('holds a trained value in every parameter, its head still tied to the embedding', () => {
@@ -235,15 +239,7 @@ describe.each([
   const check = () => report.checks[name];
 
   it(`loads as ${cls} with every weight from the file, nothing missing, unexpected or warned about, counting what the plan trains`, () => {
-    const c = check();
-    expect(c.class).toBe(cls);
-    expect(c.loading_info).toEqual({ missing_keys: [], unexpected_keys: [], mismatched_keys: [], error_msgs: [] });
-    expect(c.warnings).toEqual([]);
-    expect(c.file_tensors).toBe(side().tensors);
-    expect(c.not_in_model).toEqual([]);
-    expect(c.different_from_file).toEqual([]);
-    expect(c.parameters_not_in_file).toEqual([]);
-    expect(c.num_parameters).toBe(side().planned);
+    expectLoadedWhole(check(), cls, side().tensors, side().planned);
   });
 
   it('names the labels and the pad id, and holds a trained value in every body weight beside the new head', () => {
