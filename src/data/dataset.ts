@@ -262,8 +262,10 @@ export interface DatasetSummary {
   format: DatasetFormat;
   /** How the records were read (plain text, prompt/completion, Alpaca); absent for a labelled dataset. */
   kind?: DatasetKind;
-  /** Whether a prompt's tokens are left out of the loss (only the completion is trained on). */
+  /** Instruction data: whether a prompt's tokens are left out of the loss (only the completion is trained on). */
   completionOnly?: boolean;
+  /** Why the loaded model trains on every token of instruction data, whatever is chosen; absent when it can leave prompts out. */
+  completionOnlyUnsupported?: string;
   /** Tokens kept that the loss does not read: the prompts', under completion-only loss. */
   untrainedTokens?: number;
   examples: number;

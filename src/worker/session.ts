@@ -331,8 +331,11 @@ export class StudioSession {
    * alone: a masked LM's objective reads every label to tell real tokens from padding.
    */
   private prepare(d: Omit<LoadedDataset, 'prepared'>, sequenceLength: number): PreparedDataset {
-    const completionOnly = !d.wholeText && architectureOf(this.model!.info).objective === 'causal-lm';
-    return prepareDataset(d.file.name, d.text, this.tokenizer!, { sequenceLength, evalFraction: d.evalFraction, seed: d.seed, columns: d.columns, completionOnly });
+    const info = this.model!.info;
+    const causal = architectureOf(info).objective === 'causal-lm';
+    const prepared = prepareDataset(d.file.name, d.text, this.tokenizer!, { sequenceLength, evalFraction: d.evalFraction, seed: d.seed, columns: d.columns, completionOnly: !d.wholeText && causal });
+    if (!causal && prepared.summary.completionOnly !== undefined) prepared.summary.completionOnlyUnsupported = `${info.name} is a masked language model: it learns from every token`;
+    return prepared;
   }
 
   /** The dataset tokenized at the run's sequence length (re-read and announced when it changed). */
