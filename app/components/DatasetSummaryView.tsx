@@ -30,7 +30,7 @@ function CompletionOnly({ d }: { d: DatasetSummary }) {
       <label className="checkbox">
         <input
           type="checkbox"
-          checked={wholeText}
+          checked={wholeText || d.completionOnlyUnsupported !== undefined}
           disabled={busy || d.completionOnlyUnsupported !== undefined}
           onChange={(e) => setTrainOnWholeText(e.target.checked)}
         />
