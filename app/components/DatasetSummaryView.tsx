@@ -27,6 +27,12 @@ function CompletionOnly({ d }: { d: DatasetSummary }) {
           : 'Prompt and completion both trained on (whole text)'}
         {d.completionOnlyUnsupported && <span className="muted"> — {d.completionOnlyUnsupported}</span>}
       </p>
+      {d.completionOnly && d.nothingTrained !== undefined && (
+        <p className="small" data-testid="nothing-trained">
+          {formatInt(d.nothingTrained)} example{d.nothingTrained === 1 ? ' is' : 's are'} cut at {formatInt(d.sequenceLength)} tokens before the completion begins:
+          nothing of {d.nothingTrained === 1 ? 'it' : 'them'} is trained on. A longer sequence length keeps them.
+        </p>
+      )}
       <label className="checkbox">
         <input
           type="checkbox"

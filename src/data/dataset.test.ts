@@ -26,7 +26,7 @@ describe('tokenizeExamples', () => {
   });
 
   it('an example exactly filling the length with eos is not truncated', () => {
-    expect(tokenizeExamples(['abc'], tok, 4)).toEqual({ ids: [[97, 98, 99, EOS]], tokens: 4, untrained: 0, truncated: 0 });
+    expect(tokenizeExamples(['abc'], tok, 4)).toEqual({ ids: [[97, 98, 99, EOS]], tokens: 4, untrained: 0, nothingTrained: 0, truncated: 0 });
   });
 
   it('does not repeat an eos the post-processor already closed the sequence with', () => {
@@ -61,6 +61,7 @@ describe('completion-only tokens', () => {
     expect(out.ids).toEqual([[97, 98, 99, 100], [97, 98, 99, 100]]);
     expect(out.trained).toEqual([Uint8Array.from([0, 0, 0, 0]), Uint8Array.from([0, 0, 1, 1])]);
     expect(out.untrained).toBe(6);
+    expect(out.nothingTrained).toBe(1);
     expect(out.truncated).toBe(2);
   });
 
@@ -120,6 +121,9 @@ describe('completion-only tokens', () => {
     expect(whole.summary).toMatchObject({ kind: 'alpaca', completionOnly: false, untrainedTokens: 0, tokens: out.summary.tokens });
     expect(whole.trained).toBeUndefined();
     expect(whole.train).toEqual(out.train);
+    expect(out.summary.nothingTrained).toBeUndefined();
+    // At 40 tokens every Alpaca prompt is cut before its output begins.
+    expect(prepareDataset('alpaca.jsonl', text, tok, { ...opts, sequenceLength: 40 }).summary).toMatchObject({ nothingTrained: 3, untrainedTokens: 3 * 40, truncated: 3 });
   });
 
   it('plain text is trained everywhere and says nothing of completion-only loss', () => {

@@ -21,6 +21,8 @@ export interface TokenizedExamples {
   tokens: number;
   /** Of `tokens`, those the loss does not read (prompt tokens). */
   untrained: number;
+  /** Examples cut before their first trained token: they teach nothing. */
+  nothingTrained: number;
   /** Examples that were longer than sequenceLength and were cut. */
   truncated: number;
 }
@@ -47,6 +49,7 @@ export function tokenizeExamples(examples: readonly (string | Example)[], tok: T
   checkSequenceLength(sequenceLength);
   let tokens = 0;
   let untrained = 0;
+  let nothingTrained = 0;
   let truncated = 0;
   const trained: (Uint8Array | undefined)[] = [];
   const ids = examples.map((given) => {
@@ -60,11 +63,15 @@ export function tokenizeExamples(examples: readonly (string | Example)[], tok: T
       mask = mask?.slice(0, sequenceLength);
     }
     tokens += seq.length;
-    if (mask) untrained += mask.length - mask.reduce((n, m) => n + m, 0);
+    if (mask) {
+      const read = mask.reduce((n, m) => n + m, 0);
+      untrained += mask.length - read;
+      if (read === 0) nothingTrained++;
+    }
     trained.push(mask);
     return seq;
   });
-  return { ids, ...(untrained > 0 ? { trained } : {}), tokens, untrained, truncated };
+  return { ids, ...(untrained > 0 ? { trained } : {}), tokens, untrained, nothingTrained, truncated };
 }
 
 /** 1 for each of `length` tokens that a trained segment owns, by the encoded lengths of the text before each segment. */
@@ -251,7 +258,7 @@ export interface SummaryInput {
   /** How the records were read; absent for a labelled dataset. */
   kind?: DatasetKind;
   examples: string[];
-  tokenized: Pick<TokenizedExamples, 'tokens' | 'truncated'> & Partial<Pick<TokenizedExamples, 'untrained'>>;
+  tokenized: Pick<TokenizedExamples, 'tokens' | 'truncated'> & Partial<Pick<TokenizedExamples, 'untrained' | 'nothingTrained'>>;
   split: HeldOutSplit;
   sequenceLength: number;
 }
@@ -268,6 +275,8 @@ export interface DatasetSummary {
   completionOnlyUnsupported?: string;
   /** Tokens kept that the loss does not read: the prompts', under completion-only loss. */
   untrainedTokens?: number;
+  /** Examples cut at the sequence length before their completion began: nothing of them is trained on. */
+  nothingTrained?: number;
   examples: number;
   trainExamples: number;
   evalExamples: number;
@@ -308,6 +317,7 @@ export function summarize(input: SummaryInput): DatasetSummary {
     tokens: input.tokenized.tokens,
     truncated: input.tokenized.truncated,
     ...(input.tokenized.untrained !== undefined ? { untrainedTokens: input.tokenized.untrained } : {}),
+    ...(input.tokenized.nothingTrained ? { nothingTrained: input.tokenized.nothingTrained } : {}),
     sequenceLength: input.sequenceLength,
     // Cut by code point so a preview never ends in half a surrogate pair.
     preview: input.examples.slice(0, PREVIEW_EXAMPLES).map((e) => Array.from(e).slice(0, PREVIEW_CHARS).join('')),
