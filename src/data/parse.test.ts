@@ -203,6 +203,17 @@ describe('instruction data', () => {
     expect(err.message).toBe('alpaca.jsonl line 2: "instruction" without "output" (and 7 more problems)');
   });
 
+  it('reads instruction, input and output columns of a TSV as Alpaca records, naming bad lines', () => {
+    const out = parseDataset('alpaca.tsv', 'instruction\tinput\toutput\nTranslate.\tbonjour\thello\nName a colour.\t\tBlue.\n');
+    expect(out.kind).toBe('alpaca');
+    expect(out.examples.map(exampleText)).toEqual([`${WITH_INPUT}hello`, `${NO_INPUT}Blue.`]);
+    expect(parseDataset('a.csv', 'instruction,output\nName a colour.,Blue.\n').examples.map(exampleText)).toEqual([`${NO_INPUT}Blue.`]);
+    expect(rejection(() => parseDataset('a.csv', 'instruction,output\nx,y\n ,y\nx,\n')).issues).toEqual([
+      { line: 3, message: 'instruction is empty' },
+      { line: 4, message: 'output is empty: there is nothing to train on' },
+    ]);
+  });
+
   it('names the CSV line whose completion is empty', () => {
     expect(rejection(() => parseDataset('d.csv', 'prompt,completion\nQ:,A\nQ2:,\n')).issues).toEqual([{ line: 3, message: 'completion is empty: there is nothing to train on' }]);
   });
@@ -257,7 +268,7 @@ describe('.csv / .tsv', () => {
   it('requires a header with a text column', () => {
     const err = rejection(() => parseDataset('d.csv', 'content,label\nx,1\n'));
     expect(err.issues).toEqual([
-      { line: 1, message: 'the header row needs a "text" column (or "prompt" and "completion"); found "content", "label"' },
+      { line: 1, message: 'the header row needs a "text" column (or "prompt" and "completion", or "instruction" and "output"); found "content", "label"' },
     ]);
     expect(rejection(() => parseDataset('d.csv', 'text\n')).message).toBe('d.csv: no examples found');
   });

@@ -359,7 +359,7 @@ function parseDelimited(fileName: string, text: string, delimiter: ',' | '\t'): 
   const examples: ReadExample[] = [];
   const name = delimiter === ',' ? 'CSV' : 'TSV';
   let header: string[] | undefined;
-  let columns: { text: number } | { prompt: number; completion: number } | undefined;
+  let columns: { text: number } | { prompt: number; completion: number } | { instruction: number; input: number; output: number } | undefined;
   let previousCursor = 0;
 
   // Step mode gives each row's end offset (meta.cursor), which is how rows that span lines
@@ -381,10 +381,12 @@ function parseDelimited(fileName: string, text: string, delimiter: ',' | '\t'): 
         const textCol = header.indexOf('text');
         const promptCol = header.indexOf('prompt');
         const completionCol = header.indexOf('completion');
+        const [instructionCol, outputCol] = [header.indexOf('instruction'), header.indexOf('output')];
         if (textCol >= 0) columns = { text: textCol };
         else if (promptCol >= 0 && completionCol >= 0) columns = { prompt: promptCol, completion: completionCol };
+        else if (instructionCol >= 0 && outputCol >= 0) columns = { instruction: instructionCol, input: header.indexOf('input'), output: outputCol };
         else {
-          issues.add(line, `the header row needs a "text" column (or "prompt" and "completion"); found ${row.map((h) => JSON.stringify(h)).join(', ')}`);
+          issues.add(line, `the header row needs a "text" column (or "prompt" and "completion", or "instruction" and "output"); found ${row.map((h) => JSON.stringify(h)).join(', ')}`);
           parser.abort();
         }
         return;
@@ -399,6 +401,13 @@ function parseDelimited(fileName: string, text: string, delimiter: ',' | '\t'): 
         const value = row[columns.text];
         if (value.trim() === '') issues.add(line, 'text is empty');
         else examples.push({ example: textExample(value), kind: 'text' });
+        return;
+      }
+      if ('instruction' in columns) {
+        const [instruction, input, output] = [row[columns.instruction], columns.input >= 0 ? row[columns.input] : '', row[columns.output]];
+        if (instruction.trim() === '') issues.add(line, 'instruction is empty');
+        else if (output.trim() === '') issues.add(line, 'output is empty: there is nothing to train on');
+        else examples.push({ example: promptCompletion(alpacaPrompt(instruction, input), output), kind: 'alpaca' });
         return;
       }
       const [prompt, completion] = [row[columns.prompt], row[columns.completion]];
