@@ -73,6 +73,9 @@ describe('completion-only tokens', () => {
     const b = makeBatch([[1, 2, 3], [4, 5], [6, 7, 8, 9]], 4, 0, undefined, [Uint8Array.from([0, 1, 1]), undefined, Uint8Array.from([0, 0, 0, 1])]);
     expect(Array.from(b.ids)).toEqual([1, 2, 3, 0, 4, 5, 0, 0, 6, 7, 8, 9]);
     expect(Array.from(b.labels)).toEqual([IGNORE_INDEX, 2, 3, IGNORE_INDEX, 4, 5, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX, 9]);
+    // The real tokens, prompts included, for the throughput; not given without masks.
+    expect(b.tokens).toBe(9);
+    expect(makeBatch([[1, 2, 3]], 4, 0).tokens).toBeUndefined();
   });
 
   it('the sampler and the held-out batches keep each sequence with its own mask', () => {

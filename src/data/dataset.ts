@@ -122,6 +122,8 @@ export interface Batch {
   classes?: Int32Array;
   /** Each token's segment [batch, length], for sentence pairs (padding is 0). */
   tokenTypes?: Int32Array;
+  /** Real (non-padding) tokens, given when the labels also ignore some real ones (a prompt's). */
+  tokens?: number;
 }
 
 /** What a labelled dataset carries per example besides its ids: its label id, and its segments for a sentence pair. */
@@ -153,6 +155,7 @@ export function makeBatch(sequences: number[][], sequenceLength: number, padId: 
     if (mask) mask.forEach((m, t) => m === 0 && (labels[row * sequenceLength + t] = IGNORE_INDEX));
   });
   const out: Batch = { ids, labels, batch, length: sequenceLength };
+  if (trained?.some((m) => m !== undefined)) out.tokens = sequences.reduce((n, seq) => n + seq.length, 0);
   if (labelled) {
     out.classes = Int32Array.from(labelled.classes);
     if (labelled.tokenTypes) {
