@@ -29,8 +29,8 @@ function CompletionOnly({ d }: { d: DatasetSummary }) {
       </p>
       {d.completionOnly && d.nothingTrained !== undefined && (
         <p className="small" data-testid="nothing-trained">
-          {formatInt(d.nothingTrained)} example{d.nothingTrained === 1 ? ' is' : 's are'} cut at {formatInt(d.sequenceLength)} tokens before the completion begins:
-          nothing of {d.nothingTrained === 1 ? 'it' : 'them'} is trained on. A longer sequence length keeps them.
+          {formatInt(d.nothingTrained)} example{d.nothingTrained === 1 ? ' is' : 's are'} left out: cut at {formatInt(d.sequenceLength)} tokens before the
+          completion begins, {d.nothingTrained === 1 ? 'it has' : 'they have'} nothing to train on. A longer sequence length keeps them.
         </p>
       )}
       <label className="checkbox">

@@ -125,8 +125,22 @@ describe('completion-only tokens', () => {
     expect(whole.trained).toBeUndefined();
     expect(whole.train).toEqual(out.train);
     expect(out.summary.nothingTrained).toBeUndefined();
-    // At 40 tokens every Alpaca prompt is cut before its output begins.
-    expect(prepareDataset('alpaca.jsonl', text, tok, { ...opts, sequenceLength: 40 }).summary).toMatchObject({ nothingTrained: 3, untrainedTokens: 3 * 40, truncated: 3 });
+  });
+
+  it('leaves out, as TRL does, the examples cut before their completion begins, and refuses a file of nothing else', () => {
+    const rows = [
+      { prompt: 'abcdefghij', completion: 'k' }, // 10 prompt tokens: cut at 8 with nothing trained
+      { prompt: 'ab', completion: 'cd' }, // 2 untrained, 3 trained with eos
+      { prompt: 'abcdefg', completion: 'hi' }, // 7 untrained, 1 trained: kept
+    ];
+    const text = rows.map((r) => JSON.stringify(r)).join('\n');
+    const out = prepareDataset('qa.jsonl', text, tok, { sequenceLength: 8, evalFraction: 0, seed: 1 });
+    expect(out.summary).toMatchObject({ kind: 'prompt-completion', examples: 3, trainExamples: 2, evalExamples: 0, nothingTrained: 1, tokens: 5 + 8, untrainedTokens: 2 + 7, truncated: 2 });
+    expect(out.train.map((ids) => tok.decode(ids))).toEqual(['abcd<|endoftext|>', 'abcdefgh']);
+    expect(out.trained!.train).toEqual([Uint8Array.from([0, 0, 1, 1, 1]), Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 1])]);
+    expect(() => prepareDataset('qa.jsonl', JSON.stringify(rows[0]), tok, { sequenceLength: 8, evalFraction: 0, seed: 1 })).toThrow(
+      "qa.jsonl: every example's prompt fills the 8 tokens of the sequence length, leaving no completion to train on; raise the sequence length",
+    );
   });
 
   it('plain text is trained everywhere and says nothing of completion-only loss', () => {

@@ -3,7 +3,7 @@
 // compiles its kernels once instead of once per distinct padded length.
 import type { TextTokenizer } from '../tokenize/tokenizer';
 import { parseLabelled, stratifiedSplit, tokenizeLabelled, type LabelledColumns, type LabelledDataset } from './labelled';
-import { exampleText, parseDataset, textExample, type DatasetFormat, type DatasetKind, type Example } from './parse';
+import { DatasetError, exampleText, parseDataset, textExample, type DatasetFormat, type DatasetKind, type Example } from './parse';
 import { deriveSeed, mulberry32, permutation } from './random';
 
 /** Label value ignored by the loss, as in PyTorch / Hugging Face. */
@@ -278,7 +278,11 @@ export interface DatasetSummary {
   completionOnlyUnsupported?: string;
   /** Tokens kept that the loss does not read: the prompts', under completion-only loss. */
   untrainedTokens?: number;
-  /** Examples cut at the sequence length before their completion began: nothing of them is trained on. */
+  /**
+   * Examples cut at the sequence length before their completion began, so left out (as TRL's
+   * SFTTrainer drops them): `examples` counts them, `trainExamples` and `evalExamples` do not,
+   * nor `tokens`.
+   */
   nothingTrained?: number;
   examples: number;
   trainExamples: number;
@@ -353,10 +357,19 @@ export function prepareDataset(
   const completionOnly = opts.completionOnly ?? true;
   const read = completionOnly ? examples : examples.map((e) => textExample(exampleText(e)));
   const tokenized = tokenizeExamples(read, tok, opts.sequenceLength);
-  const split = splitHeldOut(examples.length, opts.evalFraction, opts.seed);
-  const summary = summarize({ fileName, format, kind, examples: examples.map(exampleText), tokenized, split, sequenceLength: opts.sequenceLength });
-  if (kind !== 'text') summary.completionOnly = completionOnly;
+  // An example cut before its completion teaches nothing; TRL's SFTTrainer drops such examples
+  // ("fully masked by truncation"), and so do we, before the split. The summary counts them.
   const masks = tokenized.trained;
+  const kept = examples.map((_, i) => i).filter((i) => !masks?.[i] || masks[i]!.includes(1));
+  if (kept.length === 0) {
+    throw new DatasetError(fileName, `${fileName}: every example's prompt fills the ${opts.sequenceLength} tokens of the sequence length, leaving no completion to train on; raise the sequence length`);
+  }
+  const droppedTokens = examples.length - kept.length > 0 ? tokenized.tokens - kept.reduce((n, i) => n + tokenized.ids[i].length, 0) : 0;
+  const counts = { ...tokenized, tokens: tokenized.tokens - droppedTokens, untrained: tokenized.untrained - droppedTokens };
+  const byKept = splitHeldOut(kept.length, opts.evalFraction, opts.seed);
+  const split = { train: byKept.train.map((k) => kept[k]), eval: byKept.eval.map((k) => kept[k]) };
+  const summary = summarize({ fileName, format, kind, examples: examples.map(exampleText), tokenized: counts, split, sequenceLength: opts.sequenceLength });
+  if (kind !== 'text') summary.completionOnly = completionOnly;
   return {
     summary,
     train: split.train.map((i) => tokenized.ids[i]),
