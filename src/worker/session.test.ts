@@ -83,9 +83,12 @@ describe('StudioSession', () => {
   it('reads Alpaca data for completion-only loss, trains on it, and on the whole text when asked; a masked LM trains on every token', async () => {
     const { session, events, last } = newSession();
     await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
-    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    await session.handle({ type: 'loadModel', id: 'studio-gpt2-en' });
     const alpaca = Array.from({ length: 10 }, (_, i) => JSON.stringify({ instruction: `Add ${i} and 1.`, input: i % 2 ? 'quickly' : '', output: `${i + 1}` })).join('\n');
     const file = new File([alpaca], 'alpaca.jsonl');
+    // At 16 tokens every prompt is cut before its output: nothing to train on, said by name.
+    await session.handle({ type: 'loadDataset', file, sequenceLength: 16, evalFraction: 0.1, seed: 1 });
+    expect(last('datasetRejected')!.message).toBe("alpaca.jsonl: every example's prompt fills the 16 tokens of the sequence length, leaving no completion to train on; raise the sequence length");
     await session.handle({ type: 'loadDataset', file, sequenceLength: 128, evalFraction: 0.1, seed: 1 });
     const read = last('datasetLoaded')!.dataset;
     expect(read).toMatchObject({ kind: 'alpaca', completionOnly: true, examples: 10 });
