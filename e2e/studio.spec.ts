@@ -4,6 +4,9 @@ import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../src/io/safetensors';
 import { unzipFiles } from '../src/io/zip';
+import { formatInt } from '../app/format';
+import { prepareDataset } from '../src/data/dataset';
+import { loadTokenizer } from '../src/tokenize/tokenizer';
 import { dropFile, expectBackend, fill, forbidExternalRequests, SAMPLE_SENTENCES, sampleJsonl } from './driver';
 
 const sentences = SAMPLE_SENTENCES;
@@ -113,6 +116,25 @@ test('a malformed .jsonl is refused with its line number, keeping the loaded dat
   await expect(alert).toContainText('Still using good.jsonl');
   // The earlier dataset is still there and training can start.
   await expect(page.locator('section', { has: page.getByText('First examples') })).toContainText('good.jsonl');
+  await expect(page.getByRole('button', { name: 'Start training' })).toBeEnabled();
+});
+
+test('an Alpaca file is read as instructions: the page counts the prompt tokens not trained on, and trains on them when asked', async ({ page }) => {
+  await page.goto('/?backend=cpu');
+  await expectBackend(page, 'CPU');
+  await expect(page.locator('code', { hasText: 'trainable params' })).toBeVisible();
+  const rows = SAMPLE_SENTENCES.slice(0, 6).map((s, i) => ({ instruction: 'Continue the story.', input: i % 2 ? s : '', output: s }));
+  const alpaca = rows.map((r) => JSON.stringify(r)).join('\n');
+  // The count the page must show: the same file prepared in Node with the default model's tokenizer.
+  const folder = new URL('../public/models/studio-gpt2-en/', import.meta.url);
+  const tok = loadTokenizer(JSON.parse(readFileSync(new URL('tokenizer.json', folder), 'utf-8')), JSON.parse(readFileSync(new URL('tokenizer_config.json', folder), 'utf-8')));
+  const expected = prepareDataset('alpaca.jsonl', alpaca, tok, { sequenceLength: 128, evalFraction: 0.1, seed: 42 }).summary.untrainedTokens!;
+  expect(expected).toBeGreaterThan(0);
+  await dropFile(page, 'alpaca.jsonl', alpaca);
+  await expect(page.getByTestId('dataset-kind')).toHaveText('Alpaca instruction');
+  await expect(page.getByTestId('untrained-tokens')).toHaveText(`${formatInt(expected)} prompt tokens not trained on (completion-only loss)`);
+  await page.getByLabel('Train on the prompt too (whole text), not only the completion').check();
+  await expect(page.getByTestId('untrained-tokens')).toHaveText('Prompt and completion both trained on (whole text)');
   await expect(page.getByRole('button', { name: 'Start training' })).toBeEnabled();
 });
 

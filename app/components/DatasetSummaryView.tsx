@@ -1,8 +1,50 @@
-// The loaded dataset: counts, a labelled file's columns (chosen here) and label set, and the
-// first examples.
-import type { ClassificationSummary } from '../../src/data/dataset';
+// The loaded dataset: how its records were read, counts, the tokens instruction data does not
+// train on (and the choice to train on them), a labelled file's columns (chosen here) and label
+// set, and the first examples.
+import type { DatasetSummary, ClassificationSummary } from '../../src/data/dataset';
+import type { DatasetKind } from '../../src/data/parse';
 import { formatInt } from '../format';
-import { datasetStale, isBusy, useActions, useStudio } from '../store';
+import { datasetStale, isBusy, trainsOnWholeText, useActions, useStudio } from '../store';
+
+const KIND_LABELS: Record<DatasetKind, string> = {
+  text: 'plain text',
+  'prompt-completion': 'prompt/completion',
+  alpaca: 'Alpaca instruction',
+  mixed: 'mixed (text and instruction records)',
+};
+
+/** Instruction data: the prompt tokens left out of the loss, and the choice to train on them too. */
+function CompletionOnly({ d }: { d: DatasetSummary }) {
+  const busy = useStudio(isBusy);
+  const wholeText = useStudio(trainsOnWholeText);
+  const { setTrainOnWholeText } = useActions();
+  const untrained = d.untrainedTokens ?? 0;
+  return (
+    <div className="completion-only">
+      <p className="small" data-testid="untrained-tokens">
+        {d.completionOnly
+          ? `${formatInt(untrained)} prompt tokens not trained on (completion-only loss)`
+          : 'Prompt and completion both trained on (whole text)'}
+        {d.completionOnlyUnsupported && <span className="muted"> — {d.completionOnlyUnsupported}</span>}
+      </p>
+      {d.completionOnly && d.nothingTrained !== undefined && (
+        <p className="small" data-testid="nothing-trained">
+          {formatInt(d.nothingTrained)} example{d.nothingTrained === 1 ? ' is' : 's are'} left out: cut at {formatInt(d.sequenceLength)} tokens before the
+          completion begins, {d.nothingTrained === 1 ? 'it has' : 'they have'} nothing to train on. A longer sequence length keeps them.
+        </p>
+      )}
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          checked={wholeText || d.completionOnlyUnsupported !== undefined}
+          disabled={busy || d.completionOnlyUnsupported !== undefined}
+          onChange={(e) => setTrainOnWholeText(e.target.checked)}
+        />
+        <span>Train on the prompt too (whole text), not only the completion</span>
+      </label>
+    </div>
+  );
+}
 
 /**
  * Which columns hold the text, the second text of a sentence pair, and the label; changing one
@@ -54,6 +96,7 @@ export default function DatasetSummaryView() {
     <div className="dataset-summary">
       <p className="dataset-file">
         <span className="file-name">{d.fileName}</span> <span className="badge">{d.format}</span>
+        {d.kind && <span className="badge" data-testid="dataset-kind">{KIND_LABELS[d.kind]}</span>}
         {stale && <span className="badge badge-warn">re-reading with new settings…</span>}
       </p>
       <dl className="stats">
@@ -77,6 +120,7 @@ export default function DatasetSummaryView() {
           </dd>
         </div>
       </dl>
+      {d.completionOnly !== undefined && <CompletionOnly d={d} />}
       {d.classification && (
         <>
           <h3 id="dataset-labels-heading">Labels</h3>

@@ -33,6 +33,7 @@ import {
   parityBlocker,
   selectedMethod,
   trainLimits,
+  trainsOnWholeText,
   trainValidation,
 } from './selectors';
 import { DISK_MODEL_PREFIX, IDLE_RUN, PARITY_STEPS, type GenerationOutput, type StudioData } from './state';
@@ -48,6 +49,8 @@ export interface StudioActions {
   chooseDatasetFile(file: File): void;
   /** Reads the loaded labelled file again with the text, pair and label columns the person chose. */
   chooseDatasetColumns(columns: LabelledColumns): void;
+  /** Reads the loaded file again, training on instruction data's prompts too (or on its completions only). */
+  setTrainOnWholeText(on: boolean): void;
   setTrainField(key: TrainField, text: string): void;
   startTraining(): void;
   stopTraining(): void;
@@ -93,7 +96,8 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
     reloadTimer = undefined;
   };
 
-  const sendDataset = (file: File, columns?: Partial<LabelledColumns>) => {
+  // The choice of training on whole texts is kept from file to file, like the other settings.
+  const sendDataset = (file: File, columns?: Partial<LabelledColumns>, wholeText = get().datasetRequest?.wholeText ?? false) => {
     cancelReload();
     const s = get();
     const sequenceLength =
@@ -101,8 +105,9 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       s.datasetRequest?.sequenceLength ??
       Number(TRAIN_DEFAULTS.sequenceLength);
     const seed = trainFieldValue(s.trainInputs, 'seed') ?? s.datasetRequest?.seed ?? Number(TRAIN_DEFAULTS.seed);
-    deps.send({ type: 'loadDataset', file, sequenceLength, evalFraction: EVAL_FRACTION, seed, ...(columns ? { columns } : {}) });
-    set({ datasetQueue: [...s.datasetQueue, { file, sequenceLength, seed, ...(columns ? { columns } : {}) }], datasetWaiting: null });
+    const options = { ...(columns ? { columns } : {}), ...(wholeText ? { wholeText } : {}) };
+    deps.send({ type: 'loadDataset', file, sequenceLength, evalFraction: EVAL_FRACTION, seed, ...options });
+    set({ datasetQueue: [...s.datasetQueue, { file, sequenceLength, seed, ...options }], datasetWaiting: null });
   };
 
   /** Re-reads the loaded dataset when the form's settings no longer match it. */
@@ -229,6 +234,13 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       if (!s.datasetRequest || isBusy(s)) return;
       set({ datasetRejection: null });
       sendDataset(s.datasetRequest.file, { text: columns.text, pair: columns.pair ?? '', label: columns.label });
+    },
+
+    setTrainOnWholeText(on) {
+      const s = get();
+      if (!s.datasetRequest || isBusy(s) || trainsOnWholeText(s) === on) return;
+      set({ datasetRejection: null });
+      sendDataset(s.datasetRequest.file, s.datasetRequest.columns, on);
     },
 
     setTrainField(key, text) {

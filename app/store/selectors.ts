@@ -118,6 +118,11 @@ export function trainValidation(s: StudioData) {
   return validateTrainInputs(s.trainInputs, trainLimits(s));
 }
 
+/** Whether instruction data is (or is being re-read to be) trained on its prompts too: the latest request's choice. */
+export function trainsOnWholeText(s: StudioData): boolean {
+  return (s.datasetQueue.at(-1) ?? s.datasetRequest)?.wholeText ?? false;
+}
+
 /** True when the loaded dataset was read with other settings than the form's current ones. */
 export function datasetStale(s: StudioData): boolean {
   if (!s.datasetRequest || !s.dataset) return false;

@@ -35,6 +35,8 @@ export interface DatasetRequest {
   seed: number;
   /** A labelled file's columns as the person chose them; absent: found by their names. */
   columns?: Partial<LabelledColumns>;
+  /** Instruction data trained on its prompts too, not only its completions. */
+  wholeText?: boolean;
 }
 
 export interface DatasetRejection {

@@ -11,7 +11,7 @@ import {
   summarize,
   tokenizeExamples,
 } from './dataset';
-import { DatasetError } from './parse';
+import { DatasetError, promptCompletion } from './parse';
 
 const files = byteLevelTokenizerFiles();
 const tok = loadTokenizer(files.tokenizer, files.tokenizerConfig);
@@ -26,7 +26,7 @@ describe('tokenizeExamples', () => {
   });
 
   it('an example exactly filling the length with eos is not truncated', () => {
-    expect(tokenizeExamples(['abc'], tok, 4)).toEqual({ ids: [[97, 98, 99, EOS]], tokens: 4, truncated: 0 });
+    expect(tokenizeExamples(['abc'], tok, 4)).toEqual({ ids: [[97, 98, 99, EOS]], tokens: 4, untrained: 0, nothingTrained: 0, truncated: 0 });
   });
 
   it('does not repeat an eos the post-processor already closed the sequence with', () => {
@@ -43,6 +43,112 @@ describe('tokenizeExamples', () => {
 
   it('rejects a sequence length below 2', () => {
     expect(() => tokenizeExamples(['a'], tok, 1)).toThrow(/sequenceLength must be an integer ≥ 2/);
+  });
+});
+
+describe('completion-only tokens', () => {
+  it("marks the prompt's tokens untrained and the completion's and eos trained", () => {
+    // Byte-level: one token per byte, so 'Q:' is 2 tokens and ' A' is 2.
+    const out = tokenizeExamples([promptCompletion('Q:', ' A'), 'Hi'], tok, 8);
+    expect(out.ids).toEqual([[81, 58, 32, 65, EOS], [72, 105, EOS]]);
+    expect(out.trained).toEqual([Uint8Array.from([0, 0, 1, 1, 1]), undefined]);
+    expect(out.untrained).toBe(2);
+    expect(out.tokens).toBe(8);
+  });
+
+  it('cuts the mask with the ids; a prompt longer than the sequence leaves nothing trained', () => {
+    const out = tokenizeExamples([promptCompletion('abcdef', 'gh'), promptCompletion('ab', 'cdefgh')], tok, 4);
+    expect(out.ids).toEqual([[97, 98, 99, 100], [97, 98, 99, 100]]);
+    expect(out.trained).toEqual([Uint8Array.from([0, 0, 0, 0]), Uint8Array.from([0, 0, 1, 1])]);
+    expect(out.untrained).toBe(6);
+    expect(out.nothingTrained).toBe(1);
+    expect(out.truncated).toBe(2);
+  });
+
+  it('has no masks when every token is trained on', () => {
+    expect(tokenizeExamples(['ab', [{ text: 'cd', train: true }]], tok, 8).trained).toBeUndefined();
+  });
+
+  it('puts -100 in the labels exactly at untrained tokens and at padding', () => {
+    const b = makeBatch([[1, 2, 3], [4, 5], [6, 7, 8, 9]], 4, 0, undefined, [Uint8Array.from([0, 1, 1]), undefined, Uint8Array.from([0, 0, 0, 1])]);
+    expect(Array.from(b.ids)).toEqual([1, 2, 3, 0, 4, 5, 0, 0, 6, 7, 8, 9]);
+    expect(Array.from(b.labels)).toEqual([IGNORE_INDEX, 2, 3, IGNORE_INDEX, 4, 5, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX, 9]);
+    // The real tokens, prompts included, for the throughput; not given without masks.
+    expect(b.tokens).toBe(9);
+    expect(makeBatch([[1, 2, 3]], 4, 0).tokens).toBeUndefined();
+  });
+
+  it('the sampler and the held-out batches keep each sequence with its own mask', () => {
+    const seqs = Array.from({ length: 6 }, (_, i) => [10 * i + 1, 10 * i + 2, 10 * i + 3]);
+    // Sequence i leaves its first i % 3 tokens untrained, so a row's labels say which sequence it is.
+    const masks = seqs.map((_, i) => Uint8Array.from([0, 1, 2].map((t) => (t < i % 3 ? 0 : 1))));
+    const expected = (row: Int32Array, k: number) => Array.from(row.slice(k * 4, k * 4 + 3));
+    const check = (b: ReturnType<typeof makeBatch>) => {
+      for (let k = 0; k < b.batch; k++) {
+        const i = (b.ids[k * 4] - 1) / 10;
+        expect(expected(b.labels, k)).toEqual(seqs[i].map((id, t) => (t < i % 3 ? IGNORE_INDEX : id)));
+      }
+    };
+    const sampler = new BatchSampler(seqs, { batchSize: 4, sequenceLength: 4, padId: 0, seed: 5 }, undefined, masks);
+    for (const b of sampler.epoch(0)) check(b);
+    for (const b of evalBatches(seqs, 4, 4, 0, undefined, masks)) check(b);
+  });
+
+  it('prepares Alpaca data: the summary counts the prompt tokens left out, or none when training on the whole text', () => {
+    const rows = [
+      { instruction: 'Say hi.', output: 'hi' },
+      { instruction: 'Echo.', input: 'x', output: 'x' },
+      { instruction: 'Say bye.', output: 'bye' },
+    ];
+    const text = rows.map((r) => JSON.stringify(r)).join('\n');
+    const byteLength = (s: string) => new TextEncoder().encode(s).length;
+    const promptBytes =
+      3 * byteLength('Below is an instruction that describes a task') +
+      2 * byteLength('. Write a response that appropriately completes the request.\n\n### Instruction:\n\n\n### Response:') +
+      byteLength(', paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\n\n\n### Input:\n\n\n### Response:') +
+      byteLength('Say hi.Echo.xSay bye.');
+    const opts = { sequenceLength: 512, evalFraction: 0.34, seed: 1 };
+    const out = prepareDataset('alpaca.jsonl', text, tok, opts);
+    expect(out.summary).toMatchObject({ format: 'jsonl', kind: 'alpaca', completionOnly: true, untrainedTokens: promptBytes, tokens: promptBytes + byteLength('hixbye') + 3 });
+    expect(out.trained!.train).toHaveLength(out.train.length);
+    expect(out.trained!.eval).toHaveLength(out.eval.length);
+    out.train.forEach((ids, k) => {
+      const mask = out.trained!.train[k]!;
+      expect(mask).toHaveLength(ids.length);
+      // Trained: the completion's bytes and eos, after every prompt byte.
+      expect(tok.decode(ids.filter((_, t) => mask[t] === 1))).toMatch(/^(hi|x|bye)<\|endoftext\|>$/);
+      expect(ids.at(-1)).toBe(EOS);
+      expect(mask.at(-1)).toBe(1);
+    });
+    const whole = prepareDataset('alpaca.jsonl', text, tok, { ...opts, completionOnly: false });
+    expect(whole.summary).toMatchObject({ kind: 'alpaca', completionOnly: false, untrainedTokens: 0, tokens: out.summary.tokens });
+    expect(whole.trained).toBeUndefined();
+    expect(whole.train).toEqual(out.train);
+    expect(out.summary.nothingTrained).toBeUndefined();
+  });
+
+  it('leaves out, as TRL does, the examples cut before their completion begins, and refuses a file of nothing else', () => {
+    const rows = [
+      { prompt: 'abcdefghij', completion: 'k' }, // 10 prompt tokens: cut at 8 with nothing trained
+      { prompt: 'ab', completion: 'cd' }, // 2 untrained, 3 trained with eos
+      { prompt: 'abcdefg', completion: 'hi' }, // 7 untrained, 1 trained: kept
+    ];
+    const text = rows.map((r) => JSON.stringify(r)).join('\n');
+    const out = prepareDataset('qa.jsonl', text, tok, { sequenceLength: 8, evalFraction: 0, seed: 1 });
+    expect(out.summary).toMatchObject({ kind: 'prompt-completion', examples: 3, trainExamples: 2, evalExamples: 0, nothingTrained: 1, tokens: 5 + 8, untrainedTokens: 2 + 7, truncated: 2 });
+    expect(out.train.map((ids) => tok.decode(ids))).toEqual(['abcd<|endoftext|>', 'abcdefgh']);
+    expect(out.trained!.train).toEqual([Uint8Array.from([0, 0, 1, 1, 1]), Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 1])]);
+    expect(() => prepareDataset('qa.jsonl', JSON.stringify(rows[0]), tok, { sequenceLength: 8, evalFraction: 0, seed: 1 })).toThrow(
+      "qa.jsonl: every example's prompt fills the 8 tokens of the sequence length, leaving no completion to train on; raise the sequence length",
+    );
+  });
+
+  it('plain text is trained everywhere and says nothing of completion-only loss', () => {
+    const out = prepareDataset('a.txt', 'one\ntwo\nthree', tok, { sequenceLength: 8, evalFraction: 0.34, seed: 1 });
+    expect(out.summary.kind).toBe('text');
+    expect(out.summary.untrainedTokens).toBe(0);
+    expect(out.summary.completionOnly).toBeUndefined();
+    expect(out.trained).toBeUndefined();
   });
 });
 

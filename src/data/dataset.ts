@@ -3,7 +3,7 @@
 // compiles its kernels once instead of once per distinct padded length.
 import type { TextTokenizer } from '../tokenize/tokenizer';
 import { parseLabelled, stratifiedSplit, tokenizeLabelled, type LabelledColumns, type LabelledDataset } from './labelled';
-import { parseDataset, type DatasetFormat } from './parse';
+import { DatasetError, exampleText, parseDataset, textExample, type DatasetFormat, type DatasetKind, type Example } from './parse';
 import { deriveSeed, mulberry32, permutation } from './random';
 
 /** Label value ignored by the loss, as in PyTorch / Hugging Face. */
@@ -11,8 +11,18 @@ export const IGNORE_INDEX = -100;
 
 export interface TokenizedExamples {
   ids: number[][];
+  /**
+   * Per example, 1 where the loss reads the token and 0 where it is context only (a prompt
+   * under completion-only loss); undefined for an example trained on everywhere. Absent when no
+   * example has an untrained token.
+   */
+  trained?: (Uint8Array | undefined)[];
   /** Tokens kept after truncation, eos included. */
   tokens: number;
+  /** Of `tokens`, those the loss does not read (prompt tokens). */
+  untrained: number;
+  /** Examples cut before their first trained token: they teach nothing. */
+  nothingTrained: number;
   /** Examples that were longer than sequenceLength and were cut. */
   truncated: number;
 }
@@ -25,26 +35,57 @@ function checkSequenceLength(sequenceLength: number): void {
 }
 
 /**
- * Each example encoded, followed by eos when the tokenizer has one (so a causal LM learns where
- * text ends; a BERT tokenizer has none and closes each sequence with [SEP] itself) and its
- * post-processor has not already put it there (RoBERTa's closes each sequence with its eos
- * `</s>`, as transformers' tokenizer gives it), cut to sequenceLength.
+ * Each example's whole text encoded, followed by eos when the tokenizer has one (so a causal LM
+ * learns where text ends; a BERT tokenizer has none and closes each sequence with [SEP] itself)
+ * and its post-processor has not already put it there (RoBERTa's closes each sequence with its
+ * eos `</s>`, as transformers' tokenizer gives it), cut to sequenceLength.
+ *
+ * Which tokens are trained on follows TRL's SFTTrainer for prompt-completion data: the whole
+ * text is encoded once, and a segment's tokens start where the encoding of the text before it
+ * ends (TRL: `[0] * len(prompt_ids) + [1] * (len(prompt_completion_ids) - len(prompt_ids))`),
+ * so the eos after the last segment belongs to it. Plain strings are trained on everywhere.
  */
-export function tokenizeExamples(examples: string[], tok: TextTokenizer, sequenceLength: number): TokenizedExamples {
+export function tokenizeExamples(examples: readonly (string | Example)[], tok: TextTokenizer, sequenceLength: number): TokenizedExamples {
   checkSequenceLength(sequenceLength);
   let tokens = 0;
+  let untrained = 0;
+  let nothingTrained = 0;
   let truncated = 0;
-  const ids = examples.map((text) => {
-    const seq = tok.encode(text);
+  const trained: (Uint8Array | undefined)[] = [];
+  const ids = examples.map((given) => {
+    const example = typeof given === 'string' ? textExample(given) : given;
+    const seq = tok.encode(exampleText(example));
     if (tok.eosId !== undefined && seq.at(-1) !== tok.eosId) seq.push(tok.eosId);
+    let mask = example.every((s) => s.train) ? undefined : trainedMask(example, seq.length, tok);
     if (seq.length > sequenceLength) {
       truncated++;
       seq.length = sequenceLength;
+      mask = mask?.slice(0, sequenceLength);
     }
     tokens += seq.length;
+    if (mask) {
+      const read = mask.reduce((n, m) => n + m, 0);
+      untrained += mask.length - read;
+      if (read === 0) nothingTrained++;
+    }
+    trained.push(mask);
     return seq;
   });
-  return { ids, tokens, truncated };
+  return { ids, ...(untrained > 0 ? { trained } : {}), tokens, untrained, nothingTrained, truncated };
+}
+
+/** 1 for each of `length` tokens that a trained segment owns, by the encoded lengths of the text before each segment. */
+function trainedMask(example: Example, length: number, tok: TextTokenizer): Uint8Array {
+  const mask = new Uint8Array(length);
+  let before = '';
+  let start = 0;
+  example.forEach((segment, k) => {
+    before += segment.text;
+    const end = k === example.length - 1 ? length : Math.min(tok.encode(before).length, length);
+    if (segment.train && end > start) mask.fill(1, start, end);
+    start = Math.max(start, end);
+  });
+  return mask;
 }
 
 export interface HeldOutSplit {
@@ -81,6 +122,8 @@ export interface Batch {
   classes?: Int32Array;
   /** Each token's segment [batch, length], for sentence pairs (padding is 0). */
   tokenTypes?: Int32Array;
+  /** Real (non-padding) tokens, given when the labels also ignore some real ones (a prompt's). */
+  tokens?: number;
 }
 
 /** What a labelled dataset carries per example besides its ids: its label id, and its segments for a sentence pair. */
@@ -90,11 +133,15 @@ export interface ExampleLabels {
   tokenTypes?: number[][];
 }
 
+/** Per sequence, 1 where the loss reads the token, 0 where not; undefined: all read (TokenizedExamples.trained). */
+export type TrainedMasks = readonly (Uint8Array | undefined)[];
+
 /**
  * Packs sequences into one fixed-length batch. Padding is by position, not by id: pad may equal
- * eos. `labelled` (indexed like `sequences`) adds each row's label id and segments.
+ * eos. `labelled` (indexed like `sequences`) adds each row's label id and segments; `trained`
+ * (indexed likewise) puts IGNORE_INDEX in the labels of the tokens not trained on.
  */
-export function makeBatch(sequences: number[][], sequenceLength: number, padId: number, labelled?: ExampleLabels): Batch {
+export function makeBatch(sequences: number[][], sequenceLength: number, padId: number, labelled?: ExampleLabels, trained?: TrainedMasks): Batch {
   const batch = sequences.length;
   const ids = new Int32Array(batch * sequenceLength).fill(padId);
   const labels = new Int32Array(batch * sequenceLength).fill(IGNORE_INDEX);
@@ -104,8 +151,11 @@ export function makeBatch(sequences: number[][], sequenceLength: number, padId: 
     }
     ids.set(seq, row * sequenceLength);
     labels.set(seq, row * sequenceLength);
+    const mask = trained?.[row];
+    if (mask) mask.forEach((m, t) => m === 0 && (labels[row * sequenceLength + t] = IGNORE_INDEX));
   });
   const out: Batch = { ids, labels, batch, length: sequenceLength };
+  if (trained?.some((m) => m !== undefined)) out.tokens = sequences.reduce((n, seq) => n + seq.length, 0);
   if (labelled) {
     out.classes = Int32Array.from(labelled.classes);
     if (labelled.tokenTypes) {
@@ -144,6 +194,7 @@ export class BatchSampler {
     private readonly sequences: number[][],
     opts: BatchSamplerOptions,
     private readonly labelled?: ExampleLabels,
+    private readonly trained?: TrainedMasks,
   ) {
     if (sequences.length === 0) throw new Error('BatchSampler: no training sequences');
     if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) {
@@ -173,7 +224,8 @@ export class BatchSampler {
     }
     const { batchSize, sequenceLength, padId } = this.opts;
     const picked = this.order(epoch).slice(index * batchSize, (index + 1) * batchSize);
-    return makeBatch(picked.map((i) => this.sequences[i]), sequenceLength, padId, pickLabels(this.labelled, picked));
+    const trained = this.trained && picked.map((i) => this.trained![i]);
+    return makeBatch(picked.map((i) => this.sequences[i]), sequenceLength, padId, pickLabels(this.labelled, picked), trained);
   }
 
   /** The batch for a global 0-based optimiser step, with the epoch it falls in. */
@@ -189,13 +241,13 @@ export class BatchSampler {
 }
 
 /** The held-out set in its given order, unshuffled, in batches of at most batchSize. */
-export function evalBatches(sequences: number[][], batchSize: number, sequenceLength: number, padId: number, labelled?: ExampleLabels): Batch[] {
+export function evalBatches(sequences: number[][], batchSize: number, sequenceLength: number, padId: number, labelled?: ExampleLabels, trained?: TrainedMasks): Batch[] {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
   checkSequenceLength(sequenceLength);
   const batches: Batch[] = [];
   for (let start = 0; start < sequences.length; start += batchSize) {
     const rows = Array.from({ length: Math.min(batchSize, sequences.length - start) }, (_, k) => start + k);
-    batches.push(makeBatch(sequences.slice(start, start + batchSize), sequenceLength, padId, pickLabels(labelled, rows)));
+    batches.push(makeBatch(sequences.slice(start, start + batchSize), sequenceLength, padId, pickLabels(labelled, rows), trained?.slice(start, start + batchSize)));
   }
   return batches;
 }
@@ -206,8 +258,10 @@ export const PREVIEW_CHARS = 400;
 export interface SummaryInput {
   fileName: string;
   format: DatasetFormat;
+  /** How the records were read; absent for a labelled dataset. */
+  kind?: DatasetKind;
   examples: string[];
-  tokenized: Pick<TokenizedExamples, 'tokens' | 'truncated'>;
+  tokenized: Pick<TokenizedExamples, 'tokens' | 'truncated'> & Partial<Pick<TokenizedExamples, 'untrained' | 'nothingTrained'>>;
   split: HeldOutSplit;
   sequenceLength: number;
 }
@@ -216,6 +270,20 @@ export interface SummaryInput {
 export interface DatasetSummary {
   fileName: string;
   format: DatasetFormat;
+  /** How the records were read (plain text, prompt/completion, Alpaca); absent for a labelled dataset. */
+  kind?: DatasetKind;
+  /** Instruction data: whether a prompt's tokens are left out of the loss (only the completion is trained on). */
+  completionOnly?: boolean;
+  /** Why the loaded model trains on every token of instruction data, whatever is chosen; absent when it can leave prompts out. */
+  completionOnlyUnsupported?: string;
+  /** Tokens kept that the loss does not read: the prompts', under completion-only loss. */
+  untrainedTokens?: number;
+  /**
+   * Examples cut at the sequence length before their completion began, so left out (as TRL's
+   * SFTTrainer drops them): `examples` counts them, `trainExamples` and `evalExamples` do not,
+   * nor `tokens`.
+   */
+  nothingTrained?: number;
   examples: number;
   trainExamples: number;
   evalExamples: number;
@@ -249,11 +317,14 @@ export function summarize(input: SummaryInput): DatasetSummary {
   return {
     fileName: input.fileName,
     format: input.format,
+    ...(input.kind ? { kind: input.kind } : {}),
     examples: input.examples.length,
     trainExamples: input.split.train.length,
     evalExamples: input.split.eval.length,
     tokens: input.tokenized.tokens,
     truncated: input.tokenized.truncated,
+    ...(input.tokenized.untrained !== undefined ? { untrainedTokens: input.tokenized.untrained } : {}),
+    ...(input.tokenized.nothingTrained ? { nothingTrained: input.tokenized.nothingTrained } : {}),
     sequenceLength: input.sequenceLength,
     // Cut by code point so a preview never ends in half a surrogate pair.
     preview: input.examples.slice(0, PREVIEW_EXAMPLES).map((e) => Array.from(e).slice(0, PREVIEW_CHARS).join('')),
@@ -266,6 +337,8 @@ export interface PreparedDataset {
   train: number[][];
   /** Token ids of the held-out examples, in example order. */
   eval: number[][];
+  /** Which tokens the loss reads, parallel to `train` and `eval`; absent when it reads every one. */
+  trained?: { train: TrainedMasks; eval: TrainedMasks };
   /** For a labelled dataset: label names, and each split's label ids (and segments, for pairs) parallel to its ids. */
   labelled?: { names: string[]; train: ExampleLabels; eval: ExampleLabels };
 }
@@ -275,17 +348,33 @@ export function prepareDataset(
   fileName: string,
   text: string,
   tok: TextTokenizer,
-  opts: { sequenceLength: number; evalFraction: number; seed: number; columns?: Partial<LabelledColumns> },
+  opts: { sequenceLength: number; evalFraction: number; seed: number; columns?: Partial<LabelledColumns>; completionOnly?: boolean },
 ): PreparedDataset {
   const labelled = parseLabelled(fileName, text, opts.columns);
   if (labelled) return prepareLabelled(fileName, labelled, tok, opts);
-  const { format, examples } = parseDataset(fileName, text);
-  const tokenized = tokenizeExamples(examples, tok, opts.sequenceLength);
-  const split = splitHeldOut(examples.length, opts.evalFraction, opts.seed);
+  const { format, kind, examples } = parseDataset(fileName, text);
+  // Completion-only loss is the default, as in TRL; without it every segment is trained on.
+  const completionOnly = opts.completionOnly ?? true;
+  const read = completionOnly ? examples : examples.map((e) => textExample(exampleText(e)));
+  const tokenized = tokenizeExamples(read, tok, opts.sequenceLength);
+  // An example cut before its completion teaches nothing; TRL's SFTTrainer drops such examples
+  // ("fully masked by truncation"), and so do we, before the split. The summary counts them.
+  const masks = tokenized.trained;
+  const kept = examples.map((_, i) => i).filter((i) => !masks?.[i] || masks[i]!.includes(1));
+  if (kept.length === 0) {
+    throw new DatasetError(fileName, `${fileName}: every example's prompt fills the ${opts.sequenceLength} tokens of the sequence length, leaving no completion to train on; raise the sequence length`);
+  }
+  const droppedTokens = examples.length - kept.length > 0 ? tokenized.tokens - kept.reduce((n, i) => n + tokenized.ids[i].length, 0) : 0;
+  const counts = { ...tokenized, tokens: tokenized.tokens - droppedTokens, untrained: tokenized.untrained - droppedTokens };
+  const byKept = splitHeldOut(kept.length, opts.evalFraction, opts.seed);
+  const split = { train: byKept.train.map((k) => kept[k]), eval: byKept.eval.map((k) => kept[k]) };
+  const summary = summarize({ fileName, format, kind, examples: examples.map(exampleText), tokenized: counts, split, sequenceLength: opts.sequenceLength });
+  if (kind !== 'text') summary.completionOnly = completionOnly;
   return {
-    summary: summarize({ fileName, format, examples, tokenized, split, sequenceLength: opts.sequenceLength }),
+    summary,
     train: split.train.map((i) => tokenized.ids[i]),
     eval: split.eval.map((i) => tokenized.ids[i]),
+    ...(masks ? { trained: { train: split.train.map((i) => masks[i]), eval: split.eval.map((i) => masks[i]) } } : {}),
   };
 }
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DatasetError, MAX_ISSUES, decodeUtf8, parseDataset } from './parse';
+import { DatasetError, MAX_ISSUES, decodeUtf8, exampleText, parseDataset } from './parse';
+
+/** The whole texts of a file's examples. */
+const texts = (fileName: string, text: string): string[] => parseDataset(fileName, text).examples.map(exampleText);
 
 /** Runs `fn`, expecting a DatasetError, and returns it for inspection. */
 function rejection(fn: () => unknown): DatasetError {
@@ -39,23 +42,23 @@ describe('file formats', () => {
 describe('.txt', () => {
   it('splits paragraphs on blank lines, keeping inner newlines', () => {
     const text = '\n\n  First para\nline two  \n\n\n \t \nSecond\n\nThird\n';
-    expect(parseDataset('a.txt', text).examples).toEqual(['First para\nline two', 'Second', 'Third']);
+    expect(texts('a.txt', text)).toEqual(['First para\nline two', 'Second', 'Third']);
   });
 
   it('gives one example per non-empty line when there are no blank lines', () => {
-    expect(parseDataset('a.txt', 'one\n two \nthree\n').examples).toEqual(['one', 'two', 'three']);
+    expect(texts('a.txt', 'one\n two \nthree\n')).toEqual(['one', 'two', 'three']);
   });
 
   it('handles CRLF and a BOM', () => {
-    expect(parseDataset('a.txt', '\uFEFFa\r\nb\r\n\r\nc\r\n').examples).toEqual(['a\nb', 'c']);
-    expect(parseDataset('a.txt', '\uFEFFx\r\ny\r\n').examples).toEqual(['x', 'y']);
+    expect(texts('a.txt', '\uFEFFa\r\nb\r\n\r\nc\r\n')).toEqual(['a\nb', 'c']);
+    expect(texts('a.txt', '\uFEFFx\r\ny\r\n')).toEqual(['x', 'y']);
   });
 });
 
 describe('.jsonl', () => {
   it('reads "text" records and prompt+completion records, skipping blank lines', () => {
     const text = '{"text":"hello"}\n\n{"prompt":"Q: 2+2?\\nA:","completion":" 4"}\n  \n{"text":"é 😀","id":3}\n';
-    expect(parseDataset('d.jsonl', text).examples).toEqual(['hello', 'Q: 2+2?\nA: 4', 'é 😀']);
+    expect(texts('d.jsonl', text)).toEqual(['hello', 'Q: 2+2?\nA: 4', 'é 😀']);
   });
 
   it('reports every kind of bad line with its line number', () => {
@@ -76,13 +79,13 @@ describe('.jsonl', () => {
     expect(err.issues.map((i) => i.line)).toEqual([2, 3, 4, 5, 6, 8, 9, 10, 11]);
     expect(err.issues[0].message).toMatch(/^not valid JSON \(.+\)$/);
     expect(err.issues[1].message).toBe('expected a JSON object, got an array');
-    expect(err.issues[2].message).toBe('missing "text" (or "prompt" + "completion"); found "txt"');
+    expect(err.issues[2].message).toBe('missing "text" (or "prompt" + "completion", or "instruction" + "output"); found "txt"');
     expect(err.issues[3].message).toBe('"text" must be a string, got a number');
     expect(err.issues[4].message).toBe('"text" is empty');
     expect(err.issues[5].message).toBe('"prompt" without "completion"');
     expect(err.issues[6].message).toBe('expected a JSON object, got a string');
     expect(err.issues[7].message).toBe('"completion" must be a string, got null');
-    expect(err.issues[8].message).toBe('missing "text" (or "prompt" + "completion"); the object is empty');
+    expect(err.issues[8].message).toBe('missing "text" (or "prompt" + "completion", or "instruction" + "output"); the object is empty');
     expect(err.message).toMatch(/^data\.jsonl line 2: not valid JSON \(.+\) \(and 8 more problems\)$/);
   });
 
@@ -94,7 +97,7 @@ describe('.jsonl', () => {
   });
 
   it('a BOM does not break the first line', () => {
-    expect(parseDataset('d.jsonl', '\uFEFF{"text":"a"}\r\n').examples).toEqual(['a']);
+    expect(texts('d.jsonl', '\uFEFF{"text":"a"}\r\n')).toEqual(['a']);
   });
 
   it('collects at most MAX_ISSUES issues but counts them all', () => {
@@ -112,11 +115,115 @@ describe('.jsonl', () => {
   });
 });
 
+describe('instruction data', () => {
+  const NO_INPUT =
+    'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n' +
+    '### Instruction:\nName a colour.\n\n### Response:';
+  const WITH_INPUT =
+    'Below is an instruction that describes a task, paired with an input that provides further context. ' +
+    'Write a response that appropriately completes the request.\n\n' +
+    '### Instruction:\nTranslate.\n\n### Input:\nbonjour\n\n### Response:';
+
+  it('reads prompt + completion as an untrained prompt then a trained completion', () => {
+    const out = parseDataset('d.jsonl', '{"prompt":"Q: 2+2?\\nA:","completion":" 4"}\n{"prompt":"Q: 1+1?\\nA:","completion":" 2"}');
+    expect(out.kind).toBe('prompt-completion');
+    expect(out.examples[0]).toEqual([
+      { text: 'Q: 2+2?\nA:', train: false },
+      { text: ' 4', train: true },
+    ]);
+  });
+
+  it('reads Alpaca records with the Alpaca prompt, with and without an input', () => {
+    const text = [
+      JSON.stringify({ instruction: 'Name a colour.', input: '', output: 'Blue.' }),
+      JSON.stringify({ instruction: 'Translate.', input: 'bonjour', output: 'hello' }),
+      JSON.stringify({ instruction: 'Name a colour.', output: 'Red.' }),
+    ].join('\n');
+    const out = parseDataset('alpaca.jsonl', text);
+    expect(out.kind).toBe('alpaca');
+    expect(out.examples).toEqual([
+      [
+        { text: NO_INPUT, train: false },
+        { text: 'Blue.', train: true },
+      ],
+      [
+        { text: WITH_INPUT, train: false },
+        { text: 'hello', train: true },
+      ],
+      [
+        { text: NO_INPUT, train: false },
+        { text: 'Red.', train: true },
+      ],
+    ]);
+  });
+
+  it('reads an Alpaca JSON array, as alpaca_data.json is', () => {
+    const out = parseDataset('alpaca_data.json', JSON.stringify([{ instruction: 'Translate.', input: 'bonjour', output: 'hello' }]));
+    expect(out.kind).toBe('alpaca');
+    expect(out.examples.map(exampleText)).toEqual([`${WITH_INPUT}hello`]);
+  });
+
+  it('plain text is one trained segment; rows of different kinds are "mixed"', () => {
+    expect(parseDataset('a.txt', 'one\ntwo')).toEqual({ format: 'txt', kind: 'text', examples: [[{ text: 'one', train: true }], [{ text: 'two', train: true }]] });
+    expect(parseDataset('d.json', '[{"text":"a"},{"prompt":"b","completion":"c"}]').kind).toBe('mixed');
+  });
+
+  it('reads prompt and completion columns of a CSV as prompt and completion', () => {
+    expect(parseDataset('d.csv', 'prompt,completion\nQ:, A\n').examples).toEqual([
+      [
+        { text: 'Q:', train: false },
+        { text: ' A', train: true },
+      ],
+    ]);
+  });
+
+  it('reports every bad instruction row with its line number', () => {
+    const lines = [
+      '{"instruction":"ok","output":"fine"}', // 1
+      '{"instruction":"no output"}', // 2
+      '{"output":"no instruction"}', // 3
+      '{"instruction":"x","input":7,"output":"y"}', // 4
+      '{"instruction":"x","output":["y"]}', // 5
+      '{"instruction":" ","output":"y"}', // 6
+      '{"instruction":"x","output":""}', // 7
+      '{"prompt":"p","completion":"  "}', // 8
+      '{"instruction":null,"output":"y"}', // 9
+    ];
+    const err = rejection(() => parseDataset('alpaca.jsonl', lines.join('\n')));
+    expect(err.issues).toEqual([
+      { line: 2, message: '"instruction" without "output"' },
+      { line: 3, message: '"output" without "instruction"' },
+      { line: 4, message: '"input" must be a string, got a number' },
+      { line: 5, message: '"output" must be a string, got an array' },
+      { line: 6, message: '"instruction" is empty' },
+      { line: 7, message: '"output" is empty: there is nothing to train on' },
+      { line: 8, message: '"completion" is empty: there is nothing to train on' },
+      { line: 9, message: '"instruction" must be a string, got null' },
+    ]);
+    expect(err.message).toBe('alpaca.jsonl line 2: "instruction" without "output" (and 7 more problems)');
+  });
+
+  it('reads instruction, input and output columns of a TSV as Alpaca records, naming bad lines', () => {
+    const out = parseDataset('alpaca.tsv', 'instruction\tinput\toutput\nTranslate.\tbonjour\thello\nName a colour.\t\tBlue.\n');
+    expect(out.kind).toBe('alpaca');
+    expect(out.examples.map(exampleText)).toEqual([`${WITH_INPUT}hello`, `${NO_INPUT}Blue.`]);
+    expect(parseDataset('a.csv', 'instruction,output\nName a colour.,Blue.\n').examples.map(exampleText)).toEqual([`${NO_INPUT}Blue.`]);
+    expect(rejection(() => parseDataset('a.csv', 'instruction,output\nx,y\n ,y\nx,\n')).issues).toEqual([
+      { line: 3, message: 'instruction is empty' },
+      { line: 4, message: 'output is empty: there is nothing to train on' },
+    ]);
+  });
+
+  it('names the CSV line whose completion is empty', () => {
+    expect(rejection(() => parseDataset('d.csv', 'prompt,completion\nQ:,A\nQ2:,\n')).issues).toEqual([{ line: 3, message: 'completion is empty: there is nothing to train on' }]);
+  });
+});
+
 describe('.json', () => {
   it('reads a top-level array or a data/rows/train array', () => {
-    expect(parseDataset('d.json', '[{"text":"a"},{"prompt":"b","completion":"c"}]').examples).toEqual(['a', 'bc']);
+    expect(texts('d.json', '[{"text":"a"},{"prompt":"b","completion":"c"}]')).toEqual(['a', 'bc']);
     for (const key of ['data', 'rows', 'train']) {
-      expect(parseDataset('d.json', JSON.stringify({ meta: 1, [key]: [{ text: key }] })).examples).toEqual([key]);
+      expect(texts('d.json', JSON.stringify({ meta: 1, [key]: [{ text: key }] }))).toEqual([key]);
     }
   });
 
@@ -147,21 +254,21 @@ describe('.json', () => {
 describe('.csv / .tsv', () => {
   it('reads a text column, with quoted commas, quotes and newlines', () => {
     const text = 'id,text\n1,plain\n2,"has, comma"\n3,"say ""hi"""\n4,"two\nlines"\n';
-    expect(parseDataset('d.csv', text).examples).toEqual(['plain', 'has, comma', 'say "hi"', 'two\nlines']);
+    expect(texts('d.csv', text)).toEqual(['plain', 'has, comma', 'say "hi"', 'two\nlines']);
   });
 
   it('reads prompt + completion columns, header case-insensitive', () => {
-    expect(parseDataset('d.csv', 'Prompt,Completion\nQ:, A\n').examples).toEqual(['Q: A']);
+    expect(texts('d.csv', 'Prompt,Completion\nQ:, A\n')).toEqual(['Q: A']);
   });
 
   it('reads TSV', () => {
-    expect(parseDataset('d.tsv', 'text\tlabel\nhello, world\t1\r\nbye\t0\r\n').examples).toEqual(['hello, world', 'bye']);
+    expect(texts('d.tsv', 'text\tlabel\nhello, world\t1\r\nbye\t0\r\n')).toEqual(['hello, world', 'bye']);
   });
 
   it('requires a header with a text column', () => {
     const err = rejection(() => parseDataset('d.csv', 'content,label\nx,1\n'));
     expect(err.issues).toEqual([
-      { line: 1, message: 'the header row needs a "text" column (or "prompt" and "completion"); found "content", "label"' },
+      { line: 1, message: 'the header row needs a "text" column (or "prompt" and "completion", or "instruction" and "output"); found "content", "label"' },
     ]);
     expect(rejection(() => parseDataset('d.csv', 'text\n')).message).toBe('d.csv: no examples found');
   });

@@ -1,6 +1,11 @@
-// Turns a dropped file's text into training examples (plain strings). Strict on purpose: a bad
-// line rejects the whole file with every problem listed, because silently skipping rows would
-// train on a different dataset from the one the person believes they gave.
+// Turns a dropped file's text into training examples. Strict on purpose: a bad line rejects the
+// whole file with every problem listed, because silently skipping rows would train on a
+// different dataset from the one the person believes they gave.
+//
+// An example is its text as segments, each saying whether the loss reads it: a plain text is one
+// trained segment; an instruction example (prompt + completion, or Alpaca's instruction / input /
+// output) is its prompt, not trained on, then its completion, trained on — what TRL's SFTTrainer
+// does by default for prompt-completion data (completion_only_loss).
 import Papa from 'papaparse';
 
 export type DatasetFormat = 'txt' | 'jsonl' | 'json' | 'csv' | 'tsv';
@@ -30,9 +35,58 @@ export class DatasetError extends Error {
   }
 }
 
+/** A stretch of an example's text, and whether the loss reads its tokens. */
+export interface Segment {
+  text: string;
+  train: boolean;
+}
+
+/** One example: its text in order, cut into segments (never empty). */
+export type Example = Segment[];
+
+/** How the records of a file were read: plain texts, prompt + completion, or Alpaca instructions. */
+export type ExampleKind = 'text' | 'prompt-completion' | 'alpaca';
+
+/** The kinds a file's examples were read as, for the page: "mixed" when rows differ. */
+export type DatasetKind = ExampleKind | 'mixed';
+
 export interface ParsedDataset {
   format: DatasetFormat;
-  examples: string[];
+  kind: DatasetKind;
+  examples: Example[];
+}
+
+/** An example's whole text. */
+export function exampleText(example: Example): string {
+  return example.map((s) => s.text).join('');
+}
+
+/** A plain text: every token trained on. */
+export function textExample(text: string): Example {
+  return [{ text, train: true }];
+}
+
+/** A prompt (context only) followed by its completion (trained on). */
+export function promptCompletion(prompt: string, completion: string): Example {
+  return [
+    { text: prompt, train: false },
+    { text: completion, train: true },
+  ];
+}
+
+/**
+ * The Stanford Alpaca prompt, verbatim from its train.py (PROMPT_DICT): one template with the
+ * input, one without, chosen by whether the input is empty. The output follows "### Response:"
+ * directly, as Alpaca's targets do.
+ */
+export function alpacaPrompt(instruction: string, input: string): string {
+  return input !== ''
+    ? 'Below is an instruction that describes a task, paired with an input that provides further context. ' +
+        'Write a response that appropriately completes the request.\n\n' +
+        `### Instruction:\n${instruction}\n\n### Input:\n${input}\n\n### Response:`
+    : 'Below is an instruction that describes a task. ' +
+        'Write a response that appropriately completes the request.\n\n' +
+        `### Instruction:\n${instruction}\n\n### Response:`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -94,24 +148,31 @@ export function parseDataset(fileName: string, text: string): ParsedDataset {
   const clean = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   if (clean.trim() === '') throw new DatasetError(fileName, `${fileName}: the file is empty`);
 
-  let examples: string[];
+  let read: ReadExample[];
   switch (format) {
     case 'txt':
-      examples = parseTxt(clean);
+      read = parseTxt(clean).map((text) => ({ example: textExample(text), kind: 'text' }));
       break;
     case 'jsonl':
-      examples = parseJsonl(fileName, clean);
+      read = parseJsonl(fileName, clean);
       break;
     case 'json':
-      examples = parseJson(fileName, clean);
+      read = parseJson(fileName, clean);
       break;
     case 'csv':
     case 'tsv':
-      examples = parseDelimited(fileName, clean, format === 'tsv' ? '\t' : ',');
+      read = parseDelimited(fileName, clean, format === 'tsv' ? '\t' : ',');
       break;
   }
-  if (examples.length === 0) throw new DatasetError(fileName, `${fileName}: no examples found`);
-  return { format, examples };
+  if (read.length === 0) throw new DatasetError(fileName, `${fileName}: no examples found`);
+  const kinds = new Set(read.map((r) => r.kind));
+  return { format, kind: kinds.size === 1 ? read[0].kind : 'mixed', examples: read.map((r) => r.example) };
+}
+
+/** One record read, and how. */
+interface ReadExample {
+  example: Example;
+  kind: ExampleKind;
 }
 
 export function formatOf(fileName: string): DatasetFormat {
@@ -163,16 +224,17 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * The example text of one record: "text", or "prompt" + "completion" concatenated (the prompt
- * usually ends with the separator the person wants, e.g. a newline). Returns an error string
- * when the record has neither.
+ * The example of one record: "text"; or "prompt" + "completion", joined as they are (the prompt
+ * usually ends with the separator the person wants, e.g. a newline); or Alpaca's "instruction",
+ * optional "input" and "output", the first two in Alpaca's prompt template. Returns an error
+ * string when the record is none of these.
  */
-function recordText(record: Record<string, unknown>): { text: string } | { error: string } {
+function recordExample(record: Record<string, unknown>): ReadExample | { error: string } {
   if ('text' in record) {
     const text = record.text;
     if (typeof text !== 'string') return { error: `"text" must be a string, got ${describe(text)}` };
     if (text.trim() === '') return { error: '"text" is empty' };
-    return { text };
+    return { example: textExample(text), kind: 'text' };
   }
   const hasPrompt = 'prompt' in record;
   const hasCompletion = 'completion' in record;
@@ -182,18 +244,31 @@ function recordText(record: Record<string, unknown>): { text: string } | { error
     const { prompt, completion } = record;
     if (typeof prompt !== 'string') return { error: `"prompt" must be a string, got ${describe(prompt)}` };
     if (typeof completion !== 'string') return { error: `"completion" must be a string, got ${describe(completion)}` };
-    const text = prompt + completion;
-    if (text.trim() === '') return { error: '"prompt" and "completion" are both empty' };
-    return { text };
+    if (completion.trim() === '') return { error: '"completion" is empty: there is nothing to train on' };
+    return { example: promptCompletion(prompt, completion), kind: 'prompt-completion' };
   }
+  if ('instruction' in record || 'output' in record) return alpacaExample(record);
   const keys = Object.keys(record);
   const found = keys.length === 0 ? 'the object is empty' : `found ${keys.slice(0, 5).map((k) => JSON.stringify(k)).join(', ')}`;
-  return { error: `missing "text" (or "prompt" + "completion"); ${found}` };
+  return { error: `missing "text" (or "prompt" + "completion", or "instruction" + "output"); ${found}` };
 }
 
-function parseJsonl(fileName: string, text: string): string[] {
+/** An Alpaca record: "instruction" and "output" strings, "input" a string when present. */
+function alpacaExample(record: Record<string, unknown>): ReadExample | { error: string } {
+  if (!('instruction' in record)) return { error: '"output" without "instruction"' };
+  if (!('output' in record)) return { error: '"instruction" without "output"' };
+  const { instruction, input = '', output } = record;
+  if (typeof instruction !== 'string') return { error: `"instruction" must be a string, got ${describe(instruction)}` };
+  if (typeof input !== 'string') return { error: `"input" must be a string, got ${describe(input)}` };
+  if (typeof output !== 'string') return { error: `"output" must be a string, got ${describe(output)}` };
+  if (instruction.trim() === '') return { error: '"instruction" is empty' };
+  if (output.trim() === '') return { error: '"output" is empty: there is nothing to train on' };
+  return { example: promptCompletion(alpacaPrompt(instruction, input), output), kind: 'alpaca' };
+}
+
+function parseJsonl(fileName: string, text: string): ReadExample[] {
   const issues = new IssueCollector(fileName, 'line');
-  const examples: string[] = [];
+  const examples: ReadExample[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = i + 1;
     if (raw.trim() === '') return;
@@ -208,9 +283,9 @@ function parseJsonl(fileName: string, text: string): string[] {
       issues.add(line, `expected a JSON object, got ${describe(value)}`);
       return;
     }
-    const result = recordText(value);
+    const result = recordExample(value);
     if ('error' in result) issues.add(line, result.error);
-    else examples.push(result.text);
+    else examples.push(result);
   });
   issues.throwIfAny();
   return examples;
@@ -218,7 +293,7 @@ function parseJsonl(fileName: string, text: string): string[] {
 
 const JSON_ARRAY_KEYS = ['data', 'rows', 'train'] as const;
 
-function parseJson(fileName: string, text: string): string[] {
+function parseJson(fileName: string, text: string): ReadExample[] {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -248,15 +323,15 @@ function parseJson(fileName: string, text: string): string[] {
     );
   }
   const issues = new IssueCollector(fileName, 'record');
-  const examples: string[] = [];
+  const examples: ReadExample[] = [];
   records.forEach((record, i) => {
     if (!isRecord(record)) {
       issues.add(i + 1, `expected a JSON object, got ${describe(record)}`);
       return;
     }
-    const result = recordText(record);
+    const result = recordExample(record);
     if ('error' in result) issues.add(i + 1, result.error);
-    else examples.push(result.text);
+    else examples.push(result);
   });
   issues.throwIfAny();
   return examples;
@@ -278,13 +353,13 @@ export function lineLocator(text: string): (offset: number) => number {
   };
 }
 
-function parseDelimited(fileName: string, text: string, delimiter: ',' | '\t'): string[] {
+function parseDelimited(fileName: string, text: string, delimiter: ',' | '\t'): ReadExample[] {
   const lineOf = lineLocator(text);
   const issues = new IssueCollector(fileName, 'line');
-  const examples: string[] = [];
+  const examples: ReadExample[] = [];
   const name = delimiter === ',' ? 'CSV' : 'TSV';
   let header: string[] | undefined;
-  let columns: { text: number } | { prompt: number; completion: number } | undefined;
+  let columns: { text: number } | { prompt: number; completion: number } | { instruction: number; input: number; output: number } | undefined;
   let previousCursor = 0;
 
   // Step mode gives each row's end offset (meta.cursor), which is how rows that span lines
@@ -306,10 +381,12 @@ function parseDelimited(fileName: string, text: string, delimiter: ',' | '\t'): 
         const textCol = header.indexOf('text');
         const promptCol = header.indexOf('prompt');
         const completionCol = header.indexOf('completion');
+        const [instructionCol, outputCol] = [header.indexOf('instruction'), header.indexOf('output')];
         if (textCol >= 0) columns = { text: textCol };
         else if (promptCol >= 0 && completionCol >= 0) columns = { prompt: promptCol, completion: completionCol };
+        else if (instructionCol >= 0 && outputCol >= 0) columns = { instruction: instructionCol, input: header.indexOf('input'), output: outputCol };
         else {
-          issues.add(line, `the header row needs a "text" column (or "prompt" and "completion"); found ${row.map((h) => JSON.stringify(h)).join(', ')}`);
+          issues.add(line, `the header row needs a "text" column (or "prompt" and "completion", or "instruction" and "output"); found ${row.map((h) => JSON.stringify(h)).join(', ')}`);
           parser.abort();
         }
         return;
@@ -320,9 +397,22 @@ function parseDelimited(fileName: string, text: string, delimiter: ',' | '\t'): 
         return;
       }
       if (!columns) return;
-      const value = 'text' in columns ? row[columns.text] : row[columns.prompt] + row[columns.completion];
-      if (value.trim() === '') issues.add(line, 'text is empty');
-      else examples.push(value);
+      if ('text' in columns) {
+        const value = row[columns.text];
+        if (value.trim() === '') issues.add(line, 'text is empty');
+        else examples.push({ example: textExample(value), kind: 'text' });
+        return;
+      }
+      if ('instruction' in columns) {
+        const [instruction, input, output] = [row[columns.instruction], columns.input >= 0 ? row[columns.input] : '', row[columns.output]];
+        if (instruction.trim() === '') issues.add(line, 'instruction is empty');
+        else if (output.trim() === '') issues.add(line, 'output is empty: there is nothing to train on');
+        else examples.push({ example: promptCompletion(alpacaPrompt(instruction, input), output), kind: 'alpaca' });
+        return;
+      }
+      const [prompt, completion] = [row[columns.prompt], row[columns.completion]];
+      if (completion.trim() === '') issues.add(line, 'completion is empty: there is nothing to train on');
+      else examples.push({ example: promptCompletion(prompt, completion), kind: 'prompt-completion' });
     },
   });
   issues.throwIfAny();

@@ -37,9 +37,10 @@ export interface EvalPoint {
 export type RunEnd = 'finished' | 'stopped' | 'failed';
 
 /**
- * One batch as the sampler makes it: ids right-padded to `length`, labels −100 exactly at
- * padding (so they also say which tokens are real). The objective (./objective.ts) makes the
- * model's inputs and targets from it: as they are for a causal LM, masked for a masked LM.
+ * One batch as the sampler makes it: ids right-padded to `length`, labels −100 at padding (so
+ * they also say which tokens are real) and, under completion-only loss, at a prompt's tokens
+ * (`tokens` then counts the real ones). The objective (./objective.ts) makes the model's inputs
+ * and targets from it: as they are for a causal LM, masked for a masked LM.
  */
 export interface TokenBatch {
   ids: Int32Array;
@@ -50,6 +51,8 @@ export interface TokenBatch {
   classes?: Int32Array;
   /** Each token's segment [batch, length] (a sentence pair's second is 1); absent: all 0. */
   tokenTypes?: Int32Array;
+  /** Real (non-padding) tokens, when some real tokens have label −100 too; absent: those with a label. */
+  tokens?: number;
 }
 
 export interface TrainerOptions {
@@ -80,7 +83,9 @@ export interface TrainResult {
   message?: string;
 }
 
-function labelCount(b: TokenBatch): number {
+/** The real tokens the model read: the throughput counts a prompt's tokens, which cost as much as any. */
+function realTokens(b: TokenBatch): number {
+  if (b.tokens !== undefined) return b.tokens;
   let n = 0;
   for (let i = 0; i < b.labels.length; i++) if (b.labels[i] !== -100) n++;
   return n;
@@ -309,7 +314,7 @@ export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, i
       const lr = stepper.learningRateAt(step);
       const result = stepper.step(batch, step);
       pending.push({ step, epoch, lr, ...result });
-      tokensSinceFlush += labelCount(batch);
+      tokensSinceFlush += realTokens(batch);
       const last = step + 1 === opts.totalSteps;
       if (pending.length >= readbackEvery || last) {
         if (!(await flush())) throw new NonFiniteLoss();

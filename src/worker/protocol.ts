@@ -117,7 +117,7 @@ export type ToWorker =
    * model stays loaded.
    */
   | { type: 'loadModelFiles'; files: File[]; name?: string }
-  | { type: 'loadDataset'; file: File; sequenceLength: number; evalFraction: number; seed: number; columns?: Partial<LabelledColumns> }
+  | { type: 'loadDataset'; file: File; sequenceLength: number; evalFraction: number; seed: number; columns?: Partial<LabelledColumns>; wholeText?: boolean }
   | { type: 'plan'; methodId: string; config: Record<string, unknown> }
   | { type: 'train'; methodId: string; config: Record<string, unknown>; train: TrainConfig }
   | { type: 'stop' }

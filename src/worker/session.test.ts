@@ -80,6 +80,39 @@ describe('StudioSession', () => {
     session.current.model?.dispose();
   });
 
+  it('reads Alpaca data for completion-only loss, trains on it, and on the whole text when asked; a masked LM trains on every token', async () => {
+    const { session, events, last } = newSession();
+    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+    await session.handle({ type: 'loadModel', id: 'studio-gpt2-en' });
+    const alpaca = Array.from({ length: 10 }, (_, i) => JSON.stringify({ instruction: `Add ${i} and 1.`, input: i % 2 ? 'quickly' : '', output: `${i + 1}` })).join('\n');
+    const file = new File([alpaca], 'alpaca.jsonl');
+    // At 16 tokens every prompt is cut before its output: nothing to train on, said by name.
+    await session.handle({ type: 'loadDataset', file, sequenceLength: 16, evalFraction: 0.1, seed: 1 });
+    expect(last('datasetRejected')!.message).toBe("alpaca.jsonl: every example's prompt fills the 16 tokens of the sequence length, leaving no completion to train on; raise the sequence length");
+    await session.handle({ type: 'loadDataset', file, sequenceLength: 128, evalFraction: 0.1, seed: 1 });
+    const read = last('datasetLoaded')!.dataset;
+    expect(read).toMatchObject({ kind: 'alpaca', completionOnly: true, examples: 10 });
+    expect(read.completionOnlyUnsupported).toBeUndefined();
+    // Each prompt is dozens of tokens; each completion one or two and eos.
+    expect(read.untrainedTokens).toBeGreaterThan(10 * 20);
+    expect(read.tokens - read.untrainedTokens!).toBeLessThanOrEqual(10 * 3);
+    await session.handle({ type: 'train', methodId: 'lora', config: {}, train: { ...TRAIN, steps: 2, evalEvery: 0, sequenceLength: 128 } });
+    expect(last('trainingEnded')).toMatchObject({ reason: 'finished' });
+    expect(Number.isFinite(last('eval')?.point.evalLoss)).toBe(true);
+
+    await session.handle({ type: 'loadDataset', file, sequenceLength: 128, evalFraction: 0.1, seed: 1, wholeText: true });
+    expect(last('datasetLoaded')!.dataset).toMatchObject({ kind: 'alpaca', completionOnly: false, untrainedTokens: 0, tokens: read.tokens });
+
+    await session.handle({ type: 'loadDataset', file, sequenceLength: 128, evalFraction: 0.1, seed: 1 });
+    await session.handle({ type: 'loadModel', id: 'studio-bert-en' });
+    const bert = last('datasetLoaded')!.dataset;
+    expect(bert).toMatchObject({ kind: 'alpaca', completionOnly: false, untrainedTokens: 0 });
+    expect(bert.completionOnlyUnsupported).toMatch(/is a masked language model: it learns from every token$/);
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    session.current.adapter?.dispose();
+    session.current.model?.dispose();
+  });
+
   it('trains, reports progress and held-out loss, and exports a PEFT zip', async () => {
     const { session, events, last } = newSession();
     await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });

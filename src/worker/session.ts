@@ -50,6 +50,8 @@ interface LoadedDataset {
   seed: number;
   /** The columns a person chose for a labelled dataset (else found by their names). */
   columns?: Partial<LabelledColumns>;
+  /** Train on a prompt's tokens too, instead of the completion only. */
+  wholeText?: boolean;
 }
 
 /**
@@ -121,7 +123,7 @@ export class StudioSession {
         case 'loadModelFiles':
           return await this.loadModelFiles(msg.files, msg.name);
         case 'loadDataset':
-          return await this.loadDataset(msg.file, msg.sequenceLength, msg.evalFraction, msg.seed, msg.columns);
+          return await this.loadDataset(msg.file, msg.sequenceLength, msg.evalFraction, msg.seed, msg.columns, msg.wholeText);
         case 'plan':
           return this.plan(msg.methodId, msg.config);
         case 'train':
@@ -259,16 +261,17 @@ export class StudioSession {
       })),
     });
     // A dataset loaded for the previous model's tokenizer is re-tokenized for this one.
-    if (this.dataset) await this.loadDataset(this.dataset.file, this.dataset.prepared.summary.sequenceLength, this.dataset.evalFraction, this.dataset.seed, this.dataset.columns);
+    if (this.dataset) await this.loadDataset(this.dataset.file, this.dataset.prepared.summary.sequenceLength, this.dataset.evalFraction, this.dataset.seed, this.dataset.columns, this.dataset.wholeText);
   }
 
-  async loadDataset(file: File, sequenceLength: number, evalFraction: number, seed: number, columns?: Partial<LabelledColumns>) {
+  async loadDataset(file: File, sequenceLength: number, evalFraction: number, seed: number, columns?: Partial<LabelledColumns>, wholeText?: boolean) {
     this.requireIdle('change the dataset');
     if (!this.tokenizer) throw new Error('load a base model before a dataset');
     try {
       const text = decodeUtf8(new Uint8Array(await file.arrayBuffer()), file.name);
-      const prepared = prepareDataset(file.name, text, this.tokenizer, { sequenceLength, evalFraction, seed, columns });
-      this.dataset = { file, text, prepared, evalFraction, seed, columns };
+      const loaded = { file, text, evalFraction, seed, columns, wholeText };
+      const prepared = this.prepare(loaded, sequenceLength);
+      this.dataset = { ...loaded, prepared };
       this.emit({ type: 'datasetLoaded', dataset: prepared.summary });
     } catch (e) {
       const issues = e instanceof DatasetError ? e.issues : [];
@@ -323,11 +326,23 @@ export class StudioSession {
     return { tokenizer: this.tokenizer, baseFiles: this.baseFiles, classification: labels ? { labels, padId: this.tokenizer!.padId } : undefined };
   }
 
+  /**
+   * A dataset's text tokenized for the loaded model. Only a causal LM trains on the completion
+   * alone: a masked LM's objective reads every label to tell real tokens from padding.
+   */
+  private prepare(d: Omit<LoadedDataset, 'prepared'>, sequenceLength: number): PreparedDataset {
+    const info = this.model!.info;
+    const causal = architectureOf(info).objective === 'causal-lm';
+    const prepared = prepareDataset(d.file.name, d.text, this.tokenizer!, { sequenceLength, evalFraction: d.evalFraction, seed: d.seed, columns: d.columns, completionOnly: !d.wholeText && causal });
+    if (!causal && prepared.summary.completionOnly !== undefined) prepared.summary.completionOnlyUnsupported = `${info.name} is a masked language model: it learns from every token`;
+    return prepared;
+  }
+
   /** The dataset tokenized at the run's sequence length (re-read and announced when it changed). */
   private preparedFor(cfg: TrainConfig): PreparedDataset {
     const dataset = this.dataset!;
     if (dataset.prepared.summary.sequenceLength !== cfg.sequenceLength) {
-      dataset.prepared = prepareDataset(dataset.file.name, dataset.text, this.tokenizer!, { sequenceLength: cfg.sequenceLength, evalFraction: dataset.evalFraction, seed: dataset.seed, columns: dataset.columns });
+      dataset.prepared = this.prepare(dataset, cfg.sequenceLength);
       this.emit({ type: 'datasetLoaded', dataset: dataset.prepared.summary });
     }
     return dataset.prepared;
@@ -378,8 +393,8 @@ export class StudioSession {
     const model = this.model!;
     const steps = totalSteps(cfg, prepared.train.length);
     const pad = this.tokenizer!.padId;
-    const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: pad, seed: cfg.seed }, prepared.labelled?.train);
-    const held = evalBatches(prepared.eval, cfg.batchSize, cfg.sequenceLength, pad, prepared.labelled?.eval);
+    const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: pad, seed: cfg.seed }, prepared.labelled?.train, prepared.trained?.train);
+    const held = evalBatches(prepared.eval, cfg.batchSize, cfg.sequenceLength, pad, prepared.labelled?.eval, prepared.trained?.eval);
 
     // Created before the old one goes, so a kind that fails to allocate leaves it usable.
     const trained = kind.create(model, config, cfg.seed, this.runContext(kind, prepared));
@@ -588,7 +603,7 @@ export class StudioSession {
     const { kind, config } = this.checkedRun(methodId, raw, cfg.sequenceLength);
     const prepared = this.preparedFor(cfg);
     const ctx = this.runContext(kind, prepared);
-    const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: this.tokenizer!.padId, seed: cfg.seed }, prepared.labelled?.train);
+    const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: this.tokenizer!.padId, seed: cfg.seed }, prepared.labelled?.train, prepared.trained?.train);
     const batches = Array.from({ length: steps }, (_, i) => sampler.batchAtStep(i).batch);
     const opts = { totalSteps: steps, learningRate: cfg.learningRate, warmupSteps: cfg.warmupSteps, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm };
     const active = tf.getBackend() as BackendName;

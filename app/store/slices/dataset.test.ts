@@ -1,6 +1,6 @@
 // The dataset slice through the store: choosing, re-reading and rejected files.
 import { describe, expect, it, vi } from 'vitest';
-import { canStart, datasetStale, startBlocker } from '..';
+import { canStart, datasetStale, startBlocker, trainsOnWholeText } from '..';
 import { model, ready, setup, useFakeTimersPerTest, webgpu } from '../testing';
 
 useFakeTimersPerTest();
@@ -40,6 +40,31 @@ describe('store: dataset', () => {
     t.store.getState().setTrainField('sequenceLength', '64');
     vi.advanceTimersByTime(1000);
     expect(t.last()).toEqual({ type: 'loadDataset', file, sequenceLength: 64, evalFraction: 0.1, seed: 42, columns: { text: 'premise', pair: '', label: 'gold' } });
+  });
+
+  it('reads instruction data again to train on the whole text, keeps the choice for the next file, and announces the prompt tokens left out', () => {
+    const t = ready();
+    const file = new File(['{"instruction":"x","output":"y"}\n'], 'alpaca.jsonl');
+    t.store.getState().chooseDatasetFile(file);
+    const summary = { fileName: 'alpaca.jsonl', format: 'jsonl' as const, kind: 'alpaca' as const, completionOnly: true, untrainedTokens: 1234, examples: 10, trainExamples: 9, evalExamples: 1, tokens: 2000, truncated: 0, sequenceLength: 128, preview: ['x'] };
+    t.receive({ type: 'datasetLoaded', dataset: summary });
+    expect(t.store.getState().announcement).toMatch(/ · 1,234 prompt tokens not trained on$/);
+    expect(trainsOnWholeText(t.store.getState())).toBe(false);
+
+    t.store.getState().setTrainOnWholeText(true);
+    expect(t.last()).toEqual({ type: 'loadDataset', file, sequenceLength: 128, evalFraction: 0.1, seed: 42, wholeText: true });
+    // The box shows the choice while the file is re-read; the same choice again sends nothing.
+    expect(trainsOnWholeText(t.store.getState())).toBe(true);
+    const sent = t.sent.length;
+    t.store.getState().setTrainOnWholeText(true);
+    expect(t.sent).toHaveLength(sent);
+    t.receive({ type: 'datasetLoaded', dataset: { ...summary, completionOnly: false, untrainedTokens: 0 } });
+    expect(t.store.getState().datasetRequest?.wholeText).toBe(true);
+    expect(t.store.getState().announcement).not.toMatch(/not trained on/);
+
+    const next = new File(['{"prompt":"a","completion":"b"}\n'], 'qa.jsonl');
+    t.store.getState().chooseDatasetFile(next);
+    expect(t.last()).toEqual({ type: 'loadDataset', file: next, sequenceLength: 128, evalFraction: 0.1, seed: 42, wholeText: true });
   });
 
   it('keeps the previous dataset when a file is rejected', () => {
