@@ -15,7 +15,6 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBatch } from '../../src/data/dataset';
 import type { FineTunedClassifier } from '../../src/finetune/full';
 import { unzipFiles } from '../../src/io/zip';
 import { classifierLogits } from '../../src/train/classification';
@@ -23,7 +22,7 @@ import type { TextTokenizer } from '../../src/tokenize/tokenizer';
 import type { FromWorker, TrainConfig } from '../../src/worker/protocol';
 import { StudioSession } from '../../src/worker/session';
 import { BERT_ID, maskedInput, maskedLogits, makeBertFolder, openBertSession } from './bert-folder';
-import { cleanup, fixedIds, flat, maxAbsDiff, MODEL_DIR, MODEL_ID, readFolder, runPythonSpec, studioLogits, tempDir, TOLERANCE, writeFolder } from './helpers';
+import { classifierRows, cleanup, fixedIds, flat, maxAbsDiff, MODEL_DIR, MODEL_ID, readFolder, runPythonSpec, studioLogits, tempDir, TOLERANCE, writeFolder } from './helpers';
 
 interface Check {
   class: string;
@@ -88,14 +87,7 @@ async function fineTuneClassifier(name: string, folder: Record<string, Uint8Arra
   expect(events.filter((e) => e.type === 'eval').at(-1)).toMatchObject({ point: { classification: { examples: expect.any(Number) } } });
 
   const tok = (session as unknown as { tokenizer: TextTokenizer }).tokenizer;
-  const enc = rows.map(([a, b]) => (b === undefined ? { ids: tok.encode(a), typeIds: tok.encode(a).map(() => 0) } : tok.encodePair(a, b)));
-  const length = Math.max(...enc.map((e) => e.ids.length));
-  const batch = makeBatch(
-    enc.map((e) => e.ids),
-    length,
-    tok.padId,
-    { classes: enc.map(() => 0), tokenTypes: enc.map((e) => e.typeIds) },
-  );
+  const { enc, length, batch } = classifierRows(tok, rows);
   const logits = tf.tidy(() => classifierLogits(classifier.base, classifier.hooks(), classifier.head, batch, false));
   const ours = Float32Array.from((await logits.data()) as Float32Array);
   logits.dispose();

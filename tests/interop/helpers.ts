@@ -455,3 +455,19 @@ export function expectPromptFileLoaded(r: PromptFileReport): void {
   expect(r.file_keys).toEqual(['prompt_embeddings']);
   expect(r.peft_state_keys).toEqual(['prompt_embeddings']);
 }
+
+/**
+ * Texts or sentence pairs as the studio batches them for a classifier: encoded (a pair with its
+ * token types), right-padded to the longest row, every row's class 0 (only the logits are compared).
+ */
+export function classifierRows(tok: TextTokenizer, rows: [string, string?][]) {
+  const enc = rows.map(([a, b]) => (b === undefined ? { ids: tok.encode(a), typeIds: tok.encode(a).map(() => 0) } : tok.encodePair(a, b)));
+  const length = Math.max(...enc.map((e) => e.ids.length));
+  const batch = makeBatch(
+    enc.map((e) => e.ids),
+    length,
+    tok.padId,
+    { classes: enc.map(() => 0), tokenTypes: enc.map((e) => e.typeIds) },
+  );
+  return { enc, length, batch };
+}

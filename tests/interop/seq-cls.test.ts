@@ -21,7 +21,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBatch } from '../../src/data/dataset';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../../src/export/peft-files';
 import { readSafetensors } from '../../src/io/safetensors';
 import { BITFIT_CONFIG, BITFIT_WEIGHTS } from '../../src/peft/bitfit';
@@ -31,7 +30,7 @@ import type { TextTokenizer } from '../../src/tokenize/tokenizer';
 import type { FromWorker, TrainConfig } from '../../src/worker/protocol';
 import { StudioSession } from '../../src/worker/session';
 import { BERT_FAMILY, DISTILBERT_FAMILY, makeMaskedLmFolders, ROBERTA_FAMILY } from './bert-folder';
-import { cleanup, flat, maxAbsDiff, MIN_EFFECT, MODEL_DIR, readFolder, runPythonSpec, tempDir, TOLERANCE, writeFolder } from './helpers';
+import { classifierRows, cleanup, flat, maxAbsDiff, MIN_EFFECT, MODEL_DIR, readFolder, runPythonSpec, tempDir, TOLERANCE, writeFolder } from './helpers';
 
 const TRAIN: TrainConfig = { steps: 4, epochs: 1, batchSize: 4, sequenceLength: 24, learningRate: 3e-2, warmupSteps: 0, weightDecay: 0, maxGradNorm: 1, evalFraction: 0.2, evalEvery: 0, seed: 3 };
 const LORA = { r: 4, lora_alpha: 8, lora_dropout: 0, use_rslora: false };
@@ -118,14 +117,7 @@ async function run(work: string, name: string, modelDir: string, folder: Record<
 
   // Two rows, the second shorter and right-padded, as the studio batches them.
   const tok = (session as unknown as { tokenizer: TextTokenizer }).tokenizer;
-  const enc = rows.map(([a, b]) => (b === undefined ? { ids: tok.encode(a), typeIds: tok.encode(a).map(() => 0) } : tok.encodePair(a, b)));
-  const length = Math.max(...enc.map((e) => e.ids.length));
-  const batch = makeBatch(
-    enc.map((e) => e.ids),
-    length,
-    tok.padId,
-    { classes: enc.map(() => 0), tokenTypes: enc.map((e) => e.typeIds) },
-  );
+  const { enc, length, batch } = classifierRows(tok, rows);
   const { model, adapter, classifier } = session.current;
   const logits = tf.tidy(() => classifierLogits(model!, adapter!.hooks(false), classifier!, batch, false));
   const studio = (await logits.data()) as Float32Array;
