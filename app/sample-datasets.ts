@@ -19,6 +19,24 @@ export const SAMPLE_DATASETS: readonly SampleDataset[] = [
     note: 'SpamAssassin public corpus, 500 spam and 500 ham, subject and start of each message (PDDL / CC0).',
     type: 'text/csv',
   },
+  {
+    file: 'held-out-english.jsonl',
+    label: 'English prose (15 long documents)',
+    note: 'The end of Moby-Dick and four State of the Union addresses, which the built-in models never saw in pretraining (public domain).',
+    type: 'application/jsonl',
+  },
+  {
+    file: 'instructions.jsonl',
+    label: 'Instructions (48 Alpaca-style tasks)',
+    note: 'Short tasks with instruction, input and output, written for PEFT Studio (CC0); the output alone is trained on.',
+    type: 'application/jsonl',
+  },
+  {
+    file: 'chat.jsonl',
+    label: 'Chat (28 conversations)',
+    note: 'User and assistant turns, some with a system message, written for PEFT Studio (CC0); the assistant turns alone are trained on.',
+    type: 'application/jsonl',
+  },
 ];
 
 /** The sample's bytes as a File, fetched from this page's own static files. */
