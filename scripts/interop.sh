@@ -15,19 +15,19 @@ cd "$(dirname "$0")/.."
 
 VENV=.venv-interop
 PYTHON="$PWD/$VENV/bin/python"
-REQUIREMENTS=(torch 'transformers>=5,<6' 'peft>=0.21,<0.22' safetensors trl)
+REQUIREMENTS=(torch 'transformers>=5,<6' 'peft>=0.21,<0.22' safetensors trl datasets pyarrow)
 
 venv_ok() {
   [ -x "$PYTHON" ] && "$PYTHON" - <<'PY' 2>/dev/null
 import importlib.metadata as m
-import peft, safetensors, tokenizers, torch, transformers, trl  # noqa: F401  (importable, not just listed)
+import datasets, peft, pyarrow, safetensors, tokenizers, torch, transformers, trl  # noqa: F401  (importable, not just listed)
 assert m.version("transformers").split(".")[0] == "5", m.version("transformers")
 assert m.version("peft").startswith("0.21."), m.version("peft")
 PY
 }
 
 if ! venv_ok; then
-  echo "interop: setting up $VENV (torch, transformers 5.x, peft 0.21, safetensors, trl)" >&2
+  echo "interop: setting up $VENV (torch, transformers 5.x, peft 0.21, safetensors, trl, datasets, pyarrow)" >&2
   [ -x "$PYTHON" ] || python3 -m venv "$VENV"
   if [ -z "${PIP_INDEX_URL:-}" ] && [ -d /opt/pypi/simple ]; then
     export PIP_INDEX_URL=file:///opt/pypi/simple
@@ -37,7 +37,7 @@ if ! venv_ok; then
   "$PYTHON" -m pip install --disable-pip-version-check --quiet "${REQUIREMENTS[@]}" \
     2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   if ! venv_ok; then
-    echo "interop: $VENV still lacks torch / transformers 5.x / peft 0.21 / safetensors / trl after pip install" >&2
+    echo "interop: $VENV still lacks torch / transformers 5.x / peft 0.21 / safetensors / trl / datasets / pyarrow after pip install" >&2
     exit 1
   fi
 fi
