@@ -123,7 +123,7 @@ export class Utf8Pieces {
   /** Bytes before the current piece, and the line the current piece starts on. */
   private offset = 0;
   private line = 1;
-  /** The previous piece, whose last bytes may begin a character the current piece ends. */
+  /** The last bytes read (at most 3), which may begin a character the next piece ends. */
   private previous: Uint8Array = new Uint8Array(0);
 
   constructor(private readonly fileName: string) {}
@@ -137,7 +137,10 @@ export class Utf8Pieces {
     }
     this.offset += bytes.length;
     this.line += countNewlines(text);
-    this.previous = bytes;
+    const last = new Uint8Array(this.previous.length + Math.min(bytes.length, 3));
+    last.set(this.previous);
+    last.set(bytes.subarray(bytes.length - Math.min(bytes.length, 3)), this.previous.length);
+    this.previous = last.slice(-3);
     return text;
   }
 
@@ -149,11 +152,11 @@ export class Utf8Pieces {
     }
   }
 
-  /** The error for the first bad sequence, found from the unfinished character the previous piece ended with. */
+  /** The error for the first bad sequence, found from the unfinished character the bytes before ended with. */
   private invalid(bytes: Uint8Array): DatasetError {
     const prev = this.previous;
     let start = prev.length;
-    for (let i = prev.length - 1; i >= Math.max(0, prev.length - 3); i--) {
+    for (let i = prev.length - 1; i >= 0; i--) {
       if ((prev[i] & 0xc0) === 0x80) continue;
       const need = prev[i] >= 0xf0 ? 4 : prev[i] >= 0xe0 ? 3 : prev[i] >= 0xc0 ? 2 : 1;
       if (need > prev.length - i) start = i;
