@@ -393,12 +393,11 @@ export class StudioSession {
     this.requireIdle('start another run');
     this.requireTrainingInputs();
     const { kind, config } = this.checkedRun(methodId, raw, cfg.sequenceLength);
-    const prepared = await this.preparedFor(cfg);
-    // Busy from here, before the first await, so messages handled meanwhile are refused.
+    // Busy from here, before the first await (re-reading the dataset), so messages handled meanwhile are refused.
     this.training = true;
     this.stopRequested = false;
     try {
-      await this.runOnce(kind, config, cfg, prepared);
+      await this.runOnce(kind, config, cfg, await this.preparedFor(cfg));
     } finally {
       this.training = false;
     }
@@ -487,12 +486,12 @@ export class StudioSession {
       const p = c.kind.plan(info, c.config, this.classificationPlan());
       return p.output === 'student' ? { ...c, trainable: p.studentParams, total: p.studentParams } : { ...c, trainable: p.trainable, total: p.total };
     });
-    const prepared = await this.preparedFor(cfg);
     this.training = true;
     this.stopRequested = false;
     let completed = 0;
     let stopped = false;
     try {
+      const prepared = await this.preparedFor(cfg);
       this.emit({ type: 'compareStarted', methodIds: runs.map((r) => r.methodId), totalSteps: totalSteps(cfg, prepared.train.length) });
       for (const run of checked) {
         if (this.stopRequested) {
@@ -628,15 +627,15 @@ export class StudioSession {
     if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`);
     const base = this.model!;
     const { kind, config } = this.checkedRun(methodId, raw, cfg.sequenceLength);
-    const prepared = await this.preparedFor(cfg);
-    const ctx = this.runContext(kind, prepared);
-    const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: this.tokenizer!.padId, seed: cfg.seed }, prepared.labelled?.train, prepared.trained?.train);
-    const batches = Array.from({ length: steps }, (_, i) => sampler.batchAtStep(i).batch);
     const opts = { totalSteps: steps, learningRate: cfg.learningRate, warmupSteps: cfg.warmupSteps, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm };
     const active = tf.getBackend() as BackendName;
-    const t0 = performance.now();
     this.training = true;
     try {
+      const prepared = await this.preparedFor(cfg);
+      const t0 = performance.now();
+      const ctx = this.runContext(kind, prepared);
+      const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: this.tokenizer!.padId, seed: cfg.seed }, prepared.labelled?.train, prepared.trained?.train);
+      const batches = Array.from({ length: steps }, (_, i) => sampler.batchAtStep(i).batch);
       // The base model is rebuilt on the cpu backend from this backend's copy of its weights.
       const weights = new Map<string, SafetensorsTensor>();
       for (const [name, t] of base.weights) weights.set(name, { dtype: 'F32', shape: t.shape, data: Float32Array.from((await t.data()) as Float32Array) });
