@@ -38,6 +38,11 @@ export class LineSplitter {
   private line = 1;
 
   push(text: string, out: TextRow[] = []): TextRow[] {
+    // A piece inside one long line only lengthens it: nothing to split, so a long line is not split again piece by piece.
+    if (!text.includes('\n')) {
+      this.partial += text;
+      return out;
+    }
     const parts = (this.partial + text).split('\n');
     this.partial = parts.pop()!;
     for (const t of parts) out.push({ line: this.line++, text: t });
@@ -70,6 +75,8 @@ export class CsvRecords {
   private out: CsvRecord[] = [];
   /** End of the last complete record in `pending`, as the parser's step reports it. */
   private consumed = 0;
+  /** Text held back after the last parse: a record still open (a quoted field yet to close, a line yet to end). */
+  private held = 0;
   private readonly parser: Papa.Parser;
 
   constructor(readonly delimiter: ',' | '\t') {
@@ -92,6 +99,10 @@ export class CsvRecords {
 
   push(text: string): CsvRecord[] {
     this.pending += text;
+    // A record still open after the last parse (say, a quote never closed) is parsed again only
+    // once the text held has doubled, so a long one costs linear time, not quadratic. Parsing
+    // later gives the same records, only later.
+    if (this.pending.length < 2 * this.held) return [];
     return this.parse(true);
   }
 
@@ -104,6 +115,7 @@ export class CsvRecords {
     this.out = [];
     if (this.pending !== '') this.parser.parse(this.pending, 0, holdLast);
     this.pending = this.pending.slice(this.consumed);
+    this.held = this.pending.length;
     const out = this.out;
     this.out = [];
     return out;
