@@ -1,5 +1,6 @@
 // The "Dataset" drop area: a dropped or chosen file goes to the worker to be parsed.
 import { isBusy, useActions, useStudio } from '../store';
+import DatasetProgressBar from './DatasetProgressBar';
 import FileDrop from './FileDrop';
 
 export const DATASET_ACCEPT = '.txt,.jsonl,.json,.csv,.tsv';
@@ -8,6 +9,7 @@ export default function DatasetDrop() {
   const busy = useStudio(isBusy);
   const reading = useStudio((s) => s.datasetQueue.length > 0);
   const waiting = useStudio((s) => s.datasetWaiting?.name);
+  const progress = useStudio((s) => s.datasetProgress !== null);
   const { chooseDatasetFile } = useActions();
 
   return (
@@ -22,7 +24,8 @@ export default function DatasetDrop() {
       busy={reading}
       onFile={chooseDatasetFile}
     >
-      {reading && <p className="muted small">Reading the dataset…</p>}
+      {reading && !progress && <p className="muted small">Reading the dataset…</p>}
+      {reading && <DatasetProgressBar />}
       {waiting && <p className="muted small">{waiting} will be read once the model has loaded.</p>}
     </FileDrop>
   );

@@ -4,6 +4,7 @@
 import type { DatasetSummary, ClassificationSummary } from '../../src/data/dataset';
 import type { DatasetKind } from '../../src/data/parse';
 import { formatInt } from '../format';
+import DatasetRejectedRows from './DatasetRejectedRows';
 import { datasetStale, isBusy, trainsOnWholeText, useActions, useStudio } from '../store';
 
 const KIND_LABELS: Record<DatasetKind, string> = {
@@ -120,6 +121,7 @@ export default function DatasetSummaryView() {
           </dd>
         </div>
       </dl>
+      {d.rejected && <DatasetRejectedRows rejected={d.rejected} kept={d.examples} />}
       {d.completionOnly !== undefined && <CompletionOnly d={d} />}
       {d.classification && (
         <>

@@ -49,6 +49,8 @@ export interface StudioActions {
   chooseDatasetFile(file: File): void;
   /** Reads the loaded labelled file again with the text, pair and label columns the person chose. */
   chooseDatasetColumns(columns: LabelledColumns): void;
+  /** Saves the loaded dataset's rejected rows as a file of its format (the worker writes it). */
+  downloadRejectedRows(): void;
   /** Reads the loaded file again, training on instruction data's prompts too (or on its completions only). */
   setTrainOnWholeText(on: boolean): void;
   setTrainField(key: TrainField, text: string): void;
@@ -236,6 +238,11 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       sendDataset(s.datasetRequest.file, { text: columns.text, pair: columns.pair ?? '', label: columns.label });
     },
 
+    downloadRejectedRows() {
+      if (!get().dataset?.rejected) return;
+      deps.send({ type: 'exportRejected' });
+    },
+
     setTrainOnWholeText(on) {
       const s = get();
       if (!s.datasetRequest || isBusy(s) || trainsOnWholeText(s) === on) return;
@@ -392,6 +399,7 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
           reloadIfStale();
           break;
         case 'exported':
+        case 'rejectedRows':
           deps.save(msg.fileName, msg.bytes);
           break;
         default:

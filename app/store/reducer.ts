@@ -20,6 +20,8 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
 
     case 'datasetLoaded':
     case 'datasetRejected':
+    case 'datasetProgress':
+    case 'rejectedRows':
       return reduceDataset(s, msg);
 
     case 'trainingStarted':

@@ -18,6 +18,7 @@ import type {
   RunEnd,
   RunOutput,
   ParityReport,
+  DatasetPhase,
 } from '../../src/worker/protocol';
 import type { LabelledColumns } from '../../src/data/labelled';
 import { GENERATE_DEFAULTS, type GenerateInputs } from '../generate-form';
@@ -37,6 +38,14 @@ export interface DatasetRequest {
   columns?: Partial<LabelledColumns>;
   /** Instruction data trained on its prompts too, not only its completions. */
   wholeText?: boolean;
+}
+
+/** How far reading the dataset file has got: bytes of the file read, or examples tokenized. */
+export interface DatasetProgress {
+  fileName: string;
+  phase: DatasetPhase;
+  done: number;
+  total: number;
 }
 
 export interface DatasetRejection {
@@ -186,6 +195,8 @@ export interface StudioData {
   /** Chosen before a model was loaded; sent once one is. */
   datasetWaiting: File | null;
   datasetRejection: DatasetRejection | null;
+  /** The file the worker is reading now, and how far it has got; null when none is being read. */
+  datasetProgress: DatasetProgress | null;
 
   trainInputs: TrainInputs;
 
@@ -262,6 +273,7 @@ export function initialData(requestedBackend?: BackendName): StudioData {
     datasetQueue: [],
     datasetWaiting: null,
     datasetRejection: null,
+    datasetProgress: null,
     trainInputs: { ...TRAIN_DEFAULTS },
     run: IDLE_RUN,
     held: NOTHING_HELD,

@@ -2,8 +2,9 @@
 // fixed-shape causal-LM batches. Shapes are fixed ([batch, sequenceLength]) so the backend
 // compiles its kernels once instead of once per distinct padded length.
 import type { TextTokenizer } from '../tokenize/tokenizer';
-import { parseLabelled, stratifiedSplit, tokenizeLabelled, type LabelledColumns, type LabelledDataset } from './labelled';
-import { DatasetError, exampleText, parseDataset, textExample, type DatasetFormat, type DatasetKind, type Example } from './parse';
+import { stratifiedSplit, tokenizeLabelled, type LabelledColumns, type LabelledDataset } from './labelled';
+import { DatasetError, exampleText, textExample, type DatasetFormat, type DatasetKind, type Example, type RejectionSummary } from './parse';
+import { readDatasetText, type DatasetRead } from './read';
 import { deriveSeed, mulberry32, permutation } from './random';
 
 /** Label value ignored by the loss, as in PyTorch / Hugging Face. */
@@ -27,6 +28,11 @@ export interface TokenizedExamples {
   truncated: number;
 }
 
+/** Hears how many of the examples have been tokenized so far. */
+export type TokenizeProgress = (done: number, total: number) => void;
+/** Examples between two progress reports. */
+export const PROGRESS_EVERY = 256;
+
 function checkSequenceLength(sequenceLength: number): void {
   // A causal LM needs at least two positions for one next-token target.
   if (!Number.isInteger(sequenceLength) || sequenceLength < 2) {
@@ -45,14 +51,15 @@ function checkSequenceLength(sequenceLength: number): void {
  * ends (TRL: `[0] * len(prompt_ids) + [1] * (len(prompt_completion_ids) - len(prompt_ids))`),
  * so the eos after the last segment belongs to it. Plain strings are trained on everywhere.
  */
-export function tokenizeExamples(examples: readonly (string | Example)[], tok: TextTokenizer, sequenceLength: number): TokenizedExamples {
+export function tokenizeExamples(examples: readonly (string | Example)[], tok: TextTokenizer, sequenceLength: number, onProgress?: TokenizeProgress): TokenizedExamples {
   checkSequenceLength(sequenceLength);
   let tokens = 0;
   let untrained = 0;
   let nothingTrained = 0;
   let truncated = 0;
   const trained: (Uint8Array | undefined)[] = [];
-  const ids = examples.map((given) => {
+  const ids = examples.map((given, i) => {
+    if (onProgress && i % PROGRESS_EVERY === 0) onProgress(i, examples.length);
     const example = typeof given === 'string' ? textExample(given) : given;
     const seq = tok.encode(exampleText(example));
     if (tok.eosId !== undefined && seq.at(-1) !== tok.eosId) seq.push(tok.eosId);
@@ -295,6 +302,8 @@ export interface DatasetSummary {
   preview: string[];
   /** A labelled dataset (sequence classification): its labels, how many examples each has, and the columns read. */
   classification?: ClassificationSummary;
+  /** The file's rows that did not read and were left out: how many, and the first few with their line and reason. */
+  rejected?: RejectionSummary;
 }
 
 export interface ClassificationSummary {
@@ -343,20 +352,20 @@ export interface PreparedDataset {
   labelled?: { names: string[]; train: ExampleLabels; eval: ExampleLabels };
 }
 
-/** The worker's whole path from a dropped file's text to a summary and id sequences. Throws DatasetError. */
+/** The worker's whole path from a dropped file (its text, or what reading it gave) to a summary and id sequences. Throws DatasetError. */
 export function prepareDataset(
   fileName: string,
-  text: string,
+  source: string | DatasetRead,
   tok: TextTokenizer,
-  opts: { sequenceLength: number; evalFraction: number; seed: number; columns?: Partial<LabelledColumns>; completionOnly?: boolean },
+  opts: { sequenceLength: number; evalFraction: number; seed: number; columns?: Partial<LabelledColumns>; completionOnly?: boolean; onProgress?: TokenizeProgress },
 ): PreparedDataset {
-  const labelled = parseLabelled(fileName, text, opts.columns);
-  if (labelled) return prepareLabelled(fileName, labelled, tok, opts);
-  const { format, kind, examples } = parseDataset(fileName, text);
+  const read = typeof source === 'string' ? readDatasetText(fileName, source, opts.columns) : source;
+  if (read.labelled) return prepareLabelled(fileName, read.labelled, tok, opts);
+  const { format, kind, examples } = read.examples!;
   // Completion-only loss is the default, as in TRL; without it every segment is trained on.
   const completionOnly = opts.completionOnly ?? true;
-  const read = completionOnly ? examples : examples.map((e) => textExample(exampleText(e)));
-  const tokenized = tokenizeExamples(read, tok, opts.sequenceLength);
+  const texts = completionOnly ? examples : examples.map((e) => textExample(exampleText(e)));
+  const tokenized = tokenizeExamples(texts, tok, opts.sequenceLength, opts.onProgress);
   // An example cut before its completion teaches nothing; TRL's SFTTrainer drops such examples
   // ("fully masked by truncation"), and so do we, before the split. The summary counts them.
   const masks = tokenized.trained;
@@ -379,9 +388,9 @@ export function prepareDataset(
 }
 
 /** A labelled dataset tokenized (pairs with their segments) and split, stratified by label. */
-function prepareLabelled(fileName: string, d: LabelledDataset, tok: TextTokenizer, opts: { sequenceLength: number; evalFraction: number; seed: number }): PreparedDataset {
+function prepareLabelled(fileName: string, d: LabelledDataset, tok: TextTokenizer, opts: { sequenceLength: number; evalFraction: number; seed: number; onProgress?: TokenizeProgress }): PreparedDataset {
   checkSequenceLength(opts.sequenceLength);
-  const tokenized = tokenizeLabelled(d, tok, opts.sequenceLength);
+  const tokenized = tokenizeLabelled(d, tok, opts.sequenceLength, opts.onProgress);
   const split = stratifiedSplit(d.classes, d.labelNames.length, opts.evalFraction, opts.seed);
   const labelsOf = (idx: number[]): ExampleLabels => ({ classes: idx.map((i) => d.classes[i]), tokenTypes: tokenized.tokenTypes && idx.map((i) => tokenized.tokenTypes![i]) });
   const count = (idx: number[]) => d.labelNames.map((_, k) => idx.filter((i) => d.classes[i] === k).length);

@@ -39,33 +39,37 @@ describe('parseLabelled', () => {
     expect(() => parseLabelled('t.tsv', tsv, { text: 'nope' })).toThrow(/no column "nope"/);
   });
 
-  it('leaves a file without a label column to the language-model parser even when some of its lines are bad, and refuses a labelled one with a bad line', () => {
+  it('leaves a file without a label column to the language-model parser even when some of its lines are bad, and keeps a labelled one\'s good rows', () => {
     expect(parseLabelled('lm.jsonl', '{"text": "fine"}\n{"text": "broken\n{"title": "no text"}\n')).toBeUndefined();
-    expect(() => parseLabelled('cls.jsonl', '{"text": "a", "label": "x"}\n{"text": "b\n{"text": "c", "label": "y"}\n')).toThrow(/^cls\.jsonl line 2: not valid JSON/);
+    const d = parseLabelled('cls.jsonl', '{"text": "a", "label": "x"}\n{"text": "b\n{"text": "c", "label": "y"}\n')!;
+    expect(d.texts).toEqual(['a', 'c']);
+    expect(d.rejected).toHaveLength(1);
+    expect(d.rejected[0]).toMatchObject({ line: 2, raw: '{"text": "b' });
+    expect(d.rejected[0].message).toMatch(/^not valid JSON/);
+    // The first object decides: a label column there makes the file labelled, even after broken lines.
+    expect(parseLabelled('late.jsonl', 'oops\n{"text": "a", "label": 0}\n{"text": "b", "label": 1}\n')!.rejected.map((r) => r.line)).toEqual([1]);
   });
 
-  it('names every bad row by line and field, and refuses a single label', () => {
-    const csv = 'text,label\nok,a\n,b\nfine,\nalso,b,extra\n';
+  it('refuses every bad row by itself, naming its line and field, keeps the others, and refuses a file with none or a single label', () => {
+    const csv = 'text,label\nok,a\n,b\nfine,\nalso,b,extra\n"two\nlines",b\n';
+    const d = parseLabelled('bad.csv', csv)!;
+    expect(d.texts).toEqual(['ok', 'two\nlines']);
+    expect(d.classes).toEqual([0, 1]);
+    expect(d.rejected).toEqual([
+      { line: 3, message: '"text" is empty', raw: ',b' },
+      { line: 4, message: '"label" must be a label (a string or an integer), got an empty value', raw: 'fine,' },
+      { line: 5, message: 'expected 2 fields, found 3', raw: 'also,b,extra' },
+    ]);
     let error: DatasetError | undefined;
-    try {
-      parseLabelled('bad.csv', csv);
-    } catch (e) {
-      error = e as DatasetError;
-    }
-    expect(error).toBeInstanceOf(DatasetError);
-    expect(error!.issues).toEqual([{ line: 5, message: 'expected 2 fields, found 3' }]);
     try {
       parseLabelled('bad.csv', 'text,label\nok,a\n,b\nfine,\n');
     } catch (e) {
       error = e as DatasetError;
     }
-    expect(error!.issues).toEqual([
-      { line: 3, message: '"text" is empty' },
-      { line: 4, message: '"label" must be a label (a string or an integer), got an empty value' },
-    ]);
-    expect(error!.message).toMatch(/^bad\.csv line 3: "text" is empty \(and 1 more problem\)/);
+    expect(error).toBeInstanceOf(DatasetError);
+    expect(error!.message).toBe('bad.csv: every example has the label "a"; a classifier needs at least two labels (2 other rows did not read; the first, line 3: "text" is empty)');
     const jsonl = '{"text":"a","label":1.5}\n{"text":"b","label":null}\n{"text":3,"label":0}';
-    expect(() => parseLabelled('b.jsonl', jsonl)).toThrow(/line 1: "label" must be a label \(a string or an integer\), got 1\.5/);
+    expect(() => parseLabelled('b.jsonl', jsonl)).toThrow(/^b\.jsonl line 1: "label" must be a label \(a string or an integer\), got 1\.5 \(and 2 more problems\)$/);
     expect(() => parseLabelled('one.csv', 'text,label\na,x\nb,x\n')).toThrow(/every example has the label "x"; a classifier needs at least two labels/);
   });
 });

@@ -3,12 +3,12 @@
 // found the way datasets name them (text/sentence, sentence1 + sentence2, question + sentence,
 // premise + hypothesis, …; label/labels); when several fit, the first is used and the others are
 // offered so the person can choose. Labels may be strings or integers; they become label ids in
-// sorted order (numerically when every label is an integer). Every bad row is named by its line
-// and the field at fault, and the whole file is refused, as for language-model datasets.
-import Papa from 'papaparse';
+// sorted order (numerically when every label is an integer). A bad row is refused by itself,
+// named by its line and the field at fault, and the others are kept, as for language-model datasets.
 import type { TextTokenizer } from '../tokenize/tokenizer';
 import { deriveSeed, mulberry32, permutation } from './random';
-import { DatasetError, formatOf, IssueCollector, lineLocator, type DatasetFormat } from './parse';
+import { DatasetError, formatOf, jsonObjectOf, Rejections, rowShape, type DatasetFormat, type RejectedRow } from './parse';
+import { FileRows, LineEndings, type CsvRecord, type TextRow } from './rows';
 
 /** Which columns hold the text, the optional second text of a pair, and the label. */
 export interface LabelledColumns {
@@ -33,6 +33,8 @@ export interface LabelledDataset {
   labelNames: string[];
   /** Each example's label id. */
   classes: number[];
+  /** The rows that did not read, in file order. */
+  rejected: RejectedRow[];
 }
 
 const LABEL_COLUMNS = ['label', 'labels'];
@@ -46,61 +48,27 @@ const PAIR_COLUMNS: [string, string][] = [
 ];
 const TEXT_COLUMNS = ['text', 'sentence', 'content', 'review', 'question', 'document'];
 
-interface Row {
-  line: number;
-  values: Record<string, unknown>;
+/** The formats a labelled dataset may come in. */
+export type LabelledFormat = 'csv' | 'tsv' | 'jsonl';
+
+export function isLabelledFormat(format: DatasetFormat): format is LabelledFormat {
+  return format === 'csv' || format === 'tsv' || format === 'jsonl';
 }
 
-/** Rows with their 1-based line numbers and the column names, or issues for malformed lines. */
-function readRows(text: string, format: DatasetFormat, issues: IssueCollector): { header: string[]; rows: Row[] } | undefined {
-  const rows: Row[] = [];
-  if (format === 'jsonl') {
-    const header: string[] = [];
-    text.split('\n').forEach((raw, i) => {
-      if (raw.trim() === '') return;
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch (err) {
-        issues.add(i + 1, `not valid JSON (${(err as Error).message})`);
-        return;
-      }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        issues.add(i + 1, 'expected a JSON object');
-        return;
-      }
-      for (const k of Object.keys(value)) if (!header.includes(k)) header.push(k);
-      rows.push({ line: i + 1, values: value as Record<string, unknown> });
-    });
-    return { header, rows };
-  }
-  if (format !== 'csv' && format !== 'tsv') return undefined;
-  const delimiter = format === 'tsv' ? '\t' : ',';
-  const lineOf = lineLocator(text);
-  let header: string[] | undefined;
-  let previousCursor = 0;
-  Papa.parse<string[]>(text, {
-    delimiter,
-    skipEmptyLines: 'greedy',
-    step: (result) => {
-      const start = text.slice(previousCursor).search(/\S/);
-      const line = lineOf(previousCursor + Math.max(start, 0));
-      previousCursor = result.meta.cursor;
-      for (const error of result.errors) issues.add(line, `${format.toUpperCase()}: ${error.message.toLowerCase()}`);
-      if (result.errors.length > 0) return;
-      const row = result.data;
-      if (!header) {
-        header = row.map((h) => h.trim());
-        return;
-      }
-      if (row.length !== header.length) {
-        issues.add(line, `expected ${header.length} fields, found ${row.length}`);
-        return;
-      }
-      rows.push({ line, values: Object.fromEntries(header.map((h, i) => [h, row[i]])) });
-    },
-  });
-  return { header: header ?? [], rows };
+/**
+ * The column names a file's first row shows: a CSV/TSV header, or the keys of the first JSON
+ * Lines row that is an object; undefined while no such row has come (blank or broken lines).
+ */
+export function firstRowNames(format: LabelledFormat, row: TextRow | CsvRecord): string[] | undefined {
+  if (format !== 'jsonl') return (row as CsvRecord).error ? undefined : (row as CsvRecord).fields.map((h) => h.trim());
+  if (row.text.trim() === '') return undefined;
+  const parsed = jsonObjectOf(row.text);
+  return 'value' in parsed ? Object.keys(parsed.value) : undefined;
+}
+
+/** The label column a file with these column names has (or the one chosen); undefined: a language-model dataset. */
+export function labelColumnOf(names: string[], chosen?: Partial<LabelledColumns>): string | undefined {
+  return chosen?.label ?? LABEL_COLUMNS.map((l) => find(names, l)).find((c) => c !== undefined);
 }
 
 const find = (header: string[], name: string) => header.find((h) => h.toLowerCase() === name);
@@ -121,48 +89,86 @@ function detectText(header: string[]): { columns?: Omit<LabelledColumns, 'label'
 }
 
 /**
- * The file as a labelled dataset, or undefined when it has no label column (a language-model
- * dataset) or is not a CSV, TSV or JSONL file. `chosen` overrides the detected columns.
- * Throws DatasetError naming each bad row's line and field.
+ * Reads a labelled file's rows, in order. The columns are decided by the first row (a CSV
+ * header, or the first JSON Lines object), unless the person chose them. A row that does not
+ * read (broken JSON, a wrong field count, an empty text, a missing or unusable label) is refused
+ * by itself with its line and field, and the others are kept; the file is refused when none
+ * reads, or for what concerns it whole (no text column, a chosen column it lacks, one label).
  */
-export function parseLabelled(fileName: string, raw: string, chosen?: Partial<LabelledColumns>): LabelledDataset | undefined {
-  const format = formatOf(fileName);
-  const text = raw.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
-  const issues = new IssueCollector(fileName, 'line');
-  const read = readRows(text, format, issues);
-  if (!read) return undefined;
-  const { header, rows } = read;
-  // A file without a label column is a language-model dataset: its parser reports its bad
-  // rows, all of them. A labelled file's rows that did not read are refused here.
-  const label = chosen?.label ?? LABEL_COLUMNS.map((l) => find(header, l)).find((c) => c !== undefined);
-  if (!label) return undefined;
-  issues.throwIfAny();
-  const detected = detectText(header.filter((h) => h !== label));
-  const columns: LabelledColumns = chosen?.text ? { text: chosen.text, pair: chosen.pair || undefined, label } : { ...detected.columns!, label };
-  const textColumns = header.filter((h) => h !== label);
-  if (!columns.text) {
-    throw new DatasetError(fileName, `${fileName}: the "${label}" column labels examples, but no column holds their text; name it "text" or "sentence" (or "sentence1" and "sentence2" for pairs), or choose it (found ${header.map((h) => JSON.stringify(h)).join(', ')})`);
-  }
-  for (const c of [columns.text, columns.pair, columns.label]) {
-    if (c !== undefined && !header.includes(c)) throw new DatasetError(fileName, `${fileName}: there is no column "${c}" (found ${header.map((h) => JSON.stringify(h)).join(', ')})`);
-  }
-  if (rows.length === 0) throw new DatasetError(fileName, `${fileName}: no examples found`);
+export class LabelledReader {
+  readonly rejected: Rejections;
+  /** Every column seen, in order of first appearance (a CSV's header; every JSON Lines key). */
+  private names: string[] = [];
+  private csvFields = 0;
+  private columns?: LabelledColumns;
+  private ambiguous = false;
+  private readonly texts: string[] = [];
+  private readonly pairs: string[] = [];
+  private readonly rawLabels: string[] = [];
 
-  const texts: string[] = [];
-  const pairs: string[] = [];
-  const rawLabels: string[] = [];
-  let allIntegers = true;
-  for (const { line, values } of rows) {
-    let ok = true;
+  constructor(
+    readonly fileName: string,
+    readonly format: LabelledFormat,
+    private readonly chosen?: Partial<LabelledColumns>,
+  ) {
+    this.rejected = new Rejections(fileName, 'line');
+  }
+
+  row(row: TextRow | CsvRecord): void {
+    if (this.format === 'jsonl') return this.jsonlLine(row);
+    const record = row as CsvRecord;
+    if (!this.columns) {
+      const names = firstRowNames(this.format, record);
+      if (!names) {
+        const message = `${this.format.toUpperCase()}: ${record.error} in the header row`;
+        throw new DatasetError(this.fileName, `${this.fileName} line ${record.line}: ${message}`, [{ line: record.line, message }]);
+      }
+      this.names = names;
+      this.csvFields = names.length;
+      this.rejected.header = record.text;
+      this.decideColumns();
+      for (const c of [this.columns!.text, this.columns!.pair, this.columns!.label]) this.requireColumn(c);
+      return;
+    }
+    const { line, text: raw, fields } = record;
+    if (record.error) return this.rejected.add(line, `${this.format.toUpperCase()}: ${record.error}`, raw);
+    if (fields.length !== this.csvFields) return this.rejected.add(line, `expected ${this.csvFields} fields, found ${fields.length}`, raw);
+    this.keep(line, Object.fromEntries(this.names.map((h, i) => [h, fields[i]])), raw);
+  }
+
+  private jsonlLine({ line, text }: TextRow): void {
+    if (text.trim() === '') return;
+    const parsed = jsonObjectOf(text);
+    if ('error' in parsed) return this.rejected.add(line, parsed.error, text);
+    for (const k of Object.keys(parsed.value)) if (!this.names.includes(k)) this.names.push(k);
+    if (!this.columns) this.decideColumns();
+    this.keep(line, parsed.value, text);
+  }
+
+  private decideColumns(): void {
+    const names = this.names;
+    const label = labelColumnOf(names, this.chosen) ?? '';
+    const detected = detectText(names.filter((h) => h !== label));
+    const chosen = this.chosen;
+    this.columns = chosen?.text ? { text: chosen.text, pair: chosen.pair || undefined, label } : { ...detected.columns!, label };
+    this.ambiguous = !chosen?.text && detected.ambiguous;
+    if (!this.columns.text) {
+      throw new DatasetError(this.fileName, `${this.fileName}: the "${label}" column labels examples, but no column holds their text; name it "text" or "sentence" (or "sentence1" and "sentence2" for pairs), or choose it (found ${names.map((h) => JSON.stringify(h)).join(', ')})`);
+    }
+  }
+
+  private requireColumn(c: string | undefined): void {
+    if (c !== undefined && !this.names.includes(c)) throw new DatasetError(this.fileName, `${this.fileName}: there is no column "${c}" (found ${this.names.map((h) => JSON.stringify(h)).join(', ')})`);
+  }
+
+  /** One row's text(s) and label, or its refusal naming the field at fault. */
+  private keep(line: number, values: Record<string, unknown>, raw: string): void {
+    const columns = this.columns!;
+    const problems: string[] = [];
     for (const c of columns.pair ? [columns.text, columns.pair] : [columns.text]) {
       const v = values[c];
-      if (typeof v !== 'string') {
-        issues.add(line, `"${c}" must be text, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
-        ok = false;
-      } else if (v.trim() === '') {
-        issues.add(line, `"${c}" is empty`);
-        ok = false;
-      }
+      if (typeof v !== 'string') problems.push(`"${c}" must be text, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+      else if (v.trim() === '') problems.push(`"${c}" is empty`);
     }
     const l = values[columns.label];
     let name: string | undefined;
@@ -170,33 +176,64 @@ export function parseLabelled(fileName: string, raw: string, chosen?: Partial<La
     else if (typeof l === 'string' && l.trim() !== '') name = l.trim();
     if (name === undefined) {
       const got = l === undefined ? 'nothing' : typeof l === 'string' ? 'an empty value' : JSON.stringify(l);
-      issues.add(line, `"${columns.label}" must be a label (a string or an integer), got ${got}`);
-      ok = false;
+      problems.push(`"${columns.label}" must be a label (a string or an integer), got ${got}`);
     }
-    if (!ok) continue;
-    if (!/^-?\d+$/.test(name!)) allIntegers = false;
-    texts.push(values[columns.text] as string);
-    if (columns.pair) pairs.push(values[columns.pair] as string);
-    rawLabels.push(name!);
+    if (problems.length > 0) return this.rejected.add(line, problems.join('; '), raw);
+    this.texts.push(values[columns.text] as string);
+    if (columns.pair) this.pairs.push(values[columns.pair] as string);
+    this.rawLabels.push(name!);
   }
-  issues.throwIfAny();
-  const distinct = [...new Set(rawLabels)];
-  const labelNames = allIntegers ? distinct.sort((a, b) => Number(a) - Number(b)) : distinct.sort();
-  if (labelNames.length < 2) {
-    throw new DatasetError(fileName, `${fileName}: every example has the label ${JSON.stringify(labelNames[0])}; a classifier needs at least two labels`);
+
+  finish(): LabelledDataset {
+    const fileName = this.fileName;
+    const columns = this.columns;
+    if (!columns || this.texts.length === 0) {
+      if (this.rejected.count > 0) throw this.rejected.refusal();
+      throw new DatasetError(fileName, `${fileName}: no examples found`);
+    }
+    // JSON Lines rows may bring columns after the first: a chosen one must be among them all.
+    if (this.format === 'jsonl') for (const c of [columns.text, columns.pair, columns.label]) this.requireColumn(c);
+    const allIntegers = this.rawLabels.every((n) => /^-?\d+$/.test(n));
+    const distinct = [...new Set(this.rawLabels)];
+    const labelNames = allIntegers ? distinct.sort((a, b) => Number(a) - Number(b)) : distinct.sort();
+    if (labelNames.length < 2) {
+      const n = this.rejected.count;
+      const refused = n > 0 ? ` (${n} other row${n === 1 ? '' : 's'} did not read; the first, line ${this.rejected.rows[0].line}: ${this.rejected.rows[0].message})` : '';
+      throw new DatasetError(fileName, `${fileName}: every example has the label ${JSON.stringify(labelNames[0])}; a classifier needs at least two labels${refused}`, this.rejected.summary().rows);
+    }
+    const id = new Map(labelNames.map((n, i) => [n, i]));
+    return {
+      format: this.format,
+      columns,
+      textColumns: this.names.filter((h) => h !== columns.label),
+      allColumns: this.names,
+      ambiguous: this.ambiguous,
+      texts: this.texts,
+      pairs: columns.pair ? this.pairs : undefined,
+      labelNames,
+      classes: this.rawLabels.map((n) => id.get(n)!),
+      rejected: this.rejected.rows,
+    };
   }
-  const id = new Map(labelNames.map((n, i) => [n, i]));
-  return {
-    format,
-    columns,
-    textColumns,
-    allColumns: header,
-    ambiguous: !chosen?.text && detected.ambiguous,
-    texts,
-    pairs: columns.pair ? pairs : undefined,
-    labelNames,
-    classes: rawLabels.map((n) => id.get(n)!),
-  };
+}
+
+/**
+ * The file as a labelled dataset, or undefined when it has no label column (a language-model
+ * dataset) or is not a CSV, TSV or JSONL file. `chosen` overrides the detected columns. Reads
+ * the whole text at once, as the worker's streamed reading does piece by piece.
+ */
+export function parseLabelled(fileName: string, raw: string, chosen?: Partial<LabelledColumns>): LabelledDataset | undefined {
+  const format = formatOf(fileName);
+  if (!isLabelledFormat(format)) return undefined;
+  const endings = new LineEndings();
+  const text = endings.push(raw.replace(/^\uFEFF/, '')) + endings.end();
+  const source = new FileRows(rowShape(format));
+  const rows = [...source.push(text), ...source.end()];
+  const first = rows.map((r) => firstRowNames(format, r)).find((names) => names !== undefined);
+  if (!first || !labelColumnOf(first, chosen)) return undefined;
+  const reader = new LabelledReader(fileName, format, chosen);
+  for (const row of rows) reader.row(row);
+  return reader.finish();
 }
 
 /**
@@ -204,7 +241,12 @@ export function parseLabelled(fileName: string, raw: string, chosen?: Partial<La
  * token is added: the tokenizer's post-processor frames a sequence as transformers' tokenizer()
  * does, and a decoder's head reads the last real token.
  */
-export function tokenizeLabelled(d: LabelledDataset, tok: TextTokenizer, sequenceLength: number): { ids: number[][]; tokenTypes?: number[][]; tokens: number; truncated: number } {
+export function tokenizeLabelled(
+  d: LabelledDataset,
+  tok: TextTokenizer,
+  sequenceLength: number,
+  onProgress?: (done: number, total: number) => void,
+): { ids: number[][]; tokenTypes?: number[][]; tokens: number; truncated: number } {
   let tokens = 0;
   let truncated = 0;
   const cut = (xs: number[]) => {
@@ -214,6 +256,7 @@ export function tokenizeLabelled(d: LabelledDataset, tok: TextTokenizer, sequenc
   const ids: number[][] = [];
   const tokenTypes: number[][] = [];
   d.texts.forEach((text, i) => {
+    if (onProgress && i % 256 === 0) onProgress(i, d.texts.length);
     const e = d.pairs ? tok.encodePair(text, d.pairs[i]) : { ids: tok.encode(text), typeIds: [] as number[] };
     if (e.ids.length > sequenceLength) truncated++;
     ids.push(cut(e.ids));

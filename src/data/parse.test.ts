@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DatasetError, MAX_ISSUES, decodeUtf8, exampleText, parseDataset } from './parse';
 
+/** A file's refused rows, as the page lists them: line and reason. */
+const refused = (fileName: string, text: string) => parseDataset(fileName, text).rejected.map(({ line, message }) => ({ line, message }));
+
 /** The whole texts of a file's examples. */
 const texts = (fileName: string, text: string): string[] => parseDataset(fileName, text).examples.map(exampleText);
 
@@ -61,7 +64,7 @@ describe('.jsonl', () => {
     expect(texts('d.jsonl', text)).toEqual(['hello', 'Q: 2+2?\nA: 4', 'é 😀']);
   });
 
-  it('reports every kind of bad line with its line number', () => {
+  it('keeps the rows that read and refuses every kind of bad line by itself, with its line number and text', () => {
     const lines = [
       '{"text":"ok"}', // 1
       '{"text": "broken', // 2
@@ -74,33 +77,43 @@ describe('.jsonl', () => {
       '"just a string"', // 9
       '{"prompt":"p","completion":null}', // 10
       '{}', // 11
+      '{"text":"last"}', // 12
     ];
-    const err = rejection(() => parseDataset('data.jsonl', lines.join('\n')));
-    expect(err.issues.map((i) => i.line)).toEqual([2, 3, 4, 5, 6, 8, 9, 10, 11]);
-    expect(err.issues[0].message).toMatch(/^not valid JSON \(.+\)$/);
-    expect(err.issues[1].message).toBe('expected a JSON object, got an array');
-    expect(err.issues[2].message).toBe('missing "text" (or "prompt" + "completion", or "instruction" + "output"); found "txt"');
-    expect(err.issues[3].message).toBe('"text" must be a string, got a number');
-    expect(err.issues[4].message).toBe('"text" is empty');
-    expect(err.issues[5].message).toBe('"prompt" without "completion"');
-    expect(err.issues[6].message).toBe('expected a JSON object, got a string');
-    expect(err.issues[7].message).toBe('"completion" must be a string, got null');
-    expect(err.issues[8].message).toBe('missing "text" (or "prompt" + "completion", or "instruction" + "output"); the object is empty');
-    expect(err.message).toMatch(/^data\.jsonl line 2: not valid JSON \(.+\) \(and 8 more problems\)$/);
+    const read = parseDataset('data.jsonl', lines.join('\n'));
+    expect(read.examples.map(exampleText)).toEqual(['ok', 'last']);
+    const issues = read.rejected;
+    expect(issues.map((i) => i.line)).toEqual([2, 3, 4, 5, 6, 8, 9, 10, 11]);
+    expect(issues.map((i) => i.raw)).toEqual([2, 3, 4, 5, 6, 8, 9, 10, 11].map((line) => lines[line - 1]));
+    expect(issues[0].message).toMatch(/^not valid JSON \(.+\)$/);
+    expect(issues[1].message).toBe('expected a JSON object, got an array');
+    expect(issues[2].message).toBe('missing "text" (or "prompt" + "completion", or "instruction" + "output"); found "txt"');
+    expect(issues[3].message).toBe('"text" must be a string, got a number');
+    expect(issues[4].message).toBe('"text" is empty');
+    expect(issues[5].message).toBe('"prompt" without "completion"');
+    expect(issues[6].message).toBe('expected a JSON object, got a string');
+    expect(issues[7].message).toBe('"completion" must be a string, got null');
+    expect(issues[8].message).toBe('missing "text" (or "prompt" + "completion", or "instruction" + "output"); the object is empty');
+  });
+
+  it('refuses a file none of whose lines read, naming the first problem and counting the rest', () => {
+    const err = rejection(() => parseDataset('data.jsonl', '{"text": "broken\n\n["text"]\n{"txt":"typo"}\n'));
+    expect(err.issues.map((i) => i.line)).toEqual([1, 3, 4]);
+    expect(err.message).toMatch(/^data\.jsonl line 1: not valid JSON \(.+\) \(and 2 more problems\)$/);
   });
 
   it('keeps line numbers right in CRLF files with a BOM', () => {
-    const err = rejection(() => parseDataset('d.jsonl', '\uFEFF{"text":"a"}\r\n\r\n{"text":"b"}\r\nnot json\r\n'));
-    expect(err.issues).toHaveLength(1);
-    expect(err.issues[0].line).toBe(4);
-    expect(err.message).toMatch(/^d\.jsonl line 4: not valid JSON/);
+    const read = parseDataset('d.jsonl', '\uFEFF{"text":"a"}\r\n\r\n{"text":"b"}\r\nnot json\r\n');
+    expect(read.examples.map(exampleText)).toEqual(['a', 'b']);
+    expect(read.rejected).toHaveLength(1);
+    expect(read.rejected[0]).toMatchObject({ line: 4, raw: 'not json' });
+    expect(read.rejected[0].message).toMatch(/^not valid JSON/);
   });
 
   it('a BOM does not break the first line', () => {
     expect(texts('d.jsonl', '\uFEFF{"text":"a"}\r\n')).toEqual(['a']);
   });
 
-  it('collects at most MAX_ISSUES issues but counts them all', () => {
+  it('lists at most MAX_ISSUES issues of a refused file but counts them all', () => {
     const text = Array.from({ length: 30 }, () => 'x').join('\n');
     const err = rejection(() => parseDataset('d.jsonl', text));
     expect(err.issues).toHaveLength(MAX_ISSUES);
@@ -108,10 +121,10 @@ describe('.jsonl', () => {
     expect(err.message).toMatch(/\(and 29 more problems\)$/);
   });
 
-  it('never drops valid lines silently: one bad line rejects the file', () => {
-    const err = rejection(() => parseDataset('d.jsonl', '{"text":"a"}\n{"text":"b"}\n{"text":""}'));
-    expect(err.issues).toEqual([{ line: 3, message: '"text" is empty' }]);
-    expect(err.message).toBe('d.jsonl line 3: "text" is empty');
+  it('never drops a line silently: a bad line is kept out and recorded, the others are read', () => {
+    const read = parseDataset('d.jsonl', '{"text":"a"}\n{"text":"b"}\n{"text":""}');
+    expect(read.examples.map(exampleText)).toEqual(['a', 'b']);
+    expect(read.rejected).toEqual([{ line: 3, message: '"text" is empty', raw: '{"text":""}' }]);
   });
 });
 
@@ -164,7 +177,7 @@ describe('instruction data', () => {
   });
 
   it('plain text is one trained segment; rows of different kinds are "mixed"', () => {
-    expect(parseDataset('a.txt', 'one\ntwo')).toEqual({ format: 'txt', kind: 'text', examples: [[{ text: 'one', train: true }], [{ text: 'two', train: true }]] });
+    expect(parseDataset('a.txt', 'one\ntwo')).toEqual({ format: 'txt', kind: 'text', examples: [[{ text: 'one', train: true }], [{ text: 'two', train: true }]], rejected: [] });
     expect(parseDataset('d.json', '[{"text":"a"},{"prompt":"b","completion":"c"}]').kind).toBe('mixed');
   });
 
@@ -189,8 +202,8 @@ describe('instruction data', () => {
       '{"prompt":"p","completion":"  "}', // 8
       '{"instruction":null,"output":"y"}', // 9
     ];
-    const err = rejection(() => parseDataset('alpaca.jsonl', lines.join('\n')));
-    expect(err.issues).toEqual([
+    expect(parseDataset('alpaca.jsonl', lines.join('\n')).examples).toHaveLength(1);
+    expect(refused('alpaca.jsonl', lines.join('\n'))).toEqual([
       { line: 2, message: '"instruction" without "output"' },
       { line: 3, message: '"output" without "instruction"' },
       { line: 4, message: '"input" must be a string, got a number' },
@@ -200,7 +213,6 @@ describe('instruction data', () => {
       { line: 8, message: '"completion" is empty: there is nothing to train on' },
       { line: 9, message: '"instruction" must be a string, got null' },
     ]);
-    expect(err.message).toBe('alpaca.jsonl line 2: "instruction" without "output" (and 7 more problems)');
   });
 
   it('reads instruction, input and output columns of a TSV as Alpaca records, naming bad lines', () => {
@@ -208,14 +220,14 @@ describe('instruction data', () => {
     expect(out.kind).toBe('alpaca');
     expect(out.examples.map(exampleText)).toEqual([`${WITH_INPUT}hello`, `${NO_INPUT}Blue.`]);
     expect(parseDataset('a.csv', 'instruction,output\nName a colour.,Blue.\n').examples.map(exampleText)).toEqual([`${NO_INPUT}Blue.`]);
-    expect(rejection(() => parseDataset('a.csv', 'instruction,output\nx,y\n ,y\nx,\n')).issues).toEqual([
+    expect(refused('a.csv', 'instruction,output\nx,y\n ,y\nx,\n')).toEqual([
       { line: 3, message: 'instruction is empty' },
       { line: 4, message: 'output is empty: there is nothing to train on' },
     ]);
   });
 
   it('names the CSV line whose completion is empty', () => {
-    expect(rejection(() => parseDataset('d.csv', 'prompt,completion\nQ:,A\nQ2:,\n')).issues).toEqual([{ line: 3, message: 'completion is empty: there is nothing to train on' }]);
+    expect(refused('d.csv', 'prompt,completion\nQ:,A\nQ2:,\n')).toEqual([{ line: 3, message: 'completion is empty: there is nothing to train on' }]);
   });
 });
 
@@ -227,13 +239,15 @@ describe('.json', () => {
     }
   });
 
-  it('reports bad records by record number', () => {
-    const err = rejection(() => parseDataset('d.json', '[{"text":"a"}, 5, {"text":""}, {"text":"b"}]'));
-    expect(err.issues).toEqual([
-      { line: 2, message: 'expected a JSON object, got a number' },
-      { line: 3, message: '"text" is empty' },
+  it('refuses bad records by record number, keeping the others', () => {
+    const read = parseDataset('d.json', '[{"text":"a"}, 5, {"text":""}, {"text":"b"}]');
+    expect(read.examples.map(exampleText)).toEqual(['a', 'b']);
+    expect(read.rejected).toEqual([
+      { line: 2, message: 'expected a JSON object, got a number', raw: '5' },
+      { line: 3, message: '"text" is empty', raw: '{"text":""}' },
     ]);
-    expect(err.message).toBe('d.json record 2: expected a JSON object, got a number (and 1 more problem)');
+    const err = rejection(() => parseDataset('d.json', '[5, {"text":""}]'));
+    expect(err.message).toBe('d.json record 1: expected a JSON object, got a number (and 1 more problem)');
   });
 
   it('turns a JSON syntax error into a line number', () => {
@@ -275,18 +289,19 @@ describe('.csv / .tsv', () => {
 
   it('names the line of each bad row, counting quoted newlines, blank lines, CRLF and a BOM', () => {
     const text = '\uFEFFtext,label\r\n"multi\r\nline",1\r\n\r\nbad row with, extra, commas,1\r\n  ,0\r\nshort\r\nok,1\r\n';
-    const err = rejection(() => parseDataset('d.csv', text));
-    expect(err.issues).toEqual([
-      { line: 5, message: 'expected 2 fields, found 4; quote fields that contain commas' },
-      { line: 6, message: 'text is empty' },
-      { line: 7, message: 'expected 2 fields, found 1' },
+    const read = parseDataset('d.csv', text);
+    expect(read.examples.map(exampleText)).toEqual(['multi\nline', 'ok']);
+    expect(read.rejected).toEqual([
+      { line: 5, message: 'expected 2 fields, found 4; quote fields that contain commas', raw: 'bad row with, extra, commas,1' },
+      { line: 6, message: 'text is empty', raw: '  ,0' },
+      { line: 7, message: 'expected 2 fields, found 1', raw: 'short' },
     ]);
-    expect(err.message).toBe('d.csv line 5: expected 2 fields, found 4; quote fields that contain commas (and 2 more problems)');
   });
 
   it('reports an unterminated quote at its line', () => {
-    const err = rejection(() => parseDataset('d.csv', 'text\nfine\n"never closed\nmore\n'));
-    expect(err.issues).toEqual([{ line: 3, message: 'CSV: quoted field unterminated' }]);
+    const read = parseDataset('d.csv', 'text\nfine\n"never closed\nmore\n');
+    expect(read.examples.map(exampleText)).toEqual(['fine']);
+    expect(read.rejected).toEqual([{ line: 3, message: 'CSV: quoted field unterminated', raw: '"never closed\nmore' }]);
   });
 });
 

@@ -1,16 +1,18 @@
-// Turns a dropped file's text into training examples. Strict on purpose: a bad line rejects the
-// whole file with every problem listed, because silently skipping rows would train on a
-// different dataset from the one the person believes they gave.
+// Turns a dropped file's text into training examples. A row that does not read is refused by
+// itself, with its line and the reason, and the rows that read are kept; nothing is skipped
+// silently: every refused row is counted and listed for the page, and can be saved as it was to
+// be fixed. The file is refused only when nothing usable remains, or for a problem of the whole
+// file (not UTF-8, an unknown extension, a bad header row, a JSON document that does not parse).
 //
 // An example is its text as segments, each saying whether the loss reads it: a plain text is one
 // trained segment; an instruction example (prompt + completion, or Alpaca's instruction / input /
 // output) is its prompt, not trained on, then its completion, trained on — what TRL's SFTTrainer
 // does by default for prompt-completion data (completion_only_loss).
-import Papa from 'papaparse';
+import { FileRows, LineEndings, type CsvRecord, type RowShape, type TextRow } from './rows';
 
 export type DatasetFormat = 'txt' | 'jsonl' | 'json' | 'csv' | 'tsv';
 
-/** One rejected line of a dropped file. */
+/** One refused line (or record) of a dropped file. */
 export interface DatasetIssue {
   /** 1-based line number in the file (or record number for formats without lines). */
   line: number;
@@ -19,7 +21,7 @@ export interface DatasetIssue {
 
 export const ACCEPTED_EXTENSIONS: readonly string[] = ['.txt', '.jsonl', '.json', '.csv', '.tsv'];
 
-/** At most this many issues are collected; the message still counts all of them. */
+/** At most this many refused rows are listed to the page; every one is counted. */
 export const MAX_ISSUES = 20;
 
 /** A refused file. `issues` carry 1-based line (or record) numbers; empty for file-level problems. */
@@ -54,6 +56,8 @@ export interface ParsedDataset {
   format: DatasetFormat;
   kind: DatasetKind;
   examples: Example[];
+  /** The rows that did not read, in file order. */
+  rejected: RejectedRow[];
 }
 
 /** An example's whole text. */
@@ -109,6 +113,73 @@ export function decodeUtf8(bytes: Uint8Array, fileName: string): string {
   }
 }
 
+/**
+ * Strict UTF-8 decoding of a file read in pieces, as a File's stream gives them: a character may
+ * be split between pieces, and a BOM at the start is dropped. On bytes that are not UTF-8 it
+ * names the byte offset and line of the first bad sequence, as decodeUtf8 does for a whole file.
+ */
+export class Utf8Pieces {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  /** Bytes before the current piece, and the line the current piece starts on. */
+  private offset = 0;
+  private line = 1;
+  /** The last bytes read (at most 3), which may begin a character the next piece ends. */
+  private previous: Uint8Array = new Uint8Array(0);
+
+  constructor(private readonly fileName: string) {}
+
+  push(bytes: Uint8Array): string {
+    let text: string;
+    try {
+      text = this.decoder.decode(bytes, { stream: true });
+    } catch {
+      throw this.invalid(bytes);
+    }
+    this.offset += bytes.length;
+    this.line += countNewlines(text);
+    const last = new Uint8Array(this.previous.length + Math.min(bytes.length, 3));
+    last.set(this.previous);
+    last.set(bytes.subarray(bytes.length - Math.min(bytes.length, 3)), this.previous.length);
+    this.previous = last.slice(-3);
+    return text;
+  }
+
+  end(): string {
+    try {
+      return this.decoder.decode();
+    } catch {
+      throw this.invalid(new Uint8Array(0));
+    }
+  }
+
+  /** The error for the first bad sequence, found from the unfinished character the bytes before ended with. */
+  private invalid(bytes: Uint8Array): DatasetError {
+    const prev = this.previous;
+    let start = prev.length;
+    for (let i = prev.length - 1; i >= 0; i--) {
+      if ((prev[i] & 0xc0) === 0x80) continue;
+      const need = prev[i] >= 0xf0 ? 4 : prev[i] >= 0xe0 ? 3 : prev[i] >= 0xc0 ? 2 : 1;
+      if (need > prev.length - i) start = i;
+      break;
+    }
+    const scanned = new Uint8Array(prev.length - start + bytes.length);
+    scanned.set(prev.subarray(start));
+    scanned.set(bytes, prev.length - start);
+    const bad = firstInvalidUtf8Offset(scanned);
+    let line = this.line;
+    for (let i = 0; i < bad; i++) if (scanned[i] === 0x0a) line++;
+    const at = bad < scanned.length ? `0x${scanned[bad].toString(16).padStart(2, '0')}` : 'end of file';
+    const message = `not valid UTF-8 at byte offset ${this.offset - (prev.length - start) + bad} (${at}); save the file as UTF-8`;
+    return new DatasetError(this.fileName, `${this.fileName} line ${line}: ${message}`, [{ line, message }]);
+  }
+}
+
+function countNewlines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
 /** Offset of the first byte that starts an invalid UTF-8 sequence (RFC 3629), or bytes.length. */
 function firstInvalidUtf8Offset(bytes: Uint8Array): number {
   let i = 0;
@@ -141,36 +212,8 @@ function firstInvalidUtf8Offset(bytes: Uint8Array): number {
 // ---------------------------------------------------------------------------------------------
 // Text → examples
 
-export function parseDataset(fileName: string, text: string): ParsedDataset {
-  const format = formatOf(fileName);
-  // One line ending everywhere: line numbers stay the same (\r\n and lone \r each end one line)
-  // and examples never carry stray \r into the tokenizer.
-  const clean = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
-  if (clean.trim() === '') throw new DatasetError(fileName, `${fileName}: the file is empty`);
-
-  let read: ReadExample[];
-  switch (format) {
-    case 'txt':
-      read = parseTxt(clean).map((text) => ({ example: textExample(text), kind: 'text' }));
-      break;
-    case 'jsonl':
-      read = parseJsonl(fileName, clean);
-      break;
-    case 'json':
-      read = parseJson(fileName, clean);
-      break;
-    case 'csv':
-    case 'tsv':
-      read = parseDelimited(fileName, clean, format === 'tsv' ? '\t' : ',');
-      break;
-  }
-  if (read.length === 0) throw new DatasetError(fileName, `${fileName}: no examples found`);
-  const kinds = new Set(read.map((r) => r.kind));
-  return { format, kind: kinds.size === 1 ? read[0].kind : 'mixed', examples: read.map((r) => r.example) };
-}
-
 /** One record read, and how. */
-interface ReadExample {
+export interface ReadExample {
   example: Example;
   kind: ExampleKind;
 }
@@ -185,32 +228,25 @@ export function formatOf(fileName: string): DatasetFormat {
   throw new DatasetError(fileName, `${fileName}: ${got}; accepted: ${ACCEPTED_EXTENSIONS.join(', ')}`);
 }
 
-/** Paragraphs split by blank lines; a file without blank lines is one example per line. */
-function parseTxt(text: string): string[] {
-  const body = text.trim();
-  const blankLine = /\n[^\S\n]*\n\s*/;
-  const pieces = blankLine.test(body) ? body.split(blankLine) : body.split('\n');
-  return pieces.map((p) => p.trim()).filter((p) => p !== '');
+/** How a format's text is cut into rows. */
+export function rowShape(format: DatasetFormat): RowShape {
+  return format === 'csv' ? ',' : format === 'tsv' ? '\t' : format === 'json' ? 'whole' : 'lines';
 }
 
-/** Collects issues (capped) and raises them together, so one drop shows every problem. */
-export class IssueCollector {
-  readonly issues: DatasetIssue[] = [];
-  total = 0;
-
-  constructor(private readonly fileName: string, private readonly unit: 'line' | 'record') {}
-
-  add(line: number, message: string): void {
-    this.total++;
-    if (this.issues.length < MAX_ISSUES) this.issues.push({ line, message });
-  }
-
-  throwIfAny(): void {
-    if (this.total === 0) return;
-    const first = this.issues[0];
-    const more = this.total > 1 ? ` (and ${this.total - 1} more problem${this.total > 2 ? 's' : ''})` : '';
-    throw new DatasetError(this.fileName, `${this.fileName} ${this.unit} ${first.line}: ${first.message}${more}`, this.issues);
-  }
+/**
+ * A language-model dataset read from the whole text at once: the same reader the worker streams
+ * a file through, given one piece.
+ */
+export function parseDataset(fileName: string, text: string): ParsedDataset {
+  const format = formatOf(fileName);
+  const reader = new ExampleReader(fileName, format);
+  const rows = new FileRows(rowShape(format));
+  const endings = new LineEndings();
+  const clean = endings.push(text.replace(/^\uFEFF/, '')) + endings.end();
+  if (clean.trim() === '') throw new DatasetError(fileName, `${fileName}: the file is empty`);
+  for (const row of rows.push(clean)) reader.row(row);
+  for (const row of rows.end()) reader.row(row);
+  return reader.finish();
 }
 
 function describe(value: unknown): string {
@@ -266,155 +302,250 @@ function alpacaExample(record: Record<string, unknown>): ReadExample | { error: 
   return { example: promptCompletion(alpacaPrompt(instruction, input), output), kind: 'alpaca' };
 }
 
-function parseJsonl(fileName: string, text: string): ReadExample[] {
-  const issues = new IssueCollector(fileName, 'line');
-  const examples: ReadExample[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const line = i + 1;
-    if (raw.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (err) {
-      issues.add(line, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-      return;
-    }
-    if (!isRecord(value)) {
-      issues.add(line, `expected a JSON object, got ${describe(value)}`);
-      return;
-    }
-    const result = recordExample(value);
-    if ('error' in result) issues.add(line, result.error);
-    else examples.push(result);
-  });
-  issues.throwIfAny();
-  return examples;
-}
 
-const JSON_ARRAY_KEYS = ['data', 'rows', 'train'] as const;
-
-function parseJson(fileName: string, text: string): ReadExample[] {
+/** A JSON Lines row's object, or why it is none. */
+export function jsonObjectOf(text: string): { value: Record<string, unknown> } | { error: string } {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    // V8 reports a character position, Firefox a line; a line is what a person finds in an editor.
-    const position = /position (\d+)/.exec(reason);
-    const firefoxLine = /line (\d+) column/.exec(reason);
-    const line = position
-      ? text.slice(0, Number(position[1])).split('\n').length
-      : firefoxLine
-        ? Number(firefoxLine[1])
-        : 1;
-    const message = `not valid JSON (${reason})`;
-    throw new DatasetError(fileName, `${fileName} line ${line}: ${message}`, [{ line, message }]);
+    return { error: `not valid JSON (${err instanceof Error ? err.message : String(err)})` };
   }
-  let records: unknown[] | undefined;
-  if (Array.isArray(value)) records = value;
-  else if (isRecord(value)) {
-    const key = JSON_ARRAY_KEYS.find((k) => Array.isArray(value[k]));
-    if (key) records = value[key] as unknown[];
+  return isRecord(value) ? { value } : { error: `expected a JSON object, got ${describe(value)}` };
+}
+
+/** The columns of a CSV/TSV language-model file, by the header's names (any case). */
+type CsvColumns = { text: number } | { prompt: number; completion: number } | { instruction: number; input: number; output: number };
+
+/**
+ * Reads a language-model file's rows, in order, into examples. A row that does not read is
+ * refused by itself, with its line (a JSON array's record number) and the reason, and the rows
+ * that read are kept: a few bad lines should not cost a person the rest of their data. The
+ * file is refused when nothing usable remains, or on a problem of the whole file (its JSON, its
+ * header row).
+ */
+export class ExampleReader {
+  readonly rejected: Rejections;
+  private readonly read: ReadExample[] = [];
+  /** CSV/TSV: the header's field count and the columns it names, once the header row is read. */
+  private header?: { fields: number; columns: CsvColumns };
+  /** Plain text: the paragraph being read, and whether a blank line has separated two paragraphs yet. */
+  private paragraph: string[] = [];
+  private blankSeen = false;
+  private breakPending = false;
+
+  constructor(
+    readonly fileName: string,
+    readonly format: DatasetFormat,
+  ) {
+    this.rejected = new Rejections(fileName, format === 'json' ? 'record' : 'line');
   }
-  if (!records) {
-    throw new DatasetError(
-      fileName,
-      `${fileName}: expected an array of objects, or an object with a "data", "rows" or "train" array; got ${describe(value)}`,
-    );
+
+  row(row: TextRow | CsvRecord): void {
+    switch (this.format) {
+      case 'txt':
+        return this.txtLine(row.text);
+      case 'jsonl':
+        return this.jsonlLine(row);
+      case 'json':
+        return this.jsonDocument(row.text);
+      case 'csv':
+      case 'tsv':
+        return this.csvRecord(row as CsvRecord);
+    }
   }
-  const issues = new IssueCollector(fileName, 'record');
-  const examples: ReadExample[] = [];
-  records.forEach((record, i) => {
-    if (!isRecord(record)) {
-      issues.add(i + 1, `expected a JSON object, got ${describe(record)}`);
+
+  finish(): ParsedDataset {
+    if (this.format === 'txt') this.endText();
+    if (this.read.length === 0) {
+      if (this.rejected.count > 0) throw this.rejected.refusal();
+      throw new DatasetError(this.fileName, `${this.fileName}: no examples found`);
+    }
+    const kinds = new Set(this.read.map((r) => r.kind));
+    return {
+      format: this.format,
+      kind: kinds.size === 1 ? this.read[0].kind : 'mixed',
+      examples: this.read.map((r) => r.example),
+      rejected: this.rejected.rows,
+    };
+  }
+
+  /**
+   * Paragraphs split by blank lines; a file without blank lines is one example per line. Which
+   * of the two a file is shows at its first blank line between text, so until then the lines of
+   * the first paragraph are held.
+   */
+  private txtLine(text: string): void {
+    if (text.trim() === '') {
+      if (this.paragraph.length > 0) this.breakPending = true;
       return;
     }
-    const result = recordExample(record);
-    if ('error' in result) issues.add(i + 1, result.error);
-    else examples.push(result);
-  });
-  issues.throwIfAny();
-  return examples;
-}
-
-/** 1-based line of a character offset, by binary search over the line starts. */
-export function lineLocator(text: string): (offset: number) => number {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-  return (offset) => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
+    if (this.breakPending) {
+      this.blankSeen = true;
+      this.breakPending = false;
+      this.keepParagraph();
     }
-    return lo + 1;
-  };
+    this.paragraph.push(text);
+  }
+
+  private endText(): void {
+    if (this.blankSeen) this.keepParagraph();
+    else for (const line of this.paragraph) this.keepText(line.trim());
+    this.paragraph = [];
+  }
+
+  private keepParagraph(): void {
+    this.keepText(this.paragraph.join('\n').trim());
+    this.paragraph = [];
+  }
+
+  private keepText(text: string): void {
+    if (text !== '') this.read.push({ example: textExample(text), kind: 'text' });
+  }
+
+  private jsonlLine({ line, text }: TextRow): void {
+    if (text.trim() === '') return;
+    const parsed = jsonObjectOf(text);
+    if ('error' in parsed) return this.rejected.add(line, parsed.error, text);
+    this.keepRecord(line, parsed.value, text);
+  }
+
+  private keepRecord(line: number, record: Record<string, unknown>, raw: string): void {
+    const result = recordExample(record);
+    if ('error' in result) this.rejected.add(line, result.error, raw);
+    else this.read.push(result);
+  }
+
+  /** A JSON document: an array of records, or an object holding one under "data", "rows" or "train". */
+  private jsonDocument(text: string): void {
+    if (text.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      // V8 reports a character position, Firefox a line; a line is what a person finds in an editor.
+      const position = /position (\d+)/.exec(reason);
+      const firefoxLine = /line (\d+) column/.exec(reason);
+      const line = position
+        ? text.slice(0, Number(position[1])).split('\n').length
+        : firefoxLine
+          ? Number(firefoxLine[1])
+          : 1;
+      const message = `not valid JSON (${reason})`;
+      throw new DatasetError(this.fileName, `${this.fileName} line ${line}: ${message}`, [{ line, message }]);
+    }
+    let records: unknown[] | undefined;
+    if (Array.isArray(value)) records = value;
+    else if (isRecord(value)) {
+      const key = JSON_ARRAY_KEYS.find((k) => Array.isArray(value[k]));
+      if (key) records = value[key] as unknown[];
+    }
+    if (!records) {
+      throw new DatasetError(
+        this.fileName,
+        `${this.fileName}: expected an array of objects, or an object with a "data", "rows" or "train" array; got ${describe(value)}`,
+      );
+    }
+    // A record's text as it was is not kept by JSON.parse: a refused record is saved as its JSON.
+    records.forEach((record, i) => {
+      if (!isRecord(record)) this.rejected.add(i + 1, `expected a JSON object, got ${describe(record)}`, JSON.stringify(record));
+      else this.keepRecord(i + 1, record, JSON.stringify(record));
+    });
+  }
+
+  private csvRecord(record: CsvRecord): void {
+    const name = this.format === 'csv' ? 'CSV' : 'TSV';
+    if (!this.header) {
+      this.header = { fields: record.fields.length, columns: csvColumns(this.fileName, record, name) };
+      this.rejected.header = record.text;
+      return;
+    }
+    const { line, text: raw, fields } = record;
+    if (record.error) return this.rejected.add(line, `${name}: ${record.error}`, raw);
+    const { fields: expected, columns } = this.header;
+    if (fields.length !== expected) {
+      const hint = fields.length > expected ? `; quote fields that contain ${this.format === 'csv' ? 'commas' : 'tabs'}` : '';
+      return this.rejected.add(line, `expected ${expected} field${expected === 1 ? '' : 's'}, found ${fields.length}${hint}`, raw);
+    }
+    if ('text' in columns) {
+      const value = fields[columns.text];
+      if (value.trim() === '') this.rejected.add(line, 'text is empty', raw);
+      else this.read.push({ example: textExample(value), kind: 'text' });
+      return;
+    }
+    if ('instruction' in columns) {
+      const [instruction, input, output] = [fields[columns.instruction], columns.input >= 0 ? fields[columns.input] : '', fields[columns.output]];
+      if (instruction.trim() === '') this.rejected.add(line, 'instruction is empty', raw);
+      else if (output.trim() === '') this.rejected.add(line, 'output is empty: there is nothing to train on', raw);
+      else this.read.push({ example: promptCompletion(alpacaPrompt(instruction, input), output), kind: 'alpaca' });
+      return;
+    }
+    const [prompt, completion] = [fields[columns.prompt], fields[columns.completion]];
+    if (completion.trim() === '') this.rejected.add(line, 'completion is empty: there is nothing to train on', raw);
+    else this.read.push({ example: promptCompletion(prompt, completion), kind: 'prompt-completion' });
+  }
 }
 
-function parseDelimited(fileName: string, text: string, delimiter: ',' | '\t'): ReadExample[] {
-  const lineOf = lineLocator(text);
-  const issues = new IssueCollector(fileName, 'line');
-  const examples: ReadExample[] = [];
-  const name = delimiter === ',' ? 'CSV' : 'TSV';
-  let header: string[] | undefined;
-  let columns: { text: number } | { prompt: number; completion: number } | { instruction: number; input: number; output: number } | undefined;
-  let previousCursor = 0;
+const JSON_ARRAY_KEYS = ['data', 'rows', 'train'] as const;
 
-  // Step mode gives each row's end offset (meta.cursor), which is how rows that span lines
-  // (quoted newlines) and skipped blank lines still get their true line numbers.
-  Papa.parse<string[]>(text, {
-    delimiter,
-    skipEmptyLines: 'greedy',
-    step: (result, parser) => {
-      const start = text.slice(previousCursor).search(/\S/);
-      const line = lineOf(previousCursor + Math.max(start, 0));
-      previousCursor = result.meta.cursor;
-      for (const error of result.errors) {
-        issues.add(error.index !== undefined ? lineOf(error.index) : line, `${name}: ${error.message.toLowerCase()}`);
-      }
-      if (result.errors.length > 0) return;
-      const row = result.data;
-      if (!header) {
-        header = row.map((h) => h.trim().toLowerCase());
-        const textCol = header.indexOf('text');
-        const promptCol = header.indexOf('prompt');
-        const completionCol = header.indexOf('completion');
-        const [instructionCol, outputCol] = [header.indexOf('instruction'), header.indexOf('output')];
-        if (textCol >= 0) columns = { text: textCol };
-        else if (promptCol >= 0 && completionCol >= 0) columns = { prompt: promptCol, completion: completionCol };
-        else if (instructionCol >= 0 && outputCol >= 0) columns = { instruction: instructionCol, input: header.indexOf('input'), output: outputCol };
-        else {
-          issues.add(line, `the header row needs a "text" column (or "prompt" and "completion", or "instruction" and "output"); found ${row.map((h) => JSON.stringify(h)).join(', ')}`);
-          parser.abort();
-        }
-        return;
-      }
-      if (row.length !== header.length) {
-        const hint = row.length > header.length ? `; quote fields that contain ${delimiter === ',' ? 'commas' : 'tabs'}` : '';
-        issues.add(line, `expected ${header.length} field${header.length === 1 ? '' : 's'}, found ${row.length}${hint}`);
-        return;
-      }
-      if (!columns) return;
-      if ('text' in columns) {
-        const value = row[columns.text];
-        if (value.trim() === '') issues.add(line, 'text is empty');
-        else examples.push({ example: textExample(value), kind: 'text' });
-        return;
-      }
-      if ('instruction' in columns) {
-        const [instruction, input, output] = [row[columns.instruction], columns.input >= 0 ? row[columns.input] : '', row[columns.output]];
-        if (instruction.trim() === '') issues.add(line, 'instruction is empty');
-        else if (output.trim() === '') issues.add(line, 'output is empty: there is nothing to train on');
-        else examples.push({ example: promptCompletion(alpacaPrompt(instruction, input), output), kind: 'alpaca' });
-        return;
-      }
-      const [prompt, completion] = [row[columns.prompt], row[columns.completion]];
-      if (completion.trim() === '') issues.add(line, 'completion is empty: there is nothing to train on');
-      else examples.push({ example: promptCompletion(prompt, completion), kind: 'prompt-completion' });
-    },
-  });
-  issues.throwIfAny();
-  return examples;
+/** The columns a CSV/TSV header names; a header that names none of them refuses the file. */
+function csvColumns(fileName: string, record: CsvRecord, name: string): CsvColumns {
+  if (record.error) {
+    const message = `${name}: ${record.error} in the header row`;
+    throw new DatasetError(fileName, `${fileName} line ${record.line}: ${message}`, [{ line: record.line, message }]);
+  }
+  const header = record.fields.map((h) => h.trim().toLowerCase());
+  const col = (c: string) => header.indexOf(c);
+  if (col('text') >= 0) return { text: col('text') };
+  if (col('prompt') >= 0 && col('completion') >= 0) return { prompt: col('prompt'), completion: col('completion') };
+  if (col('instruction') >= 0 && col('output') >= 0) return { instruction: col('instruction'), input: col('input'), output: col('output') };
+  const message = `the header row needs a "text" column (or "prompt" and "completion", or "instruction" and "output"); found ${record.fields.map((h) => JSON.stringify(h)).join(', ')}`;
+  throw new DatasetError(fileName, `${fileName} line ${record.line}: ${message}`, [{ line: record.line, message }]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refused rows
+
+/** A row that did not read: where it is, why, and its text as it was in the file. */
+export interface RejectedRow extends DatasetIssue {
+  raw: string;
+}
+
+/** What the page is told of a file's refused rows: how many, and the first MAX_ISSUES of them. */
+export interface RejectionSummary {
+  count: number;
+  rows: DatasetIssue[];
+}
+
+/** Every refused row of a file, in file order, with its text, so they can be saved as they were. */
+export class Rejections {
+  readonly rows: RejectedRow[] = [];
+  /** A CSV/TSV file's header row as it was: a file of its refused rows starts with it. */
+  header?: string;
+
+  constructor(
+    private readonly fileName: string,
+    private readonly unit: 'line' | 'record',
+  ) {}
+
+  add(line: number, message: string, raw: string): void {
+    this.rows.push({ line, message, raw });
+  }
+
+  get count(): number {
+    return this.rows.length;
+  }
+
+  summary(): RejectionSummary {
+    return { count: this.rows.length, rows: this.rows.slice(0, MAX_ISSUES).map(({ line, message }) => ({ line, message })) };
+  }
+
+  /** The file refused because none of its rows read: the first problem named, the others counted and the first few listed. */
+  refusal(): DatasetError {
+    const first = this.rows[0];
+    const n = this.rows.length;
+    const more = n > 1 ? ` (and ${n - 1} more problem${n > 2 ? 's' : ''})` : '';
+    return new DatasetError(this.fileName, `${this.fileName} ${this.unit} ${first.line}: ${first.message}${more}`, this.summary().rows);
+  }
 }

@@ -142,7 +142,12 @@ export type ToWorker =
    * trained or imported adapter on it, or the fine-tuned model when `output` is 'model'
    * (default 'adapter').
    */
-  | { type: 'generate'; requestId: number; prompt: string; maxNewTokens: number; temperature: number; topK: number; seed: number; withAdapter: boolean; output?: RunOutput };
+  | { type: 'generate'; requestId: number; prompt: string; maxNewTokens: number; temperature: number; topK: number; seed: number; withAdapter: boolean; output?: RunOutput }
+  /** The loaded dataset's rows that did not read, as a file of the dropped file's format; answered by `rejectedRows`. */
+  | { type: 'exportRejected' };
+
+/** What reading a dataset is doing: reading the file's bytes, or tokenizing its examples. */
+export type DatasetPhase = 'reading' | 'tokenizing';
 
 export type FromWorker =
   | { type: 'backend'; report: BackendReport }
@@ -150,6 +155,10 @@ export type FromWorker =
   | { type: 'methods'; methods: MethodSummary[] }
   | { type: 'modelLoaded'; model: ModelSummary }
   | { type: 'datasetLoaded'; dataset: DatasetSummary }
+  /** Reading a dropped file: bytes read of the file's size, or examples tokenized of all. */
+  | { type: 'datasetProgress'; fileName: string; phase: DatasetPhase; done: number; total: number }
+  /** The loaded dataset's refused rows, as a file to save. */
+  | { type: 'rejectedRows'; fileName: string; bytes: Uint8Array }
   /** The dropped file was refused; the previously loaded dataset (if any) is kept. */
   | { type: 'datasetRejected'; fileName: string; issues: DatasetIssue[]; message: string }
   | { type: 'planned'; plan: PlanSummary }

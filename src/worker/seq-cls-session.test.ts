@@ -69,8 +69,8 @@ describe('StudioSession with a labelled dataset', () => {
     // The person picks another text column; a broken file then leaves that dataset loaded.
     await session.handle({ type: 'loadDataset', file: new File([CSV], 'labels.csv'), sequenceLength: 16, evalFraction: 0.2, seed: 1, columns: { text: 'title' } });
     expect(last('datasetLoaded')!.dataset.preview[0]).toBe('a: t0');
-    await session.handle({ type: 'loadDataset', file: new File(['text,label\nok,a\n,b\n'], 'broken.csv'), sequenceLength: 16, evalFraction: 0.2, seed: 1 });
-    expect(last('datasetRejected')).toMatchObject({ fileName: 'broken.csv', issues: [{ line: 3, message: '"text" is empty' }] });
+    await session.handle({ type: 'loadDataset', file: new File(['text,label\n,a\n,b\n'], 'broken.csv'), sequenceLength: 16, evalFraction: 0.2, seed: 1 });
+    expect(last('datasetRejected')).toMatchObject({ fileName: 'broken.csv', issues: [{ line: 2, message: '"text" is empty' }, { line: 3, message: '"text" is empty' }] });
     await session.handle({ type: 'plan', methodId: 'lora', config: { r: '4', target_modules: ['c_attn'] } });
     expect(last('planned')!.plan).toMatchObject({ trainable: lmPlan.trainable + 2 * d });
   });

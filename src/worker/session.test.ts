@@ -61,18 +61,32 @@ describe('StudioSession', () => {
     session.current.model?.dispose();
   });
 
-  it('refuses a malformed dataset naming the line and keeps the dataset it had', async () => {
+  it('keeps the good rows of a file with bad lines, saves the bad ones as they were, and refuses a file with none', async () => {
     const { session, events, last } = newSession();
     await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
     await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
-    await session.handle({ type: 'loadDataset', file: new File([lines(20)], 'good.jsonl'), sequenceLength: 32, evalFraction: 0.1, seed: 1 });
-    expect(last('datasetLoaded')!.dataset).toMatchObject({ fileName: 'good.jsonl', examples: 20, trainExamples: 18, evalExamples: 2 });
-    const bad = `${lines(2)}\n{"text": "ok"}\n{"text": broken}\n`;
+    const bad = `${lines(2)}\n{"text": "ok"}\n{"text": broken}\n\n{"txt": "typo"}\n`;
     await session.handle({ type: 'loadDataset', file: new File([bad], 'bad.jsonl'), sequenceLength: 32, evalFraction: 0.1, seed: 1 });
+    const loaded = last('datasetLoaded')!.dataset;
+    expect(loaded).toMatchObject({ fileName: 'bad.jsonl', examples: 3 });
+    expect(loaded.rejected!.count).toBe(2);
+    expect(loaded.rejected!.rows.map((r) => r.line)).toEqual([4, 6]);
+    expect(loaded.rejected!.rows[0].message).toMatch(/^not valid JSON/);
+    // Reading was reported, then tokenizing, each ending at its total.
+    const progress = events.flatMap((e) => (e.type === 'datasetProgress' ? [e] : []));
+    expect(progress[0]).toMatchObject({ phase: 'reading', done: 0, total: bad.length });
+    expect(progress.some((p) => p.phase === 'tokenizing')).toBe(true);
+    await session.handle({ type: 'exportRejected' });
+    const saved = last('rejectedRows')!;
+    expect(saved.fileName).toBe('bad.rejected.jsonl');
+    expect(new TextDecoder().decode(saved.bytes)).toBe('{"text": broken}\n{"txt": "typo"}\n');
+
+    // A file none of whose lines read is refused by line; the dataset loaded stays.
+    await session.handle({ type: 'loadDataset', file: new File(['{"text": broken}\n[1]\n'], 'broken.jsonl'), sequenceLength: 32, evalFraction: 0.1, seed: 1 });
     const rejected = last('datasetRejected')!;
-    expect(rejected.message).toMatch(/bad\.jsonl line 4/);
-    expect(rejected.issues[0].line).toBe(4);
-    // The good dataset is still the one training uses.
+    expect(rejected.message).toMatch(/^broken\.jsonl line 1: not valid JSON .* \(and 1 more problem\)$/);
+    expect(rejected.issues.map((i) => i.line)).toEqual([1, 2]);
+    // The good rows are still what training uses.
     await session.handle({ type: 'train', methodId: 'lora', config: {}, train: { ...TRAIN, steps: 1, evalEvery: 0 } });
     expect(last('trainingEnded')).toMatchObject({ reason: 'finished' });
     expect(events.filter((e) => e.type === 'error')).toEqual([]);

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { startBackend, type WasmFiles } from '../backend/backend';
 import { DatasetError, decodeUtf8 } from '../data/parse';
 import { BatchSampler, evalBatches, prepareDataset, type PreparedDataset } from '../data/dataset';
+import { readDatasetStream, rejectedFile, rejectionSummary, type DatasetRead } from '../data/read';
 import { peftTypeOf } from '../export/peft-files';
 import { diskModelFolder, httpModelSource, readModelWeights, type ModelFileSource } from '../io/model-folder';
 import { writeSafetensors, type SafetensorsTensor } from '../io/safetensors';
@@ -26,7 +27,7 @@ import { checkContext, checkedConfig, type ClassificationPlan, type RunContext, 
 import type { SequenceClassifier } from '../models/classifier';
 import type { LabelledColumns } from '../data/labelled';
 import { describeSelfCheck, selfCheck } from '../train/self-check';
-import type { BackendName, CompareRunResult, FromWorker, MethodPlanEntry, ModelSource, ModelSummary, PlanSummary, ToWorker, TrainConfig } from './protocol';
+import type { BackendName, CompareRunResult, DatasetPhase, FromWorker, MethodPlanEntry, ModelSource, ModelSummary, PlanSummary, ToWorker, TrainConfig } from './protocol';
 import { jsonObject } from '../io/json-object';
 
 /** While generating, partial text goes to the page every this many new tokens. */
@@ -43,9 +44,11 @@ function parseJson(bytes: Uint8Array, fileName: string): unknown {
 }
 
 interface LoadedDataset {
+  /** Read again from the file (never kept as text) when the sequence length or the model changes. */
   file: File;
-  text: string;
   prepared: PreparedDataset;
+  /** The rows that did not read, saved as they were on request. */
+  rejected: Pick<DatasetRead, 'format' | 'rejected'>;
   evalFraction: number;
   seed: number;
   /** The columns a person chose for a labelled dataset (else found by their names). */
@@ -145,6 +148,8 @@ export class StudioSession {
           return await this.generate(msg);
         case 'verify':
           return await this.verify(msg.methodId, msg.config, msg.train, msg.steps);
+        case 'exportRejected':
+          return this.exportRejected();
       }
     } catch (e) {
       this.emit({ type: 'error', context: contextOf(msg), message: (e as Error).message ?? String(e), request: msg.type });
@@ -268,10 +273,9 @@ export class StudioSession {
     this.requireIdle('change the dataset');
     if (!this.tokenizer) throw new Error('load a base model before a dataset');
     try {
-      const text = decodeUtf8(new Uint8Array(await file.arrayBuffer()), file.name);
-      const loaded = { file, text, evalFraction, seed, columns, wholeText };
-      const prepared = this.prepare(loaded, sequenceLength);
-      this.dataset = { ...loaded, prepared };
+      const loaded = { file, evalFraction, seed, columns, wholeText };
+      const { prepared, rejected } = await this.prepare(loaded, sequenceLength);
+      this.dataset = { ...loaded, prepared, rejected };
       this.emit({ type: 'datasetLoaded', dataset: prepared.summary });
     } catch (e) {
       const issues = e instanceof DatasetError ? e.issues : [];
@@ -327,25 +331,48 @@ export class StudioSession {
   }
 
   /**
-   * A dataset's text tokenized for the loaded model. Only a causal LM trains on the completion
-   * alone: a masked LM's objective reads every label to tell real tokens from padding.
+   * A dataset file read as a stream and tokenized for the loaded model, with progress reported
+   * as it goes: the file's text is never held whole, only the rows read from it until they are
+   * tokenized. Only a causal LM trains on the completion alone: a masked LM's objective reads
+   * every label to tell real tokens from padding.
    */
-  private prepare(d: Omit<LoadedDataset, 'prepared'>, sequenceLength: number): PreparedDataset {
+  private async prepare(d: Omit<LoadedDataset, 'prepared' | 'rejected'>, sequenceLength: number): Promise<{ prepared: PreparedDataset; rejected: LoadedDataset['rejected'] }> {
     const info = this.model!.info;
     const causal = architectureOf(info).objective === 'causal-lm';
-    const prepared = prepareDataset(d.file.name, d.text, this.tokenizer!, { sequenceLength, evalFraction: d.evalFraction, seed: d.seed, columns: d.columns, completionOnly: !d.wholeText && causal });
+    const { name, size } = d.file;
+    const progress = new DatasetProgress(name, this.emit);
+    progress.report('reading', 0, size, true);
+    const read = await readDatasetStream(name, d.file.stream(), d.columns, (bytes) => progress.report('reading', bytes, size));
+    const prepared = prepareDataset(name, read, this.tokenizer!, {
+      sequenceLength,
+      evalFraction: d.evalFraction,
+      seed: d.seed,
+      columns: d.columns,
+      completionOnly: !d.wholeText && causal,
+      onProgress: (done, total) => progress.report('tokenizing', done, total),
+    });
     if (!causal && prepared.summary.completionOnly !== undefined) prepared.summary.completionOnlyUnsupported = `${info.name} is a masked language model: it learns from every token`;
-    return prepared;
+    if (read.rejected.rows.length > 0) prepared.summary.rejected = rejectionSummary(read);
+    return { prepared, rejected: { format: read.format, rejected: read.rejected } };
   }
 
   /** The dataset tokenized at the run's sequence length (re-read and announced when it changed). */
-  private preparedFor(cfg: TrainConfig): PreparedDataset {
+  private async preparedFor(cfg: TrainConfig): Promise<PreparedDataset> {
     const dataset = this.dataset!;
     if (dataset.prepared.summary.sequenceLength !== cfg.sequenceLength) {
-      dataset.prepared = this.prepare(dataset, cfg.sequenceLength);
+      Object.assign(dataset, await this.prepare(dataset, cfg.sequenceLength));
       this.emit({ type: 'datasetLoaded', dataset: dataset.prepared.summary });
     }
     return dataset.prepared;
+  }
+
+  /** The loaded dataset's refused rows as a file of its format, for the person to fix. */
+  exportRejected() {
+    const dataset = this.dataset;
+    if (!dataset) throw new Error('drop a dataset first');
+    if (dataset.rejected.rejected.rows.length === 0) throw new Error(`every row of ${dataset.file.name} was read; there are no rejected rows to save`);
+    const { fileName, bytes } = rejectedFile(dataset.file.name, dataset.rejected);
+    this.emit({ type: 'rejectedRows', fileName, bytes });
   }
 
   /** A kind and its settings, checked for the loaded model and for the run's sequence length. */
@@ -366,12 +393,11 @@ export class StudioSession {
     this.requireIdle('start another run');
     this.requireTrainingInputs();
     const { kind, config } = this.checkedRun(methodId, raw, cfg.sequenceLength);
-    const prepared = this.preparedFor(cfg);
-    // Busy from here, before the first await, so messages handled meanwhile are refused.
+    // Busy from here, before the first await (re-reading the dataset), so messages handled meanwhile are refused.
     this.training = true;
     this.stopRequested = false;
     try {
-      await this.runOnce(kind, config, cfg, prepared);
+      await this.runOnce(kind, config, cfg, await this.preparedFor(cfg));
     } finally {
       this.training = false;
     }
@@ -460,12 +486,12 @@ export class StudioSession {
       const p = c.kind.plan(info, c.config, this.classificationPlan());
       return p.output === 'student' ? { ...c, trainable: p.studentParams, total: p.studentParams } : { ...c, trainable: p.trainable, total: p.total };
     });
-    const prepared = this.preparedFor(cfg);
     this.training = true;
     this.stopRequested = false;
     let completed = 0;
     let stopped = false;
     try {
+      const prepared = await this.preparedFor(cfg);
       this.emit({ type: 'compareStarted', methodIds: runs.map((r) => r.methodId), totalSteps: totalSteps(cfg, prepared.train.length) });
       for (const run of checked) {
         if (this.stopRequested) {
@@ -601,15 +627,15 @@ export class StudioSession {
     if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`);
     const base = this.model!;
     const { kind, config } = this.checkedRun(methodId, raw, cfg.sequenceLength);
-    const prepared = this.preparedFor(cfg);
-    const ctx = this.runContext(kind, prepared);
-    const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: this.tokenizer!.padId, seed: cfg.seed }, prepared.labelled?.train, prepared.trained?.train);
-    const batches = Array.from({ length: steps }, (_, i) => sampler.batchAtStep(i).batch);
     const opts = { totalSteps: steps, learningRate: cfg.learningRate, warmupSteps: cfg.warmupSteps, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm };
     const active = tf.getBackend() as BackendName;
-    const t0 = performance.now();
     this.training = true;
     try {
+      const prepared = await this.preparedFor(cfg);
+      const t0 = performance.now();
+      const ctx = this.runContext(kind, prepared);
+      const sampler = new BatchSampler(prepared.train, { batchSize: cfg.batchSize, sequenceLength: cfg.sequenceLength, padId: this.tokenizer!.padId, seed: cfg.seed }, prepared.labelled?.train, prepared.trained?.train);
+      const batches = Array.from({ length: steps }, (_, i) => sampler.batchAtStep(i).batch);
       // The base model is rebuilt on the cpu backend from this backend's copy of its weights.
       const weights = new Map<string, SafetensorsTensor>();
       for (const [name, t] of base.weights) weights.set(name, { dtype: 'F32', shape: t.shape, data: Float32Array.from((await t.data()) as Float32Array) });
@@ -690,5 +716,32 @@ function contextOf(msg: ToWorker): string {
       return !msg.withAdapter ? 'Generating text with the base model' : msg.output === 'model' ? 'Generating text with the fine-tuned model' : 'Generating text with the adapter';
     case 'verify':
       return 'Checking the backend against the CPU reference';
+    case 'exportRejected':
+      return 'Saving the rejected rows';
   }
 }
+
+/**
+ * Progress of reading and tokenizing a dataset, for the page: at most one message every
+ * PROGRESS_INTERVAL_MS (and at each phase's start and end), so a large file does not flood the
+ * page with messages.
+ */
+class DatasetProgress {
+  private phase: DatasetPhase | undefined;
+  private last = 0;
+
+  constructor(
+    private readonly fileName: string,
+    private readonly emit: (msg: FromWorker) => void,
+  ) {}
+
+  report(phase: DatasetPhase, done: number, total: number, force = false) {
+    const now = performance.now();
+    if (!force && phase === this.phase && now - this.last < PROGRESS_INTERVAL_MS && done < total) return;
+    this.phase = phase;
+    this.last = now;
+    this.emit({ type: 'datasetProgress', fileName: this.fileName, phase, done, total });
+  }
+}
+
+const PROGRESS_INTERVAL_MS = 100;

@@ -13,7 +13,7 @@ declare const self: DedicatedWorkerGlobalScope;
 const session = new StudioSession(
   (msg: FromWorker) => {
     // Exported bytes move to the page instead of being copied.
-    if (msg.type === 'exported') self.postMessage(msg, [msg.bytes.buffer]);
+    if (msg.type === 'exported' || msg.type === 'rejectedRows') self.postMessage(msg, [msg.bytes.buffer]);
     else self.postMessage(msg);
   },
   {

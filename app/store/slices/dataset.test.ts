@@ -79,6 +79,31 @@ describe('store: dataset', () => {
     expect(canStart(s)).toBe(true);
   });
 
+  it('shows how far reading has got, announces each phase once, and says how many rows were kept and rejected', () => {
+    const t = ready();
+    const file = new File(['{"text":"a"}\n{"text":\n'], 'partly.jsonl');
+    t.store.getState().chooseDatasetFile(file);
+    t.receive({ type: 'datasetProgress', fileName: 'partly.jsonl', phase: 'reading', done: 0, total: 100 });
+    expect(t.store.getState().announcement).toBe('Reading partly.jsonl…');
+    t.store.setState({ announcement: 'something else' });
+    t.receive({ type: 'datasetProgress', fileName: 'partly.jsonl', phase: 'reading', done: 50, total: 100 });
+    expect(t.store.getState().datasetProgress).toEqual({ fileName: 'partly.jsonl', phase: 'reading', done: 50, total: 100 });
+    expect(t.store.getState().announcement).toBe('something else');
+    t.receive({ type: 'datasetProgress', fileName: 'partly.jsonl', phase: 'tokenizing', done: 0, total: 98 });
+    expect(t.store.getState().announcement).toBe('Tokenizing partly.jsonl…');
+    const rejected = { count: 2, rows: [{ line: 2, message: 'not valid JSON' }, { line: 7, message: '"text" is empty' }] };
+    t.receive({ type: 'datasetLoaded', dataset: { fileName: 'partly.jsonl', format: 'jsonl', examples: 98, trainExamples: 88, evalExamples: 10, tokens: 900, truncated: 0, sequenceLength: 128, preview: ['a'], rejected } });
+    const s = t.store.getState();
+    expect(s.datasetProgress).toBeNull();
+    expect(s.announcement).toMatch(/^Dataset loaded: partly\.jsonl · kept 98 rows, rejected 2 · /);
+    s.downloadRejectedRows();
+    expect(t.last()).toEqual({ type: 'exportRejected' });
+    const bytes = new TextEncoder().encode('{"text":\n');
+    t.receive({ type: 'rejectedRows', fileName: 'partly.rejected.jsonl', bytes });
+    expect(t.saved).toEqual([{ fileName: 'partly.rejected.jsonl', bytes }]);
+    expect(t.store.getState().announcement).toBe('Saved the rejected rows as partly.rejected.jsonl');
+  });
+
   it('frees the request when the worker answers a dataset with an error', () => {
     const t = ready();
     t.store.getState().chooseDatasetFile(new File(['x'], 'model notes.txt'));

@@ -4,7 +4,9 @@ import type { FromWorker } from '../../../src/worker/protocol';
 import { formatInt } from '../../format';
 import type { DatasetRequest, StudioData } from '../state';
 
-export type DatasetMessage = Extract<FromWorker, { type: 'datasetLoaded' | 'datasetRejected' }>;
+export type DatasetMessage = Extract<FromWorker, { type: 'datasetLoaded' | 'datasetRejected' | 'datasetProgress' | 'rejectedRows' }>;
+
+const PHASE_LABELS = { reading: 'Reading', tokenizing: 'Tokenizing' } as const;
 
 /** The queued dataset request an answer for `fileName` belongs to (oldest match, else oldest). */
 function answeredRequest(queue: DatasetRequest[], fileName: string, sequenceLength?: number): number {
@@ -31,13 +33,28 @@ export function reduceDataset(s: StudioData, msg: DatasetMessage): StudioData {
         datasetRequest: request ? { ...request, sequenceLength: d.sequenceLength } : null,
         datasetQueue: without(s.datasetQueue, i),
         datasetRejection: null,
-        announcement: `Dataset loaded: ${d.fileName} · ${formatInt(d.examples)} examples (${formatInt(d.trainExamples)} train / ${formatInt(d.evalExamples)} held out) · ${formatInt(d.tokens)} tokens${d.completionOnly ? ` · ${formatInt(d.untrainedTokens ?? 0)} prompt tokens not trained on` : ''}`,
+        datasetProgress: null,
+        announcement: `Dataset loaded: ${d.fileName} · ${d.rejected ? `kept ${formatInt(d.examples)} rows, rejected ${formatInt(d.rejected.count)} · ` : ''}${formatInt(d.examples)} examples (${formatInt(d.trainExamples)} train / ${formatInt(d.evalExamples)} held out) · ${formatInt(d.tokens)} tokens${d.completionOnly ? ` · ${formatInt(d.untrainedTokens ?? 0)} prompt tokens not trained on` : ''}`,
       };
     }
+
+    case 'datasetProgress': {
+      // The live region hears when a phase starts; the bar shows every step of it.
+      const started = s.datasetProgress?.phase !== msg.phase || s.datasetProgress.fileName !== msg.fileName;
+      return {
+        ...s,
+        datasetProgress: { fileName: msg.fileName, phase: msg.phase, done: msg.done, total: msg.total },
+        announcement: started ? `${PHASE_LABELS[msg.phase]} ${msg.fileName}…` : s.announcement,
+      };
+    }
+
+    case 'rejectedRows':
+      return { ...s, announcement: `Saved the rejected rows as ${msg.fileName}` };
 
     case 'datasetRejected':
       return {
         ...s,
+        datasetProgress: null,
         datasetQueue: without(s.datasetQueue, answeredRequest(s.datasetQueue, msg.fileName)),
         datasetRejection: { fileName: msg.fileName, message: msg.message, issues: msg.issues },
       };
@@ -47,5 +64,5 @@ export function reduceDataset(s: StudioData, msg: DatasetMessage): StudioData {
 /** A loadDataset request failed: its context ("Loading <file name>") names it; otherwise the oldest is dropped. */
 export function datasetRequestFailed(s: StudioData, context: string): StudioData {
   const named = s.datasetQueue.findIndex((r) => context.includes(r.file.name));
-  return { ...s, datasetQueue: without(s.datasetQueue, named >= 0 ? named : 0) };
+  return { ...s, datasetQueue: without(s.datasetQueue, named >= 0 ? named : 0), datasetProgress: null };
 }

@@ -11,7 +11,7 @@ import { exportFailed, importFailed, parityFailed, parityInterrupted, runFailed 
 
 export type ErrorMessage = Extract<FromWorker, { type: 'error' }>;
 
-type ErrorTopic = 'verify' | 'backend' | 'dataset' | 'export' | 'plan' | 'planAll' | 'import' | 'compare' | 'train' | 'model' | 'generate' | 'worker';
+type ErrorTopic = 'rejected' | 'verify' | 'backend' | 'dataset' | 'export' | 'plan' | 'planAll' | 'import' | 'compare' | 'train' | 'model' | 'generate' | 'worker';
 
 /** The part of the page an error belongs to, by the request that failed. */
 const REQUEST_TOPIC: Record<ToWorker['type'], ErrorTopic> = {
@@ -29,6 +29,7 @@ const REQUEST_TOPIC: Record<ToWorker['type'], ErrorTopic> = {
   compare: 'compare',
   generate: 'generate',
   verify: 'verify',
+  exportRejected: 'rejected',
 };
 
 /** The worker itself failed: nothing pending will be answered, and a run, check or comparison in progress has ended. */
@@ -74,5 +75,7 @@ export function reduceError(s: StudioData, msg: ErrorMessage): StudioData {
       return compareFailed(runFailed(next, msg.message), msg.message);
     case 'worker':
       return workerFailed(next, msg.message);
+    case 'rejected':
+      return next;
   }
 }
