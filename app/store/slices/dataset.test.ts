@@ -1,7 +1,7 @@
 // The dataset slice through the store: choosing, re-reading and rejected files.
 import { describe, expect, it, vi } from 'vitest';
 import { canStart, datasetStale, startBlocker, trainsOnWholeText } from '..';
-import { model, ready, setup, useFakeTimersPerTest, webgpu } from '../testing';
+import { model, ready, ROWS, setup, useFakeTimersPerTest, webgpu } from '../testing';
 
 useFakeTimersPerTest();
 
@@ -30,7 +30,7 @@ describe('store: dataset', () => {
       allColumns: ['premise', 'hypothesis', 'gold', 'label'],
       ambiguous: false,
     };
-    const summary = { fileName: 'nli.csv', format: 'csv' as const, examples: 10, trainExamples: 8, evalExamples: 2, tokens: 80, truncated: 0, sequenceLength: 128, preview: ['a: x'], classification };
+    const summary = { fileName: 'nli.csv', format: 'csv' as const, examples: 10, trainExamples: 8, evalExamples: 2, tokens: 80, truncated: 0, sequenceLength: 128, preview: ['a: x'], classification, ...ROWS };
     t.receive({ type: 'datasetLoaded', dataset: summary });
     t.store.getState().chooseDatasetColumns({ text: 'premise', label: 'gold' });
     expect(t.last()).toEqual({ type: 'loadDataset', file, sequenceLength: 128, evalFraction: 0.1, seed: 42, columns: { text: 'premise', pair: '', label: 'gold' } });
@@ -46,7 +46,7 @@ describe('store: dataset', () => {
     const t = ready();
     const file = new File(['{"instruction":"x","output":"y"}\n'], 'alpaca.jsonl');
     t.store.getState().chooseDatasetFile(file);
-    const summary = { fileName: 'alpaca.jsonl', format: 'jsonl' as const, kind: 'alpaca' as const, completionOnly: true, untrainedTokens: 1234, examples: 10, trainExamples: 9, evalExamples: 1, tokens: 2000, truncated: 0, sequenceLength: 128, preview: ['x'] };
+    const summary = { fileName: 'alpaca.jsonl', format: 'jsonl' as const, kind: 'alpaca' as const, completionOnly: true, untrainedTokens: 1234, examples: 10, trainExamples: 9, evalExamples: 1, tokens: 2000, truncated: 0, sequenceLength: 128, preview: ['x'], ...ROWS };
     t.receive({ type: 'datasetLoaded', dataset: summary });
     expect(t.store.getState().announcement).toMatch(/ · 1,234 prompt tokens not trained on$/);
     expect(trainsOnWholeText(t.store.getState())).toBe(false);
@@ -92,7 +92,7 @@ describe('store: dataset', () => {
     const t = ready();
     t.receive({
       type: 'datasetLoaded',
-      dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 410, truncated: 0, sequenceLength: 128, preview: ['hello'] },
+      dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 410, truncated: 0, sequenceLength: 128, preview: ['hello'], ...ROWS },
     });
     const s = t.store.getState();
     expect(s.dataset?.tokens).toBe(410);
@@ -113,7 +113,7 @@ describe('store: dataset', () => {
     expect(t.last()).toEqual({ type: 'loadDataset', file: t.file, sequenceLength: 64, evalFraction: 0.1, seed: 42 });
     t.receive({
       type: 'datasetLoaded',
-      dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 380, truncated: 3, sequenceLength: 64, preview: ['hello'] },
+      dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 380, truncated: 3, sequenceLength: 64, preview: ['hello'], ...ROWS },
     });
     expect(datasetStale(t.store.getState())).toBe(false);
     expect(canStart(t.store.getState())).toBe(true);
