@@ -20,6 +20,7 @@ import type {
   ParityReport,
 } from '../../src/worker/protocol';
 import type { LabelledColumns } from '../../src/data/labelled';
+import type { SequenceLayout } from '../../src/data/layout';
 import { GENERATE_DEFAULTS, type GenerateInputs } from '../generate-form';
 import type { LossRow } from '../loss-series';
 import type { MethodForm } from '../method-form';
@@ -37,6 +38,8 @@ export interface DatasetRequest {
   columns?: Partial<LabelledColumns>;
   /** Instruction data trained on its prompts too, not only its completions. */
   wholeText?: boolean;
+  /** How examples become rows, as far as the person chose (the rest is the data's default). */
+  layout?: Partial<SequenceLayout>;
 }
 
 export interface DatasetRejection {

@@ -1,6 +1,6 @@
 // The dataset slice through the store: choosing, re-reading and rejected files.
 import { describe, expect, it, vi } from 'vitest';
-import { canStart, datasetStale, startBlocker, trainsOnWholeText } from '..';
+import { canStart, chosenLayout, datasetStale, startBlocker, trainsOnWholeText } from '..';
 import { model, ready, ROWS, setup, useFakeTimersPerTest, webgpu } from '../testing';
 
 useFakeTimersPerTest();
@@ -65,6 +65,26 @@ describe('store: dataset', () => {
     const next = new File(['{"prompt":"a","completion":"b"}\n'], 'qa.jsonl');
     t.store.getState().chooseDatasetFile(next);
     expect(t.last()).toEqual({ type: 'loadDataset', file: next, sequenceLength: 128, evalFraction: 0.1, seed: 42, wholeText: true });
+  });
+
+  it('reads the file again with the layout chosen, keeps it for the next file and a new sequence length, and sends nothing for the same choice', () => {
+    const t = ready();
+    t.store.getState().setSequenceLayout({ long: 'keep-end' });
+    expect(t.last()).toEqual({ type: 'loadDataset', file: t.file, sequenceLength: 128, evalFraction: 0.1, seed: 42, layout: { long: 'keep-end' } });
+    expect(chosenLayout(t.store.getState())).toEqual({ long: 'keep-end' });
+    const sent = t.sent.length;
+    t.store.getState().setSequenceLayout({ long: 'keep-end' });
+    expect(t.sent).toHaveLength(sent);
+    t.receive({ type: 'datasetLoaded', dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 380, truncated: 3, sequenceLength: 128, preview: ['hello'], ...ROWS } });
+    t.store.getState().setSequenceLayout({ short: 'pad' });
+    expect(t.last()).toMatchObject({ layout: { long: 'keep-end', short: 'pad' } });
+    t.receive({ type: 'datasetLoaded', dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 380, truncated: 3, sequenceLength: 128, preview: ['hello'], ...ROWS } });
+    t.store.getState().setTrainField('sequenceLength', '64');
+    vi.advanceTimersByTime(1000);
+    expect(t.last()).toEqual({ type: 'loadDataset', file: t.file, sequenceLength: 64, evalFraction: 0.1, seed: 42, layout: { long: 'keep-end', short: 'pad' } });
+    const next = new File(['x'], 'next.txt');
+    t.store.getState().chooseDatasetFile(next);
+    expect(t.last()).toMatchObject({ file: next, layout: { long: 'keep-end', short: 'pad' } });
   });
 
   it('keeps the previous dataset when a file is rejected', () => {
