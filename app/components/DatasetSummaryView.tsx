@@ -1,11 +1,14 @@
-// The loaded dataset: how its records were read, counts, the tokens instruction data does not
-// train on (and the choice to train on them), a labelled file's columns (chosen here) and label
-// set, and the first examples.
+// The loaded dataset: how its records were read, counts, how examples became rows (and the
+// choice of windows or cuts, packing or padding), the examples' token lengths, the tokens
+// instruction data does not train on (and the choice to train on them), a labelled file's
+// columns (chosen here) and label set, and the first examples.
 import type { DatasetSummary, ClassificationSummary } from '../../src/data/dataset';
+import type { LongExamples, ShortExamples } from '../../src/data/layout';
 import type { DatasetKind } from '../../src/data/parse';
 import { formatInt } from '../format';
 import DatasetRejectedRows from './DatasetRejectedRows';
-import { datasetStale, isBusy, trainsOnWholeText, useActions, useStudio } from '../store';
+import { chosenLayout, datasetStale, isBusy, trainsOnWholeText, useActions, useStudio } from '../store';
+import TokenLengthChart from './TokenLengthChart';
 
 const KIND_LABELS: Record<DatasetKind, string> = {
   text: 'plain text',
@@ -44,6 +47,73 @@ function CompletionOnly({ d }: { d: DatasetSummary }) {
         <span>Train on the prompt too (whole text), not only the completion</span>
       </label>
     </div>
+  );
+}
+
+const LONG_LABELS: Record<LongExamples, string> = {
+  windows: 'Split into windows (every token kept)',
+  'keep-start': 'Cut, keeping the start',
+  'keep-end': 'Cut, keeping the end',
+};
+
+const SHORT_LABELS: Record<ShortExamples, string> = {
+  pack: 'Pack end to end into full rows',
+  pad: 'One example per row, padded',
+};
+
+const plural = (n: number, one: string, many = `${one}s`) => `${formatInt(n)} ${n === 1 ? one : many}`;
+
+/** In words: how the examples became rows. */
+function layoutReport(d: DatasetSummary & { layout: NonNullable<DatasetSummary['layout']> }): string {
+  const rows = d.trainRows + d.evalRows;
+  const kept = d.trainExamples + d.evalExamples;
+  const parts: string[] = [];
+  if (d.layout.short === 'pack') {
+    parts.push(`${plural(kept, 'example')} packed into ${plural(rows, 'row')} of ${formatInt(d.sequenceLength)} tokens${d.layout.long === 'windows' ? ', long ones continuing from row to row' : ''}.`);
+  } else {
+    parts.push(`One example per row, padded to ${formatInt(d.sequenceLength)} tokens: ${plural(rows, 'row')}.`);
+    if (d.windows) parts.push(`${plural(d.lengths.exceeding, 'long example')} split into ${plural(d.windows, 'window')}.`);
+  }
+  if (d.layout.long !== 'windows') parts.push(`${plural(d.truncated, 'example')} cut, keeping the ${d.layout.long === 'keep-start' ? 'start' : 'end'}.`);
+  if (d.promptOnlyRows) parts.push(`${plural(d.promptOnlyRows, 'row')} of prompt tokens only left out (nothing to train on).`);
+  return parts.join(' ');
+}
+
+/** Long examples split into windows or cut, short ones packed or padded; changing either reads the file again. */
+function LayoutChoice({ d }: { d: DatasetSummary & { layout: NonNullable<DatasetSummary['layout']> } }) {
+  const busy = useStudio(isBusy);
+  const chosen = useStudio(chosenLayout);
+  const { setSequenceLayout } = useActions();
+  const long = chosen.long ?? d.layout.long;
+  const short = chosen.short ?? d.layout.short;
+  return (
+    <fieldset className="layout-choice" disabled={busy}>
+      <legend>Rows</legend>
+      <div className="field">
+        <label htmlFor="dataset-long-examples">Examples longer than the sequence length</label>
+        <select id="dataset-long-examples" value={long} onChange={(e) => setSequenceLayout({ long: e.target.value as LongExamples })}>
+          {(Object.keys(LONG_LABELS) as LongExamples[]).map((k) => (
+            <option key={k} value={k}>
+              {LONG_LABELS[k]}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="dataset-short-examples">Examples shorter than a row</label>
+        <select id="dataset-short-examples" value={short} onChange={(e) => setSequenceLayout({ short: e.target.value as ShortExamples })}>
+          {(Object.keys(SHORT_LABELS) as ShortExamples[]).map((k) => (
+            <option key={k} value={k}>
+              {SHORT_LABELS[k]}
+              {d.layout.shortByDefault && k === d.layout.short ? ` (default for ${d.kind === 'text' ? 'plain text' : 'instruction data'})` : ''}
+            </option>
+          ))}
+        </select>
+      </div>
+      <p className="small" data-testid="layout-report">
+        {layoutReport(d)}
+      </p>
+    </fieldset>
   );
 }
 
@@ -111,17 +181,41 @@ export default function DatasetSummaryView() {
           </dd>
         </div>
         <div>
+          <dt>Rows</dt>
+          <dd data-testid="dataset-rows">
+            {formatInt(d.trainRows + d.evalRows)}{' '}
+            <span className="muted small">
+              ({formatInt(d.trainRows)} train / {formatInt(d.evalRows)} held out)
+            </span>
+          </dd>
+        </div>
+        <div>
           <dt>Tokens</dt>
           <dd>{formatInt(d.tokens)}</dd>
         </div>
         <div>
-          <dt>Truncated</dt>
-          <dd>
-            {formatInt(d.truncated)} <span className="muted small">at {formatInt(d.sequenceLength)} tokens</span>
-          </dd>
+          <dt>Duplicates dropped</dt>
+          <dd data-testid="dataset-duplicates">{formatInt(d.duplicates)}</dd>
         </div>
+        {d.layout?.long === 'windows' ? (
+          <div>
+            <dt>Longer than a row</dt>
+            <dd data-testid="dataset-exceeding">
+              {formatInt(d.lengths.exceeding)} <span className="muted small">kept whole in windows</span>
+            </dd>
+          </div>
+        ) : (
+          <div>
+            <dt>Truncated</dt>
+            <dd data-testid="dataset-truncated">
+              {formatInt(d.truncated)} <span className="muted small">at {formatInt(d.sequenceLength)} tokens</span>
+            </dd>
+          </div>
+        )}
       </dl>
       {d.rejected && <DatasetRejectedRows rejected={d.rejected} kept={d.examples} />}
+      {d.layout && <LayoutChoice d={{ ...d, layout: d.layout }} />}
+      <TokenLengthChart lengths={d.lengths} sequenceLength={d.sequenceLength} examples={d.examples - d.duplicates} />
       {d.completionOnly !== undefined && <CompletionOnly d={d} />}
       {d.classification && (
         <>

@@ -5,6 +5,7 @@
 import type { StoreApi } from 'zustand/vanilla';
 import type { BackendName, FromWorker, ToWorker, TrainConfig } from '../../src/worker/protocol';
 import type { LabelledColumns } from '../../src/data/labelled';
+import type { SequenceLayout } from '../../src/data/layout';
 import type { GenerateField } from '../generate-form';
 import { buildMethodConfig, formFromDefaults, mergeForm, type MethodFormValue } from '../method-form';
 import { modelOption } from '../models';
@@ -33,6 +34,7 @@ import {
   parityBlocker,
   selectedMethod,
   trainLimits,
+  chosenLayout,
   trainsOnWholeText,
   trainValidation,
 } from './selectors';
@@ -53,6 +55,8 @@ export interface StudioActions {
   downloadRejectedRows(): void;
   /** Reads the loaded file again, training on instruction data's prompts too (or on its completions only). */
   setTrainOnWholeText(on: boolean): void;
+  /** Reads the loaded file again with long examples split into windows or cut, and short ones packed or padded. */
+  setSequenceLayout(choice: Partial<SequenceLayout>): void;
   setTrainField(key: TrainField, text: string): void;
   startTraining(): void;
   stopTraining(): void;
@@ -98,8 +102,8 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
     reloadTimer = undefined;
   };
 
-  // The choice of training on whole texts is kept from file to file, like the other settings.
-  const sendDataset = (file: File, columns?: Partial<LabelledColumns>, wholeText = get().datasetRequest?.wholeText ?? false) => {
+  // The choices of training on whole texts and of the layout are kept from file to file, like the other settings.
+  const sendDataset = (file: File, columns?: Partial<LabelledColumns>, wholeText = get().datasetRequest?.wholeText ?? false, layout = chosenLayout(get())) => {
     cancelReload();
     const s = get();
     const sequenceLength =
@@ -107,7 +111,7 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       s.datasetRequest?.sequenceLength ??
       Number(TRAIN_DEFAULTS.sequenceLength);
     const seed = trainFieldValue(s.trainInputs, 'seed') ?? s.datasetRequest?.seed ?? Number(TRAIN_DEFAULTS.seed);
-    const options = { ...(columns ? { columns } : {}), ...(wholeText ? { wholeText } : {}) };
+    const options = { ...(columns ? { columns } : {}), ...(wholeText ? { wholeText } : {}), ...(Object.keys(layout).length > 0 ? { layout } : {}) };
     deps.send({ type: 'loadDataset', file, sequenceLength, evalFraction: EVAL_FRACTION, seed, ...options });
     set({ datasetQueue: [...s.datasetQueue, { file, sequenceLength, seed, ...options }], datasetWaiting: null });
   };
@@ -248,6 +252,14 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       if (!s.datasetRequest || isBusy(s) || trainsOnWholeText(s) === on) return;
       set({ datasetRejection: null });
       sendDataset(s.datasetRequest.file, s.datasetRequest.columns, on);
+    },
+
+    setSequenceLayout(choice) {
+      const s = get();
+      const layout = { ...chosenLayout(s), ...choice };
+      if (!s.datasetRequest || isBusy(s) || JSON.stringify(layout) === JSON.stringify(chosenLayout(s))) return;
+      set({ datasetRejection: null });
+      sendDataset(s.datasetRequest.file, s.datasetRequest.columns, undefined, layout);
     },
 
     setTrainField(key, text) {

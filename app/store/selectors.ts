@@ -2,6 +2,7 @@
 // method and its config, and the lines the page says about a model, a step or a speed-up.
 // All pure; safe to use as zustand selectors when they return primitives.
 import type { ForwardSpeed, MethodSummary, ModelSummary, ProgressPoint, RunOutput } from '../../src/worker/protocol';
+import type { SequenceLayout } from '../../src/data/layout';
 import { formatLoss } from '../format';
 import { validateGenerateInputs } from '../generate-form';
 import { buildMethodConfig, type MethodConfigResult } from '../method-form';
@@ -121,6 +122,14 @@ export function trainValidation(s: StudioData) {
 /** Whether instruction data is (or is being re-read to be) trained on its prompts too: the latest request's choice. */
 export function trainsOnWholeText(s: StudioData): boolean {
   return (s.datasetQueue.at(-1) ?? s.datasetRequest)?.wholeText ?? false;
+}
+
+/** No choice made: both parts are the data's default. One object, so a component reading it keeps the same value between renders. */
+const NO_LAYOUT_CHOICE: Partial<SequenceLayout> = Object.freeze({});
+
+/** The layout the person chose, as the latest request carries it: `{}` leaves both parts to the data's default. */
+export function chosenLayout(s: StudioData): Partial<SequenceLayout> {
+  return (s.datasetQueue.at(-1) ?? s.datasetRequest)?.layout ?? NO_LAYOUT_CHOICE;
 }
 
 /** True when the loaded dataset was read with other settings than the form's current ones. */

@@ -21,6 +21,7 @@ import type {
   DatasetPhase,
 } from '../../src/worker/protocol';
 import type { LabelledColumns } from '../../src/data/labelled';
+import type { SequenceLayout } from '../../src/data/layout';
 import { GENERATE_DEFAULTS, type GenerateInputs } from '../generate-form';
 import type { LossRow } from '../loss-series';
 import type { MethodForm } from '../method-form';
@@ -38,6 +39,8 @@ export interface DatasetRequest {
   columns?: Partial<LabelledColumns>;
   /** Instruction data trained on its prompts too, not only its completions. */
   wholeText?: boolean;
+  /** How examples become rows, as far as the person chose (the rest is the data's default). */
+  layout?: Partial<SequenceLayout>;
 }
 
 /** How far reading the dataset file has got: bytes of the file read, or examples tokenized. */

@@ -89,10 +89,13 @@ export function ready() {
   t.store.getState().chooseDatasetFile(file);
   t.receive({
     type: 'datasetLoaded',
-    dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 400, truncated: 0, sequenceLength: 128, preview: ['hello'] },
+    dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 400, truncated: 0, sequenceLength: 128, preview: ['hello'], ...ROWS },
   });
   return { ...t, file };
 }
+
+/** The row counts and length histogram of a 20-example summary, one row per example, none longer than a row. */
+export const ROWS = { duplicates: 0, trainRows: 18, evalRows: 2, lengths: { bins: [{ from: 1, to: 32, count: 20 }], exceeding: 0, longest: 20 } };
 
 /** Fake timers for every test of the calling file: dataset re-reads wait on a timer. */
 export function useFakeTimersPerTest() {

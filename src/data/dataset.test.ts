@@ -26,7 +26,7 @@ describe('tokenizeExamples', () => {
   });
 
   it('an example exactly filling the length with eos is not truncated', () => {
-    expect(tokenizeExamples(['abc'], tok, 4)).toEqual({ ids: [[97, 98, 99, EOS]], tokens: 4, untrained: 0, nothingTrained: 0, truncated: 0 });
+    expect(tokenizeExamples(['abc'], tok, 4)).toEqual({ ids: [[97, 98, 99, EOS]], lengths: [4], tokens: 4, untrained: 0, nothingTrained: 0, truncated: 0 });
   });
 
   it('does not repeat an eos the post-processor already closed the sequence with', () => {
@@ -134,11 +134,12 @@ describe('completion-only tokens', () => {
       { prompt: 'abcdefg', completion: 'hi' }, // 7 untrained, 1 trained: kept
     ];
     const text = rows.map((r) => JSON.stringify(r)).join('\n');
-    const out = prepareDataset('qa.jsonl', text, tok, { sequenceLength: 8, evalFraction: 0, seed: 1 });
+    const keepStart = { long: 'keep-start' } as const;
+    const out = prepareDataset('qa.jsonl', text, tok, { sequenceLength: 8, evalFraction: 0, seed: 1, layout: keepStart });
     expect(out.summary).toMatchObject({ kind: 'prompt-completion', examples: 3, trainExamples: 2, evalExamples: 0, nothingTrained: 1, tokens: 5 + 8, untrainedTokens: 2 + 7, truncated: 2 });
     expect(out.train.map((ids) => tok.decode(ids))).toEqual(['abcd<|endoftext|>', 'abcdefgh']);
     expect(out.trained!.train).toEqual([Uint8Array.from([0, 0, 1, 1, 1]), Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 1])]);
-    expect(() => prepareDataset('qa.jsonl', JSON.stringify(rows[0]), tok, { sequenceLength: 8, evalFraction: 0, seed: 1 })).toThrow(
+    expect(() => prepareDataset('qa.jsonl', JSON.stringify(rows[0]), tok, { sequenceLength: 8, evalFraction: 0, seed: 1, layout: keepStart })).toThrow(
       "qa.jsonl: every example's prompt fills the 8 tokens of the sequence length, leaving no completion to train on; raise the sequence length",
     );
   });
@@ -275,6 +276,7 @@ describe('summarize / prepareDataset', () => {
   it('builds the protocol summary with a 5-example, 400-character preview', () => {
     const long = '😀'.repeat(500);
     const examples = [long, 'b', 'c', 'd', 'e', 'f'];
+    const lengths = { bins: [{ from: 1, to: 16, count: 6 }], exceeding: 0, longest: 2 };
     const summary = summarize({
       fileName: 'x.txt',
       format: 'txt',
@@ -282,29 +284,127 @@ describe('summarize / prepareDataset', () => {
       tokenized: { tokens: 123, truncated: 2 },
       split: { train: [0, 1, 2, 3, 4], eval: [5] },
       sequenceLength: 64,
+      rows: { train: 7, eval: 1 },
+      duplicates: 0,
+      lengths,
     });
     expect(summary).toEqual({
       fileName: 'x.txt',
       format: 'txt',
       examples: 6,
+      duplicates: 0,
       trainExamples: 5,
       evalExamples: 1,
+      trainRows: 7,
+      evalRows: 1,
       tokens: 123,
       truncated: 2,
       sequenceLength: 64,
+      lengths,
       preview: ['😀'.repeat(400), 'b', 'c', 'd', 'e'],
     });
   });
 
   it('goes from file text to summary and split id sequences', () => {
     const text = Array.from({ length: 10 }, (_, i) => JSON.stringify({ text: `example ${i}` })).join('\n');
-    const out = prepareDataset('d.jsonl', text, tok, { sequenceLength: 8, evalFraction: 0.2, seed: 1 });
-    expect(out.summary).toMatchObject({ format: 'jsonl', examples: 10, trainExamples: 8, evalExamples: 2, truncated: 10, tokens: 80 });
+    const out = prepareDataset('d.jsonl', text, tok, { sequenceLength: 8, evalFraction: 0.2, seed: 1, layout: { long: 'keep-start', short: 'pad' } });
+    expect(out.summary).toMatchObject({ format: 'jsonl', examples: 10, trainExamples: 8, evalExamples: 2, trainRows: 8, evalRows: 2, truncated: 10, tokens: 80 });
     expect(out.train).toHaveLength(8);
     expect(out.eval).toHaveLength(2);
     expect(tok.decode(out.eval[0])).toMatch(/^example /);
     expect(() => prepareDataset('d.jsonl', '{"text":1}', tok, { sequenceLength: 8, evalFraction: 0.2, seed: 1 })).toThrow(
       DatasetError,
     );
+  });
+});
+
+describe('prepareDataset: windows, packing, cuts, duplicates', () => {
+  // Byte-level: one token per byte, then eos.
+  const paragraph = (i: number, n: number) => `${String.fromCharCode(97 + (i % 26))}${i}`.padEnd(n, '.');
+  const encoded = (text: string) => [...new TextEncoder().encode(text), EOS];
+
+  it('splits a long plain text into windows that together are its whole token sequence, and packs by default', () => {
+    const long = paragraph(0, 50);
+    const out = prepareDataset('a.txt', `${long}\nhi`, tok, { sequenceLength: 16, evalFraction: 0, seed: 1 });
+    expect(out.summary.layout).toEqual({ long: 'windows', short: 'pack', shortByDefault: true });
+    expect(out.train.flat()).toEqual([...encoded(long), ...encoded('hi')]);
+    expect(out.train.map((r) => r.length)).toEqual([16, 16, 16, 6]);
+    expect(out.summary).toMatchObject({ examples: 2, trainExamples: 2, trainRows: 4, evalRows: 0, truncated: 0, tokens: 51 + 3, duplicates: 0 });
+    expect(out.summary.lengths.exceeding).toBe(1);
+    expect(out.summary.lengths.longest).toBe(51);
+    expect(out.summary.windows).toBeUndefined();
+  });
+
+  it('with padding gives each example its windows, the last of each shorter', () => {
+    const long = paragraph(0, 40);
+    const out = prepareDataset('a.txt', `${long}\nhi`, tok, { sequenceLength: 16, evalFraction: 0, seed: 1, layout: { short: 'pad' } });
+    expect(out.train.map((r) => r.length)).toEqual([16, 16, 9, 3]);
+    expect(out.train.slice(0, 3).flat()).toEqual(encoded(long));
+    expect(out.summary).toMatchObject({ layout: { long: 'windows', short: 'pad', shortByDefault: false }, windows: 3, trainRows: 4, truncated: 0 });
+  });
+
+  it('cuts only when asked, keeping the start or the end, and counts the cuts', () => {
+    const long = paragraph(0, 40);
+    const start = prepareDataset('a.txt', `${long}\nhi`, tok, { sequenceLength: 16, evalFraction: 0, seed: 1, layout: { long: 'keep-start', short: 'pad' } });
+    expect(start.train).toEqual([encoded(long).slice(0, 16), encoded('hi')]);
+    expect(start.summary).toMatchObject({ truncated: 1, tokens: 16 + 3 });
+    const end = prepareDataset('a.txt', `${long}\nhi`, tok, { sequenceLength: 16, evalFraction: 0, seed: 1, layout: { long: 'keep-end', short: 'pad' } });
+    expect(end.train).toEqual([encoded(long).slice(-16), encoded('hi')]);
+    expect(end.train[0].at(-1)).toBe(EOS);
+    expect(end.summary.truncated).toBe(1);
+  });
+
+  it("keeps a long instruction example's completion trained in every window it reaches; prompt-only windows are left out and counted", () => {
+    const prompt = 'p'.repeat(20);
+    const completion = 'c'.repeat(10);
+    const text = JSON.stringify({ prompt, completion });
+    const out = prepareDataset('qa.jsonl', text, tok, { sequenceLength: 8, evalFraction: 0, seed: 1 });
+    expect(out.summary.layout).toEqual({ long: 'windows', short: 'pad', shortByDefault: true });
+    // 31 tokens in windows of 8: [0,8) and [8,16) are prompt only; [16,24) and [24,31) hold the completion.
+    expect(out.summary).toMatchObject({ promptOnlyRows: 2, trainRows: 2, windows: 4, tokens: 15, untrainedTokens: 4 });
+    expect(out.train).toEqual([encoded(prompt + completion).slice(16, 24), encoded(prompt + completion).slice(24)]);
+    expect(out.trained!.train).toEqual([Uint8Array.from([0, 0, 0, 0, 1, 1, 1, 1]), undefined]);
+    // The kept windows' labels are the example's own labels at those positions.
+    const labels = makeBatch(out.train, 8, EOS, undefined, out.trained!.train).labels;
+    expect(tok.decode(Array.from(labels).filter((l) => l !== IGNORE_INDEX))).toBe(`${completion}<|endoftext|>`);
+  });
+
+  it('drops exact duplicates before the split and counts them', () => {
+    const lines = ['one', 'two', 'one', 'three', 'two', 'one'];
+    const out = prepareDataset('a.txt', lines.join('\n'), tok, { sequenceLength: 16, evalFraction: 0, seed: 1, layout: { short: 'pad' } });
+    expect(out.summary).toMatchObject({ examples: 6, duplicates: 3, trainExamples: 3, trainRows: 3 });
+    expect(out.train.map((r) => tok.decode(r))).toEqual(['one<|endoftext|>', 'two<|endoftext|>', 'three<|endoftext|>']);
+    const pairs = [{ prompt: 'a', completion: 'b' }, { prompt: 'a', completion: 'b' }, { prompt: 'a', completion: 'c' }].map((r) => JSON.stringify(r)).join('\n');
+    expect(prepareDataset('qa.jsonl', pairs, tok, { sequenceLength: 16, evalFraction: 0, seed: 1 }).summary).toMatchObject({ examples: 3, duplicates: 1, trainExamples: 2 });
+    const csv = 'text,label\ngood,pos\ngood,pos\ngood,neg\nbad,neg\n';
+    const labelled = prepareDataset('l.csv', csv, tok, { sequenceLength: 16, evalFraction: 0, seed: 1 });
+    expect(labelled.summary).toMatchObject({ examples: 4, duplicates: 1, trainExamples: 3, trainRows: 3 });
+    expect(labelled.summary.classification!.counts).toEqual([2, 1]);
+  });
+
+  it('splits by example before windowing and packing: no held-out token is in a training row', () => {
+    // 30 paragraphs, each with its own letters, several longer than a row.
+    const paragraphs = Array.from({ length: 30 }, (_, i) => `${String.fromCharCode(65 + (i % 26))}${i}:`.padEnd(5 + ((i * 7) % 40), String.fromCharCode(97 + (i % 26))));
+    for (const short of ['pack', 'pad'] as const) {
+      const out = prepareDataset('a.txt', paragraphs.join('\n'), tok, { sequenceLength: 16, evalFraction: 0.2, seed: 7, layout: { short } });
+      expect(out.summary).toMatchObject({ trainExamples: 24, evalExamples: 6 });
+      const heldText = tok.decode(out.eval.flat());
+      const trainText = tok.decode(out.train.flat());
+      const held = paragraphs.filter((p) => heldText.includes(`${p}<|endoftext|>`));
+      expect(held).toHaveLength(6);
+      for (const p of held) expect(trainText.includes(p.slice(0, p.indexOf(':') + 1))).toBe(false);
+      expect(out.summary.trainRows).toBe(out.train.length);
+      expect(out.summary.evalRows).toBe(out.eval.length);
+      expect(out.summary.tokens).toBe(paragraphs.reduce((n, p) => n + p.length + 1, 0));
+    }
+  });
+
+  it('keeps a labelled dataset one row per example, cut keeping the start, with its lengths binned', () => {
+    const csv = `text,label\n${'x'.repeat(30)},a\nshort,b\n`;
+    const out = prepareDataset('l.csv', csv, tok, { sequenceLength: 16, evalFraction: 0, seed: 1, layout: { long: 'windows', short: 'pack' } });
+    expect(out.train.map((r) => r.length)).toEqual([16, 5]);
+    expect(out.summary).toMatchObject({ truncated: 1, trainRows: 2, tokens: 21 });
+    expect(out.summary.layout).toBeUndefined();
+    expect(out.summary.lengths).toMatchObject({ exceeding: 1, longest: 30 });
   });
 });

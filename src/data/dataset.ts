@@ -5,6 +5,7 @@ import type { TextTokenizer } from '../tokenize/tokenizer';
 import { stratifiedSplit, tokenizeLabelled, type LabelledColumns, type LabelledDataset } from './labelled';
 import { DatasetError, exampleText, textExample, type DatasetFormat, type DatasetKind, type Example, type RejectionSummary } from './parse';
 import { readDatasetText, type DatasetRead } from './read';
+import { cut, defaultLayout, exampleKey, firstOccurrences, layoutRows, lengthHistogram, type LengthHistogram, type LongExamples, type Rows, type SequenceLayout } from './layout';
 import { deriveSeed, mulberry32, permutation } from './random';
 
 /** Label value ignored by the loss, as in PyTorch / Hugging Face. */
@@ -18,13 +19,15 @@ export interface TokenizedExamples {
    * example has an untrained token.
    */
   trained?: (Uint8Array | undefined)[];
+  /** Each example's tokens before any cut, eos included. */
+  lengths: number[];
   /** Tokens kept after truncation, eos included. */
   tokens: number;
   /** Of `tokens`, those the loss does not read (prompt tokens). */
   untrained: number;
   /** Examples cut before their first trained token: they teach nothing. */
   nothingTrained: number;
-  /** Examples that were longer than sequenceLength and were cut. */
+  /** Examples that were longer than sequenceLength and were cut (none when `long` is 'windows'). */
   truncated: number;
 }
 
@@ -44,15 +47,24 @@ function checkSequenceLength(sequenceLength: number): void {
  * Each example's whole text encoded, followed by eos when the tokenizer has one (so a causal LM
  * learns where text ends; a BERT tokenizer has none and closes each sequence with [SEP] itself)
  * and its post-processor has not already put it there (RoBERTa's closes each sequence with its
- * eos `</s>`, as transformers' tokenizer gives it), cut to sequenceLength.
+ * eos `</s>`, as transformers' tokenizer gives it). An example longer than sequenceLength is cut
+ * to it keeping its start (the default) or its end, or left whole with 'windows' for
+ * `layoutRows` to split.
  *
  * Which tokens are trained on follows TRL's SFTTrainer for prompt-completion data: the whole
  * text is encoded once, and a segment's tokens start where the encoding of the text before it
  * ends (TRL: `[0] * len(prompt_ids) + [1] * (len(prompt_completion_ids) - len(prompt_ids))`),
  * so the eos after the last segment belongs to it. Plain strings are trained on everywhere.
  */
-export function tokenizeExamples(examples: readonly (string | Example)[], tok: TextTokenizer, sequenceLength: number, onProgress?: TokenizeProgress): TokenizedExamples {
+export function tokenizeExamples(
+  examples: readonly (string | Example)[],
+  tok: TextTokenizer,
+  sequenceLength: number,
+  long: LongExamples = 'keep-start',
+  onProgress?: TokenizeProgress,
+): TokenizedExamples {
   checkSequenceLength(sequenceLength);
+  const lengths: number[] = [];
   let tokens = 0;
   let untrained = 0;
   let nothingTrained = 0;
@@ -61,13 +73,14 @@ export function tokenizeExamples(examples: readonly (string | Example)[], tok: T
   const ids = examples.map((given, i) => {
     if (onProgress && i % PROGRESS_EVERY === 0) onProgress(i, examples.length);
     const example = typeof given === 'string' ? textExample(given) : given;
-    const seq = tok.encode(exampleText(example));
+    let seq = tok.encode(exampleText(example));
     if (tok.eosId !== undefined && seq.at(-1) !== tok.eosId) seq.push(tok.eosId);
     let mask = example.every((s) => s.train) ? undefined : trainedMask(example, seq.length, tok);
-    if (seq.length > sequenceLength) {
+    lengths.push(seq.length);
+    if (seq.length > sequenceLength && long !== 'windows') {
       truncated++;
-      seq.length = sequenceLength;
-      mask = mask?.slice(0, sequenceLength);
+      seq = cut(seq, sequenceLength, long);
+      mask = mask && cut(mask, sequenceLength, long);
     }
     tokens += seq.length;
     if (mask) {
@@ -78,7 +91,7 @@ export function tokenizeExamples(examples: readonly (string | Example)[], tok: T
     trained.push(mask);
     return seq;
   });
-  return { ids, ...(untrained > 0 ? { trained } : {}), tokens, untrained, nothingTrained, truncated };
+  return { ids, ...(untrained > 0 ? { trained } : {}), lengths, tokens, untrained, nothingTrained, truncated };
 }
 
 /** 1 for each of `length` tokens that a trained segment owns, by the encoded lengths of the text before each segment. */
@@ -271,6 +284,10 @@ export interface SummaryInput {
   tokenized: Pick<TokenizedExamples, 'tokens' | 'truncated'> & Partial<Pick<TokenizedExamples, 'untrained' | 'nothingTrained'>>;
   split: HeldOutSplit;
   sequenceLength: number;
+  /** Rows each split became. */
+  rows: { train: number; eval: number };
+  duplicates: number;
+  lengths: LengthHistogram;
 }
 
 /** What the page shows of a prepared dataset. */
@@ -283,7 +300,7 @@ export interface DatasetSummary {
   completionOnly?: boolean;
   /** Why the loaded model trains on every token of instruction data, whatever is chosen; absent when it can leave prompts out. */
   completionOnlyUnsupported?: string;
-  /** Tokens kept that the loss does not read: the prompts', under completion-only loss. */
+  /** Tokens in the rows that the loss does not read: the prompts', under completion-only loss. */
   untrainedTokens?: number;
   /**
    * Examples cut at the sequence length before their completion began, so left out (as TRL's
@@ -291,13 +308,31 @@ export interface DatasetSummary {
    * nor `tokens`.
    */
   nothingTrained?: number;
+  /** Examples read from the file, duplicates included. */
   examples: number;
+  /** Exact duplicates of an earlier example, left out before the split: `examples` counts them, the splits do not. */
+  duplicates: number;
   trainExamples: number;
   evalExamples: number;
+  /** Rows of at most sequenceLength tokens the examples became (windows, packed runs, or one example each). */
+  trainRows: number;
+  evalRows: number;
+  /** Real tokens in the rows. */
   tokens: number;
-  /** Examples longer than the sequence length, cut to it. */
+  /** Examples longer than the sequence length, cut to it (0 when long examples are split into windows). */
   truncated: number;
   sequenceLength: number;
+  /** How examples became rows; absent for a labelled dataset (one example per row, cut keeping its start). */
+  layout?: SequenceLayout & {
+    /** The short-example choice is this kind of data's default, not the person's. */
+    shortByDefault: boolean;
+  };
+  /** Under windows with padding: the rows made by splitting examples longer than the sequence length. */
+  windows?: number;
+  /** Windows or packed rows holding prompt tokens only, left out (every label ignored). */
+  promptOnlyRows?: number;
+  /** Token lengths of the examples (duplicates left out) before any window or cut. */
+  lengths: LengthHistogram;
   /** First few examples, as text. */
   preview: string[];
   /** A labelled dataset (sequence classification): its labels, how many examples each has, and the columns read. */
@@ -309,7 +344,7 @@ export interface DatasetSummary {
 export interface ClassificationSummary {
   /** Label names by id. */
   labels: string[];
-  /** Examples per label id, over the whole file. */
+  /** Examples per label id, over the whole file (duplicates left out). */
   counts: number[];
   /** Held-out examples per label id. */
   evalCounts: number[];
@@ -328,13 +363,17 @@ export function summarize(input: SummaryInput): DatasetSummary {
     format: input.format,
     ...(input.kind ? { kind: input.kind } : {}),
     examples: input.examples.length,
+    duplicates: input.duplicates,
     trainExamples: input.split.train.length,
     evalExamples: input.split.eval.length,
+    trainRows: input.rows.train,
+    evalRows: input.rows.eval,
     tokens: input.tokenized.tokens,
     truncated: input.tokenized.truncated,
     ...(input.tokenized.untrained !== undefined ? { untrainedTokens: input.tokenized.untrained } : {}),
     ...(input.tokenized.nothingTrained ? { nothingTrained: input.tokenized.nothingTrained } : {}),
     sequenceLength: input.sequenceLength,
+    lengths: input.lengths,
     // Cut by code point so a preview never ends in half a surrogate pair.
     preview: input.examples.slice(0, PREVIEW_EXAMPLES).map((e) => Array.from(e).slice(0, PREVIEW_CHARS).join('')),
   };
@@ -342,9 +381,9 @@ export function summarize(input: SummaryInput): DatasetSummary {
 
 export interface PreparedDataset {
   summary: DatasetSummary;
-  /** Token ids of the training examples, in example order. */
+  /** The training rows (token ids, at most sequenceLength each), in example order. */
   train: number[][];
-  /** Token ids of the held-out examples, in example order. */
+  /** The held-out rows, in example order. */
   eval: number[][];
   /** Which tokens the loss reads, parallel to `train` and `eval`; absent when it reads every one. */
   trained?: { train: TrainedMasks; eval: TrainedMasks };
@@ -352,51 +391,107 @@ export interface PreparedDataset {
   labelled?: { names: string[]; train: ExampleLabels; eval: ExampleLabels };
 }
 
-/** The worker's whole path from a dropped file (its text, or what reading it gave) to a summary and id sequences. Throws DatasetError. */
-export function prepareDataset(
-  fileName: string,
-  source: string | DatasetRead,
-  tok: TextTokenizer,
-  opts: { sequenceLength: number; evalFraction: number; seed: number; columns?: Partial<LabelledColumns>; completionOnly?: boolean; onProgress?: TokenizeProgress },
-): PreparedDataset {
+export interface PrepareOptions {
+  sequenceLength: number;
+  evalFraction: number;
+  seed: number;
+  columns?: Partial<LabelledColumns>;
+  completionOnly?: boolean;
+  /** How examples become rows; what is not given takes `defaultLayout`'s. A labelled dataset ignores it. */
+  layout?: Partial<SequenceLayout>;
+  onProgress?: TokenizeProgress;
+}
+
+/** The worker's whole path from a dropped file (its text, or what reading it gave) to a summary and rows of token ids. Throws DatasetError. */
+export function prepareDataset(fileName: string, source: string | DatasetRead, tok: TextTokenizer, opts: PrepareOptions): PreparedDataset {
   const read = typeof source === 'string' ? readDatasetText(fileName, source, opts.columns) : source;
   if (read.labelled) return prepareLabelled(fileName, read.labelled, tok, opts);
   const { format, kind, examples } = read.examples!;
+  const layout = defaultLayout(kind === 'text', opts.layout);
+  const sequenceLength = opts.sequenceLength;
+  // Exact duplicates would be trained on twice, or land on both sides of the split.
+  const unique = firstOccurrences(examples.map(exampleKey)).map((i) => examples[i]);
   // Completion-only loss is the default, as in TRL; without it every segment is trained on.
   const completionOnly = opts.completionOnly ?? true;
-  const texts = completionOnly ? examples : examples.map((e) => textExample(exampleText(e)));
-  const tokenized = tokenizeExamples(texts, tok, opts.sequenceLength, opts.onProgress);
+  const texts = completionOnly ? unique : unique.map((e) => textExample(exampleText(e)));
+  const tokenized = tokenizeExamples(texts, tok, sequenceLength, layout.long, opts.onProgress);
   // An example cut before its completion teaches nothing; TRL's SFTTrainer drops such examples
   // ("fully masked by truncation"), and so do we, before the split. The summary counts them.
   const masks = tokenized.trained;
-  const kept = examples.map((_, i) => i).filter((i) => !masks?.[i] || masks[i]!.includes(1));
+  const kept = unique.map((_, i) => i).filter((i) => !masks?.[i] || masks[i]!.includes(1));
   if (kept.length === 0) {
-    throw new DatasetError(fileName, `${fileName}: every example's prompt fills the ${opts.sequenceLength} tokens of the sequence length, leaving no completion to train on; raise the sequence length`);
+    throw new DatasetError(fileName, `${fileName}: every example's prompt fills the ${sequenceLength} tokens of the sequence length, leaving no completion to train on; raise the sequence length`);
   }
-  const droppedTokens = examples.length - kept.length > 0 ? tokenized.tokens - kept.reduce((n, i) => n + tokenized.ids[i].length, 0) : 0;
-  const counts = { ...tokenized, tokens: tokenized.tokens - droppedTokens, untrained: tokenized.untrained - droppedTokens };
+  // The split is by example, before windows and packing: every window of an example and every
+  // packed row holding its tokens fall on the same side, so no held-out text is trained on.
   const byKept = splitHeldOut(kept.length, opts.evalFraction, opts.seed);
   const split = { train: byKept.train.map((k) => kept[k]), eval: byKept.eval.map((k) => kept[k]) };
-  const summary = summarize({ fileName, format, kind, examples: examples.map(exampleText), tokenized: counts, split, sequenceLength: opts.sequenceLength });
+  const rowsOf = (idx: number[]) => layoutRows(idx.map((i) => tokenized.ids[i]), masks && idx.map((i) => masks[i]), sequenceLength, layout.short);
+  const train = rowsOf(split.train);
+  const held = rowsOf(split.eval);
+  const rows = [...train.ids, ...held.ids];
+  const rowMasks = [...(train.trained ?? []), ...(held.trained ?? [])];
+  const counts = {
+    tokens: rows.reduce((n, r) => n + r.length, 0),
+    untrained: rowMasks.reduce((n, m) => n + (m ? m.length - m.reduce((a, b) => a + b, 0) : 0), 0),
+    truncated: tokenized.truncated,
+    nothingTrained: unique.length - kept.length,
+  };
+  const summary = summarize({
+    fileName,
+    format,
+    kind,
+    examples: examples.map(exampleText),
+    tokenized: counts,
+    split,
+    sequenceLength,
+    rows: { train: train.ids.length, eval: held.ids.length },
+    duplicates: examples.length - unique.length,
+    lengths: lengthHistogram(tokenized.lengths, sequenceLength),
+  });
+  summary.layout = { ...layout, shortByDefault: opts.layout?.short === undefined };
+  if (layout.long === 'windows' && layout.short === 'pad') summary.windows = train.windows + held.windows;
+  if (train.promptOnly + held.promptOnly > 0) summary.promptOnlyRows = train.promptOnly + held.promptOnly;
   if (kind !== 'text') summary.completionOnly = completionOnly;
+  const parallel = (r: Rows) => r.trained ?? r.ids.map(() => undefined);
   return {
     summary,
-    train: split.train.map((i) => tokenized.ids[i]),
-    eval: split.eval.map((i) => tokenized.ids[i]),
-    ...(masks ? { trained: { train: split.train.map((i) => masks[i]), eval: split.eval.map((i) => masks[i]) } } : {}),
+    train: train.ids,
+    eval: held.ids,
+    ...(train.trained || held.trained ? { trained: { train: parallel(train), eval: parallel(held) } } : {}),
   };
 }
 
-/** A labelled dataset tokenized (pairs with their segments) and split, stratified by label. */
-function prepareLabelled(fileName: string, d: LabelledDataset, tok: TextTokenizer, opts: { sequenceLength: number; evalFraction: number; seed: number; onProgress?: TokenizeProgress }): PreparedDataset {
+/**
+ * A labelled dataset tokenized (pairs with their segments), cut to the sequence length keeping
+ * each example's start (a classifier reads one whole row per example), and split, stratified
+ * by label. Exact duplicates (same texts, same label) are left out first.
+ */
+function prepareLabelled(fileName: string, given: LabelledDataset, tok: TextTokenizer, opts: { sequenceLength: number; evalFraction: number; seed: number; onProgress?: TokenizeProgress }): PreparedDataset {
   checkSequenceLength(opts.sequenceLength);
-  const tokenized = tokenizeLabelled(d, tok, opts.sequenceLength, opts.onProgress);
+  const unique = firstOccurrences(given.texts.map((t, i) => JSON.stringify([t, given.pairs?.[i], given.classes[i]])));
+  const d: LabelledDataset = { ...given, texts: unique.map((i) => given.texts[i]), pairs: given.pairs && unique.map((i) => given.pairs![i]), classes: unique.map((i) => given.classes[i]) };
+  const whole = tokenizeLabelled(d, tok, Number.MAX_SAFE_INTEGER, opts.onProgress);
+  const lengths = whole.ids.map((ids) => ids.length);
+  const ids = whole.ids.map((x) => cut(x, opts.sequenceLength, 'keep-start'));
+  const tokenTypes = whole.tokenTypes?.map((x) => cut(x, opts.sequenceLength, 'keep-start'));
+  const tokenized = { tokens: ids.reduce((n, x) => n + x.length, 0), truncated: lengths.filter((n) => n > opts.sequenceLength).length };
   const split = stratifiedSplit(d.classes, d.labelNames.length, opts.evalFraction, opts.seed);
-  const labelsOf = (idx: number[]): ExampleLabels => ({ classes: idx.map((i) => d.classes[i]), tokenTypes: tokenized.tokenTypes && idx.map((i) => tokenized.tokenTypes![i]) });
+  const labelsOf = (idx: number[]): ExampleLabels => ({ classes: idx.map((i) => d.classes[i]), tokenTypes: tokenTypes && idx.map((i) => tokenTypes[i]) });
   const count = (idx: number[]) => d.labelNames.map((_, k) => idx.filter((i) => d.classes[i] === k).length);
-  const shown = d.texts.map((t, i) => (d.pairs ? `${t} ‖ ${d.pairs[i]}` : t));
-  const summary = summarize({ fileName, format: d.format, examples: shown, tokenized, split, sequenceLength: opts.sequenceLength });
-  summary.preview = summary.preview.map((p, i) => `${d.labelNames[d.classes[i]]}: ${p}`);
+  const shown = given.texts.map((t, i) => (given.pairs ? `${t} ‖ ${given.pairs[i]}` : t));
+  const summary = summarize({
+    fileName,
+    format: d.format,
+    examples: shown,
+    tokenized,
+    split,
+    sequenceLength: opts.sequenceLength,
+    rows: { train: split.train.length, eval: split.eval.length },
+    duplicates: given.texts.length - unique.length,
+    lengths: lengthHistogram(lengths, opts.sequenceLength),
+  });
+  summary.preview = summary.preview.map((p, i) => `${given.labelNames[given.classes[i]]}: ${p}`);
   summary.classification = {
     labels: d.labelNames,
     counts: count(d.classes.map((_, i) => i)),
@@ -408,8 +503,8 @@ function prepareLabelled(fileName: string, d: LabelledDataset, tok: TextTokenize
   };
   return {
     summary,
-    train: split.train.map((i) => tokenized.ids[i]),
-    eval: split.eval.map((i) => tokenized.ids[i]),
+    train: split.train.map((i) => ids[i]),
+    eval: split.eval.map((i) => ids[i]),
     labelled: { names: d.labelNames, train: labelsOf(split.train), eval: labelsOf(split.eval) },
   };
 }

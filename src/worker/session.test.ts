@@ -100,8 +100,8 @@ describe('StudioSession', () => {
     await session.handle({ type: 'loadModel', id: 'studio-gpt2-en' });
     const alpaca = Array.from({ length: 10 }, (_, i) => JSON.stringify({ instruction: `Add ${i} and 1.`, input: i % 2 ? 'quickly' : '', output: `${i + 1}` })).join('\n');
     const file = new File([alpaca], 'alpaca.jsonl');
-    // At 16 tokens every prompt is cut before its output: nothing to train on, said by name.
-    await session.handle({ type: 'loadDataset', file, sequenceLength: 16, evalFraction: 0.1, seed: 1 });
+    // Cut at 16 tokens, every prompt ends before its output: nothing to train on, said by name.
+    await session.handle({ type: 'loadDataset', file, sequenceLength: 16, evalFraction: 0.1, seed: 1, layout: { long: 'keep-start' } });
     expect(last('datasetRejected')!.message).toBe("alpaca.jsonl: every example's prompt fills the 16 tokens of the sequence length, leaving no completion to train on; raise the sequence length");
     await session.handle({ type: 'loadDataset', file, sequenceLength: 128, evalFraction: 0.1, seed: 1 });
     const read = last('datasetLoaded')!.dataset;
@@ -122,6 +122,38 @@ describe('StudioSession', () => {
     const bert = last('datasetLoaded')!.dataset;
     expect(bert).toMatchObject({ kind: 'alpaca', completionOnly: false, untrainedTokens: 0 });
     expect(bert.completionOnlyUnsupported).toMatch(/is a masked language model: it learns from every token$/);
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    session.current.adapter?.dispose();
+    session.current.model?.dispose();
+  });
+
+  it('lays long paragraphs out as packed windows by default, cuts them when asked, and keeps the choice across a new sequence length and model', async () => {
+    const { session, events, last } = newSession();
+    await session.handle({ type: 'init', backend: 'cpu', modelsBaseUrl: 'http://unused/' });
+    await session.handle({ type: 'loadModel', id: 'tiny-gpt2' });
+    const paragraphs = Array.from({ length: 12 }, (_, i) => `Paragraph ${i}: ${'the cat sat on the mat and looked at the dog. '.repeat(1 + (i % 4))}`);
+    paragraphs.push(paragraphs[0]);
+    const file = new File([paragraphs.join('\n')], 'long.txt');
+    await session.handle({ type: 'loadDataset', file, sequenceLength: 32, evalFraction: 0.1, seed: 1 });
+    const windows = last('datasetLoaded')!.dataset;
+    expect(windows).toMatchObject({ examples: 13, duplicates: 1, trainExamples: 11, evalExamples: 1, truncated: 0, layout: { long: 'windows', short: 'pack', shortByDefault: true } });
+    expect(windows.lengths.exceeding).toBeGreaterThan(0);
+    // Packed rows are full but for each split's last, and hold every token of the kept examples.
+    const packed = windows.trainRows + windows.evalRows;
+    expect(packed).toBeGreaterThanOrEqual(Math.ceil(windows.tokens / 32));
+    expect(packed).toBeLessThanOrEqual(Math.ceil(windows.tokens / 32) + 1);
+
+    await session.handle({ type: 'loadDataset', file, sequenceLength: 32, evalFraction: 0.1, seed: 1, layout: { long: 'keep-start', short: 'pad' } });
+    const cut = last('datasetLoaded')!.dataset;
+    expect(cut).toMatchObject({ trainExamples: 11, trainRows: 11, evalRows: 1, truncated: windows.lengths.exceeding, layout: { long: 'keep-start', short: 'pad', shortByDefault: false } });
+    expect(cut.tokens).toBeLessThan(windows.tokens);
+
+    // A run at another sequence length re-reads the file with the same layout.
+    await session.handle({ type: 'train', methodId: 'lora', config: {}, train: { ...TRAIN, steps: 1, evalEvery: 0, sequenceLength: 64 } });
+    expect(last('trainingEnded')).toMatchObject({ reason: 'finished' });
+    expect(last('datasetLoaded')!.dataset).toMatchObject({ sequenceLength: 64, trainRows: 11, layout: { long: 'keep-start', short: 'pad' } });
+    await session.handle({ type: 'loadModel', id: 'studio-gpt2-en' });
+    expect(last('datasetLoaded')!.dataset).toMatchObject({ fileName: 'long.txt', trainRows: 11, layout: { long: 'keep-start', short: 'pad' } });
     expect(events.filter((e) => e.type === 'error')).toEqual([]);
     session.current.adapter?.dispose();
     session.current.model?.dispose();
@@ -1010,8 +1042,8 @@ describe('StudioSession: a BERT masked LM from disk', () => {
     expect(last('modelLoaded')!.model).toMatchObject({ id: 'tiny-bert', modelType: 'bert', numLayers: 2, hiddenSize: 32, cannotGenerate: 'tiny-bert is a masked language model; text generation needs a causal LM' });
     const methods = last('methods')!.methods;
     for (const m of methods) expect(m.unsupported, m.id).toBeUndefined();
-    // [CLS] … [SEP] per example, nothing appended.
-    expect(last('datasetLoaded')!.dataset).toMatchObject({ examples: 40, trainExamples: 36, evalExamples: 4, truncated: 0 });
+    // [CLS] … [SEP] per example, nothing appended; the file repeats its five sentences, read once each.
+    expect(last('datasetLoaded')!.dataset).toMatchObject({ examples: 40, duplicates: 35, trainExamples: 4, evalExamples: 1, truncated: 0 });
     await s.handle({ type: 'generate', requestId: 1, prompt: 'the cat', withAdapter: false, maxNewTokens: 4, temperature: 0, topK: 0, seed: 1 });
     expect(last('error')).toMatchObject({ request: 'generate', message: 'tiny-bert is a masked language model; text generation needs a causal LM' });
     s.current.model?.dispose();

@@ -6,6 +6,7 @@ import { startBackend, type WasmFiles } from '../backend/backend';
 import { DatasetError, decodeUtf8 } from '../data/parse';
 import { BatchSampler, evalBatches, prepareDataset, type PreparedDataset } from '../data/dataset';
 import { readDatasetStream, rejectedFile, rejectionSummary, type DatasetRead } from '../data/read';
+import type { SequenceLayout } from '../data/layout';
 import { peftTypeOf } from '../export/peft-files';
 import { diskModelFolder, httpModelSource, readModelWeights, type ModelFileSource } from '../io/model-folder';
 import { writeSafetensors, type SafetensorsTensor } from '../io/safetensors';
@@ -55,6 +56,8 @@ interface LoadedDataset {
   columns?: Partial<LabelledColumns>;
   /** Train on a prompt's tokens too, instead of the completion only. */
   wholeText?: boolean;
+  /** How examples become rows, as far as the person chose. */
+  layout?: Partial<SequenceLayout>;
 }
 
 /**
@@ -126,7 +129,7 @@ export class StudioSession {
         case 'loadModelFiles':
           return await this.loadModelFiles(msg.files, msg.name);
         case 'loadDataset':
-          return await this.loadDataset(msg.file, msg.sequenceLength, msg.evalFraction, msg.seed, msg.columns, msg.wholeText);
+          return await this.loadDataset(msg.file, msg.sequenceLength, msg.evalFraction, msg.seed, msg.columns, msg.wholeText, msg.layout);
         case 'plan':
           return this.plan(msg.methodId, msg.config);
         case 'train':
@@ -266,14 +269,14 @@ export class StudioSession {
       })),
     });
     // A dataset loaded for the previous model's tokenizer is re-tokenized for this one.
-    if (this.dataset) await this.loadDataset(this.dataset.file, this.dataset.prepared.summary.sequenceLength, this.dataset.evalFraction, this.dataset.seed, this.dataset.columns, this.dataset.wholeText);
+    if (this.dataset) await this.loadDataset(this.dataset.file, this.dataset.prepared.summary.sequenceLength, this.dataset.evalFraction, this.dataset.seed, this.dataset.columns, this.dataset.wholeText, this.dataset.layout);
   }
 
-  async loadDataset(file: File, sequenceLength: number, evalFraction: number, seed: number, columns?: Partial<LabelledColumns>, wholeText?: boolean) {
+  async loadDataset(file: File, sequenceLength: number, evalFraction: number, seed: number, columns?: Partial<LabelledColumns>, wholeText?: boolean, layout?: Partial<SequenceLayout>) {
     this.requireIdle('change the dataset');
     if (!this.tokenizer) throw new Error('load a base model before a dataset');
     try {
-      const loaded = { file, evalFraction, seed, columns, wholeText };
+      const loaded = { file, evalFraction, seed, columns, wholeText, layout };
       const { prepared, rejected } = await this.prepare(loaded, sequenceLength);
       this.dataset = { ...loaded, prepared, rejected };
       this.emit({ type: 'datasetLoaded', dataset: prepared.summary });
@@ -349,6 +352,7 @@ export class StudioSession {
       seed: d.seed,
       columns: d.columns,
       completionOnly: !d.wholeText && causal,
+      layout: d.layout,
       onProgress: (done, total) => progress.report('tokenizing', done, total),
     });
     if (!causal && prepared.summary.completionOnly !== undefined) prepared.summary.completionOnlyUnsupported = `${info.name} is a masked language model: it learns from every token`;

@@ -67,7 +67,8 @@ describe.each(['studio-gpt2-en', 'tiny-gpt2'])('completion-only labels on %s equ
 
   it('the same rows kept, the same ids and, token for token, the same -100 positions', () => {
     // No held-out split: the training rows are the kept examples in file order, as TRL's are.
-    const prepared = prepareDataset('sft.jsonl', RECORDS, tok, { sequenceLength: MAX_LENGTH, evalFraction: 0, seed: 1 });
+    // TRL's defaults: no packing, and examples cut at max_length keeping their start.
+    const prepared = prepareDataset('sft.jsonl', RECORDS, tok, { sequenceLength: MAX_LENGTH, evalFraction: 0, seed: 1, layout: { long: 'keep-start', short: 'pad' } });
     expect(prepared.eval).toEqual([]);
     expect(prepared.train).toHaveLength(trl.rows.length);
     expect(prepared.summary.examples - (prepared.summary.nothingTrained ?? 0)).toBe(trl.rows.length);

@@ -1,7 +1,7 @@
 // The dataset slice through the store: choosing, re-reading and rejected files.
 import { describe, expect, it, vi } from 'vitest';
-import { canStart, datasetStale, startBlocker, trainsOnWholeText } from '..';
-import { model, ready, setup, useFakeTimersPerTest, webgpu } from '../testing';
+import { canStart, chosenLayout, datasetStale, startBlocker, trainsOnWholeText } from '..';
+import { model, ready, ROWS, setup, useFakeTimersPerTest, webgpu } from '../testing';
 
 useFakeTimersPerTest();
 
@@ -30,7 +30,7 @@ describe('store: dataset', () => {
       allColumns: ['premise', 'hypothesis', 'gold', 'label'],
       ambiguous: false,
     };
-    const summary = { fileName: 'nli.csv', format: 'csv' as const, examples: 10, trainExamples: 8, evalExamples: 2, tokens: 80, truncated: 0, sequenceLength: 128, preview: ['a: x'], classification };
+    const summary = { fileName: 'nli.csv', format: 'csv' as const, examples: 10, trainExamples: 8, evalExamples: 2, tokens: 80, truncated: 0, sequenceLength: 128, preview: ['a: x'], classification, ...ROWS };
     t.receive({ type: 'datasetLoaded', dataset: summary });
     t.store.getState().chooseDatasetColumns({ text: 'premise', label: 'gold' });
     expect(t.last()).toEqual({ type: 'loadDataset', file, sequenceLength: 128, evalFraction: 0.1, seed: 42, columns: { text: 'premise', pair: '', label: 'gold' } });
@@ -46,7 +46,7 @@ describe('store: dataset', () => {
     const t = ready();
     const file = new File(['{"instruction":"x","output":"y"}\n'], 'alpaca.jsonl');
     t.store.getState().chooseDatasetFile(file);
-    const summary = { fileName: 'alpaca.jsonl', format: 'jsonl' as const, kind: 'alpaca' as const, completionOnly: true, untrainedTokens: 1234, examples: 10, trainExamples: 9, evalExamples: 1, tokens: 2000, truncated: 0, sequenceLength: 128, preview: ['x'] };
+    const summary = { fileName: 'alpaca.jsonl', format: 'jsonl' as const, kind: 'alpaca' as const, completionOnly: true, untrainedTokens: 1234, examples: 10, trainExamples: 9, evalExamples: 1, tokens: 2000, truncated: 0, sequenceLength: 128, preview: ['x'], ...ROWS };
     t.receive({ type: 'datasetLoaded', dataset: summary });
     expect(t.store.getState().announcement).toMatch(/ · 1,234 prompt tokens not trained on$/);
     expect(trainsOnWholeText(t.store.getState())).toBe(false);
@@ -65,6 +65,26 @@ describe('store: dataset', () => {
     const next = new File(['{"prompt":"a","completion":"b"}\n'], 'qa.jsonl');
     t.store.getState().chooseDatasetFile(next);
     expect(t.last()).toEqual({ type: 'loadDataset', file: next, sequenceLength: 128, evalFraction: 0.1, seed: 42, wholeText: true });
+  });
+
+  it('reads the file again with the layout chosen, keeps it for the next file and a new sequence length, and sends nothing for the same choice', () => {
+    const t = ready();
+    t.store.getState().setSequenceLayout({ long: 'keep-end' });
+    expect(t.last()).toEqual({ type: 'loadDataset', file: t.file, sequenceLength: 128, evalFraction: 0.1, seed: 42, layout: { long: 'keep-end' } });
+    expect(chosenLayout(t.store.getState())).toEqual({ long: 'keep-end' });
+    const sent = t.sent.length;
+    t.store.getState().setSequenceLayout({ long: 'keep-end' });
+    expect(t.sent).toHaveLength(sent);
+    t.receive({ type: 'datasetLoaded', dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 380, truncated: 3, sequenceLength: 128, preview: ['hello'], ...ROWS } });
+    t.store.getState().setSequenceLayout({ short: 'pad' });
+    expect(t.last()).toMatchObject({ layout: { long: 'keep-end', short: 'pad' } });
+    t.receive({ type: 'datasetLoaded', dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 380, truncated: 3, sequenceLength: 128, preview: ['hello'], ...ROWS } });
+    t.store.getState().setTrainField('sequenceLength', '64');
+    vi.advanceTimersByTime(1000);
+    expect(t.last()).toEqual({ type: 'loadDataset', file: t.file, sequenceLength: 64, evalFraction: 0.1, seed: 42, layout: { long: 'keep-end', short: 'pad' } });
+    const next = new File(['x'], 'next.txt');
+    t.store.getState().chooseDatasetFile(next);
+    expect(t.last()).toMatchObject({ file: next, layout: { long: 'keep-end', short: 'pad' } });
   });
 
   it('keeps the previous dataset when a file is rejected', () => {
@@ -92,7 +112,7 @@ describe('store: dataset', () => {
     t.receive({ type: 'datasetProgress', fileName: 'partly.jsonl', phase: 'tokenizing', done: 0, total: 98 });
     expect(t.store.getState().announcement).toBe('Tokenizing partly.jsonl…');
     const rejected = { count: 2, rows: [{ line: 2, message: 'not valid JSON' }, { line: 7, message: '"text" is empty' }] };
-    t.receive({ type: 'datasetLoaded', dataset: { fileName: 'partly.jsonl', format: 'jsonl', examples: 98, trainExamples: 88, evalExamples: 10, tokens: 900, truncated: 0, sequenceLength: 128, preview: ['a'], rejected } });
+    t.receive({ type: 'datasetLoaded', dataset: { fileName: 'partly.jsonl', format: 'jsonl', examples: 98, trainExamples: 88, evalExamples: 10, tokens: 900, truncated: 0, sequenceLength: 128, preview: ['a'], rejected, duplicates: 0, trainRows: 12, evalRows: 2, lengths: { bins: [], exceeding: 0, longest: 40 } } });
     const s = t.store.getState();
     expect(s.datasetProgress).toBeNull();
     expect(s.announcement).toMatch(/^Dataset loaded: partly\.jsonl · kept 98 rows, rejected 2 · /);
@@ -117,7 +137,7 @@ describe('store: dataset', () => {
     const t = ready();
     t.receive({
       type: 'datasetLoaded',
-      dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 410, truncated: 0, sequenceLength: 128, preview: ['hello'] },
+      dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 410, truncated: 0, sequenceLength: 128, preview: ['hello'], ...ROWS },
     });
     const s = t.store.getState();
     expect(s.dataset?.tokens).toBe(410);
@@ -138,7 +158,7 @@ describe('store: dataset', () => {
     expect(t.last()).toEqual({ type: 'loadDataset', file: t.file, sequenceLength: 64, evalFraction: 0.1, seed: 42 });
     t.receive({
       type: 'datasetLoaded',
-      dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 380, truncated: 3, sequenceLength: 64, preview: ['hello'] },
+      dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 380, truncated: 3, sequenceLength: 64, preview: ['hello'], ...ROWS },
     });
     expect(datasetStale(t.store.getState())).toBe(false);
     expect(canStart(t.store.getState())).toBe(true);

@@ -34,7 +34,7 @@ export function reduceDataset(s: StudioData, msg: DatasetMessage): StudioData {
         datasetQueue: without(s.datasetQueue, i),
         datasetRejection: null,
         datasetProgress: null,
-        announcement: `Dataset loaded: ${d.fileName} · ${d.rejected ? `kept ${formatInt(d.examples)} rows, rejected ${formatInt(d.rejected.count)} · ` : ''}${formatInt(d.examples)} examples (${formatInt(d.trainExamples)} train / ${formatInt(d.evalExamples)} held out) · ${formatInt(d.tokens)} tokens${d.completionOnly ? ` · ${formatInt(d.untrainedTokens ?? 0)} prompt tokens not trained on` : ''}`,
+        announcement: `Dataset loaded: ${d.fileName} · ${d.rejected ? `kept ${formatInt(d.examples)} rows, rejected ${formatInt(d.rejected.count)} · ` : ''}${formatInt(d.examples)} examples (${formatInt(d.trainExamples)} train / ${formatInt(d.evalExamples)} held out) · ${formatInt(d.tokens)} tokens in ${formatInt(d.trainRows + d.evalRows)} rows${d.duplicates ? ` · ${formatInt(d.duplicates)} duplicates dropped` : ''}${d.completionOnly ? ` · ${formatInt(d.untrainedTokens ?? 0)} prompt tokens not trained on` : ''}`,
       };
     }
 

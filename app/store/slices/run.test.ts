@@ -14,7 +14,7 @@ import {
   speedupLine,
   startBlocker,
 } from '..';
-import { bitfit, DEFAULT_TRAIN, lora, model, point, ready, setup, useFakeTimersPerTest, webgpu } from '../testing';
+import { bitfit, DEFAULT_TRAIN, lora, model, point, ready, ROWS, setup, useFakeTimersPerTest, webgpu } from '../testing';
 
 useFakeTimersPerTest();
 
@@ -222,7 +222,7 @@ describe('store: a method that makes a student (distillation)', () => {
     t.store.getState().chooseDatasetFile(new File(['hello\nworld\n'], 'data.txt'));
     t.receive({
       type: 'datasetLoaded',
-      dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 400, truncated: 0, sequenceLength: 128, preview: ['hello'] },
+      dataset: { fileName: 'data.txt', format: 'txt', examples: 20, trainExamples: 18, evalExamples: 2, tokens: 400, truncated: 0, sequenceLength: 128, preview: ['hello'], ...ROWS },
     });
     return t;
   }
