@@ -3,7 +3,8 @@
 // compiles its kernels once instead of once per distinct padded length.
 import type { TextTokenizer } from '../tokenize/tokenizer';
 import { parseLabelled, stratifiedSplit, tokenizeLabelled, type LabelledColumns, type LabelledDataset } from './labelled';
-import { DatasetError, exampleText, parseDataset, textExample, type DatasetFormat, type DatasetKind, type Example } from './parse';
+import type { ChatTemplate, ChatTemplateOrigin } from './chat-template';
+import { DatasetError, exampleText, parseDataset, textExample, wholeTextExample, type DatasetFormat, type DatasetKind, type Example } from './parse';
 import { deriveSeed, mulberry32, permutation } from './random';
 
 /** Label value ignored by the loss, as in PyTorch / Hugging Face. */
@@ -44,6 +45,9 @@ function checkSequenceLength(sequenceLength: number): void {
  * text is encoded once, and a segment's tokens start where the encoding of the text before it
  * ends (TRL: `[0] * len(prompt_ids) + [1] * (len(prompt_completion_ids) - len(prompt_ids))`),
  * so the eos after the last segment belongs to it. Plain strings are trained on everywhere.
+ *
+ * A templated example (a chat) is encoded as transformers' apply_chat_template encodes its
+ * rendered text: no special tokens added by the tokenizer, no eos appended.
  */
 export function tokenizeExamples(examples: readonly (string | Example)[], tok: TextTokenizer, sequenceLength: number): TokenizedExamples {
   checkSequenceLength(sequenceLength);
@@ -54,8 +58,8 @@ export function tokenizeExamples(examples: readonly (string | Example)[], tok: T
   const trained: (Uint8Array | undefined)[] = [];
   const ids = examples.map((given) => {
     const example = typeof given === 'string' ? textExample(given) : given;
-    const seq = tok.encode(exampleText(example));
-    if (tok.eosId !== undefined && seq.at(-1) !== tok.eosId) seq.push(tok.eosId);
+    const seq = tok.encode(exampleText(example), { addSpecialTokens: !example.templated });
+    if (tok.eosId !== undefined && seq.at(-1) !== tok.eosId && !example.templated) seq.push(tok.eosId);
     let mask = example.every((s) => s.train) ? undefined : trainedMask(example, seq.length, tok);
     if (seq.length > sequenceLength) {
       truncated++;
@@ -81,7 +85,7 @@ function trainedMask(example: Example, length: number, tok: TextTokenizer): Uint
   let start = 0;
   example.forEach((segment, k) => {
     before += segment.text;
-    const end = k === example.length - 1 ? length : Math.min(tok.encode(before).length, length);
+    const end = k === example.length - 1 ? length : Math.min(tok.encode(before, { addSpecialTokens: !example.templated }).length, length);
     if (segment.train && end > start) mask.fill(1, start, end);
     start = Math.max(start, end);
   });
@@ -260,6 +264,8 @@ export interface SummaryInput {
   format: DatasetFormat;
   /** How the records were read; absent for a labelled dataset. */
   kind?: DatasetKind;
+  /** The chat template chats were rendered with, when the file has chats. */
+  chatTemplate?: ChatTemplateOrigin;
   examples: string[];
   tokenized: Pick<TokenizedExamples, 'tokens' | 'truncated'> & Partial<Pick<TokenizedExamples, 'untrained' | 'nothingTrained'>>;
   split: HeldOutSplit;
@@ -272,7 +278,12 @@ export interface DatasetSummary {
   format: DatasetFormat;
   /** How the records were read (plain text, prompt/completion, Alpaca); absent for a labelled dataset. */
   kind?: DatasetKind;
-  /** Instruction data: whether a prompt's tokens are left out of the loss (only the completion is trained on). */
+  /** The chat template chats were rendered with: the model's own, or the default ChatML template (the model has none). */
+  chatTemplate?: ChatTemplateOrigin;
+  /**
+   * Instruction data: whether a prompt's tokens are left out of the loss (only the completion is
+   * trained on); for chats, everything but the assistant's replies (assistant-only loss).
+   */
   completionOnly?: boolean;
   /** Why the loaded model trains on every token of instruction data, whatever is chosen; absent when it can leave prompts out. */
   completionOnlyUnsupported?: string;
@@ -318,6 +329,7 @@ export function summarize(input: SummaryInput): DatasetSummary {
     fileName: input.fileName,
     format: input.format,
     ...(input.kind ? { kind: input.kind } : {}),
+    ...(input.chatTemplate ? { chatTemplate: input.chatTemplate } : {}),
     examples: input.examples.length,
     trainExamples: input.split.train.length,
     evalExamples: input.split.eval.length,
@@ -348,14 +360,14 @@ export function prepareDataset(
   fileName: string,
   text: string,
   tok: TextTokenizer,
-  opts: { sequenceLength: number; evalFraction: number; seed: number; columns?: Partial<LabelledColumns>; completionOnly?: boolean },
+  opts: { sequenceLength: number; evalFraction: number; seed: number; columns?: Partial<LabelledColumns>; completionOnly?: boolean; chatTemplate?: () => ChatTemplate },
 ): PreparedDataset {
   const labelled = parseLabelled(fileName, text, opts.columns);
   if (labelled) return prepareLabelled(fileName, labelled, tok, opts);
-  const { format, kind, examples } = parseDataset(fileName, text);
-  // Completion-only loss is the default, as in TRL; without it every segment is trained on.
+  const { format, kind, examples, chatTemplate } = parseDataset(fileName, text, { chatTemplate: opts.chatTemplate });
+  // Completion-only (and, for chats, assistant-only) loss is the default, as in TRL; without it every segment is trained on.
   const completionOnly = opts.completionOnly ?? true;
-  const read = completionOnly ? examples : examples.map((e) => textExample(exampleText(e)));
+  const read = completionOnly ? examples : examples.map(wholeTextExample);
   const tokenized = tokenizeExamples(read, tok, opts.sequenceLength);
   // An example cut before its completion teaches nothing; TRL's SFTTrainer drops such examples
   // ("fully masked by truncation"), and so do we, before the split. The summary counts them.
@@ -368,7 +380,7 @@ export function prepareDataset(
   const counts = { ...tokenized, tokens: tokenized.tokens - droppedTokens, untrained: tokenized.untrained - droppedTokens };
   const byKept = splitHeldOut(kept.length, opts.evalFraction, opts.seed);
   const split = { train: byKept.train.map((k) => kept[k]), eval: byKept.eval.map((k) => kept[k]) };
-  const summary = summarize({ fileName, format, kind, examples: examples.map(exampleText), tokenized: counts, split, sequenceLength: opts.sequenceLength });
+  const summary = summarize({ fileName, format, kind, chatTemplate, examples: examples.map(exampleText), tokenized: counts, split, sequenceLength: opts.sequenceLength });
   if (kind !== 'text') summary.completionOnly = completionOnly;
   return {
     summary,

@@ -79,13 +79,13 @@ describe('.jsonl', () => {
     expect(err.issues.map((i) => i.line)).toEqual([2, 3, 4, 5, 6, 8, 9, 10, 11]);
     expect(err.issues[0].message).toMatch(/^not valid JSON \(.+\)$/);
     expect(err.issues[1].message).toBe('expected a JSON object, got an array');
-    expect(err.issues[2].message).toBe('missing "text" (or "prompt" + "completion", or "instruction" + "output"); found "txt"');
+    expect(err.issues[2].message).toBe('missing "text" (or "prompt" + "completion", or "instruction" + "output", or "messages" / "conversations"); found "txt"');
     expect(err.issues[3].message).toBe('"text" must be a string, got a number');
     expect(err.issues[4].message).toBe('"text" is empty');
     expect(err.issues[5].message).toBe('"prompt" without "completion"');
     expect(err.issues[6].message).toBe('expected a JSON object, got a string');
     expect(err.issues[7].message).toBe('"completion" must be a string, got null');
-    expect(err.issues[8].message).toBe('missing "text" (or "prompt" + "completion", or "instruction" + "output"); the object is empty');
+    expect(err.issues[8].message).toBe('missing "text" (or "prompt" + "completion", or "instruction" + "output", or "messages" / "conversations"); the object is empty');
     expect(err.message).toMatch(/^data\.jsonl line 2: not valid JSON \(.+\) \(and 8 more problems\)$/);
   });
 

@@ -5,8 +5,11 @@
 // An example is its text as segments, each saying whether the loss reads it: a plain text is one
 // trained segment; an instruction example (prompt + completion, or Alpaca's instruction / input /
 // output) is its prompt, not trained on, then its completion, trained on — what TRL's SFTTrainer
-// does by default for prompt-completion data (completion_only_loss).
+// does by default for prompt-completion data (completion_only_loss). A chat (chat.ts) is the
+// text its chat template renders, its assistant replies trained on (assistant_only_loss).
 import Papa from 'papaparse';
+import { ChatReader, ChatTemplateError, isChatRecord } from './chat';
+import type { ChatTemplate, ChatTemplateOrigin } from './chat-template';
 
 export type DatasetFormat = 'txt' | 'jsonl' | 'json' | 'csv' | 'tsv';
 
@@ -41,11 +44,16 @@ export interface Segment {
   train: boolean;
 }
 
-/** One example: its text in order, cut into segments (never empty). */
-export type Example = Segment[];
+/**
+ * One example: its text in order, cut into segments (never empty). `templated`: the text a chat
+ * template rendered, complete as it stands, so it is encoded as transformers' apply_chat_template
+ * encodes it: without the tokenizer's added special tokens and with no eos appended (the template
+ * writes its own; TRL appends none to conversational data).
+ */
+export type Example = Segment[] & { templated?: true };
 
-/** How the records of a file were read: plain texts, prompt + completion, or Alpaca instructions. */
-export type ExampleKind = 'text' | 'prompt-completion' | 'alpaca';
+/** How the records of a file were read: plain texts, prompt + completion, Alpaca instructions, or chats ("messages", or ShareGPT "conversations"). */
+export type ExampleKind = 'text' | 'prompt-completion' | 'alpaca' | 'chat' | 'sharegpt';
 
 /** The kinds a file's examples were read as, for the page: "mixed" when rows differ. */
 export type DatasetKind = ExampleKind | 'mixed';
@@ -54,11 +62,24 @@ export interface ParsedDataset {
   format: DatasetFormat;
   kind: DatasetKind;
   examples: Example[];
+  /** The chat template the file's chats were rendered with; absent when it has none. */
+  chatTemplate?: ChatTemplateOrigin;
 }
 
 /** An example's whole text. */
 export function exampleText(example: Example): string {
   return example.map((s) => s.text).join('');
+}
+
+/** The example with every token trained on (a chat stays templated). */
+export function wholeTextExample(example: Example): Example {
+  const whole = textExample(exampleText(example));
+  return example.templated ? Object.assign(whole, { templated: true as const }) : whole;
+}
+
+export interface ParseOptions {
+  /** The chat template chat records are rendered with, asked for at the first one; the default ChatML template when absent. */
+  chatTemplate?: () => ChatTemplate;
 }
 
 /** A plain text: every token trained on. */
@@ -141,32 +162,40 @@ function firstInvalidUtf8Offset(bytes: Uint8Array): number {
 // ---------------------------------------------------------------------------------------------
 // Text → examples
 
-export function parseDataset(fileName: string, text: string): ParsedDataset {
+export function parseDataset(fileName: string, text: string, options: ParseOptions = {}): ParsedDataset {
   const format = formatOf(fileName);
   // One line ending everywhere: line numbers stay the same (\r\n and lone \r each end one line)
   // and examples never carry stray \r into the tokenizer.
   const clean = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   if (clean.trim() === '') throw new DatasetError(fileName, `${fileName}: the file is empty`);
 
+  const chat = new ChatReader(options.chatTemplate);
   let read: ReadExample[];
-  switch (format) {
-    case 'txt':
-      read = parseTxt(clean).map((text) => ({ example: textExample(text), kind: 'text' }));
-      break;
-    case 'jsonl':
-      read = parseJsonl(fileName, clean);
-      break;
-    case 'json':
-      read = parseJson(fileName, clean);
-      break;
-    case 'csv':
-    case 'tsv':
-      read = parseDelimited(fileName, clean, format === 'tsv' ? '\t' : ',');
-      break;
+  try {
+    switch (format) {
+      case 'txt':
+        read = parseTxt(clean).map((text) => ({ example: textExample(text), kind: 'text' }));
+        break;
+      case 'jsonl':
+        read = parseJsonl(fileName, clean, chat);
+        break;
+      case 'json':
+        read = parseJson(fileName, clean, chat);
+        break;
+      case 'csv':
+      case 'tsv':
+        read = parseDelimited(fileName, clean, format === 'tsv' ? '\t' : ',');
+        break;
+    }
+  } catch (e) {
+    // A template that cannot be read refuses every chat alike: one message for the file.
+    if (e instanceof ChatTemplateError) throw new DatasetError(fileName, `${fileName}: ${e.message}`);
+    throw e;
   }
   if (read.length === 0) throw new DatasetError(fileName, `${fileName}: no examples found`);
   const kinds = new Set(read.map((r) => r.kind));
-  return { format, kind: kinds.size === 1 ? read[0].kind : 'mixed', examples: read.map((r) => r.example) };
+  const kind = kinds.size === 1 ? read[0].kind : kinds.size === 2 && kinds.has('chat') && kinds.has('sharegpt') ? 'chat' : 'mixed';
+  return { format, kind, examples: read.map((r) => r.example), ...(chat.origin ? { chatTemplate: chat.origin } : {}) };
 }
 
 /** One record read, and how. */
@@ -229,7 +258,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * optional "input" and "output", the first two in Alpaca's prompt template. Returns an error
  * string when the record is none of these.
  */
-function recordExample(record: Record<string, unknown>): ReadExample | { error: string } {
+function recordExample(record: Record<string, unknown>, chat: ChatReader): ReadExample | { error: string } {
+  if (isChatRecord(record)) return chat.example(record);
   if ('text' in record) {
     const text = record.text;
     if (typeof text !== 'string') return { error: `"text" must be a string, got ${describe(text)}` };
@@ -250,7 +280,7 @@ function recordExample(record: Record<string, unknown>): ReadExample | { error: 
   if ('instruction' in record || 'output' in record) return alpacaExample(record);
   const keys = Object.keys(record);
   const found = keys.length === 0 ? 'the object is empty' : `found ${keys.slice(0, 5).map((k) => JSON.stringify(k)).join(', ')}`;
-  return { error: `missing "text" (or "prompt" + "completion", or "instruction" + "output"); ${found}` };
+  return { error: `missing "text" (or "prompt" + "completion", or "instruction" + "output", or "messages" / "conversations"); ${found}` };
 }
 
 /** An Alpaca record: "instruction" and "output" strings, "input" a string when present. */
@@ -266,7 +296,7 @@ function alpacaExample(record: Record<string, unknown>): ReadExample | { error: 
   return { example: promptCompletion(alpacaPrompt(instruction, input), output), kind: 'alpaca' };
 }
 
-function parseJsonl(fileName: string, text: string): ReadExample[] {
+function parseJsonl(fileName: string, text: string, chat: ChatReader): ReadExample[] {
   const issues = new IssueCollector(fileName, 'line');
   const examples: ReadExample[] = [];
   text.split('\n').forEach((raw, i) => {
@@ -283,7 +313,7 @@ function parseJsonl(fileName: string, text: string): ReadExample[] {
       issues.add(line, `expected a JSON object, got ${describe(value)}`);
       return;
     }
-    const result = recordExample(value);
+    const result = recordExample(value, chat);
     if ('error' in result) issues.add(line, result.error);
     else examples.push(result);
   });
@@ -293,7 +323,7 @@ function parseJsonl(fileName: string, text: string): ReadExample[] {
 
 const JSON_ARRAY_KEYS = ['data', 'rows', 'train'] as const;
 
-function parseJson(fileName: string, text: string): ReadExample[] {
+function parseJson(fileName: string, text: string, chat: ChatReader): ReadExample[] {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -329,7 +359,7 @@ function parseJson(fileName: string, text: string): ReadExample[] {
       issues.add(i + 1, `expected a JSON object, got ${describe(record)}`);
       return;
     }
-    const result = recordExample(record);
+    const result = recordExample(record, chat);
     if ('error' in result) issues.add(i + 1, result.error);
     else examples.push(result);
   });
