@@ -6,7 +6,8 @@ import { startBackend, type WasmFiles } from '../backend/backend';
 import { DatasetError, decodeUtf8 } from '../data/parse';
 import { BatchSampler, evalBatches, prepareDataset, type PreparedDataset } from '../data/dataset';
 import { peftTypeOf } from '../export/peft-files';
-import { diskModelFolder, httpModelSource, readModelWeights, type ModelFileSource } from '../io/model-folder';
+import { diskModelFolder, httpModelSource, MissingModelFile, readModelWeights, type ModelFileSource } from '../io/model-folder';
+import { CHAT_TEMPLATE_FILE, modelChatTemplate, type ChatTemplate } from '../data/chat-template';
 import { writeSafetensors, type SafetensorsTensor } from '../io/safetensors';
 import { unzipFiles, zipFiles } from '../io/zip';
 import { generate, generationUnsupported } from '../models/generate';
@@ -82,13 +83,15 @@ export class StudioSession {
   private model: LoadedModel | undefined;
   private modelId = '';
   private tokenizer: TextTokenizer | undefined;
+  /** The loaded model's chat template, read when a dataset first has chats (a template that does not parse refuses only those). */
+  private chatTemplate: (() => ChatTemplate) | undefined;
   private dataset: LoadedDataset | undefined;
   /**
    * What the last run of each output made (or an import rebuilt), with the id of the kind that
    * made it: a new adapter replaces the adapter, a new student the student.
    */
   private held = new Map<RunOutput, { kindId: string; trained: Trained }>();
-  /** The base folder's files a merged checkpoint copies unchanged (BASE_FILES_KEPT, generation_config.json). */
+  /** The base folder's files a merged checkpoint copies unchanged (BASE_FILES_KEPT, generation_config.json, chat_template.jinja). */
   private baseFiles: Record<string, Uint8Array> = {};
   private training = false;
   private stopRequested = false;
@@ -194,7 +197,7 @@ export class StudioSession {
    * its files stay until the new one is whole: a failure anywhere leaves the session as it was.
    */
   private async loadModelFrom(id: string, origin: ModelSource, get: (file: string) => Promise<Uint8Array>) {
-    const [configBytes, tokBytes, tokCfgBytes, genBytes] = await Promise.all([
+    const [configBytes, tokBytes, tokCfgBytes, genBytes, chatBytes] = await Promise.all([
       get('config.json'),
       get('tokenizer.json'),
       get('tokenizer_config.json'),
@@ -203,6 +206,14 @@ export class StudioSession {
       get(GENERATION_CONFIG).then(
         (bytes) => (jsonObject(bytes) ? bytes : undefined),
         () => undefined,
+      ),
+      // Optional too: transformers 5 saves a model's chat template here rather than in tokenizer_config.json.
+      get(CHAT_TEMPLATE_FILE).then(
+        (bytes) => bytes,
+        (e) => {
+          if (e instanceof MissingModelFile) return undefined;
+          throw e;
+        },
       ),
     ]);
     const config = parseJson(configBytes, `${id}/config.json`);
@@ -214,7 +225,8 @@ export class StudioSession {
     }
     // A causal LM's examples end with the end-of-text token; a masked LM's tokenizer closes them itself.
     const requireEos = architectureOf(info).objective === 'causal-lm';
-    const tokenizer = loadTokenizer(parseJson(tokBytes, `${id}/tokenizer.json`), parseJson(tokCfgBytes, `${id}/tokenizer_config.json`), `${id}/tokenizer.json`, { requireEos });
+    const tokenizerConfig = parseJson(tokCfgBytes, `${id}/tokenizer_config.json`);
+    const tokenizer = loadTokenizer(parseJson(tokBytes, `${id}/tokenizer.json`), tokenizerConfig, `${id}/tokenizer.json`, { requireEos });
     const weights = await readModelWeights(get, id);
     const model = buildModel(id, config, weights.tensors, weights.fileOf);
     if (tokenizer.vocabSize > model.info.config.vocabSize) {
@@ -229,7 +241,14 @@ export class StudioSession {
     this.model = model;
     this.modelId = id;
     this.tokenizer = tokenizer;
-    this.baseFiles = { 'config.json': configBytes, 'tokenizer.json': tokBytes, 'tokenizer_config.json': tokCfgBytes, ...(genBytes ? { [GENERATION_CONFIG]: genBytes } : {}) };
+    this.chatTemplate = chatTemplateOnce(id, tokenizerConfig as Record<string, unknown>, chatBytes);
+    this.baseFiles = {
+      'config.json': configBytes,
+      'tokenizer.json': tokBytes,
+      'tokenizer_config.json': tokCfgBytes,
+      ...(genBytes ? { [GENERATION_CONFIG]: genBytes } : {}),
+      ...(chatBytes ? { [CHAT_TEMPLATE_FILE]: chatBytes } : {}),
+    };
     const c = model.info.config;
     const summary: ModelSummary = {
       id,
@@ -333,7 +352,7 @@ export class StudioSession {
   private prepare(d: Omit<LoadedDataset, 'prepared'>, sequenceLength: number): PreparedDataset {
     const info = this.model!.info;
     const causal = architectureOf(info).objective === 'causal-lm';
-    const prepared = prepareDataset(d.file.name, d.text, this.tokenizer!, { sequenceLength, evalFraction: d.evalFraction, seed: d.seed, columns: d.columns, completionOnly: !d.wholeText && causal });
+    const prepared = prepareDataset(d.file.name, d.text, this.tokenizer!, { sequenceLength, evalFraction: d.evalFraction, seed: d.seed, columns: d.columns, completionOnly: !d.wholeText && causal, chatTemplate: this.chatTemplate });
     if (!causal && prepared.summary.completionOnly !== undefined) prepared.summary.completionOnlyUnsupported = `${info.name} is a masked language model: it learns from every token`;
     return prepared;
   }
@@ -520,7 +539,7 @@ export class StudioSession {
       'config.json': this.baseFiles['config.json'],
       [WEIGHTS_FILE]: writeSafetensors(weights, { format: 'pt' }, WEIGHTS_FILE),
     };
-    for (const name of [...BASE_FILES_KEPT, GENERATION_CONFIG]) {
+    for (const name of [...BASE_FILES_KEPT, GENERATION_CONFIG, CHAT_TEMPLATE_FILE]) {
       if (name !== 'config.json' && this.baseFiles[name]) files[name] = this.baseFiles[name];
     }
     this.emit({ type: 'exported', fileName: `${this.modelId}-${kindId}-merged.zip`, bytes: zipFiles(files) });
@@ -650,6 +669,26 @@ export class StudioSession {
       tensors: tf.memory().numTensors,
     };
   }
+}
+
+/**
+ * The model's chat template, built at the first call and kept (the same error every time when
+ * it cannot be read): from chat_template.jinja's bytes when the folder has one, else
+ * tokenizer_config.json, else the default.
+ */
+function chatTemplateOnce(id: string, tokenizerConfig: Record<string, unknown>, jinja: Uint8Array | undefined): () => ChatTemplate {
+  let built: ChatTemplate | Error | undefined;
+  return () => {
+    if (built === undefined) {
+      try {
+        built = modelChatTemplate(id, tokenizerConfig, jinja && decodeUtf8(jinja, `${id}/${CHAT_TEMPLATE_FILE}`));
+      } catch (e) {
+        built = e as Error;
+      }
+    }
+    if (built instanceof Error) throw built;
+    return built;
+  };
 }
 
 /** Why an export or generation has nothing to work on, per output. */
