@@ -6,7 +6,7 @@ import { startBackend, type WasmFiles } from '../backend/backend';
 import { DatasetError, decodeUtf8 } from '../data/parse';
 import { BatchSampler, evalBatches, prepareDataset, type PreparedDataset } from '../data/dataset';
 import { peftTypeOf } from '../export/peft-files';
-import { diskModelFolder, httpModelSource, MissingModelFile, readModelWeights, type ModelFileSource } from '../io/model-folder';
+import { diskModelFolder, httpModelSource, readModelWeights, type ModelFileSource } from '../io/model-folder';
 import { CHAT_TEMPLATE_FILE, modelChatTemplate, type ChatTemplate } from '../data/chat-template';
 import { writeSafetensors, type SafetensorsTensor } from '../io/safetensors';
 import { unzipFiles, zipFiles } from '../io/zip';
@@ -207,13 +207,11 @@ export class StudioSession {
         (bytes) => (jsonObject(bytes) ? bytes : undefined),
         () => undefined,
       ),
-      // Optional too: transformers 5 saves a model's chat template here rather than in tokenizer_config.json.
+      // Optional too, read as generation_config.json is: transformers 5 saves a model's chat
+      // template here rather than in tokenizer_config.json.
       get(CHAT_TEMPLATE_FILE).then(
         (bytes) => bytes,
-        (e) => {
-          if (e instanceof MissingModelFile) return undefined;
-          throw e;
-        },
+        () => undefined,
       ),
     ]);
     const config = parseJson(configBytes, `${id}/config.json`);
