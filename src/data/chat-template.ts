@@ -14,6 +14,12 @@
 // TRL instead swaps in a marked copy of the templates it knows and refuses the others; for its
 // Llama 3 copy the two agree token for token, for its Qwen2.5 copy TRL also trains the newline
 // after "<|im_start|>assistant", which the generation prompt already holds.
+//
+// Characters become tokens as for every example made of segments (dataset.ts): a segment owns
+// the tokens from where the encoding of the text before it ends. transformers gives a span the
+// tokens holding its first and last characters; the two agree wherever the tokenizer splits at
+// the span's edges, which templates ensure by putting special tokens, newlines or header text
+// there (a token that straddled an edge would belong to the text after it here).
 import { Template } from '@huggingface/jinja';
 import type { Segment } from './parse';
 

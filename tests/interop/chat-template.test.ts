@@ -1,6 +1,7 @@
 // Chat data as transformers and TRL read it. On the same tokenizer files, the studio's rendering
 // of a conversation equals `tokenizer.apply_chat_template(chat, tokenize=False)` (with and
-// without the generation prompt), and its prepared rows and labels equal those of a real
+// without the generation prompt, and a tool call with the tools' schema), and its prepared
+// rows and labels equal those of a real
 // SFTTrainer with assistant_only_loss=True: for the default ChatML template and TRL's marked
 // Qwen2.5 template (both with {% generation %} markers), and for Meta's Llama 3 template, which
 // has none (TRL swaps in its marked copy; the studio renders prefixes). For Qwen2.5's own
@@ -18,6 +19,7 @@ import { cleanup, HERE, REPO, runPythonSpec, tempDir } from './helpers';
 interface ChatRows {
   versions: Record<string, string>;
   renders: { plain: string; prompt: string }[];
+  tool_render: string;
   swapped_template: boolean;
   rows: { input_ids: number[]; labels: number[]; collated_labels: number[] }[];
 }
@@ -58,6 +60,17 @@ const CHATS: ChatMessage[][] = [
     { role: 'assistant', content: 'Done.' },
   ],
 ];
+
+/** An assistant's tool call, the tool's result and the reply, with the tool's schema given to the template. */
+const TOOL_CHAT = {
+  tools: [{ type: 'function', function: { name: 'weather', description: 'Get the weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }],
+  messages: [
+    { role: 'user', content: 'Weather in Paris?' },
+    { role: 'assistant', content: '', tool_calls: [{ type: 'function', function: { name: 'weather', arguments: { city: 'Paris' } } }] },
+    { role: 'tool', content: '18C' },
+    { role: 'assistant', content: 'It is 18C.' },
+  ] as ChatMessage[],
+};
 
 const JSONL = CHATS.map((messages) => JSON.stringify({ messages })).join('\n');
 
@@ -111,7 +124,7 @@ describe.each(CASES)('chat data with the $name template equals transformers and 
     writeFileSync(join(folder(), 'tokenizer_config.json'), JSON.stringify(config));
     tok = loadTokenizer(tokJson, config);
     template = modelChatTemplate(name, config);
-    trl = runPythonSpec<ChatRows>('chat_template_check.py', work, name, { tokenizer_dir: folder(), model_dir: MODEL_DIR, max_length: MAX_LENGTH, chats: CHATS, save_dir: saved() });
+    trl = runPythonSpec<ChatRows>('chat_template_check.py', work, name, { tokenizer_dir: folder(), model_dir: MODEL_DIR, max_length: MAX_LENGTH, chats: CHATS, tool_chat: TOOL_CHAT, save_dir: saved() });
     console.log(`${name}: TRL ${JSON.stringify(trl.versions)}`);
   });
 
@@ -121,6 +134,9 @@ describe.each(CASES)('chat data with the $name template equals transformers and 
       expect(template.render(chat)).toBe(trl.renders[i].plain);
       expect(template.render(chat, { addGenerationPrompt: true })).toBe(trl.renders[i].prompt);
     });
+    // Tools and an assistant's tool_calls reach the template as transformers passes them (Qwen2.5 renders both).
+    expect(template.render(TOOL_CHAT.messages, { tools: TOOL_CHAT.tools })).toBe(trl.tool_render);
+    if (name.startsWith('qwen')) expect(trl.tool_render).toContain('<tool_call>\n{"name": "weather", "arguments": {"city": "Paris"}}\n</tool_call>');
   });
 
   it('reads the chat_template.jinja that transformers saves, with the same result', () => {

@@ -4,14 +4,14 @@
 Usage: chat_template_check.py SPEC.json OUT.json
 
 SPEC: {"tokenizer_dir": str, "model_dir": str, "max_length": int, "chats": [[{role, content, ...}, ...], ...],
-       "save_dir": str}.
+       "tool_chat": {"messages": [...], "tools": [...]}, "save_dir": str}.
 Loads the tokenizer folder with AutoTokenizer and, per chat, renders it with
-tokenizer.apply_chat_template(chat, tokenize=False) with and without the generation prompt. Then
+tokenizer.apply_chat_template(chat, tokenize=False) with and without the generation prompt, and the tool chat with its tools. Then
 builds a real trl.SFTTrainer with assistant_only_loss=True on the chats as a conversational
 ("messages") dataset, and writes per kept row its input_ids and labels (-100 outside the
 assistant's tokens) and the labels its data collator makes of it. Finally saves the tokenizer
 with save_pretrained into save_dir (transformers 5 writes the template to chat_template.jinja).
-OUT: {"versions", "renders": [{"plain", "prompt"}], "swapped_template": bool, "rows": [...]}.
+OUT: {"versions", "renders": [{"plain", "prompt"}], "tool_render": str, "swapped_template": bool, "rows": [...]}.
 """
 import sys
 import tempfile
@@ -36,6 +36,7 @@ def main() -> int:
         }
         for chat in spec["chats"]
     ]
+    tool_render = tokenizer.apply_chat_template(spec["tool_chat"]["messages"], tools=spec["tool_chat"]["tools"], tokenize=False)
     model = transformers.AutoModelForCausalLM.from_pretrained(spec["model_dir"])
     train = datasets.Dataset.from_list([{"messages": chat} for chat in spec["chats"]])
     with tempfile.TemporaryDirectory() as out_dir:
@@ -57,6 +58,7 @@ def main() -> int:
     write_json(out_path, {
         "versions": {"trl": trl.__version__, "transformers": transformers.__version__},
         "renders": renders,
+        "tool_render": tool_render,
         # TRL swaps in its own marked copy of a template it knows that has no generation markers.
         "swapped_template": trainer.chat_template is not None,
         "rows": rows,
