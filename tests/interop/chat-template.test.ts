@@ -1,10 +1,10 @@
 // Chat data as transformers and TRL read it. On the same tokenizer files, the studio's rendering
 // of a conversation equals `tokenizer.apply_chat_template(chat, tokenize=False)` (with and
 // without the generation prompt, and a tool call with the tools' schema), and its prepared
-// rows and labels equal those of a real
-// SFTTrainer with assistant_only_loss=True: for the default ChatML template and TRL's marked
-// Qwen2.5 template (both with {% generation %} markers), and for Meta's Llama 3 template, which
-// has none (TRL swaps in its marked copy; the studio renders prefixes). For Qwen2.5's own
+// rows and labels equal those of a real SFTTrainer with assistant_only_loss=True: for the
+// default ChatML template and TRL's marked Qwen2.5 template (both with {% generation %}
+// markers), and for Meta's Llama 3 template, which has none (TRL swaps in its marked copy; the
+// studio renders prefixes). For Qwen2.5's own
 // template the two differ exactly where documented: TRL's marked copy also trains the newline
 // after each "<|im_start|>assistant". The template transformers 5 saves to chat_template.jinja
 // reads back the same.
