@@ -1,7 +1,7 @@
-// The loaded dataset: how its records were read, counts, how examples became rows (and the
-// choice of windows or cuts, packing or padding), the examples' token lengths, the tokens
-// instruction data does not train on (and the choice to train on them), a labelled file's
-// columns (chosen here) and label set, and the first examples.
+// The loaded dataset: how its records were read (and, for chats, with which chat template),
+// counts, how examples became rows (and the choice of windows or cuts, packing or padding), the
+// examples' token lengths, the tokens instruction and chat data do not train on (and the choice
+// to train on them), a labelled file's columns (chosen here) and label set, and the first examples.
 import type { DatasetSummary, ClassificationSummary } from '../../src/data/dataset';
 import type { LongExamples, ShortExamples } from '../../src/data/layout';
 import type { DatasetKind } from '../../src/data/parse';
@@ -14,27 +14,40 @@ const KIND_LABELS: Record<DatasetKind, string> = {
   text: 'plain text',
   'prompt-completion': 'prompt/completion',
   alpaca: 'Alpaca instruction',
+  chat: 'chat (messages)',
+  sharegpt: 'chat (ShareGPT)',
   mixed: 'mixed (text and instruction records)',
 };
 
-/** Instruction data: the prompt tokens left out of the loss, and the choice to train on them too. */
+/** Instruction or chat data: the prompt tokens left out of the loss, and the choice to train on them too. */
 function CompletionOnly({ d }: { d: DatasetSummary }) {
   const busy = useStudio(isBusy);
   const wholeText = useStudio(trainsOnWholeText);
   const { setTrainOnWholeText } = useActions();
   const untrained = d.untrainedTokens ?? 0;
+  // A chat's prompt is everything but the assistant's replies: system and user turns, tool results, the template's headers.
+  const chat = d.kind === 'chat' || d.kind === 'sharegpt';
   return (
     <div className="completion-only">
+      {d.chatTemplate && (
+        <p className="small" data-testid="chat-template">
+          {d.chatTemplate === 'model' ? "Rendered with the model's chat template" : 'Rendered with the default ChatML template, the model has none'}
+        </p>
+      )}
       <p className="small" data-testid="untrained-tokens">
         {d.completionOnly
-          ? `${formatInt(untrained)} prompt tokens not trained on (completion-only loss)`
-          : 'Prompt and completion both trained on (whole text)'}
+          ? chat
+            ? `${formatInt(untrained)} prompt tokens not trained on (assistant-only loss: system and user turns and the template's headers)`
+            : `${formatInt(untrained)} prompt tokens not trained on (completion-only loss)`
+          : chat
+            ? 'Every turn trained on (whole conversation)'
+            : 'Prompt and completion both trained on (whole text)'}
         {d.completionOnlyUnsupported && <span className="muted"> — {d.completionOnlyUnsupported}</span>}
       </p>
       {d.completionOnly && d.nothingTrained !== undefined && (
         <p className="small" data-testid="nothing-trained">
           {formatInt(d.nothingTrained)} example{d.nothingTrained === 1 ? ' is' : 's are'} left out: cut at {formatInt(d.sequenceLength)} tokens before the
-          completion begins, {d.nothingTrained === 1 ? 'it has' : 'they have'} nothing to train on. A longer sequence length keeps them.
+          {chat ? ' first assistant reply' : ' completion'} begins, {d.nothingTrained === 1 ? 'it has' : 'they have'} nothing to train on. A longer sequence length keeps them.
         </p>
       )}
       <label className="checkbox">
@@ -44,7 +57,7 @@ function CompletionOnly({ d }: { d: DatasetSummary }) {
           disabled={busy || d.completionOnlyUnsupported !== undefined}
           onChange={(e) => setTrainOnWholeText(e.target.checked)}
         />
-        <span>Train on the prompt too (whole text), not only the completion</span>
+        <span>{chat ? "Train on the prompt too (every turn), not only the assistant's replies" : 'Train on the prompt too (whole text), not only the completion'}</span>
       </label>
     </div>
   );

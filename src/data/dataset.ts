@@ -3,7 +3,8 @@
 // compiles its kernels once instead of once per distinct padded length.
 import type { TextTokenizer } from '../tokenize/tokenizer';
 import { stratifiedSplit, tokenizeLabelled, type LabelledColumns, type LabelledDataset } from './labelled';
-import { DatasetError, exampleText, textExample, type DatasetFormat, type DatasetKind, type Example, type RejectionSummary } from './parse';
+import type { ChatTemplate, ChatTemplateOrigin } from './chat-template';
+import { DatasetError, exampleText, textExample, wholeTextExample, type DatasetFormat, type DatasetKind, type Example, type RejectionSummary } from './parse';
 import { readDatasetText, type DatasetRead } from './read';
 import { cut, defaultLayout, exampleKey, firstOccurrences, layoutRows, lengthHistogram, type LengthHistogram, type LongExamples, type Rows, type SequenceLayout } from './layout';
 import { deriveSeed, mulberry32, permutation } from './random';
@@ -55,6 +56,9 @@ function checkSequenceLength(sequenceLength: number): void {
  * text is encoded once, and a segment's tokens start where the encoding of the text before it
  * ends (TRL: `[0] * len(prompt_ids) + [1] * (len(prompt_completion_ids) - len(prompt_ids))`),
  * so the eos after the last segment belongs to it. Plain strings are trained on everywhere.
+ *
+ * A templated example (a chat) is encoded as transformers' apply_chat_template encodes its
+ * rendered text: no special tokens added by the tokenizer, no eos appended.
  */
 export function tokenizeExamples(
   examples: readonly (string | Example)[],
@@ -73,8 +77,8 @@ export function tokenizeExamples(
   const ids = examples.map((given, i) => {
     if (onProgress && i % PROGRESS_EVERY === 0) onProgress(i, examples.length);
     const example = typeof given === 'string' ? textExample(given) : given;
-    let seq = tok.encode(exampleText(example));
-    if (tok.eosId !== undefined && seq.at(-1) !== tok.eosId) seq.push(tok.eosId);
+    let seq = tok.encode(exampleText(example), { addSpecialTokens: !example.templated });
+    if (tok.eosId !== undefined && seq.at(-1) !== tok.eosId && !example.templated) seq.push(tok.eosId);
     let mask = example.every((s) => s.train) ? undefined : trainedMask(example, seq.length, tok);
     lengths.push(seq.length);
     if (seq.length > sequenceLength && long !== 'windows') {
@@ -101,7 +105,7 @@ function trainedMask(example: Example, length: number, tok: TextTokenizer): Uint
   let start = 0;
   example.forEach((segment, k) => {
     before += segment.text;
-    const end = k === example.length - 1 ? length : Math.min(tok.encode(before).length, length);
+    const end = k === example.length - 1 ? length : Math.min(tok.encode(before, { addSpecialTokens: !example.templated }).length, length);
     if (segment.train && end > start) mask.fill(1, start, end);
     start = Math.max(start, end);
   });
@@ -280,6 +284,8 @@ export interface SummaryInput {
   format: DatasetFormat;
   /** How the records were read; absent for a labelled dataset. */
   kind?: DatasetKind;
+  /** The chat template chats were rendered with, when the file has chats. */
+  chatTemplate?: ChatTemplateOrigin;
   examples: string[];
   tokenized: Pick<TokenizedExamples, 'tokens' | 'truncated'> & Partial<Pick<TokenizedExamples, 'untrained' | 'nothingTrained'>>;
   split: HeldOutSplit;
@@ -296,7 +302,12 @@ export interface DatasetSummary {
   format: DatasetFormat;
   /** How the records were read (plain text, prompt/completion, Alpaca); absent for a labelled dataset. */
   kind?: DatasetKind;
-  /** Instruction data: whether a prompt's tokens are left out of the loss (only the completion is trained on). */
+  /** The chat template chats were rendered with: the model's own, or the default ChatML template (the model has none). */
+  chatTemplate?: ChatTemplateOrigin;
+  /**
+   * Instruction data: whether a prompt's tokens are left out of the loss (only the completion is
+   * trained on); for chats, everything but the assistant's replies (assistant-only loss).
+   */
   completionOnly?: boolean;
   /** Why the loaded model trains on every token of instruction data, whatever is chosen; absent when it can leave prompts out. */
   completionOnlyUnsupported?: string;
@@ -362,6 +373,7 @@ export function summarize(input: SummaryInput): DatasetSummary {
     fileName: input.fileName,
     format: input.format,
     ...(input.kind ? { kind: input.kind } : {}),
+    ...(input.chatTemplate ? { chatTemplate: input.chatTemplate } : {}),
     examples: input.examples.length,
     duplicates: input.duplicates,
     trainExamples: input.split.train.length,
@@ -399,21 +411,23 @@ export interface PrepareOptions {
   completionOnly?: boolean;
   /** How examples become rows; what is not given takes `defaultLayout`'s. A labelled dataset ignores it. */
   layout?: Partial<SequenceLayout>;
+  /** The chat template chat records are rendered with (the model's), asked for at the first chat. */
+  chatTemplate?: () => ChatTemplate;
   onProgress?: TokenizeProgress;
 }
 
 /** The worker's whole path from a dropped file (its text, or what reading it gave) to a summary and rows of token ids. Throws DatasetError. */
 export function prepareDataset(fileName: string, source: string | DatasetRead, tok: TextTokenizer, opts: PrepareOptions): PreparedDataset {
-  const read = typeof source === 'string' ? readDatasetText(fileName, source, opts.columns) : source;
+  const read = typeof source === 'string' ? readDatasetText(fileName, source, opts.columns, { chatTemplate: opts.chatTemplate }) : source;
   if (read.labelled) return prepareLabelled(fileName, read.labelled, tok, opts);
-  const { format, kind, examples } = read.examples!;
+  const { format, kind, examples, chatTemplate } = read.examples!;
   const layout = defaultLayout(kind === 'text', opts.layout);
   const sequenceLength = opts.sequenceLength;
   // Exact duplicates would be trained on twice, or land on both sides of the split.
   const unique = firstOccurrences(examples.map(exampleKey)).map((i) => examples[i]);
-  // Completion-only loss is the default, as in TRL; without it every segment is trained on.
+  // Completion-only (and, for chats, assistant-only) loss is the default, as in TRL; without it every segment is trained on.
   const completionOnly = opts.completionOnly ?? true;
-  const texts = completionOnly ? unique : unique.map((e) => textExample(exampleText(e)));
+  const texts = completionOnly ? unique : unique.map(wholeTextExample);
   const tokenized = tokenizeExamples(texts, tok, sequenceLength, layout.long, opts.onProgress);
   // An example cut before its completion teaches nothing; TRL's SFTTrainer drops such examples
   // ("fully masked by truncation"), and so do we, before the split. The summary counts them.
@@ -441,6 +455,7 @@ export function prepareDataset(fileName: string, source: string | DatasetRead, t
     fileName,
     format,
     kind,
+    chatTemplate,
     examples: examples.map(exampleText),
     tokenized: counts,
     split,

@@ -86,13 +86,13 @@ describe('.jsonl', () => {
     expect(issues.map((i) => i.raw)).toEqual([2, 3, 4, 5, 6, 8, 9, 10, 11].map((line) => lines[line - 1]));
     expect(issues[0].message).toMatch(/^not valid JSON \(.+\)$/);
     expect(issues[1].message).toBe('expected a JSON object, got an array');
-    expect(issues[2].message).toBe('missing "text" (or "prompt" + "completion", or "instruction" + "output"); found "txt"');
+    expect(issues[2].message).toBe('missing "text" (or "prompt" + "completion", or "instruction" + "output", or "messages" / "conversations"); found "txt"');
     expect(issues[3].message).toBe('"text" must be a string, got a number');
     expect(issues[4].message).toBe('"text" is empty');
     expect(issues[5].message).toBe('"prompt" without "completion"');
     expect(issues[6].message).toBe('expected a JSON object, got a string');
     expect(issues[7].message).toBe('"completion" must be a string, got null');
-    expect(issues[8].message).toBe('missing "text" (or "prompt" + "completion", or "instruction" + "output"); the object is empty');
+    expect(issues[8].message).toBe('missing "text" (or "prompt" + "completion", or "instruction" + "output", or "messages" / "conversations"); the object is empty');
   });
 
   it('refuses a file none of whose lines read, naming the first problem and counting the rest', () => {

@@ -7,7 +7,10 @@
 // An example is its text as segments, each saying whether the loss reads it: a plain text is one
 // trained segment; an instruction example (prompt + completion, or Alpaca's instruction / input /
 // output) is its prompt, not trained on, then its completion, trained on — what TRL's SFTTrainer
-// does by default for prompt-completion data (completion_only_loss).
+// does by default for prompt-completion data (completion_only_loss). A chat (chat.ts) is the
+// text its chat template renders, its assistant replies trained on (assistant_only_loss).
+import { ChatReader, ChatTemplateError, isChatRecord } from './chat';
+import type { ChatTemplate, ChatTemplateOrigin } from './chat-template';
 import { FileRows, LineEndings, type CsvRecord, type RowShape, type TextRow } from './rows';
 
 export type DatasetFormat = 'txt' | 'jsonl' | 'json' | 'csv' | 'tsv';
@@ -43,11 +46,16 @@ export interface Segment {
   train: boolean;
 }
 
-/** One example: its text in order, cut into segments (never empty). */
-export type Example = Segment[];
+/**
+ * One example: its text in order, cut into segments (never empty). `templated`: the text a chat
+ * template rendered, complete as it stands, so it is encoded as transformers' apply_chat_template
+ * encodes it: without the tokenizer's added special tokens and with no eos appended (the template
+ * writes its own; TRL appends none to conversational data).
+ */
+export type Example = Segment[] & { templated?: true };
 
-/** How the records of a file were read: plain texts, prompt + completion, or Alpaca instructions. */
-export type ExampleKind = 'text' | 'prompt-completion' | 'alpaca';
+/** How the records of a file were read: plain texts, prompt + completion, Alpaca instructions, or chats ("messages", or ShareGPT "conversations"). */
+export type ExampleKind = 'text' | 'prompt-completion' | 'alpaca' | 'chat' | 'sharegpt';
 
 /** The kinds a file's examples were read as, for the page: "mixed" when rows differ. */
 export type DatasetKind = ExampleKind | 'mixed';
@@ -58,11 +66,24 @@ export interface ParsedDataset {
   examples: Example[];
   /** The rows that did not read, in file order. */
   rejected: RejectedRow[];
+  /** The chat template the file's chats were rendered with; absent when it has none. */
+  chatTemplate?: ChatTemplateOrigin;
 }
 
 /** An example's whole text. */
 export function exampleText(example: Example): string {
   return example.map((s) => s.text).join('');
+}
+
+/** The example with every token trained on (a chat stays templated). */
+export function wholeTextExample(example: Example): Example {
+  const whole = textExample(exampleText(example));
+  return example.templated ? Object.assign(whole, { templated: true as const }) : whole;
+}
+
+export interface ParseOptions {
+  /** The chat template chat records are rendered with, asked for at the first one; the default ChatML template when absent. */
+  chatTemplate?: () => ChatTemplate;
 }
 
 /** A plain text: every token trained on. */
@@ -237,9 +258,9 @@ export function rowShape(format: DatasetFormat): RowShape {
  * A language-model dataset read from the whole text at once: the same reader the worker streams
  * a file through, given one piece.
  */
-export function parseDataset(fileName: string, text: string): ParsedDataset {
+export function parseDataset(fileName: string, text: string, options: ParseOptions = {}): ParsedDataset {
   const format = formatOf(fileName);
-  const reader = new ExampleReader(fileName, format);
+  const reader = new ExampleReader(fileName, format, options);
   const rows = new FileRows(rowShape(format));
   const endings = new LineEndings();
   const clean = endings.push(text.replace(/^\uFEFF/, '')) + endings.end();
@@ -265,7 +286,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * optional "input" and "output", the first two in Alpaca's prompt template. Returns an error
  * string when the record is none of these.
  */
-function recordExample(record: Record<string, unknown>): ReadExample | { error: string } {
+function recordExample(record: Record<string, unknown>, chat: ChatReader): ReadExample | { error: string } {
+  if (isChatRecord(record)) return chat.example(record);
   if ('text' in record) {
     const text = record.text;
     if (typeof text !== 'string') return { error: `"text" must be a string, got ${describe(text)}` };
@@ -286,7 +308,7 @@ function recordExample(record: Record<string, unknown>): ReadExample | { error: 
   if ('instruction' in record || 'output' in record) return alpacaExample(record);
   const keys = Object.keys(record);
   const found = keys.length === 0 ? 'the object is empty' : `found ${keys.slice(0, 5).map((k) => JSON.stringify(k)).join(', ')}`;
-  return { error: `missing "text" (or "prompt" + "completion", or "instruction" + "output"); ${found}` };
+  return { error: `missing "text" (or "prompt" + "completion", or "instruction" + "output", or "messages" / "conversations"); ${found}` };
 }
 
 /** An Alpaca record: "instruction" and "output" strings, "input" a string when present. */
@@ -334,11 +356,15 @@ export class ExampleReader {
   private blankSeen = false;
   private breakPending = false;
 
+  private readonly chat: ChatReader;
+
   constructor(
     readonly fileName: string,
     readonly format: DatasetFormat,
+    options: ParseOptions = {},
   ) {
     this.rejected = new Rejections(fileName, format === 'json' ? 'record' : 'line');
+    this.chat = new ChatReader(options.chatTemplate);
   }
 
   row(row: TextRow | CsvRecord): void {
@@ -362,11 +388,14 @@ export class ExampleReader {
       throw new DatasetError(this.fileName, `${this.fileName}: no examples found`);
     }
     const kinds = new Set(this.read.map((r) => r.kind));
+    // Chats in both shapes are one kind to train: each rendered by the same template.
+    const kind = kinds.size === 1 ? this.read[0].kind : kinds.size === 2 && kinds.has('chat') && kinds.has('sharegpt') ? 'chat' : 'mixed';
     return {
       format: this.format,
-      kind: kinds.size === 1 ? this.read[0].kind : 'mixed',
+      kind,
       examples: this.read.map((r) => r.example),
       rejected: this.rejected.rows,
+      ...(this.chat.origin ? { chatTemplate: this.chat.origin } : {}),
     };
   }
 
@@ -411,7 +440,14 @@ export class ExampleReader {
   }
 
   private keepRecord(line: number, record: Record<string, unknown>, raw: string): void {
-    const result = recordExample(record);
+    let result: ReadExample | { error: string };
+    try {
+      result = recordExample(record, this.chat);
+    } catch (e) {
+      // A template that cannot be read refuses every chat alike: one message for the file.
+      if (e instanceof ChatTemplateError) throw new DatasetError(this.fileName, `${this.fileName}: ${e.message}`);
+      throw e;
+    }
     if ('error' in result) this.rejected.add(line, result.error, raw);
     else this.read.push(result);
   }

@@ -4,7 +4,7 @@
 // read so far are held, never the whole file's text (a JSON document, which cannot be parsed in
 // pieces, is the exception). The same reader serves the whole-text path, so both read alike.
 import { isLabelledFormat, labelColumnOf, firstRowNames, LabelledReader, type LabelledColumns, type LabelledDataset } from './labelled';
-import { DatasetError, ExampleReader, formatOf, MAX_ISSUES, rowShape, Utf8Pieces, type DatasetFormat, type ParsedDataset, type RejectedRow, type RejectionSummary } from './parse';
+import { DatasetError, ExampleReader, formatOf, MAX_ISSUES, rowShape, Utf8Pieces, type DatasetFormat, type ParsedDataset, type ParseOptions, type RejectedRow, type RejectionSummary } from './parse';
 import { FileRows, LineEndings, type CsvRecord, type TextRow } from './rows';
 
 /** A file read: its examples (a language-model dataset) or its labelled rows, and the rows refused. */
@@ -34,10 +34,11 @@ export class DatasetReader {
   constructor(
     readonly fileName: string,
     private readonly chosen?: Partial<LabelledColumns>,
+    private readonly options: ParseOptions = {},
   ) {
     this.format = formatOf(fileName);
     this.rows = new FileRows(rowShape(this.format));
-    if (!isLabelledFormat(this.format)) this.reader = new ExampleReader(fileName, this.format);
+    if (!isLabelledFormat(this.format)) this.reader = new ExampleReader(fileName, this.format, options);
   }
 
   push(piece: string): void {
@@ -81,7 +82,7 @@ export class DatasetReader {
   /** A label column among the first row's names makes the file a labelled dataset. */
   private decide(names: string[] | undefined): void {
     const labelled = names !== undefined && labelColumnOf(names, this.chosen) !== undefined;
-    this.reader = labelled ? new LabelledReader(this.fileName, this.format as 'csv' | 'tsv' | 'jsonl', this.chosen) : new ExampleReader(this.fileName, this.format);
+    this.reader = labelled ? new LabelledReader(this.fileName, this.format as 'csv' | 'tsv' | 'jsonl', this.chosen) : new ExampleReader(this.fileName, this.format, this.options);
     const waiting = this.waiting;
     this.waiting = [];
     for (const row of waiting) this.reader.row(row);
@@ -89,8 +90,8 @@ export class DatasetReader {
 }
 
 /** A whole text read as the worker reads a file. */
-export function readDatasetText(fileName: string, text: string, chosen?: Partial<LabelledColumns>): DatasetRead {
-  const reader = new DatasetReader(fileName, chosen);
+export function readDatasetText(fileName: string, text: string, chosen?: Partial<LabelledColumns>, options?: ParseOptions): DatasetRead {
+  const reader = new DatasetReader(fileName, chosen, options);
   reader.push(text);
   return reader.end();
 }
@@ -104,8 +105,9 @@ export async function readDatasetStream(
   stream: ReadableStream<Uint8Array>,
   chosen?: Partial<LabelledColumns>,
   onBytes?: (read: number) => void,
+  options?: ParseOptions,
 ): Promise<DatasetRead> {
-  const reader = new DatasetReader(fileName, chosen);
+  const reader = new DatasetReader(fileName, chosen, options);
   const utf8 = new Utf8Pieces(fileName);
   const source = stream.getReader();
   let read = 0;

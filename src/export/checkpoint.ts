@@ -14,7 +14,7 @@ import type { ExportedFiles } from '../peft/types';
 export const CONFIG_FILE = 'config.json';
 
 /** Files of the base folder that travel with a trained checkpoint unchanged (when present). */
-export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt', 'vocab.txt', 'generation_config.json'];
+export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'chat_template.jinja', 'special_tokens_map.json', 'vocab.json', 'merges.txt', 'vocab.txt', 'generation_config.json'];
 
 /** One tensor of a state dict as model.safetensors stores it. */
 export interface StateTensor {

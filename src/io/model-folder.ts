@@ -38,6 +38,9 @@ export function httpModelSource(baseUrl: string): ModelFileSource {
     const res = await fetch(url);
     if (res.status === 404) throw new MissingModelFile(id, file, 'HTTP 404');
     if (!res.ok) throw new Error(`${id}/${file}: HTTP ${res.status} ${res.statusText}`.trim());
+    // A single-page server answers a file it does not have with its HTML page, status 200; no
+    // file of a model folder is HTML, so that answer means the file is not there.
+    if (/^text\/html\b/i.test(res.headers.get('content-type') ?? '')) throw new MissingModelFile(id, file, 'the server answered with an HTML page');
     return new Uint8Array(await res.arrayBuffer());
   };
 }

@@ -4,8 +4,12 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 
 export interface TextTokenizer {
-  /** Ids as Hugging Face's `tokenizer(text)` gives them (special tokens added by the post-processor, if any). */
-  encode(text: string): number[];
+  /**
+   * Ids as Hugging Face's `tokenizer(text)` gives them (special tokens added by the
+   * post-processor, if any); with `addSpecialTokens: false`, as `tokenizer(text,
+   * add_special_tokens=False)` gives them (what apply_chat_template encodes a rendered chat with).
+   */
+  encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
   /**
    * A sentence pair as `tokenizer(a, b)` encodes it (BERT: [CLS] a [SEP] b [SEP]), with each
    * token's segment (token_type_ids: 0 for the first, 1 for the second where the post-processor
@@ -156,8 +160,8 @@ export function loadTokenizer(
     eosToken,
     maskId,
     specialIds,
-    encode(text: string): number[] {
-      return inner.encode(text, { add_special_tokens: true }).ids;
+    encode(text: string, options?: { addSpecialTokens?: boolean }): number[] {
+      return inner.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true }).ids;
     },
     encodePair(a: string, b: string) {
       const e = inner.encode(a, { text_pair: b, add_special_tokens: true, return_token_type_ids: true });

@@ -9,6 +9,7 @@ import { readDatasetStream, rejectedFile, rejectionSummary, type DatasetRead } f
 import type { SequenceLayout } from '../data/layout';
 import { peftTypeOf } from '../export/peft-files';
 import { diskModelFolder, httpModelSource, readModelWeights, type ModelFileSource } from '../io/model-folder';
+import { CHAT_TEMPLATE_FILE, modelChatTemplate, type ChatTemplate } from '../data/chat-template';
 import { writeSafetensors, type SafetensorsTensor } from '../io/safetensors';
 import { unzipFiles, zipFiles } from '../io/zip';
 import { generate, generationUnsupported } from '../models/generate';
@@ -88,13 +89,15 @@ export class StudioSession {
   private model: LoadedModel | undefined;
   private modelId = '';
   private tokenizer: TextTokenizer | undefined;
+  /** The loaded model's chat template, read when a dataset first has chats (a template that does not parse refuses only those). */
+  private chatTemplate: (() => ChatTemplate) | undefined;
   private dataset: LoadedDataset | undefined;
   /**
    * What the last run of each output made (or an import rebuilt), with the id of the kind that
    * made it: a new adapter replaces the adapter, a new student the student.
    */
   private held = new Map<RunOutput, { kindId: string; trained: Trained }>();
-  /** The base folder's files a merged checkpoint copies unchanged (BASE_FILES_KEPT, generation_config.json). */
+  /** The base folder's files a merged checkpoint copies unchanged (BASE_FILES_KEPT, generation_config.json, chat_template.jinja). */
   private baseFiles: Record<string, Uint8Array> = {};
   private training = false;
   private stopRequested = false;
@@ -202,7 +205,7 @@ export class StudioSession {
    * its files stay until the new one is whole: a failure anywhere leaves the session as it was.
    */
   private async loadModelFrom(id: string, origin: ModelSource, get: (file: string) => Promise<Uint8Array>) {
-    const [configBytes, tokBytes, tokCfgBytes, genBytes] = await Promise.all([
+    const [configBytes, tokBytes, tokCfgBytes, genBytes, chatBytes] = await Promise.all([
       get('config.json'),
       get('tokenizer.json'),
       get('tokenizer_config.json'),
@@ -210,6 +213,12 @@ export class StudioSession {
       // with its index page, so only a JSON object counts as a generation config.
       get(GENERATION_CONFIG).then(
         (bytes) => (jsonObject(bytes) ? bytes : undefined),
+        () => undefined,
+      ),
+      // Optional too, read as generation_config.json is: transformers 5 saves a model's chat
+      // template here rather than in tokenizer_config.json.
+      get(CHAT_TEMPLATE_FILE).then(
+        (bytes) => bytes,
         () => undefined,
       ),
     ]);
@@ -222,7 +231,8 @@ export class StudioSession {
     }
     // A causal LM's examples end with the end-of-text token; a masked LM's tokenizer closes them itself.
     const requireEos = architectureOf(info).objective === 'causal-lm';
-    const tokenizer = loadTokenizer(parseJson(tokBytes, `${id}/tokenizer.json`), parseJson(tokCfgBytes, `${id}/tokenizer_config.json`), `${id}/tokenizer.json`, { requireEos });
+    const tokenizerConfig = parseJson(tokCfgBytes, `${id}/tokenizer_config.json`);
+    const tokenizer = loadTokenizer(parseJson(tokBytes, `${id}/tokenizer.json`), tokenizerConfig, `${id}/tokenizer.json`, { requireEos });
     const weights = await readModelWeights(get, id);
     const model = buildModel(id, config, weights.tensors, weights.fileOf);
     if (tokenizer.vocabSize > model.info.config.vocabSize) {
@@ -237,7 +247,14 @@ export class StudioSession {
     this.model = model;
     this.modelId = id;
     this.tokenizer = tokenizer;
-    this.baseFiles = { 'config.json': configBytes, 'tokenizer.json': tokBytes, 'tokenizer_config.json': tokCfgBytes, ...(genBytes ? { [GENERATION_CONFIG]: genBytes } : {}) };
+    this.chatTemplate = chatTemplateOnce(id, tokenizerConfig as Record<string, unknown>, chatBytes);
+    this.baseFiles = {
+      'config.json': configBytes,
+      'tokenizer.json': tokBytes,
+      'tokenizer_config.json': tokCfgBytes,
+      ...(genBytes ? { [GENERATION_CONFIG]: genBytes } : {}),
+      ...(chatBytes ? { [CHAT_TEMPLATE_FILE]: chatBytes } : {}),
+    };
     const c = model.info.config;
     const summary: ModelSummary = {
       id,
@@ -345,7 +362,7 @@ export class StudioSession {
     const { name, size } = d.file;
     const progress = new DatasetProgress(name, this.emit);
     progress.report('reading', 0, size, true);
-    const read = await readDatasetStream(name, d.file.stream(), d.columns, (bytes) => progress.report('reading', bytes, size));
+    const read = await readDatasetStream(name, d.file.stream(), d.columns, (bytes) => progress.report('reading', bytes, size), { chatTemplate: this.chatTemplate });
     const prepared = prepareDataset(name, read, this.tokenizer!, {
       sequenceLength,
       evalFraction: d.evalFraction,
@@ -550,7 +567,7 @@ export class StudioSession {
       'config.json': this.baseFiles['config.json'],
       [WEIGHTS_FILE]: writeSafetensors(weights, { format: 'pt' }, WEIGHTS_FILE),
     };
-    for (const name of [...BASE_FILES_KEPT, GENERATION_CONFIG]) {
+    for (const name of [...BASE_FILES_KEPT, GENERATION_CONFIG, CHAT_TEMPLATE_FILE]) {
       if (name !== 'config.json' && this.baseFiles[name]) files[name] = this.baseFiles[name];
     }
     this.emit({ type: 'exported', fileName: `${this.modelId}-${kindId}-merged.zip`, bytes: zipFiles(files) });
@@ -680,6 +697,26 @@ export class StudioSession {
       tensors: tf.memory().numTensors,
     };
   }
+}
+
+/**
+ * The model's chat template, built at the first call and kept (the same error every time when
+ * it cannot be read): from chat_template.jinja's bytes when the folder has one, else
+ * tokenizer_config.json, else the default.
+ */
+function chatTemplateOnce(id: string, tokenizerConfig: Record<string, unknown>, jinja: Uint8Array | undefined): () => ChatTemplate {
+  let built: ChatTemplate | Error | undefined;
+  return () => {
+    if (built === undefined) {
+      try {
+        built = modelChatTemplate(id, tokenizerConfig, jinja && decodeUtf8(jinja, `${id}/${CHAT_TEMPLATE_FILE}`));
+      } catch (e) {
+        built = e as Error;
+      }
+    }
+    if (built instanceof Error) throw built;
+    return built;
+  };
 }
 
 /** Why an export or generation has nothing to work on, per output. */
