@@ -27,7 +27,7 @@ test('a JSONL file with two bad lines keeps the others, lists the two by line an
   const rows = rejected.getByRole('table').getByRole('row');
   await expect(rows).toHaveCount(3);
   await expect(rows.nth(1).getByRole('cell')).toHaveText(['4', /^not valid JSON/]);
-  await expect(rows.nth(2).getByRole('cell')).toHaveText(['10', 'missing "text" (or "prompt" + "completion", or "instruction" + "output"); found "title"']);
+  await expect(rows.nth(2).getByRole('cell')).toHaveText(['10', 'missing "text" (or "prompt" + "completion", or "instruction" + "output", or "messages" / "conversations"); found "title"']);
   await expect(page.getByRole('status')).toContainText('Dataset loaded: partly.jsonl · kept 12 rows, rejected 2');
 
   const downloaded = page.waitForEvent('download');
