@@ -37,6 +37,7 @@ export class DatasetReader {
     private readonly options: ParseOptions = {},
   ) {
     this.format = formatOf(fileName);
+    if (this.format === 'parquet') throw new Error(`${fileName} is a Parquet file: it is read with readParquetDataset, not as text`);
     this.rows = new FileRows(rowShape(this.format));
     if (!isLabelledFormat(this.format)) this.reader = new ExampleReader(fileName, this.format, options);
   }
@@ -134,7 +135,8 @@ export function rejectionSummary(read: DatasetRead): RejectionSummary {
 
 /**
  * The refused rows as a file of the dropped file's format, to fix and drop again: JSON Lines and
- * text files get the lines as they were; CSV and TSV files the header row, then the rows as they
+ * text files get the lines as they were; a Parquet file's refused rows become a JSON Lines file
+ * (`name.rejected.jsonl`), one row a line as JSON.stringify writes it, since Parquet holds no text; CSV and TSV files the header row, then the rows as they
  * were (quoted line breaks included). A JSON document's refused records are saved as a JSON
  * array of them, each written by JSON.stringify, since JSON.parse keeps no record's text as it
  * was. Line endings are \n whatever the file had.
@@ -142,7 +144,7 @@ export function rejectionSummary(read: DatasetRead): RejectionSummary {
 export function rejectedFile(fileName: string, read: Pick<DatasetRead, 'format' | 'rejected'>): { fileName: string; bytes: Uint8Array } {
   const rows = read.rejected.rows.map((r) => r.raw);
   const dot = fileName.lastIndexOf('.');
-  const name = `${fileName.slice(0, dot)}.rejected${fileName.slice(dot)}`;
+  const name = `${fileName.slice(0, dot)}.rejected${read.format === 'parquet' ? '.jsonl' : fileName.slice(dot)}`;
   let text: string;
   if (read.format === 'json') text = `[\n${rows.join(',\n')}\n]\n`;
   else text = [...(read.rejected.header !== undefined ? [read.rejected.header] : []), ...rows].map((r) => `${r}\n`).join('');
