@@ -31,7 +31,7 @@ describe('readParquetDataset: language-model data', () => {
     expect(read.examples!.kind).toBe('text');
     expect(read.examples!.examples).toEqual(jsonl.examples!.examples);
     expect(read.examples!.examples).toHaveLength(4);
-    expect(rejectionSummary(read)).toEqual({ count: 1, rows: [{ line: 4, message: '"text" is empty' }] });
+    expect(rejectionSummary(read)).toEqual({ count: 1, rows: [{ line: 4, message: '"text" is empty' }], unit: 'row' });
     const prepared = prepareDataset('text.parquet', read, tok, { sequenceLength: 32, evalFraction: 0, seed: 1 });
     expect(prepared.summary.format).toBe('parquet');
     expect(prepared.summary.examples).toBe(4);
@@ -95,6 +95,7 @@ describe('readParquetDataset: labelled data', () => {
         { line: 3, message: '"text" is empty' },
         { line: 6, message: '"label": label -1 is not one of the 2 ClassLabel ids' },
       ],
+      unit: 'row',
     });
     const prepared = prepareDataset('sentiment.parquet', read, tok, { sequenceLength: 32, evalFraction: 0, seed: 1 });
     expect(prepared.summary.classification!.labels).toEqual(['positive', 'negative']);

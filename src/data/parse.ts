@@ -562,6 +562,8 @@ export interface RejectedRow extends DatasetIssue {
 export interface RejectionSummary {
   count: number;
   rows: DatasetIssue[];
+  /** What the rows' numbers count: a Parquet file's rows, not lines; lines when absent. */
+  unit?: RowUnit;
 }
 
 /** What a format's refused rows are numbered by: lines; a JSON array's records; a Parquet file's rows. */

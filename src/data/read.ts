@@ -4,7 +4,7 @@
 // read so far are held, never the whole file's text (a JSON document, which cannot be parsed in
 // pieces, is the exception). The same reader serves the whole-text path, so both read alike.
 import { isLabelledFormat, labelColumnOf, firstRowNames, LabelledReader, type LabelledColumns, type LabelledDataset } from './labelled';
-import { DatasetError, ExampleReader, formatOf, MAX_ISSUES, rowShape, Utf8Pieces, type DatasetFormat, type ParsedDataset, type ParseOptions, type RejectedRow, type RejectionSummary } from './parse';
+import { DatasetError, ExampleReader, formatOf, MAX_ISSUES, rowShape, rowUnit, Utf8Pieces, type DatasetFormat, type ParsedDataset, type ParseOptions, type RejectedRow, type RejectionSummary } from './parse';
 import { FileRows, LineEndings, type CsvRecord, type TextRow } from './rows';
 
 /** A file read: its examples (a language-model dataset) or its labelled rows, and the rows refused. */
@@ -130,7 +130,8 @@ export async function readDatasetStream(
 /** What the page is told of the refused rows: all counted, the first few listed. */
 export function rejectionSummary(read: DatasetRead): RejectionSummary {
   const rows = read.rejected.rows;
-  return { count: rows.length, rows: rows.slice(0, MAX_ISSUES).map(({ line, message }) => ({ line, message })) };
+  const unit = rowUnit(read.format);
+  return { count: rows.length, rows: rows.slice(0, MAX_ISSUES).map(({ line, message }) => ({ line, message })), ...(unit === 'row' ? { unit } : {}) };
 }
 
 /**
