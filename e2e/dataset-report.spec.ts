@@ -63,3 +63,42 @@ test('long paragraphs become packed windows, the token lengths are charted, and 
   await expect(report).toContainText('One example per row, padded to 32 tokens: 10 rows.');
   await expect(page.getByRole('button', { name: 'Start training' })).toBeEnabled();
 });
+
+test('a file is read as the person chooses: a text file whole, records as chats, and back to what its content shows', async ({ page }) => {
+  await page.goto('/?backend=cpu');
+  await expectBackend(page, 'CPU');
+  await expect(page.locator('code', { hasText: 'trainable params' })).toBeVisible();
+  const examples = page.getByTestId('dataset-examples');
+  const split = page.getByLabel('Plain text (.txt) examples');
+  const readAs = page.getByLabel('Records (.jsonl, .json, .csv, .tsv)');
+
+  await dropFile(page, 'notes.txt', paragraphs.slice(0, 4).join('\n\n'), 'text/plain');
+  await expect(page.getByTestId('dataset-kind')).toHaveText('plain text');
+  await expect(examples).toHaveText(/^4 \(/);
+  await split.selectOption('whole');
+  await expect(examples).toHaveText(/^1 \(/);
+  await split.selectOption('lines');
+  await expect(examples).toHaveText(/^4 \(/);
+
+  // Chats among other records: read as chats, the others are refused by line with what they hold.
+  const records = [
+    JSON.stringify({ messages: [{ role: 'user', content: 'Hello?' }, { role: 'assistant', content: 'Hello.' }] }),
+    JSON.stringify({ text: 'A plain text.' }),
+    JSON.stringify({ conversations: [{ from: 'human', value: 'Hi?' }, { from: 'gpt', value: 'Hi.' }] }),
+  ].join('\n');
+  await dropFile(page, 'records.jsonl', records);
+  await expect(page.getByTestId('dataset-kind')).toHaveText('mixed (text and instruction records)');
+  await readAs.focus();
+  await readAs.selectOption('chat');
+  const rejected = page.getByRole('group', { name: '1 row rejected' });
+  await expect(rejected.getByRole('table')).toContainText('missing "messages" (or ShareGPT\'s "conversations"), reading records as chats; found "text"');
+  await expect(page.getByTestId('dataset-kind')).toHaveText('chat (messages)');
+  await expect(examples).toHaveText(/^2 \(/);
+
+  // A choice the file cannot meet refuses it with the reason; the detected reading loads it again.
+  await readAs.selectOption('labelled');
+  await expect(page.getByRole('alert')).toContainText('records.jsonl: reading labelled examples needs a "label" (or "labels") column; found "messages"');
+  await readAs.selectOption('');
+  await expect(page.getByTestId('dataset-kind')).toHaveText('mixed (text and instruction records)');
+  await expect(examples).toHaveText(/^3 \(/);
+});

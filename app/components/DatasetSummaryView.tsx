@@ -186,7 +186,7 @@ export default function DatasetSummaryView() {
       <dl className="stats">
         <div>
           <dt>Examples</dt>
-          <dd>
+          <dd data-testid="dataset-examples">
             {formatInt(d.examples)}{' '}
             <span className="muted small">
               ({formatInt(d.trainExamples)} train / {formatInt(d.evalExamples)} held out)

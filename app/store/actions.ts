@@ -6,6 +6,7 @@ import type { StoreApi } from 'zustand/vanilla';
 import type { BackendName, FromWorker, ToWorker, TrainConfig } from '../../src/worker/protocol';
 import type { LabelledColumns } from '../../src/data/labelled';
 import type { SequenceLayout } from '../../src/data/layout';
+import type { ReadChoice } from '../../src/data/parse';
 import type { GenerateField } from '../generate-form';
 import { buildMethodConfig, formFromDefaults, mergeForm, type MethodFormValue } from '../method-form';
 import { modelOption } from '../models';
@@ -57,6 +58,11 @@ export interface StudioActions {
   setTrainOnWholeText(on: boolean): void;
   /** Reads the loaded file again with long examples split into windows or cut, and short ones packed or padded. */
   setSequenceLayout(choice: Partial<SequenceLayout>): void;
+  /**
+   * Chooses what records are read as and how text files are split (undefined: found from the
+   * content), for this file and the next; the refused file on show, else the loaded one, is read again.
+   */
+  setDatasetReading(choice: ReadChoice): void;
   setTrainField(key: TrainField, text: string): void;
   startTraining(): void;
   stopTraining(): void;
@@ -111,7 +117,13 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       s.datasetRequest?.sequenceLength ??
       Number(TRAIN_DEFAULTS.sequenceLength);
     const seed = trainFieldValue(s.trainInputs, 'seed') ?? s.datasetRequest?.seed ?? Number(TRAIN_DEFAULTS.seed);
-    const options = { ...(columns ? { columns } : {}), ...(wholeText ? { wholeText } : {}), ...(Object.keys(layout).length > 0 ? { layout } : {}) };
+    const reading = s.datasetReading;
+    const options = {
+      ...(columns ? { columns } : {}),
+      ...(wholeText ? { wholeText } : {}),
+      ...(Object.keys(layout).length > 0 ? { layout } : {}),
+      ...(reading.as || reading.split ? { reading } : {}),
+    };
     deps.send({ type: 'loadDataset', file, sequenceLength, evalFraction: EVAL_FRACTION, seed, ...options });
     set({ datasetQueue: [...s.datasetQueue, { file, sequenceLength, seed, ...options }], datasetWaiting: null });
   };
@@ -252,6 +264,23 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       if (!s.datasetRequest || isBusy(s) || trainsOnWholeText(s) === on) return;
       set({ datasetRejection: null });
       sendDataset(s.datasetRequest.file, s.datasetRequest.columns, on);
+    },
+
+    setDatasetReading(choice) {
+      const s = get();
+      if (isBusy(s)) return;
+      const reading: ReadChoice = { ...(choice.as ? { as: choice.as } : {}), ...(choice.split ? { split: choice.split } : {}) };
+      if (JSON.stringify(reading) === JSON.stringify(s.datasetReading)) return;
+      set({ datasetReading: reading });
+      const refused = s.datasetRejection?.file;
+      if (refused && s.model && !s.modelLoading) {
+        set({ datasetRejection: null });
+        sendDataset(refused);
+      } else if (s.datasetRequest) {
+        set({ datasetRejection: null });
+        // Another reading may find other columns: a labelled file's chosen columns are dropped.
+        sendDataset(s.datasetRequest.file);
+      }
     },
 
     setSequenceLayout(choice) {

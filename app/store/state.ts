@@ -22,6 +22,7 @@ import type {
 } from '../../src/worker/protocol';
 import type { LabelledColumns } from '../../src/data/labelled';
 import type { SequenceLayout } from '../../src/data/layout';
+import type { ReadChoice } from '../../src/data/parse';
 import { GENERATE_DEFAULTS, type GenerateInputs } from '../generate-form';
 import type { LossRow } from '../loss-series';
 import type { MethodForm } from '../method-form';
@@ -41,6 +42,8 @@ export interface DatasetRequest {
   wholeText?: boolean;
   /** How examples become rows, as far as the person chose (the rest is the data's default). */
   layout?: Partial<SequenceLayout>;
+  /** What the records were read as, and how a text file was split, as the person chose. */
+  reading?: ReadChoice;
 }
 
 /** How far reading the dataset file has got: bytes of the file read, or examples tokenized. */
@@ -55,6 +58,8 @@ export interface DatasetRejection {
   fileName: string;
   message: string;
   issues: DatasetIssue[];
+  /** The refused file, to read again another way. */
+  file?: File;
 }
 
 export interface RunState {
@@ -198,6 +203,8 @@ export interface StudioData {
   /** Chosen before a model was loaded; sent once one is. */
   datasetWaiting: File | null;
   datasetRejection: DatasetRejection | null;
+  /** How files are read, as far as the person chose (the rest found from each file's content); kept from file to file. */
+  datasetReading: ReadChoice;
   /** The file the worker is reading now, and how far it has got; null when none is being read. */
   datasetProgress: DatasetProgress | null;
 
@@ -275,6 +282,7 @@ export function initialData(requestedBackend?: BackendName): StudioData {
     datasetRequest: null,
     datasetQueue: [],
     datasetWaiting: null,
+    datasetReading: {},
     datasetRejection: null,
     datasetProgress: null,
     trainInputs: { ...TRAIN_DEFAULTS },

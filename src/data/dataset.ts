@@ -4,7 +4,7 @@
 import type { TextTokenizer } from '../tokenize/tokenizer';
 import { stratifiedSplit, tokenizeLabelled, type LabelledColumns, type LabelledDataset } from './labelled';
 import type { ChatTemplate, ChatTemplateOrigin } from './chat-template';
-import { DatasetError, exampleText, textExample, wholeTextExample, type DatasetFormat, type DatasetKind, type Example, type RejectionSummary } from './parse';
+import { DatasetError, exampleText, textExample, wholeTextExample, type DatasetFormat, type DatasetKind, type Example, type ReadChoice, type RejectionSummary } from './parse';
 import { readDatasetText, type DatasetRead } from './read';
 import { cut, defaultLayout, exampleKey, firstOccurrences, layoutRows, lengthHistogram, type LengthHistogram, type LongExamples, type Rows, type SequenceLayout } from './layout';
 import { deriveSeed, mulberry32, permutation } from './random';
@@ -413,12 +413,14 @@ export interface PrepareOptions {
   layout?: Partial<SequenceLayout>;
   /** The chat template chat records are rendered with (the model's), asked for at the first chat. */
   chatTemplate?: () => ChatTemplate;
+  /** How the person chose to read the file, instead of from its content. */
+  reading?: ReadChoice;
   onProgress?: TokenizeProgress;
 }
 
 /** The worker's whole path from a dropped file (its text, or what reading it gave) to a summary and rows of token ids. Throws DatasetError. */
 export function prepareDataset(fileName: string, source: string | DatasetRead, tok: TextTokenizer, opts: PrepareOptions): PreparedDataset {
-  const read = typeof source === 'string' ? readDatasetText(fileName, source, opts.columns, { chatTemplate: opts.chatTemplate }) : source;
+  const read = typeof source === 'string' ? readDatasetText(fileName, source, opts.columns, { ...opts.reading, chatTemplate: opts.chatTemplate }) : source;
   if (read.labelled) return prepareLabelled(fileName, read.labelled, tok, opts);
   const { format, kind, examples, chatTemplate } = read.examples!;
   const layout = defaultLayout(kind === 'text', opts.layout);

@@ -124,6 +124,19 @@ describe('readParquetDataset: labelled data', () => {
   });
 });
 
+describe('readParquetDataset: the reading chosen', () => {
+  it('reads a labelled file as plain text when asked, and refuses labelled reading without a label column', async () => {
+    const read = await readParquetDataset(fixture('sentiment.parquet'), 'sentiment.parquet', undefined, undefined, { as: 'text' });
+    expect(read.labelled).toBeUndefined();
+    expect(read.examples!.kind).toBe('text');
+    expect(read.examples!.examples).toHaveLength(5);
+    expect(read.rejected.rows.map((r) => r.line)).toEqual([3]);
+    await expect(readParquetDataset(fixture('text.parquet'), 'text.parquet', undefined, undefined, { as: 'labelled' })).rejects.toThrow(
+      'text.parquet: reading labelled examples needs a "label" (or "labels") column; found "text"',
+    );
+  });
+});
+
 describe('readParquetDataset: files that are not Parquet', () => {
   it('refuses a file with the wrong magic, and one cut short, naming it', async () => {
     await expect(readParquetDataset(new Blob(['{"text": "hello"}\n']), 'data.parquet')).rejects.toThrow(DatasetError);

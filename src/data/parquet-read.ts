@@ -22,8 +22,13 @@ export async function readParquetDataset(
 ): Promise<DatasetRead> {
   const { layout, read } = await openParquet(file, fileName);
   if (layout.rows === 0) throw new DatasetError(fileName, `${fileName}: the file has no rows`);
-  // Every row has the schema's columns, so the first row's names are the schema's.
-  const labelled = labelColumnOf(layout.columns, chosen) !== undefined;
+  // Every row has the schema's columns, so the first row's names are the schema's. A reading
+  // chosen as language-model data reads records as examples, label column or not.
+  const labelColumn = labelColumnOf(layout.columns, chosen);
+  if (options?.as === 'labelled' && (labelColumn === undefined || !layout.columns.includes(labelColumn))) {
+    throw new DatasetError(fileName, `${fileName}: reading labelled examples needs a "label" (or "labels") column; found ${layout.columns.map((h) => JSON.stringify(h)).join(', ')}`);
+  }
+  const labelled = labelColumn !== undefined && (options?.as === undefined || options.as === 'labelled');
   const reader = labelled ? new LabelledReader(fileName, 'parquet', chosen, layout.classLabels) : new ExampleReader(fileName, 'parquet', options);
   onRows?.(0, layout.rows);
   for await (const batch of read()) {

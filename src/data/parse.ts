@@ -81,7 +81,23 @@ export function wholeTextExample(example: Example): Example {
   return example.templated ? Object.assign(whole, { templated: true as const }) : whole;
 }
 
-export interface ParseOptions {
+/** What records are read as, chosen by the person instead of found from each record's fields. */
+export type ReadAs = Exclude<ExampleKind, 'sharegpt'> | 'labelled';
+
+/**
+ * How a plain-text file becomes examples: "paragraphs" at blank lines, one per "line", or the
+ * "whole" file as one example (split into windows later like any long text). Not chosen: at
+ * blank lines when the file has any, else one per line.
+ */
+export type TextSplit = 'paragraphs' | 'lines' | 'whole';
+
+/** How the person chose to read a file; what is not chosen is found from its content. */
+export interface ReadChoice {
+  as?: ReadAs;
+  split?: TextSplit;
+}
+
+export interface ParseOptions extends ReadChoice {
   /** The chat template chat records are rendered with, asked for at the first one; the default ChatML template when absent. */
   chatTemplate?: () => ChatTemplate;
 }
@@ -286,29 +302,52 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * optional "input" and "output", the first two in Alpaca's prompt template. Returns an error
  * string when the record is none of these.
  */
-function recordExample(record: Record<string, unknown>, chat: ChatReader): ReadExample | { error: string } {
+function recordExample(record: Record<string, unknown>, chat: ChatReader, as?: ReadAs): ReadExample | { error: string } {
+  if (as !== undefined) return chosenKindExample(record, chat, as);
   if (isChatRecord(record)) return chat.example(record);
-  if ('text' in record) {
-    const text = record.text;
-    if (typeof text !== 'string') return { error: `"text" must be a string, got ${describe(text)}` };
-    if (text.trim() === '') return { error: '"text" is empty' };
-    return { example: textExample(text), kind: 'text' };
-  }
-  const hasPrompt = 'prompt' in record;
-  const hasCompletion = 'completion' in record;
-  if (hasPrompt || hasCompletion) {
-    if (!hasPrompt) return { error: '"completion" without "prompt"' };
-    if (!hasCompletion) return { error: '"prompt" without "completion"' };
-    const { prompt, completion } = record;
-    if (typeof prompt !== 'string') return { error: `"prompt" must be a string, got ${describe(prompt)}` };
-    if (typeof completion !== 'string') return { error: `"completion" must be a string, got ${describe(completion)}` };
-    if (completion.trim() === '') return { error: '"completion" is empty: there is nothing to train on' };
-    return { example: promptCompletion(prompt, completion), kind: 'prompt-completion' };
-  }
+  if ('text' in record) return plainTextExample(record);
+  if ('prompt' in record || 'completion' in record) return promptCompletionExample(record);
   if ('instruction' in record || 'output' in record) return alpacaExample(record);
+  return { error: `missing "text" (or "prompt" + "completion", or "instruction" + "output", or "messages" / "conversations"); ${foundKeys(record)}` };
+}
+
+/** A record read as the person chose: fields of another kind are not looked at. */
+function chosenKindExample(record: Record<string, unknown>, chat: ChatReader, as: ReadAs): ReadExample | { error: string } {
+  switch (as) {
+    case 'chat':
+      return isChatRecord(record) ? chat.example(record) : { error: `missing "messages" (or ShareGPT's "conversations"), reading records as chats; ${foundKeys(record)}` };
+    case 'text':
+      return 'text' in record ? plainTextExample(record) : { error: `missing "text", reading records as plain text; ${foundKeys(record)}` };
+    case 'prompt-completion':
+      return 'prompt' in record || 'completion' in record ? promptCompletionExample(record) : { error: `missing "prompt" and "completion", reading records as prompt + completion; ${foundKeys(record)}` };
+    case 'alpaca':
+      return 'instruction' in record || 'output' in record ? alpacaExample(record) : { error: `missing "instruction" and "output", reading records as Alpaca instructions; ${foundKeys(record)}` };
+    case 'labelled':
+      throw new Error('a labelled file is read by LabelledReader');
+  }
+}
+
+function foundKeys(record: Record<string, unknown>): string {
   const keys = Object.keys(record);
-  const found = keys.length === 0 ? 'the object is empty' : `found ${keys.slice(0, 5).map((k) => JSON.stringify(k)).join(', ')}`;
-  return { error: `missing "text" (or "prompt" + "completion", or "instruction" + "output", or "messages" / "conversations"); ${found}` };
+  return keys.length === 0 ? 'the object is empty' : `found ${keys.slice(0, 5).map((k) => JSON.stringify(k)).join(', ')}`;
+}
+
+function plainTextExample(record: Record<string, unknown>): ReadExample | { error: string } {
+  const text = record.text;
+  if (typeof text !== 'string') return { error: `"text" must be a string, got ${describe(text)}` };
+  if (text.trim() === '') return { error: '"text" is empty' };
+  return { example: textExample(text), kind: 'text' };
+}
+
+/** A "prompt" + "completion" record, joined as they are. */
+function promptCompletionExample(record: Record<string, unknown>): ReadExample | { error: string } {
+  if (!('prompt' in record)) return { error: '"completion" without "prompt"' };
+  if (!('completion' in record)) return { error: '"prompt" without "completion"' };
+  const { prompt, completion } = record;
+  if (typeof prompt !== 'string') return { error: `"prompt" must be a string, got ${describe(prompt)}` };
+  if (typeof completion !== 'string') return { error: `"completion" must be a string, got ${describe(completion)}` };
+  if (completion.trim() === '') return { error: '"completion" is empty: there is nothing to train on' };
+  return { example: promptCompletion(prompt, completion), kind: 'prompt-completion' };
 }
 
 /** An Alpaca record: "instruction" and "output" strings, "input" a string when present. */
@@ -357,6 +396,10 @@ export class ExampleReader {
   private breakPending = false;
 
   private readonly chat: ChatReader;
+  private readonly as?: ReadAs;
+  private readonly split?: TextSplit;
+  /** Plain text read whole: every line, blank ones too. */
+  private whole: string[] = [];
 
   constructor(
     readonly fileName: string,
@@ -365,6 +408,12 @@ export class ExampleReader {
   ) {
     this.rejected = new Rejections(fileName, rowUnit(format));
     this.chat = new ChatReader(options.chatTemplate);
+    this.as = options.as;
+    this.split = options.split;
+    if (options.as === 'labelled') throw new DatasetError(fileName, `${fileName}: labelled examples are read from CSV, TSV or JSON Lines files; read this one as a language-model dataset`);
+    if (format === 'txt' && options.as !== undefined && options.as !== 'text') {
+      throw new DatasetError(fileName, `${fileName}: a .txt file holds plain text; it cannot be read as ${READ_AS_NAMES[options.as]}`);
+    }
   }
 
   row(row: TextRow | CsvRecord): void {
@@ -410,11 +459,16 @@ export class ExampleReader {
   }
 
   /**
-   * Paragraphs split by blank lines; a file without blank lines is one example per line. Which
-   * of the two a file is shows at its first blank line between text, so until then the lines of
-   * the first paragraph are held.
+   * Paragraphs split by blank lines; a file without blank lines is one example per line, unless
+   * the person chose paragraphs, lines or the whole file. Which of the two a file is shows at its
+   * first blank line between text, so until then the lines of the first paragraph are held.
    */
   private txtLine(text: string): void {
+    if (this.split === 'whole') {
+      this.whole.push(text);
+      return;
+    }
+    if (this.split === 'lines') return this.keepText(text.trim());
     if (text.trim() === '') {
       if (this.paragraph.length > 0) this.breakPending = true;
       return;
@@ -428,7 +482,8 @@ export class ExampleReader {
   }
 
   private endText(): void {
-    if (this.blankSeen) this.keepParagraph();
+    if (this.split === 'whole') this.keepText(this.whole.join('\n').trim());
+    else if (this.blankSeen || this.split === 'paragraphs') this.keepParagraph();
     else for (const line of this.paragraph) this.keepText(line.trim());
     this.paragraph = [];
   }
@@ -452,7 +507,7 @@ export class ExampleReader {
   private keepRecord(line: number, record: Record<string, unknown>, raw: string): void {
     let result: ReadExample | { error: string };
     try {
-      result = recordExample(record, this.chat);
+      result = recordExample(record, this.chat, this.as);
     } catch (e) {
       // A template that cannot be read refuses every chat alike: one message for the file.
       if (e instanceof ChatTemplateError) throw new DatasetError(this.fileName, `${this.fileName}: ${e.message}`);
@@ -503,7 +558,7 @@ export class ExampleReader {
   private csvRecord(record: CsvRecord): void {
     const name = this.format === 'csv' ? 'CSV' : 'TSV';
     if (!this.header) {
-      this.header = { fields: record.fields.length, columns: csvColumns(this.fileName, record, name) };
+      this.header = { fields: record.fields.length, columns: csvColumns(this.fileName, record, name, this.as) };
       this.rejected.header = record.text;
       return;
     }
@@ -536,19 +591,36 @@ export class ExampleReader {
 const JSON_ARRAY_KEYS = ['data', 'rows', 'train'] as const;
 
 /** The columns a CSV/TSV header names; a header that names none of them refuses the file. */
-function csvColumns(fileName: string, record: CsvRecord, name: string): CsvColumns {
-  if (record.error) {
-    const message = `${name}: ${record.error} in the header row`;
+function csvColumns(fileName: string, record: CsvRecord, name: string, as?: ReadAs): CsvColumns {
+  const refuse = (message: string) => {
     throw new DatasetError(fileName, `${fileName} line ${record.line}: ${message}`, [{ line: record.line, message }]);
-  }
+  };
+  if (record.error) refuse(`${name}: ${record.error} in the header row`);
+  if (as === 'chat') refuse(`chats are read from JSON Lines or JSON records ("messages" or "conversations"), not ${name} columns`);
   const header = record.fields.map((h) => h.trim().toLowerCase());
   const col = (c: string) => header.indexOf(c);
-  if (col('text') >= 0) return { text: col('text') };
-  if (col('prompt') >= 0 && col('completion') >= 0) return { prompt: col('prompt'), completion: col('completion') };
-  if (col('instruction') >= 0 && col('output') >= 0) return { instruction: col('instruction'), input: col('input'), output: col('output') };
-  const message = `the header row needs a "text" column (or "prompt" and "completion", or "instruction" and "output"); found ${record.fields.map((h) => JSON.stringify(h)).join(', ')}`;
-  throw new DatasetError(fileName, `${fileName} line ${record.line}: ${message}`, [{ line: record.line, message }]);
+  const found = `found ${record.fields.map((h) => JSON.stringify(h)).join(', ')}`;
+  if ((as ?? 'text') === 'text' && col('text') >= 0) return { text: col('text') };
+  if ((as ?? 'prompt-completion') === 'prompt-completion' && col('prompt') >= 0 && col('completion') >= 0) return { prompt: col('prompt'), completion: col('completion') };
+  if ((as ?? 'alpaca') === 'alpaca' && col('instruction') >= 0 && col('output') >= 0) return { instruction: col('instruction'), input: col('input'), output: col('output') };
+  const needs = as === undefined ? 'a "text" column (or "prompt" and "completion", or "instruction" and "output")' : CSV_COLUMNS_NEEDED[as as Exclude<ReadAs, 'chat' | 'labelled'>];
+  return refuse(`the header row needs ${needs}; ${found}`);
 }
+
+const CSV_COLUMNS_NEEDED: Record<Exclude<ReadAs, 'chat' | 'labelled'>, string> = {
+  text: 'a "text" column to read rows as plain text',
+  'prompt-completion': '"prompt" and "completion" columns to read rows as prompt + completion',
+  alpaca: '"instruction" and "output" columns to read rows as Alpaca instructions',
+};
+
+/** What each choice of reading is called in messages. */
+export const READ_AS_NAMES: Record<ReadAs, string> = {
+  text: 'plain text',
+  'prompt-completion': 'prompt + completion',
+  alpaca: 'Alpaca instructions',
+  chat: 'chats',
+  labelled: 'labelled examples',
+};
 
 // ---------------------------------------------------------------------------------------------
 // Refused rows

@@ -124,3 +124,73 @@ describe('reading a file as a stream', () => {
     await expect(readDatasetStream('b.csv', streamOf(encode('text,id\n,1\n ,2\n'), [9]))).rejects.toThrow(/^b\.csv line 2: text is empty \(and 1 more problem\)$/);
   });
 });
+
+describe('reading a file as the person chose', () => {
+  const kinds = (r: DatasetRead) => r.examples!.examples.map((e) => [exampleText(e), e.map((s) => s.train)]);
+
+  it('splits plain text at blank lines, at every line, or not at all', () => {
+    const text = 'One\nstill one\n\nTwo\n\n\nThree';
+    const split = (s?: 'paragraphs' | 'lines' | 'whole') => readDatasetText('t.txt', text, undefined, { split: s }).examples!.examples.map(exampleText);
+    expect(split()).toEqual(['One\nstill one', 'Two', 'Three']);
+    expect(split('paragraphs')).toEqual(['One\nstill one', 'Two', 'Three']);
+    expect(split('lines')).toEqual(['One', 'still one', 'Two', 'Three']);
+    expect(split('whole')).toEqual([text]);
+    // Without blank lines the found reading is one per line; paragraphs make it one example.
+    expect(readDatasetText('l.txt', 'a\nb\nc').examples!.examples).toHaveLength(3);
+    expect(readDatasetText('l.txt', 'a\nb\nc', undefined, { split: 'paragraphs' }).examples!.examples.map(exampleText)).toEqual(['a\nb\nc']);
+  });
+
+  it('reads records only as the chosen kind, refusing the others by line with the fields found', () => {
+    const jsonl = ['{"text":"plain"}', '{"prompt":"Q","completion":"A"}', '{"messages":[{"role":"user","content":"u"},{"role":"assistant","content":"a"}]}'].join('\n');
+    const asChat = readDatasetText('d.jsonl', jsonl, undefined, { as: 'chat' });
+    expect(asChat.examples!.kind).toBe('chat');
+    expect(asChat.examples!.examples).toHaveLength(1);
+    expect(asChat.rejected.rows.map(({ line, message }) => [line, message])).toEqual([
+      [1, 'missing "messages" (or ShareGPT\'s "conversations"), reading records as chats; found "text"'],
+      [2, 'missing "messages" (or ShareGPT\'s "conversations"), reading records as chats; found "prompt", "completion"'],
+    ]);
+    const asPairs = readDatasetText('d.jsonl', jsonl, undefined, { as: 'prompt-completion' });
+    expect(kinds(asPairs)).toEqual([['QA', [false, true]]]);
+    expect(asPairs.rejected.rows.map((r) => r.line)).toEqual([1, 3]);
+  });
+
+  it('a CSV with a label column is read as language-model text when plain text is chosen, and a labelled reading needs a label column', () => {
+    const csv = 'text,label\ngood day,pos\nbad day,neg\n';
+    expect(readDatasetText('l.csv', csv).labelled?.labelNames).toEqual(['neg', 'pos']);
+    const lm = readDatasetText('l.csv', csv, undefined, { as: 'text' });
+    expect(lm.labelled).toBeUndefined();
+    expect(lm.examples!.examples.map(exampleText)).toEqual(['good day', 'bad day']);
+    const err = (() => {
+      try {
+        readDatasetText('t.csv', 'text\nno label here\n', undefined, { as: 'labelled' });
+      } catch (e) {
+        return e as DatasetError;
+      }
+    })();
+    expect(err).toBeInstanceOf(DatasetError);
+    expect(err!.message).toBe('t.csv: reading labelled examples needs a "label" (or "labels") column; found "text"');
+  });
+
+  it('refuses a reading the format cannot hold, naming the file', () => {
+    const message = (name: string, text: string, as: 'chat' | 'labelled' | 'alpaca') => {
+      try {
+        readDatasetText(name, text, undefined, { as });
+      } catch (e) {
+        expect(e).toBeInstanceOf(DatasetError);
+        return (e as Error).message;
+      }
+      throw new Error('expected a DatasetError');
+    };
+    expect(message('n.txt', 'hello', 'chat')).toBe('n.txt: a .txt file holds plain text; it cannot be read as chats');
+    expect(message('n.txt', 'hello', 'labelled')).toBe('n.txt: labelled examples are read from CSV, TSV or JSON Lines files; read this one as a language-model dataset');
+    expect(message('c.csv', 'text\nx\n', 'chat')).toBe('c.csv line 1: chats are read from JSON Lines or JSON records ("messages" or "conversations"), not CSV columns');
+    expect(message('c.csv', 'text,output\nx,y\n', 'alpaca')).toBe('c.csv line 1: the header row needs "instruction" and "output" columns to read rows as Alpaca instructions; found "text", "output"');
+  });
+
+  it('the stream reads as the whole text does under the same choice', async () => {
+    const text = 'a\n\nb\nc';
+    const whole = readDatasetText('t.txt', text, undefined, { split: 'lines' });
+    const streamed = await readDatasetStream('t.txt', streamOf(encode(text), [1, 2, 4]), undefined, undefined, { split: 'lines' });
+    expect(contents(streamed)).toEqual(contents(whole));
+  });
+});

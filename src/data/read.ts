@@ -39,7 +39,9 @@ export class DatasetReader {
     this.format = formatOf(fileName);
     if (this.format === 'parquet') throw new Error(`${fileName} is a Parquet file: it is read with readParquetDataset, not as text`);
     this.rows = new FileRows(rowShape(this.format));
-    if (!isLabelledFormat(this.format)) this.reader = new ExampleReader(fileName, this.format, options);
+    // A language-model reading chosen, or a format without labelled rows: no need to look at the first row.
+    const lm = options.as !== undefined && options.as !== 'labelled';
+    if (!isLabelledFormat(this.format) || lm) this.reader = new ExampleReader(fileName, this.format, options);
   }
 
   push(piece: string): void {
@@ -82,7 +84,12 @@ export class DatasetReader {
 
   /** A label column among the first row's names makes the file a labelled dataset. */
   private decide(names: string[] | undefined): void {
-    const labelled = names !== undefined && labelColumnOf(names, this.chosen) !== undefined;
+    const labelColumn = names !== undefined ? labelColumnOf(names, this.chosen) : undefined;
+    if (this.options.as === 'labelled' && (labelColumn === undefined || !names!.includes(labelColumn))) {
+      const found = names === undefined ? 'no row is a JSON object' : `found ${names.map((h) => JSON.stringify(h)).join(', ')}`;
+      throw new DatasetError(this.fileName, `${this.fileName}: reading labelled examples needs a "label" (or "labels") column; ${found}`);
+    }
+    const labelled = labelColumn !== undefined;
     this.reader = labelled ? new LabelledReader(this.fileName, this.format as 'csv' | 'tsv' | 'jsonl', this.chosen) : new ExampleReader(this.fileName, this.format, this.options);
     const waiting = this.waiting;
     this.waiting = [];

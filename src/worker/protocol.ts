@@ -4,7 +4,7 @@ import type { BackendName, BackendReport } from '../backend/backend';
 import type { DatasetSummary } from '../data/dataset';
 import type { LabelledColumns } from '../data/labelled';
 import type { SequenceLayout } from '../data/layout';
-import type { DatasetIssue } from '../data/parse';
+import type { DatasetIssue, ReadChoice } from '../data/parse';
 import type { FieldSpec, TensorPlan } from '../peft/types';
 import type { ParityCheck } from '../train/parity';
 import type { ForwardSpeed, ReferenceLoss, RunKind, RunOutput, RunPlan } from '../train/run-kind';
@@ -119,7 +119,7 @@ export type ToWorker =
    */
   | { type: 'loadModelFiles'; files: File[]; name?: string }
   /** `layout`: how long and short examples become rows; what is not given takes the data's default (windows; packing for plain text, padding for instruction data). */
-  | { type: 'loadDataset'; file: File; sequenceLength: number; evalFraction: number; seed: number; columns?: Partial<LabelledColumns>; wholeText?: boolean; layout?: Partial<SequenceLayout> }
+  | { type: 'loadDataset'; file: File; sequenceLength: number; evalFraction: number; seed: number; columns?: Partial<LabelledColumns>; wholeText?: boolean; layout?: Partial<SequenceLayout>; reading?: ReadChoice }
   | { type: 'plan'; methodId: string; config: Record<string, unknown> }
   | { type: 'train'; methodId: string; config: Record<string, unknown>; train: TrainConfig }
   | { type: 'stop' }

@@ -3,7 +3,7 @@
 // The session owns every tensor: the base model, what runs trained, the optimiser state.
 import * as tf from '@tensorflow/tfjs';
 import { startBackend, type WasmFiles } from '../backend/backend';
-import { DatasetError, decodeUtf8 } from '../data/parse';
+import { DatasetError, decodeUtf8, type ReadChoice } from '../data/parse';
 import { BatchSampler, evalBatches, prepareDataset, type PreparedDataset } from '../data/dataset';
 import { readParquetDataset } from '../data/parquet-read';
 import { readDatasetStream, rejectedFile, rejectionSummary, type DatasetRead } from '../data/read';
@@ -60,6 +60,8 @@ interface LoadedDataset {
   wholeText?: boolean;
   /** How examples become rows, as far as the person chose. */
   layout?: Partial<SequenceLayout>;
+  /** What the records were read as, and how a text file was split, as far as the person chose. */
+  reading?: ReadChoice;
 }
 
 /**
@@ -133,7 +135,7 @@ export class StudioSession {
         case 'loadModelFiles':
           return await this.loadModelFiles(msg.files, msg.name);
         case 'loadDataset':
-          return await this.loadDataset(msg.file, msg.sequenceLength, msg.evalFraction, msg.seed, msg.columns, msg.wholeText, msg.layout);
+          return await this.loadDataset(msg.file, msg.sequenceLength, msg.evalFraction, msg.seed, msg.columns, msg.wholeText, msg.layout, msg.reading);
         case 'plan':
           return this.plan(msg.methodId, msg.config);
         case 'train':
@@ -287,14 +289,14 @@ export class StudioSession {
       })),
     });
     // A dataset loaded for the previous model's tokenizer is re-tokenized for this one.
-    if (this.dataset) await this.loadDataset(this.dataset.file, this.dataset.prepared.summary.sequenceLength, this.dataset.evalFraction, this.dataset.seed, this.dataset.columns, this.dataset.wholeText, this.dataset.layout);
+    if (this.dataset) await this.loadDataset(this.dataset.file, this.dataset.prepared.summary.sequenceLength, this.dataset.evalFraction, this.dataset.seed, this.dataset.columns, this.dataset.wholeText, this.dataset.layout, this.dataset.reading);
   }
 
-  async loadDataset(file: File, sequenceLength: number, evalFraction: number, seed: number, columns?: Partial<LabelledColumns>, wholeText?: boolean, layout?: Partial<SequenceLayout>) {
+  async loadDataset(file: File, sequenceLength: number, evalFraction: number, seed: number, columns?: Partial<LabelledColumns>, wholeText?: boolean, layout?: Partial<SequenceLayout>, reading?: ReadChoice) {
     this.requireIdle('change the dataset');
     if (!this.tokenizer) throw new Error('load a base model before a dataset');
     try {
-      const loaded = { file, evalFraction, seed, columns, wholeText, layout };
+      const loaded = { file, evalFraction, seed, columns, wholeText, layout, reading };
       const { prepared, rejected } = await this.prepare(loaded, sequenceLength);
       this.dataset = { ...loaded, prepared, rejected };
       this.emit({ type: 'datasetLoaded', dataset: prepared.summary });
@@ -362,7 +364,7 @@ export class StudioSession {
     const causal = architectureOf(info).objective === 'causal-lm';
     const { name, size } = d.file;
     const progress = new DatasetProgress(name, this.emit);
-    const options = { chatTemplate: this.chatTemplate };
+    const options = { ...d.reading, chatTemplate: this.chatTemplate };
     // A Parquet file is binary: decoded by row group, never as text; its progress counts rows.
     const parquet = /\.parquet$/i.test(name);
     if (!parquet) progress.report('reading', 0, size, true);

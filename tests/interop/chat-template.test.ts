@@ -151,7 +151,8 @@ describe.each(CASES)('chat data with the $name template equals transformers and 
 
   it(`assistant-only labels: ${swapped ? 'TRL swaps in its marked copy of the template' : "TRL uses the template's own markers"}`, () => {
     expect(trl.swapped_template).toBe(swapped);
-    const prepared = prepareDataset('chat.jsonl', JSONL, tok, { sequenceLength: MAX_LENGTH, evalFraction: 0, seed: 1, chatTemplate: () => template });
+    // TRL's SFTTrainer without packing: one row per chat, cut at max_length keeping its start.
+    const prepared = prepareDataset('chat.jsonl', JSONL, tok, { sequenceLength: MAX_LENGTH, evalFraction: 0, seed: 1, chatTemplate: () => template, layout: { long: 'keep-start', short: 'pad' } });
     // The last chat is cut before its reply in every case (the ChatML one, whose markers are
     // plain text to this tokenizer, loses one more).
     expect(trl.rows.length).toBeLessThan(CHATS.length);

@@ -42,6 +42,37 @@ describe('store: dataset', () => {
     expect(t.last()).toEqual({ type: 'loadDataset', file, sequenceLength: 64, evalFraction: 0.1, seed: 42, columns: { text: 'premise', pair: '', label: 'gold' } });
   });
 
+  it('reads a refused file again as the person chose, and keeps the choice for the next file', () => {
+    const t = ready();
+    const refused = new File(['{"q":"x"}\n'], 'odd.jsonl');
+    t.store.getState().chooseDatasetFile(refused);
+    t.receive({ type: 'datasetRejected', fileName: 'odd.jsonl', issues: [{ line: 1, message: 'missing "text"' }], message: 'odd.jsonl line 1: missing "text"' });
+    expect(t.store.getState().datasetRejection?.file).toBe(refused);
+    t.store.getState().setDatasetReading({ as: 'chat' });
+    expect(t.last()).toEqual({ type: 'loadDataset', file: refused, sequenceLength: 128, evalFraction: 0.1, seed: 42, reading: { as: 'chat' } });
+    expect(t.store.getState().datasetRejection).toBeNull();
+    // The same choice again sends nothing; a new file is read with it.
+    const sent = t.sent.length;
+    t.store.getState().setDatasetReading({ as: 'chat' });
+    expect(t.sent).toHaveLength(sent);
+    const next = new File(['x'], 'next.jsonl');
+    t.store.getState().chooseDatasetFile(next);
+    expect(t.last()).toEqual({ type: 'loadDataset', file: next, sequenceLength: 128, evalFraction: 0.1, seed: 42, reading: { as: 'chat' } });
+  });
+
+  it('reads the loaded file again when the text split changes, and back to what the content shows', () => {
+    const t = ready();
+    const file = new File(['a\n\nb'], 'notes.txt');
+    t.store.getState().chooseDatasetFile(file);
+    const summary = { fileName: 'notes.txt', format: 'txt' as const, kind: 'text' as const, examples: 2, trainExamples: 1, evalExamples: 1, tokens: 4, truncated: 0, sequenceLength: 128, preview: ['a'], ...ROWS };
+    t.receive({ type: 'datasetLoaded', dataset: summary });
+    t.store.getState().setDatasetReading({ split: 'whole' });
+    expect(t.last()).toEqual({ type: 'loadDataset', file, sequenceLength: 128, evalFraction: 0.1, seed: 42, reading: { split: 'whole' } });
+    t.receive({ type: 'datasetLoaded', dataset: { ...summary, examples: 1 } });
+    t.store.getState().setDatasetReading({ split: undefined });
+    expect(t.last()).toEqual({ type: 'loadDataset', file, sequenceLength: 128, evalFraction: 0.1, seed: 42 });
+  });
+
   it('reads instruction data again to train on the whole text, keeps the choice for the next file, and announces the prompt tokens left out', () => {
     const t = ready();
     const file = new File(['{"instruction":"x","output":"y"}\n'], 'alpaca.jsonl');

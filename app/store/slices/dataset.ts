@@ -51,13 +51,16 @@ export function reduceDataset(s: StudioData, msg: DatasetMessage): StudioData {
     case 'rejectedRows':
       return { ...s, announcement: `Saved the rejected rows as ${msg.fileName}` };
 
-    case 'datasetRejected':
+    case 'datasetRejected': {
+      const i = answeredRequest(s.datasetQueue, msg.fileName);
+      const file = s.datasetQueue[i]?.file;
       return {
         ...s,
         datasetProgress: null,
-        datasetQueue: without(s.datasetQueue, answeredRequest(s.datasetQueue, msg.fileName)),
-        datasetRejection: { fileName: msg.fileName, message: msg.message, issues: msg.issues },
+        datasetQueue: without(s.datasetQueue, i),
+        datasetRejection: { fileName: msg.fileName, message: msg.message, issues: msg.issues, ...(file ? { file } : {}) },
       };
+    }
   }
 }
 
