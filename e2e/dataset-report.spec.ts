@@ -70,7 +70,7 @@ test('a file is read as the person chooses: a text file whole, records as chats,
   await expect(page.locator('code', { hasText: 'trainable params' })).toBeVisible();
   const examples = page.getByTestId('dataset-examples');
   const split = page.getByLabel('Plain text (.txt) examples');
-  const readAs = page.getByLabel('Records (.jsonl, .json, .csv, .tsv)');
+  const readAs = page.getByLabel('Records (.jsonl, .json, .csv, .tsv, .parquet)');
 
   await dropFile(page, 'notes.txt', paragraphs.slice(0, 4).join('\n\n'), 'text/plain');
   await expect(page.getByTestId('dataset-kind')).toHaveText('plain text');

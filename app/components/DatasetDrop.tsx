@@ -3,7 +3,7 @@ import { isBusy, useActions, useStudio } from '../store';
 import DatasetProgressBar from './DatasetProgressBar';
 import FileDrop from './FileDrop';
 
-export const DATASET_ACCEPT = '.txt,.jsonl,.json,.csv,.tsv';
+export const DATASET_ACCEPT = '.txt,.jsonl,.json,.csv,.tsv,.parquet';
 
 export default function DatasetDrop() {
   const busy = useStudio(isBusy);
@@ -18,7 +18,7 @@ export default function DatasetDrop() {
       label="Dataset"
       accept={DATASET_ACCEPT}
       className="dataset-drop"
-      hint="Drop a .txt, .jsonl, .json, .csv or .tsv file here, or click (or press Enter) to choose one."
+      hint="Drop a .txt, .jsonl, .json, .csv, .tsv or .parquet file here, or click (or press Enter) to choose one."
       draggingHint="Drop the file to read it"
       disabled={busy}
       busy={reading}

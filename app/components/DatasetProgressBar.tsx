@@ -1,5 +1,5 @@
-// How far the worker has got reading a dropped dataset: bytes of the file read, then examples
-// tokenized. The live region hears when each phase starts (the store announces it).
+// How far the worker has got reading a dropped dataset: bytes of the file read (rows, for a
+// Parquet file, which is decoded by row group), then examples tokenized. The live region hears when each phase starts (the store announces it).
 import { formatInt } from '../format';
 import { useStudio } from '../store';
 
@@ -9,7 +9,9 @@ export default function DatasetProgressBar() {
   const p = useStudio((s) => s.datasetProgress);
   if (!p) return null;
   const what =
-    p.phase === 'reading'
+    p.phase === 'reading' && /\.parquet$/i.test(p.fileName)
+      ? `Reading ${p.fileName}: ${formatInt(p.done)} of ${formatInt(p.total)} rows`
+      : p.phase === 'reading'
       ? `Reading ${p.fileName}: ${(p.done / MB).toFixed(1)} of ${(p.total / MB).toFixed(1)} MB`
       : `Tokenizing ${p.fileName}: ${formatInt(p.done)} of ${formatInt(p.total)} examples`;
   return (

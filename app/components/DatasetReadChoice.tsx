@@ -25,7 +25,7 @@ export default function DatasetReadChoice() {
     <fieldset className="read-choice" disabled={busy}>
       <legend>Read files as</legend>
       <div className="field">
-        <label htmlFor="dataset-read-as">Records (.jsonl, .json, .csv, .tsv)</label>
+        <label htmlFor="dataset-read-as">Records (.jsonl, .json, .csv, .tsv, .parquet)</label>
         <select id="dataset-read-as" value={reading.as ?? ''} onChange={(e) => setDatasetReading({ ...reading, as: (e.target.value || undefined) as ReadAs | undefined })}>
           <option value="">Found from each record's fields</option>
           {(Object.keys(READ_AS_LABELS) as ReadAs[]).map((k) => (

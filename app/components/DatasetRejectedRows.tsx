@@ -19,7 +19,7 @@ export default function DatasetRejectedRows({ rejected, kept }: { rejected: Reje
         <caption className="small">{rows.length < count ? `The first ${formatInt(rows.length)} of ${formatInt(count)} rejected rows` : 'Rejected rows'}</caption>
         <thead>
           <tr>
-            <th scope="col">Line</th>
+            <th scope="col">{rejected.unit === 'row' ? 'Row' : 'Line'}</th>
             <th scope="col">Reason</th>
           </tr>
         </thead>

@@ -15,7 +15,7 @@ export default function DatasetRejectionAlert() {
         <ul className="issues">
           {rejection.issues.map((issue, i) => (
             <li key={i}>
-              <span className="issue-line">Line {issue.line}:</span> {issue.message}
+              <span className="issue-line">{/\.parquet$/i.test(rejection.fileName) ? 'Row' : 'Line'} {issue.line}:</span> {issue.message}
             </li>
           ))}
         </ul>

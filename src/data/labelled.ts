@@ -7,7 +7,7 @@
 // named by its line and the field at fault, and the others are kept, as for language-model datasets.
 import type { TextTokenizer } from '../tokenize/tokenizer';
 import { deriveSeed, mulberry32, permutation } from './random';
-import { DatasetError, formatOf, jsonObjectOf, Rejections, rowShape, type DatasetFormat, type RejectedRow } from './parse';
+import { DatasetError, formatOf, jsonObjectOf, Rejections, rowShape, rowUnit, type DatasetFormat, type RejectedRow } from './parse';
 import { FileRows, LineEndings, type CsvRecord, type TextRow } from './rows';
 
 /** Which columns hold the text, the optional second text of a pair, and the label. */
@@ -48,7 +48,7 @@ const PAIR_COLUMNS: [string, string][] = [
 ];
 const TEXT_COLUMNS = ['text', 'sentence', 'content', 'review', 'question', 'document'];
 
-/** The formats a labelled dataset may come in. */
+/** The text formats a labelled dataset may come in (a Parquet file's rows are read as records). */
 export type LabelledFormat = 'csv' | 'tsv' | 'jsonl';
 
 export function isLabelledFormat(format: DatasetFormat): format is LabelledFormat {
@@ -106,15 +106,37 @@ export class LabelledReader {
   private readonly pairs: string[] = [];
   private readonly rawLabels: string[] = [];
 
+  /**
+   * `classLabels`: label names a column's integer ids stand for, in id order, by column (a
+   * Parquet file's ClassLabel features). When the label column has them, label id k is name k,
+   * in that order, every name included, and an id outside them refuses its row.
+   */
   constructor(
     readonly fileName: string,
-    readonly format: LabelledFormat,
+    readonly format: LabelledFormat | 'parquet',
     private readonly chosen?: Partial<LabelledColumns>,
+    private readonly classLabels: Record<string, string[]> = {},
   ) {
-    this.rejected = new Rejections(fileName, 'line');
+    this.rejected = new Rejections(fileName, rowUnit(format));
+  }
+
+  /**
+   * One record that is already an object (a Parquet row), read as a JSON Lines object is: `row`
+   * is its 1-based number and `raw` the text a refusal keeps of it (its JSON).
+   */
+  record(row: number, values: Record<string, unknown>, raw: string): void {
+    for (const k of Object.keys(values)) if (!this.names.includes(k)) this.names.push(k);
+    if (!this.columns) this.decideColumns();
+    this.keep(row, values, raw);
+  }
+
+  /** The known names of the label column's ids, when it has them. */
+  private get knownLabels(): string[] | undefined {
+    return this.columns && Object.hasOwn(this.classLabels, this.columns.label) ? this.classLabels[this.columns.label] : undefined;
   }
 
   row(row: TextRow | CsvRecord): void {
+    if (this.format === 'parquet') throw new Error('a Parquet file is read as records (LabelledReader.record), never as text');
     if (this.format === 'jsonl') return this.jsonlLine(row);
     const record = row as CsvRecord;
     if (!this.columns) {
@@ -172,9 +194,13 @@ export class LabelledReader {
     }
     const l = values[columns.label];
     let name: string | undefined;
-    if (typeof l === 'number' && Number.isInteger(l)) name = String(l);
+    const known = this.knownLabels;
+    if (known) {
+      if (typeof l === 'number' && Number.isInteger(l) && l >= 0 && l < known.length) name = known[l];
+      else problems.push(`"${columns.label}": label ${l === undefined ? 'nothing' : JSON.stringify(l)} is not one of the ${known.length} ClassLabel ids`);
+    } else if (typeof l === 'number' && Number.isInteger(l)) name = String(l);
     else if (typeof l === 'string' && l.trim() !== '') name = l.trim();
-    if (name === undefined) {
+    if (name === undefined && !known) {
       const got = l === undefined ? 'nothing' : typeof l === 'string' ? 'an empty value' : JSON.stringify(l);
       problems.push(`"${columns.label}" must be a label (a string or an integer), got ${got}`);
     }
@@ -191,14 +217,15 @@ export class LabelledReader {
       if (this.rejected.count > 0) throw this.rejected.refusal();
       throw new DatasetError(fileName, `${fileName}: no examples found`);
     }
-    // JSON Lines rows may bring columns after the first: a chosen one must be among them all.
-    if (this.format === 'jsonl') for (const c of [columns.text, columns.pair, columns.label]) this.requireColumn(c);
+    // JSON Lines (and Parquet) rows may bring columns after the first: a chosen one must be among them all.
+    if (this.format === 'jsonl' || this.format === 'parquet') for (const c of [columns.text, columns.pair, columns.label]) this.requireColumn(c);
     const allIntegers = this.rawLabels.every((n) => /^-?\d+$/.test(n));
     const distinct = [...new Set(this.rawLabels)];
-    const labelNames = allIntegers ? distinct.sort((a, b) => Number(a) - Number(b)) : distinct.sort();
+    // Known names keep their ids, as the dataset card has them; others are sorted.
+    const labelNames = this.knownLabels ?? (allIntegers ? distinct.sort((a, b) => Number(a) - Number(b)) : distinct.sort());
     if (labelNames.length < 2) {
       const n = this.rejected.count;
-      const refused = n > 0 ? ` (${n} other row${n === 1 ? '' : 's'} did not read; the first, line ${this.rejected.rows[0].line}: ${this.rejected.rows[0].message})` : '';
+      const refused = n > 0 ? ` (${n} other row${n === 1 ? '' : 's'} did not read; the first, ${rowUnit(this.format)} ${this.rejected.rows[0].line}: ${this.rejected.rows[0].message})` : '';
       throw new DatasetError(fileName, `${fileName}: every example has the label ${JSON.stringify(labelNames[0])}; a classifier needs at least two labels${refused}`, this.rejected.summary().rows);
     }
     const id = new Map(labelNames.map((n, i) => [n, i]));

@@ -29,7 +29,7 @@ describe('file formats', () => {
 
   it('rejects an unknown extension, listing the accepted ones', () => {
     const err = rejection(() => parseDataset('notes.md', 'hello'));
-    expect(err.message).toBe('notes.md: has extension ".md"; accepted: .txt, .jsonl, .json, .csv, .tsv');
+    expect(err.message).toBe('notes.md: has extension ".md"; accepted: .txt, .jsonl, .json, .csv, .tsv, .parquet');
     expect(err.fileName).toBe('notes.md');
     expect(rejection(() => parseDataset('README', 'x')).message).toMatch(/README: has no extension; accepted: \.txt/);
   });

@@ -13,16 +13,16 @@ import { ChatReader, ChatTemplateError, isChatRecord } from './chat';
 import type { ChatTemplate, ChatTemplateOrigin } from './chat-template';
 import { FileRows, LineEndings, type CsvRecord, type RowShape, type TextRow } from './rows';
 
-export type DatasetFormat = 'txt' | 'jsonl' | 'json' | 'csv' | 'tsv';
+export type DatasetFormat = 'txt' | 'jsonl' | 'json' | 'csv' | 'tsv' | 'parquet';
 
 /** One refused line (or record) of a dropped file. */
 export interface DatasetIssue {
-  /** 1-based line number in the file (or record number for formats without lines). */
+  /** 1-based line number in the file (or record number for formats without lines, row number for Parquet). */
   line: number;
   message: string;
 }
 
-export const ACCEPTED_EXTENSIONS: readonly string[] = ['.txt', '.jsonl', '.json', '.csv', '.tsv'];
+export const ACCEPTED_EXTENSIONS: readonly string[] = ['.txt', '.jsonl', '.json', '.csv', '.tsv', '.parquet'];
 
 /** At most this many refused rows are listed to the page; every one is counted. */
 export const MAX_ISSUES = 20;
@@ -258,7 +258,7 @@ export interface ReadExample {
 export function formatOf(fileName: string): DatasetFormat {
   const dot = fileName.lastIndexOf('.');
   const ext = dot >= 0 ? fileName.slice(dot).toLowerCase() : '';
-  if (ext === '.txt' || ext === '.jsonl' || ext === '.json' || ext === '.csv' || ext === '.tsv') {
+  if (ACCEPTED_EXTENSIONS.includes(ext)) {
     return ext.slice(1) as DatasetFormat;
   }
   const got = ext === '' ? 'has no extension' : `has extension "${ext}"`;
@@ -406,7 +406,7 @@ export class ExampleReader {
     readonly format: DatasetFormat,
     options: ParseOptions = {},
   ) {
-    this.rejected = new Rejections(fileName, format === 'json' ? 'record' : 'line');
+    this.rejected = new Rejections(fileName, rowUnit(format));
     this.chat = new ChatReader(options.chatTemplate);
     this.as = options.as;
     this.split = options.split;
@@ -427,7 +427,17 @@ export class ExampleReader {
       case 'csv':
       case 'tsv':
         return this.csvRecord(row as CsvRecord);
+      case 'parquet':
+        throw new Error('a Parquet file is read as records (ExampleReader.record), never as text');
     }
+  }
+
+  /**
+   * One record that is already an object (a Parquet row), read as a JSON Lines object is: `row`
+   * is its 1-based number and `raw` the text a refusal keeps of it (its JSON).
+   */
+  record(row: number, record: Record<string, unknown>, raw: string): void {
+    this.keepRecord(row, record, raw);
   }
 
   finish(): ParsedDataset {
@@ -624,6 +634,15 @@ export interface RejectedRow extends DatasetIssue {
 export interface RejectionSummary {
   count: number;
   rows: DatasetIssue[];
+  /** What the rows' numbers count: a Parquet file's rows, not lines; lines when absent. */
+  unit?: RowUnit;
+}
+
+/** What a format's refused rows are numbered by: lines; a JSON array's records; a Parquet file's rows. */
+export type RowUnit = 'line' | 'record' | 'row';
+
+export function rowUnit(format: DatasetFormat): RowUnit {
+  return format === 'json' ? 'record' : format === 'parquet' ? 'row' : 'line';
 }
 
 /** Every refused row of a file, in file order, with its text, so they can be saved as they were. */
@@ -634,7 +653,7 @@ export class Rejections {
 
   constructor(
     private readonly fileName: string,
-    private readonly unit: 'line' | 'record',
+    private readonly unit: RowUnit,
   ) {}
 
   add(line: number, message: string, raw: string): void {

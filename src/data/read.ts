@@ -4,7 +4,7 @@
 // read so far are held, never the whole file's text (a JSON document, which cannot be parsed in
 // pieces, is the exception). The same reader serves the whole-text path, so both read alike.
 import { isLabelledFormat, labelColumnOf, firstRowNames, LabelledReader, type LabelledColumns, type LabelledDataset } from './labelled';
-import { DatasetError, ExampleReader, formatOf, MAX_ISSUES, rowShape, Utf8Pieces, type DatasetFormat, type ParsedDataset, type ParseOptions, type RejectedRow, type RejectionSummary } from './parse';
+import { DatasetError, ExampleReader, formatOf, MAX_ISSUES, rowShape, rowUnit, Utf8Pieces, type DatasetFormat, type ParsedDataset, type ParseOptions, type RejectedRow, type RejectionSummary } from './parse';
 import { FileRows, LineEndings, type CsvRecord, type TextRow } from './rows';
 
 /** A file read: its examples (a language-model dataset) or its labelled rows, and the rows refused. */
@@ -37,6 +37,7 @@ export class DatasetReader {
     private readonly options: ParseOptions = {},
   ) {
     this.format = formatOf(fileName);
+    if (this.format === 'parquet') throw new Error(`${fileName} is a Parquet file: it is read with readParquetDataset, not as text`);
     this.rows = new FileRows(rowShape(this.format));
     // A language-model reading chosen, or a format without labelled rows: no need to look at the first row.
     const lm = options.as !== undefined && options.as !== 'labelled';
@@ -136,12 +137,14 @@ export async function readDatasetStream(
 /** What the page is told of the refused rows: all counted, the first few listed. */
 export function rejectionSummary(read: DatasetRead): RejectionSummary {
   const rows = read.rejected.rows;
-  return { count: rows.length, rows: rows.slice(0, MAX_ISSUES).map(({ line, message }) => ({ line, message })) };
+  const unit = rowUnit(read.format);
+  return { count: rows.length, rows: rows.slice(0, MAX_ISSUES).map(({ line, message }) => ({ line, message })), ...(unit === 'row' ? { unit } : {}) };
 }
 
 /**
  * The refused rows as a file of the dropped file's format, to fix and drop again: JSON Lines and
- * text files get the lines as they were; CSV and TSV files the header row, then the rows as they
+ * text files get the lines as they were; a Parquet file's refused rows become a JSON Lines file
+ * (`name.rejected.jsonl`), one row a line as JSON.stringify writes it, since Parquet holds no text; CSV and TSV files the header row, then the rows as they
  * were (quoted line breaks included). A JSON document's refused records are saved as a JSON
  * array of them, each written by JSON.stringify, since JSON.parse keeps no record's text as it
  * was. Line endings are \n whatever the file had.
@@ -149,7 +152,7 @@ export function rejectionSummary(read: DatasetRead): RejectionSummary {
 export function rejectedFile(fileName: string, read: Pick<DatasetRead, 'format' | 'rejected'>): { fileName: string; bytes: Uint8Array } {
   const rows = read.rejected.rows.map((r) => r.raw);
   const dot = fileName.lastIndexOf('.');
-  const name = `${fileName.slice(0, dot)}.rejected${fileName.slice(dot)}`;
+  const name = `${fileName.slice(0, dot)}.rejected${read.format === 'parquet' ? '.jsonl' : fileName.slice(dot)}`;
   let text: string;
   if (read.format === 'json') text = `[\n${rows.join(',\n')}\n]\n`;
   else text = [...(read.rejected.header !== undefined ? [read.rejected.header] : []), ...rows].map((r) => `${r}\n`).join('');

@@ -158,6 +158,7 @@ export type FromWorker =
   | { type: 'modelLoaded'; model: ModelSummary }
   | { type: 'datasetLoaded'; dataset: DatasetSummary }
   /** Reading a dropped file: bytes read of the file's size, or examples tokenized of all. */
+  /** Reading: bytes of the file (rows, for a Parquet file); tokenizing: examples. */
   | { type: 'datasetProgress'; fileName: string; phase: DatasetPhase; done: number; total: number }
   /** The loaded dataset's refused rows, as a file to save. */
   | { type: 'rejectedRows'; fileName: string; bytes: Uint8Array }

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { startBackend, type WasmFiles } from '../backend/backend';
 import { DatasetError, decodeUtf8, type ReadChoice } from '../data/parse';
 import { BatchSampler, evalBatches, prepareDataset, type PreparedDataset } from '../data/dataset';
+import { readParquetDataset } from '../data/parquet-read';
 import { readDatasetStream, rejectedFile, rejectionSummary, type DatasetRead } from '../data/read';
 import type { SequenceLayout } from '../data/layout';
 import { peftTypeOf } from '../export/peft-files';
@@ -363,8 +364,13 @@ export class StudioSession {
     const causal = architectureOf(info).objective === 'causal-lm';
     const { name, size } = d.file;
     const progress = new DatasetProgress(name, this.emit);
-    progress.report('reading', 0, size, true);
-    const read = await readDatasetStream(name, d.file.stream(), d.columns, (bytes) => progress.report('reading', bytes, size), { ...d.reading, chatTemplate: this.chatTemplate });
+    const options = { ...d.reading, chatTemplate: this.chatTemplate };
+    // A Parquet file is binary: decoded by row group, never as text; its progress counts rows.
+    const parquet = /\.parquet$/i.test(name);
+    if (!parquet) progress.report('reading', 0, size, true);
+    const read = parquet
+      ? await readParquetDataset(d.file, name, d.columns, (rows, total) => progress.report('reading', rows, total, rows === 0), options)
+      : await readDatasetStream(name, d.file.stream(), d.columns, (bytes) => progress.report('reading', bytes, size), options);
     const prepared = prepareDataset(name, read, this.tokenizer!, {
       sequenceLength,
       evalFraction: d.evalFraction,

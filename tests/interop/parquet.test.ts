@@ -39,5 +39,7 @@ describe('Parquet files written by datasets and pyarrow', () => {
   it('the ClassLabel names datasets saved are found, in its order', async () => {
     const { layout } = await readParquet(new Blob([readFileSync(join(dir, 'pairs.parquet'))]), 'pairs.parquet');
     expect(layout.classLabels).toEqual({ label: ['not_equivalent', 'equivalent'] });
+    const sentiment = await readParquet(new Blob([readFileSync(join(dir, 'sentiment.parquet'))]), 'sentiment.parquet');
+    expect(sentiment.layout.classLabels).toEqual({ label: ['positive', 'negative'] });
   });
 });

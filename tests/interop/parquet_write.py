@@ -72,6 +72,24 @@ def main() -> None:
             features=features,
         ),
     )
+    # A ClassLabel whose names are not in alphabetical order, and rows that do not read: an empty
+    # text, and the id -1 `datasets` gives an unlabelled row (as GLUE's test splits have).
+    sentiment = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=["positive", "negative"])})
+    save_dataset(
+        "sentiment.parquet",
+        datasets.Dataset.from_dict(
+            {
+                "text": ["A delight from start to finish.", "Dull and far too long.", "", "I loved every minute.", "Not worth the ticket.", "No label here."],
+                "label": [0, 1, 0, 0, 1, -1],
+            },
+            features=sentiment,
+        ),
+    )
+    # Chats, two of which do not read: one without an assistant reply, one with no messages.
+    save_dataset(
+        "chat-bad.parquet",
+        datasets.Dataset.from_dict({"messages": [CHATS[0], [{"role": "user", "content": "Anyone there?"}], CHATS[1], []]}),
+    )
     # Chat data: messages as list<struct<role, content>>.
     save_dataset("chat.parquet", datasets.Dataset.from_dict({"messages": CHATS}))
     # Alpaca fields, zstd, two rows per row group, with a null input.
