@@ -8,19 +8,10 @@ import { loadTokenizer } from '../tokenize/tokenizer';
 import { wordPieceTokenizerFiles } from '../tokenize/word-piece';
 import { ChatTemplate, DEFAULT_CHAT_TEMPLATE, hasGenerationMarkers, modelChatTemplate, type ChatMessage } from './chat-template';
 import { IGNORE_INDEX, makeBatch, prepareDataset, tokenizeExamples } from './dataset';
-import { DatasetError, exampleText, parseDataset, wholeTextExample, type Example } from './parse';
+import { exampleText, parseDataset, wholeTextExample, type Example } from './parse';
+import { datasetRejection } from './testing';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf-8');
-
-function rejection(fn: () => unknown): DatasetError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DatasetError);
-    return err as DatasetError;
-  }
-  throw new Error('expected a DatasetError, nothing was thrown');
-}
 
 /** The trained and untrained texts of an example, in order. */
 const parts = (e: Example) => e.map((s) => [s.train ? 'train' : 'context', s.text]);
@@ -115,7 +106,7 @@ describe('reading chat records', () => {
 
   it('a template that does not parse refuses the file once, naming the template; files without chats never read it', () => {
     const broken = () => modelChatTemplate('m', { chat_template: '{% for m in messages %}{{ m.content }' });
-    const err = rejection(() => parseDataset('c.jsonl', JSON.stringify({ messages: SYSTEM_USER_ASSISTANT }), { chatTemplate: broken }));
+    const err = datasetRejection(() => parseDataset('c.jsonl', JSON.stringify({ messages: SYSTEM_USER_ASSISTANT }), { chatTemplate: broken }));
     expect(err.message).toMatch(/^c\.jsonl: m\/tokenizer_config\.json: the chat template could not be read \(/);
     expect(err.issues).toEqual([]);
     expect(parseDataset('t.jsonl', '{"text": "plain"}', { chatTemplate: broken }).examples).toHaveLength(1);

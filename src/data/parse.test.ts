@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DatasetError, MAX_ISSUES, decodeUtf8, exampleText, parseDataset } from './parse';
+import { MAX_ISSUES, decodeUtf8, exampleText, parseDataset } from './parse';
+import { datasetRejection } from './testing';
 
 /** A file's refused rows, as the page lists them: line and reason. */
 const refused = (fileName: string, text: string) => parseDataset(fileName, text).rejected.map(({ line, message }) => ({ line, message }));
 
 /** The whole texts of a file's examples. */
 const texts = (fileName: string, text: string): string[] => parseDataset(fileName, text).examples.map(exampleText);
-
-/** Runs `fn`, expecting a DatasetError, and returns it for inspection. */
-function rejection(fn: () => unknown): DatasetError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DatasetError);
-    return err as DatasetError;
-  }
-  throw new Error('expected a DatasetError, nothing was thrown');
-}
 
 describe('file formats', () => {
   it('picks the format from the extension, case-insensitively', () => {
@@ -28,16 +18,16 @@ describe('file formats', () => {
   });
 
   it('rejects an unknown extension, listing the accepted ones', () => {
-    const err = rejection(() => parseDataset('notes.md', 'hello'));
+    const err = datasetRejection(() => parseDataset('notes.md', 'hello'));
     expect(err.message).toBe('notes.md: has extension ".md"; accepted: .txt, .jsonl, .json, .csv, .tsv, .parquet');
     expect(err.fileName).toBe('notes.md');
-    expect(rejection(() => parseDataset('README', 'x')).message).toMatch(/README: has no extension; accepted: \.txt/);
+    expect(datasetRejection(() => parseDataset('README', 'x')).message).toMatch(/README: has no extension; accepted: \.txt/);
   });
 
   it('rejects empty and whitespace-only files', () => {
     for (const name of ['a.txt', 'a.jsonl', 'a.json', 'a.csv']) {
-      expect(rejection(() => parseDataset(name, '')).message).toBe(`${name}: the file is empty`);
-      expect(rejection(() => parseDataset(name, '\uFEFF \r\n\n  ')).message).toBe(`${name}: the file is empty`);
+      expect(datasetRejection(() => parseDataset(name, '')).message).toBe(`${name}: the file is empty`);
+      expect(datasetRejection(() => parseDataset(name, '\uFEFF \r\n\n  ')).message).toBe(`${name}: the file is empty`);
     }
   });
 });
@@ -96,7 +86,7 @@ describe('.jsonl', () => {
   });
 
   it('refuses a file none of whose lines read, naming the first problem and counting the rest', () => {
-    const err = rejection(() => parseDataset('data.jsonl', '{"text": "broken\n\n["text"]\n{"txt":"typo"}\n'));
+    const err = datasetRejection(() => parseDataset('data.jsonl', '{"text": "broken\n\n["text"]\n{"txt":"typo"}\n'));
     expect(err.issues.map((i) => i.line)).toEqual([1, 3, 4]);
     expect(err.message).toMatch(/^data\.jsonl line 1: not valid JSON \(.+\) \(and 2 more problems\)$/);
   });
@@ -115,7 +105,7 @@ describe('.jsonl', () => {
 
   it('lists at most MAX_ISSUES issues of a refused file but counts them all', () => {
     const text = Array.from({ length: 30 }, () => 'x').join('\n');
-    const err = rejection(() => parseDataset('d.jsonl', text));
+    const err = datasetRejection(() => parseDataset('d.jsonl', text));
     expect(err.issues).toHaveLength(MAX_ISSUES);
     expect(err.issues[MAX_ISSUES - 1].line).toBe(MAX_ISSUES);
     expect(err.message).toMatch(/\(and 29 more problems\)$/);
@@ -246,22 +236,22 @@ describe('.json', () => {
       { line: 2, message: 'expected a JSON object, got a number', raw: '5' },
       { line: 3, message: '"text" is empty', raw: '{"text":""}' },
     ]);
-    const err = rejection(() => parseDataset('d.json', '[5, {"text":""}]'));
+    const err = datasetRejection(() => parseDataset('d.json', '[5, {"text":""}]'));
     expect(err.message).toBe('d.json record 1: expected a JSON object, got a number (and 1 more problem)');
   });
 
   it('turns a JSON syntax error into a line number', () => {
-    const err = rejection(() => parseDataset('d.json', '[\r\n  {"text": "a"},\r\n  {"text": "b",}\r\n]'));
+    const err = datasetRejection(() => parseDataset('d.json', '[\r\n  {"text": "a"},\r\n  {"text": "b",}\r\n]'));
     expect(err.issues).toHaveLength(1);
     expect(err.issues[0].line).toBe(3);
     expect(err.message).toMatch(/^d\.json line 3: not valid JSON \(/);
   });
 
   it('rejects other shapes and an empty array', () => {
-    expect(rejection(() => parseDataset('d.json', '{"text":"a"}')).message).toBe(
+    expect(datasetRejection(() => parseDataset('d.json', '{"text":"a"}')).message).toBe(
       'd.json: expected an array of objects, or an object with a "data", "rows" or "train" array; got an object',
     );
-    expect(rejection(() => parseDataset('d.json', '[]')).message).toBe('d.json: no examples found');
+    expect(datasetRejection(() => parseDataset('d.json', '[]')).message).toBe('d.json: no examples found');
   });
 });
 
@@ -280,11 +270,11 @@ describe('.csv / .tsv', () => {
   });
 
   it('requires a header with a text column', () => {
-    const err = rejection(() => parseDataset('d.csv', 'content,label\nx,1\n'));
+    const err = datasetRejection(() => parseDataset('d.csv', 'content,label\nx,1\n'));
     expect(err.issues).toEqual([
       { line: 1, message: 'the header row needs a "text" column (or "prompt" and "completion", or "instruction" and "output"); found "content", "label"' },
     ]);
-    expect(rejection(() => parseDataset('d.csv', 'text\n')).message).toBe('d.csv: no examples found');
+    expect(datasetRejection(() => parseDataset('d.csv', 'text\n')).message).toBe('d.csv: no examples found');
   });
 
   it('names the line of each bad row, counting quoted newlines, blank lines, CRLF and a BOM', () => {
@@ -316,13 +306,13 @@ describe('decodeUtf8', () => {
 
   it('names the file, line and byte offset of the first invalid byte', () => {
     // "ab\nc" then a Latin-1 é (0xe9) followed by ASCII: offset 4, line 2.
-    const err = rejection(() => decodeUtf8(bytes(0x61, 0x62, 0x0a, 0x63, 0xe9, 0x74, 0x65), 'latin1.txt'));
+    const err = datasetRejection(() => decodeUtf8(bytes(0x61, 0x62, 0x0a, 0x63, 0xe9, 0x74, 0x65), 'latin1.txt'));
     expect(err.message).toBe('latin1.txt line 2: not valid UTF-8 at byte offset 4 (0xe9); save the file as UTF-8');
     expect(err.issues).toEqual([{ line: 2, message: 'not valid UTF-8 at byte offset 4 (0xe9); save the file as UTF-8' }]);
   });
 
   it('finds overlong forms, surrogates, stray continuations and truncation', () => {
-    const offsetOf = (b: Uint8Array): string => rejection(() => decodeUtf8(b, 'x.txt')).message;
+    const offsetOf = (b: Uint8Array): string => datasetRejection(() => decodeUtf8(b, 'x.txt')).message;
     expect(offsetOf(bytes(0x41, 0xc0, 0xaf))).toMatch(/byte offset 1 \(0xc0\)/); // overlong '/'
     expect(offsetOf(bytes(0x41, 0x42, 0xed, 0xa0, 0x80))).toMatch(/byte offset 2 \(0xed\)/); // UTF-16 surrogate
     expect(offsetOf(bytes(0xc3, 0xa9, 0x80))).toMatch(/byte offset 2 \(0x80\)/); // lone continuation

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { DatasetError, decodeUtf8, exampleText } from './parse';
 import { readDatasetStream, readDatasetText, rejectedFile, type DatasetRead } from './read';
+import { datasetRejection } from './testing';
 
 const encode = (text: string) => new TextEncoder().encode(text);
 
@@ -160,27 +161,12 @@ describe('reading a file as the person chose', () => {
     const lm = readDatasetText('l.csv', csv, undefined, { as: 'text' });
     expect(lm.labelled).toBeUndefined();
     expect(lm.examples!.examples.map(exampleText)).toEqual(['good day', 'bad day']);
-    const err = (() => {
-      try {
-        readDatasetText('t.csv', 'text\nno label here\n', undefined, { as: 'labelled' });
-      } catch (e) {
-        return e as DatasetError;
-      }
-    })();
-    expect(err).toBeInstanceOf(DatasetError);
-    expect(err!.message).toBe('t.csv: reading labelled examples needs a "label" (or "labels") column; found "text"');
+    const err = datasetRejection(() => readDatasetText('t.csv', 'text\nno label here\n', undefined, { as: 'labelled' }));
+    expect(err.message).toBe('t.csv: reading labelled examples needs a "label" (or "labels") column; found "text"');
   });
 
   it('refuses a reading the format cannot hold, naming the file', () => {
-    const message = (name: string, text: string, as: 'chat' | 'labelled' | 'alpaca') => {
-      try {
-        readDatasetText(name, text, undefined, { as });
-      } catch (e) {
-        expect(e).toBeInstanceOf(DatasetError);
-        return (e as Error).message;
-      }
-      throw new Error('expected a DatasetError');
-    };
+    const message = (name: string, text: string, as: 'chat' | 'labelled' | 'alpaca') => datasetRejection(() => readDatasetText(name, text, undefined, { as })).message;
     expect(message('n.txt', 'hello', 'chat')).toBe('n.txt: a .txt file holds plain text; it cannot be read as chats');
     expect(message('n.txt', 'hello', 'labelled')).toBe('n.txt: labelled examples are read from CSV, TSV or JSON Lines files; read this one as a language-model dataset');
     expect(message('c.csv', 'text\nx\n', 'chat')).toBe('c.csv line 1: chats are read from JSON Lines or JSON records ("messages" or "conversations"), not CSV columns');
