@@ -53,7 +53,7 @@ export default function RunProgress() {
         </div>
         <span className="progress-text">
           Step {formatInt(step)} of {total > 0 ? formatInt(total) : '…'}
-          {!ended && clock && <> · {formatTokensPerSecond(clock.tokensPerSecond)} tokens/s · ETA {formatDuration(clock.etaMs)}</>}
+          {!ended && clock && <> · {formatTokensPerSecond(clock.tokensPerSecond)} · ETA {formatDuration(clock.etaMs)}</>}
         </span>
       </div>
       {clock && (
