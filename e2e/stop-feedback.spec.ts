@@ -19,7 +19,7 @@ test('the step count moves before the losses are read back; Stop says what it wa
   await page.getByRole('combobox', { name: 'Base model' }).selectOption('tiny-gpt2');
   await expect(page.locator('code', { hasText: 'trainable params' })).toBeVisible();
 
-  // Steps of 8 × 128 tokens, and a held-out set of many batches (about 70) so the final
+  // Steps of 8 × 128 tokens, and a held-out set of 300 examples (many batches) so the final
   // evaluation lasts long enough to skip.
   await fill(page, 'Sequence length', '128');
   await dropFile(page, 'stories.jsonl', sampleJsonl(3000, 4));
