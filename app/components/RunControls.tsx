@@ -1,7 +1,8 @@
 // Start, Stop and Export (and Export merged model for adapters that fold into the weights),
-// with why Start is unavailable and what was saved.
+// with why Start is unavailable and what was saved. While a run stops, Skip final evaluation
+// ends it without waiting for the held-out evaluation.
 import type { RunOutput } from '../../src/worker/protocol';
-import { canExport, canExportMerged, canStop, exportTarget, isMergeable, speedupLine, startBlocker, useActions, useStudio } from '../store';
+import { canExport, canExportMerged, canSkipEvaluation, canStop, exportTarget, isMergeable, speedupLine, startBlocker, useActions, useStudio } from '../store';
 
 /** The Export button and what it says it saves, for what the chosen method makes. */
 const EXPORT: Record<RunOutput, { label: string; help?: string }> = {
@@ -29,7 +30,11 @@ export default function RunControls() {
   const exportKind = useStudio((s) => s.exportKind);
   const saved = useStudio((s) => s.savedFileName);
   const stopping = useStudio((s) => s.run.status === 'stopping' || s.compare.status === 'stopping');
-  const { startTraining, stopTraining, exportAdapter, exportMergedModel } = useActions();
+  // Offered while the run stops with a held-out set; once pressed it stays, marked unavailable
+  // rather than disabled, so keyboard focus stays on it until the run ends.
+  const skippable = useStudio(canSkipEvaluation);
+  const skipShown = useStudio((s) => s.run.status === 'stopping' && (skippable || s.run.skipRequested));
+  const { startTraining, stopTraining, skipEvaluation, exportAdapter, exportMergedModel } = useActions();
 
   return (
     <div className="run-controls">
@@ -40,6 +45,11 @@ export default function RunControls() {
         <button type="button" disabled={!stoppable} onClick={stopTraining}>
           {stopping ? 'Stopping…' : 'Stop'}
         </button>
+        {skipShown && (
+          <button type="button" aria-disabled={!skippable} aria-describedby="skip-help" onClick={skipEvaluation}>
+            Skip final evaluation
+          </button>
+        )}
         <button type="button" disabled={!exportable} onClick={exportAdapter}>
           {exporting && exportKind === target ? 'Exporting…' : EXPORT[target].label}
         </button>
@@ -52,6 +62,11 @@ export default function RunControls() {
       <p id="start-blocker" className="help">
         {blocker ?? 'Ready to train.'}
       </p>
+      {skipShown && (
+        <p id="skip-help" className="help">
+          Skip final evaluation ends the run without measuring the held-out loss again; the last one measured stands.
+        </p>
+      )}
       {mergeable && (
         <p id="merge-help" className="help">
           Export merged model saves a complete Hugging Face checkpoint (config.json, model.safetensors, tokenizer files) with the adapter folded into the base weights.

@@ -1,12 +1,14 @@
-// The run's progress bar and live numbers.
+// The run's progress bar and live numbers. The step count, throughput, elapsed time and ETA
+// move at every step the worker finishes; the loss, learning rate and grad norm when the losses
+// are read back, a few steps at a time.
 import { formatBytes, formatDuration, formatInt, formatLearningRate, formatLoss, formatNumber, formatTokensPerSecond } from '../format';
-import { isCompareActive, useStudio } from '../store';
+import { isCompareActive, stoppingLine, useStudio } from '../store';
 
 const STATUS_TEXT = {
   idle: '',
   starting: 'Starting…',
   running: 'Training',
-  stopping: 'Stopping after the current step…',
+  stopping: 'Stopping…',
   finished: 'Finished',
   stopped: 'Stopped',
   failed: 'Failed',
@@ -22,15 +24,17 @@ export default function RunProgress() {
   if (run.status === 'idle') return null;
 
   const p = run.latest;
+  // The latest finished step, unless its losses were read back at the same step or later.
+  const clock = run.stepped && (!p || run.stepped.step >= p.step) ? run.stepped : p;
   const total = Math.max(run.totalSteps, p?.totalSteps ?? 0);
-  const step = p?.step ?? 0;
+  const step = clock?.step ?? 0;
   const pct = total > 0 ? Math.min(100, (100 * step) / total) : 0;
   const ended = run.status === 'finished' || run.status === 'stopped' || run.status === 'failed';
 
   return (
     <div className={`run-progress run-${run.status}`}>
       <p className="run-state">
-        <strong>{STATUS_TEXT[run.status]}</strong>
+        <strong>{run.status === 'stopping' ? stoppingLine(run) : STATUS_TEXT[run.status]}</strong>
         {methodLabel && <span className="muted"> · {methodLabel}</span>}
         {comparePosition && <span className="muted"> · comparison run {comparePosition}</span>}
         {run.status === 'failed' && run.endMessage && <span className="field-error"> · {run.endMessage}</span>}
@@ -48,15 +52,15 @@ export default function RunProgress() {
           <div className="progress-fill" style={{ width: `${pct}%` }} />
         </div>
         <span className="progress-text">
-          {formatInt(step)}/{total > 0 ? formatInt(total) : '…'}
-          {!ended && p && <> · ETA {formatDuration(p.etaMs)}</>}
+          Step {formatInt(step)} of {total > 0 ? formatInt(total) : '…'}
+          {!ended && clock && <> · {formatTokensPerSecond(clock.tokensPerSecond)} · ETA {formatDuration(clock.etaMs)}</>}
         </span>
       </div>
-      {p && (
+      {clock && (
         <dl className="stats stats-compact">
           <div>
             <dt>Loss</dt>
-            <dd>{formatLoss(p.loss)}</dd>
+            <dd>{p ? `${formatLoss(p.loss)}${p.step < step ? ` (step ${p.step})` : ''}` : '—'}</dd>
           </div>
           <div>
             <dt>Held-out loss</dt>
@@ -64,32 +68,38 @@ export default function RunProgress() {
           </div>
           <div>
             <dt>ETA</dt>
-            <dd>{ended ? '—' : formatDuration(p.etaMs)}</dd>
+            <dd>{ended ? '—' : formatDuration(clock.etaMs)}</dd>
           </div>
           <div>
             <dt>Elapsed</dt>
-            <dd>{formatDuration(p.elapsedMs)}</dd>
+            <dd>{formatDuration(clock.elapsedMs)}</dd>
           </div>
           <div>
             <dt>Tokens/s</dt>
-            <dd>{formatTokensPerSecond(p.tokensPerSecond)}</dd>
+            <dd>{formatTokensPerSecond(clock.tokensPerSecond)}</dd>
           </div>
           <div>
             <dt>Learning rate</dt>
-            <dd>{formatLearningRate(p.learningRate)}</dd>
+            <dd>{p ? formatLearningRate(p.learningRate) : '—'}</dd>
           </div>
           <div>
             <dt>Grad norm</dt>
-            <dd>{formatNumber(p.gradNorm)}</dd>
+            <dd>{p ? formatNumber(p.gradNorm) : '—'}</dd>
           </div>
           <div>
             <dt>Epoch</dt>
-            <dd>{formatNumber(p.epoch)}</dd>
+            <dd>{formatNumber(clock.epoch)}</dd>
           </div>
           <div>
             <dt>Tensors in memory</dt>
             <dd>
-              {formatInt(p.numTensors)} <span className="muted small">({formatBytes(p.numBytes)})</span>
+              {p ? (
+                <>
+                  {formatInt(p.numTensors)} <span className="muted small">({formatBytes(p.numBytes)})</span>
+                </>
+              ) : (
+                '—'
+              )}
             </dd>
           </div>
         </dl>

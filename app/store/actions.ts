@@ -17,6 +17,7 @@ import {
   canExport,
   canExportMerged,
   canGenerate,
+  canSkipEvaluation,
   canStart,
   canStop,
   comparableMethods,
@@ -34,6 +35,7 @@ import {
   modelKey,
   parityBlocker,
   selectedMethod,
+  stoppingLine,
   trainLimits,
   chosenLayout,
   trainsOnWholeText,
@@ -66,6 +68,8 @@ export interface StudioActions {
   setTrainField(key: TrainField, text: string): void;
   startTraining(): void;
   stopTraining(): void;
+  /** While stopping: ends the run's final evaluation early, so it ends with the held-out loss last measured. */
+  skipEvaluation(): void;
   exportAdapter(): void;
   /** A full Hugging Face checkpoint with the adapter merged in (adapters that support it). */
   exportMergedModel(): void;
@@ -327,8 +331,16 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       set({
         run: isRunActive(s.run.status) ? { ...s.run, status: 'stopping' } : s.run,
         compare: isCompareActive(s.compare.status) ? { ...s.compare, status: 'stopping' } : s.compare,
-        announcement: 'Stopping after the current step…',
+        announcement: stoppingLine(s.run),
       });
+    },
+
+    skipEvaluation() {
+      const s = get();
+      if (!canSkipEvaluation(s)) return;
+      deps.send({ type: 'skipEvaluation' });
+      const run = { ...s.run, skipRequested: true };
+      set({ run, announcement: stoppingLine(run) });
     },
 
     exportAdapter() {

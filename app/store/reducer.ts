@@ -26,6 +26,8 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
 
     case 'trainingStarted':
     case 'progress':
+    case 'stepDone':
+    case 'stopping':
     case 'eval':
     case 'trainingEnded':
     case 'referenceEval':

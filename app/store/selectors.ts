@@ -8,7 +8,7 @@ import { validateGenerateInputs } from '../generate-form';
 import { buildMethodConfig, type MethodConfigResult } from '../method-form';
 import { modelOption } from '../models';
 import { trainFieldValue, validateTrainInputs } from '../train-form';
-import { DISK_MODEL_PREFIX, type CompareStatus, type RunStatus, type StudioData } from './state';
+import { DISK_MODEL_PREFIX, type CompareStatus, type RunState, type RunStatus, type StudioData } from './state';
 
 /** The "Base model" select's value for a loaded model: built-in ids as they are, disk models prefixed. */
 export function modelKey(m: Pick<ModelSummary, 'id' | 'source'>): string {
@@ -204,6 +204,14 @@ export function canStop(s: StudioData): boolean {
   return s.run.status === 'starting' || s.run.status === 'running' || s.compare.status === 'starting' || s.compare.status === 'running';
 }
 
+/**
+ * "Skip final evaluation" is offered from Stop until the run ends, when the run has a held-out
+ * set to evaluate on; once pressed it waits for the worker.
+ */
+export function canSkipEvaluation(s: StudioData): boolean {
+  return s.run.status === 'stopping' && !s.run.skipRequested && (s.dataset?.evalRows ?? 0) > 0;
+}
+
 export function canExport(s: StudioData): boolean {
   return s.held[exportTarget(s)] !== null && !isBusy(s) && !s.exportPending && !s.importPending;
 }
@@ -269,6 +277,18 @@ export function speedupLine(sp: ForwardSpeed): string {
   // On a tiny model the measured ratio can come out below 1; say so rather than "0.9× faster".
   const what = sp.ratio >= 1 ? `${sp.ratio.toFixed(2)}× faster` : `${(1 / sp.ratio).toFixed(2)}× slower`;
   return `Student forward: ${what} than the teacher (measured here)`;
+}
+
+/**
+ * What a stopping run is waiting for: `Stopping: finishing step 12…`, then `Stopping: final
+ * evaluation on the held-out set…`; `Stopping…` until the worker has said.
+ */
+export function stoppingLine(run: Pick<RunState, 'stopping' | 'skipRequested'>): string {
+  if (run.skipRequested) return 'Stopping: skipping the final evaluation…';
+  const st = run.stopping;
+  if (!st) return 'Stopping…';
+  if (st.phase === 'evaluating') return 'Stopping: final evaluation on the held-out set…';
+  return st.step > 0 ? `Stopping: finishing step ${st.step}…` : 'Stopping before the first step…';
 }
 
 /** The status line during training: `Step 12/50 · loss 3.41`. */

@@ -15,6 +15,8 @@ import type {
   PlanSummary,
   ProgressPoint,
   ReferenceLoss,
+  StepPoint,
+  StopPhase,
   RunEnd,
   RunOutput,
   ParityReport,
@@ -70,7 +72,14 @@ export interface RunState {
   output: RunOutput;
   mergeable: boolean;
   totalSteps: number;
+  /** The latest losses read back. */
   latest: ProgressPoint | null;
+  /** The latest step the worker finished: ahead of `latest` until its loss is read back. */
+  stepped: StepPoint | null;
+  /** After Stop: what the worker said it still does before the run ends (null until it says). */
+  stopping: { phase: StopPhase; step: number } | null;
+  /** "Skip final evaluation" was pressed for this run. */
+  skipRequested: boolean;
   lastEval: EvalPoint | null;
   lossRows: LossRow[];
   /** The step the run ended at, and the worker's message (failures). */
@@ -250,6 +259,9 @@ export const IDLE_RUN: RunState = {
   mergeable: false,
   totalSteps: 0,
   latest: null,
+  stepped: null,
+  stopping: null,
+  skipRequested: false,
   lastEval: null,
   lossRows: [],
   endStep: 0,

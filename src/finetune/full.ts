@@ -93,7 +93,7 @@ export class FineTunedModel implements Trained {
       // not pulled toward 0 (the pretrained values are near 1 or a learned offset).
       decay: this.variables.map((v) => v.rank >= 2),
       stepLoss: (batch, step) => () => ({ total: this.objective.batchLoss(this.base, hooks, batch, true, { step }).loss }),
-      evaluate: () => evaluate(this.base, hooks, evalBatches, this.objective),
+      evaluate: (skip) => evaluate(this.base, hooks, evalBatches, this.objective, skip),
       noun: 'fine-tuned model',
     };
   }

@@ -7,7 +7,7 @@ import type { SequenceClassifier } from '../models/classifier';
 import type { Hooks, LoadedModel } from '../models/types';
 import { classificationLoss, IGNORE_INDEX } from './loss';
 import { classificationMetrics, type ClassificationMetrics } from './metrics';
-import type { TokenBatch, TrainingSpec } from './trainer';
+import { checkSkip, type SkipCheck, type TokenBatch, type TrainingSpec } from './trainer';
 
 /** The head's logits [B, numLabels] for a batch. Call inside tf.tidy or a gradient tape. */
 export function classifierLogits(model: LoadedModel, hooks: Hooks, head: SequenceClassifier, b: TokenBatch, training: boolean): tf.Tensor2D {
@@ -25,18 +25,21 @@ function classesOf(b: TokenBatch): Int32Array {
 
 /**
  * Held-out loss (mean over examples) with accuracy, macro-F1 and the confusion matrix from the
- * head's argmax, over every batch in one pass and one read-back per batch.
+ * head's argmax, over every batch in one pass and one read-back per batch. With `skip`, it is
+ * asked before each batch and may end the evaluation (EvaluationSkipped).
  */
 export async function evaluateClassifier(
   model: LoadedModel,
   hooks: Hooks,
   head: SequenceClassifier,
   batches: TokenBatch[],
+  skip?: SkipCheck,
 ): Promise<{ evalLoss: number; classification: ClassificationMetrics }> {
   let lossSum = 0;
   const truth: number[] = [];
   const predicted: number[] = [];
   for (const b of batches) {
+    await checkSkip(skip);
     const classes = classesOf(b);
     const [loss, argmax] = tf.tidy(() => {
       const logits = classifierLogits(model, hooks, head, b, false);
@@ -74,8 +77,8 @@ export function classifierSpec(model: LoadedModel, body: ClassifierBody, head: S
     variables: [...body.variables, ...head.variables],
     decay: body.decay && [...body.decay, ...head.variables.map((v) => v.rank >= 2)],
     stepLoss: (batch) => () => ({ total: classificationLoss(classifierLogits(model, body.hooks(true), head, batch, true), classesOf(batch)).loss }),
-    evaluate: async () => (await evaluateClassifier(model, body.hooks(false), head, evalBatches)).evalLoss,
-    evaluateClassifier: () => evaluateClassifier(model, body.hooks(false), head, evalBatches),
+    evaluate: async (skip) => (await evaluateClassifier(model, body.hooks(false), head, evalBatches, skip)).evalLoss,
+    evaluateClassifier: (skip) => evaluateClassifier(model, body.hooks(false), head, evalBatches, skip),
     noun,
   };
 }

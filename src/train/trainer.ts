@@ -1,6 +1,8 @@
 // The training loop. Runs in the worker (and in Node tests). Each step lives inside tf.tidy,
 // so the tensor count stays flat; losses and gradient norms stay on the device and are read
 // back together every few steps with an awaited data() call, never a blocking read per step.
+// Each step is still reported when it finishes (the backend says so without a read-back), so
+// the step count and throughput move at every step while the losses arrive in batches.
 import * as tf from '@tensorflow/tfjs';
 import type { Hooks, LoadedModel } from '../models/types';
 import type { Adapter } from '../peft/types';
@@ -9,6 +11,7 @@ import { CAUSAL_LM, type LmObjective } from './objective';
 import type { ClassificationMetrics } from './metrics';
 import { learningRateAt } from './schedule';
 import { GpuRejectedWork, throwIfGpuErrors } from '../backend/webgpu-kernels';
+import { workDone } from '../backend/work-done';
 
 /** Where a run stands after one step, as the loop reports it. */
 export interface ProgressPoint {
@@ -25,6 +28,23 @@ export interface ProgressPoint {
   numBytes: number;
   /** Each named loss term at this step, for runs whose loss has several (TrainingSpec.termKeys). */
   terms?: Record<string, number>;
+}
+
+/**
+ * A step as the host saw it finish, reported at every step: its loss is still on the device
+ * and comes later with the batched read-back (a ProgressPoint).
+ */
+export interface StepPoint {
+  /** Steps done, counted from 1. */
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  /** Real tokens the step read. */
+  tokens: number;
+  /** The step's tokens over the time since the previous step finished (since the run or its last evaluation began, for the first after it). */
+  tokensPerSecond: number;
+  elapsedMs: number;
+  etaMs: number;
 }
 
 export interface EvalPoint {
@@ -72,7 +92,13 @@ export interface TrainerIO {
   evalBatches: TokenBatch[];
   onProgress(points: ProgressPoint[]): void;
   onEval(point: EvalPoint): void;
+  /** Each step as it finishes, before its loss is read back. */
+  onStep?(point: StepPoint): void;
+  /** An evaluation of the model after `step` steps on the held-out batches begins. */
+  onEvaluating?(step: number): void;
   shouldStop(): boolean;
+  /** Asked before each held-out batch: true abandons that evaluation, which then reports nothing. */
+  skipEvaluation?(): boolean;
   /** Wall clock in ms; injectable for tests. */
   now?(): number;
 }
@@ -91,27 +117,53 @@ function realTokens(b: TokenBatch): number {
   return n;
 }
 
+/** Asked between held-out batches: true when the evaluation should end without a result. */
+export type SkipCheck = () => boolean;
+
+/** Thrown by an evaluation its SkipCheck ended; whatever it had on the device is already freed. */
+export class EvaluationSkipped extends Error {
+  constructor() {
+    super('the evaluation was skipped');
+  }
+}
+
+/**
+ * Before a held-out batch of a skippable evaluation: waits until the batches before it have
+ * run (so a skip asked for meanwhile is seen between batches, not after all of them were
+ * queued), then throws EvaluationSkipped if `skip` says so.
+ */
+export async function checkSkip(skip: SkipCheck | undefined): Promise<void> {
+  if (!skip) return;
+  await workDone();
+  if (skip()) throw new EvaluationSkipped();
+}
+
 /**
  * Held-out loss: the mean loss per predicted token over all the batches, of the model with
  * `hooks` (an adapter's, or none), on `objective` (held-out batch i drawn as { evalIndex: i }).
- * Each batch's mean is weighted by its token count.
+ * Each batch's mean is weighted by its token count. With `skip`, it is asked before each batch
+ * and may end the evaluation (EvaluationSkipped).
  */
-export async function evaluate(model: LoadedModel, hooks: Hooks, batches: TokenBatch[], objective: LmObjective = CAUSAL_LM): Promise<number> {
+export async function evaluate(model: LoadedModel, hooks: Hooks, batches: TokenBatch[], objective: LmObjective = CAUSAL_LM, skip?: SkipCheck): Promise<number> {
   if (batches.length === 0) return NaN;
   let sum = tf.scalar(0);
   let tokens = 0;
-  for (let i = 0; i < batches.length; i++) {
-    const next = tf.tidy(() => {
-      const r = objective.batchLoss(model, hooks, batches[i], false, { evalIndex: i });
-      tokens += r.tokens;
-      return tf.add(sum, tf.mul(r.loss, r.tokens));
-    });
+  try {
+    for (let i = 0; i < batches.length; i++) {
+      await checkSkip(skip);
+      const next = tf.tidy(() => {
+        const r = objective.batchLoss(model, hooks, batches[i], false, { evalIndex: i });
+        tokens += r.tokens;
+        return tf.add(sum, tf.mul(r.loss, r.tokens));
+      });
+      sum.dispose();
+      sum = next as tf.Scalar;
+    }
+    const total = (await sum.data())[0];
+    return total / Math.max(tokens, 1);
+  } finally {
     sum.dispose();
-    sum = next as tf.Scalar;
   }
-  const total = (await sum.data())[0];
-  sum.dispose();
-  return total / Math.max(tokens, 1);
 }
 
 /** One step's loss: the total to minimise and, optionally, named terms to chart. */
@@ -133,10 +185,10 @@ export interface TrainingSpec {
    * step's number from 0 (what a masked LM's masking is drawn from).
    */
   stepLoss(batch: TokenBatch, step: number): () => StepLoss;
-  /** Held-out loss of the model being trained. */
-  evaluate(): Promise<number>;
+  /** Held-out loss of the model being trained; `skip` may end it between batches (EvaluationSkipped). */
+  evaluate(skip?: SkipCheck): Promise<number>;
   /** When the model classifies sequences: the held-out loss with its accuracy, macro-F1 and confusion matrix, in one pass. */
-  evaluateClassifier?(): Promise<{ evalLoss: number; classification: ClassificationMetrics }>;
+  evaluateClassifier?(skip?: SkipCheck): Promise<{ evalLoss: number; classification: ClassificationMetrics }>;
   /** What the NaN message calls the thing that is restored ("adapter", "student"). */
   noun: string;
 }
@@ -228,7 +280,10 @@ export class TrainingStepper {
 /**
  * The training loop shared by every kind of run: TrainingStepper's steps, losses/norms/terms
  * read back together every few steps, the last finite state restored when a loss turns NaN,
- * stop between steps, periodic evaluation.
+ * stop between steps, periodic evaluation. Every step is reported when the backend has run it
+ * (io.onStep), without reading its loss back. A stop ends the run after the steps already
+ * queued, with a final evaluation unless the model was just evaluated at that step; an
+ * evaluation that io.skipEvaluation ends reports nothing.
  */
 export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, io: TrainerIO): Promise<TrainResult> {
   const now = io.now ?? (() => performance.now());
@@ -244,6 +299,11 @@ export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, i
   let tokensSinceFlush = 0;
   let lastFlush = start;
   let step = 0;
+  // Step reports in order, each once its step has run; none after the run has returned.
+  let reported: Promise<void> = Promise.resolve();
+  let lastStepDone = start;
+  let returned = false;
+  let lastEvalStep = -1;
 
   const restore = () => vars.forEach((v, i) => v.assign(lastGood[i]));
   const dropPending = () => {
@@ -258,6 +318,8 @@ export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, i
     const stacked = tf.tidy(() => tf.stack(pending.flatMap((p) => [p.loss, p.norm, ...p.terms])));
     const values = await stacked.data();
     stacked.dispose();
+    // Every step read here is reported as done before its loss is.
+    await reported;
     // A GPU that rejected any of these steps' work left stale numbers in their results.
     throwIfGpuErrors(`training steps ${pending[0].step + 1}–${pending[pending.length - 1].step + 1}`);
     const t = now();
@@ -297,9 +359,37 @@ export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, i
     return true;
   };
 
+  const reportStep = (done: number, epoch: number, tokens: number) => {
+    if (returned || !io.onStep) return;
+    const t = now();
+    const elapsed = t - start;
+    const point: StepPoint = {
+      step: done,
+      totalSteps: opts.totalSteps,
+      epoch,
+      tokens,
+      tokensPerSecond: (tokens / Math.max(t - lastStepDone, 1e-3)) * 1000,
+      elapsedMs: elapsed,
+      etaMs: (elapsed / done) * (opts.totalSteps - done),
+    };
+    lastStepDone = t;
+    io.onStep(point);
+  };
+
+  const skip = io.skipEvaluation && (() => io.skipEvaluation!());
   const runEval = async (atStep: number) => {
     if (io.evalBatches.length === 0) return;
-    io.onEval(spec.evaluateClassifier ? { step: atStep, ...(await spec.evaluateClassifier()) } : { step: atStep, evalLoss: await spec.evaluate() });
+    // The steps before it are reported first; the evaluation's time is not a step's.
+    await reported;
+    io.onEvaluating?.(atStep);
+    try {
+      const point: EvalPoint = spec.evaluateClassifier ? { step: atStep, ...(await spec.evaluateClassifier(skip)) } : { step: atStep, evalLoss: await spec.evaluate(skip) };
+      lastEvalStep = atStep;
+      io.onEval(point);
+    } catch (e) {
+      if (!(e instanceof EvaluationSkipped)) throw e;
+    }
+    lastStepDone = now();
   };
 
   try {
@@ -307,14 +397,18 @@ export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, i
     for (; step < opts.totalSteps; step++) {
       if (io.shouldStop()) {
         if (!(await flush())) throw new NonFiniteLoss();
-        await runEval(step);
+        if (lastEvalStep !== step) await runEval(step);
         return { reason: 'stopped', step };
       }
       const { batch, epoch } = io.nextBatch();
       const lr = stepper.learningRateAt(step);
       const result = stepper.step(batch, step);
       pending.push({ step, epoch, lr, ...result });
-      tokensSinceFlush += realTokens(batch);
+      const tokens = realTokens(batch);
+      tokensSinceFlush += tokens;
+      const done = step + 1;
+      const ran = workDone();
+      reported = reported.then(() => ran).then(() => reportStep(done, epoch, tokens));
       const last = step + 1 === opts.totalSteps;
       if (pending.length >= readbackEvery || last) {
         if (!(await flush())) throw new NonFiniteLoss();
@@ -340,6 +434,9 @@ export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, i
     }
     return { reason: 'failed', step, message: (e as Error).message ?? String(e) };
   } finally {
+    returned = true;
+    // A step still running when the run failed is not reported; its wait may fail quietly.
+    reported.catch(() => {});
     for (const s of lastGood) s.dispose();
     stepper.dispose();
   }
@@ -353,7 +450,7 @@ export function adapterSpec(model: LoadedModel, adapter: Adapter, evalBatches: T
   return {
     variables: adapter.variables,
     stepLoss: (batch, step) => () => ({ total: objective.batchLoss(model, adapter.hooks(true), batch, true, { step }).loss }),
-    evaluate: () => evaluate(model, adapter.hooks(false), evalBatches, objective),
+    evaluate: (skip) => evaluate(model, adapter.hooks(false), evalBatches, objective, skip),
     noun: 'adapter',
   };
 }

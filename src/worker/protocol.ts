@@ -8,10 +8,10 @@ import type { DatasetIssue, ReadChoice } from '../data/parse';
 import type { FieldSpec, TensorPlan } from '../peft/types';
 import type { ParityCheck } from '../train/parity';
 import type { ForwardSpeed, ReferenceLoss, RunKind, RunOutput, RunPlan } from '../train/run-kind';
-import type { EvalPoint, ProgressPoint, RunEnd } from '../train/trainer';
+import type { EvalPoint, ProgressPoint, RunEnd, StepPoint } from '../train/trainer';
 
 // The engine's own types, made where they are produced, that the page receives as they are.
-export type { BackendName, BackendReport, DatasetIssue, DatasetSummary, EvalPoint, ForwardSpeed, ParityCheck, ProgressPoint, ReferenceLoss, RunEnd, RunOutput, TensorPlan };
+export type { BackendName, BackendReport, DatasetIssue, DatasetSummary, EvalPoint, ForwardSpeed, ParityCheck, ProgressPoint, ReferenceLoss, RunEnd, RunOutput, StepPoint, TensorPlan };
 
 /** Where a loaded model came from: the page's own models, or files the person chose. */
 export type ModelSource = 'built-in' | 'disk';
@@ -122,7 +122,10 @@ export type ToWorker =
   | { type: 'loadDataset'; file: File; sequenceLength: number; evalFraction: number; seed: number; columns?: Partial<LabelledColumns>; wholeText?: boolean; layout?: Partial<SequenceLayout>; reading?: ReadChoice }
   | { type: 'plan'; methodId: string; config: Record<string, unknown> }
   | { type: 'train'; methodId: string; config: Record<string, unknown>; train: TrainConfig }
+  /** Ends the run after the steps already queued, and its final evaluation; answered by `stopping`, then `trainingEnded`. */
   | { type: 'stop' }
+  /** After `stop`: the run's final evaluation ends at its next held-out batch (or never starts), reporting no held-out loss. */
+  | { type: 'skipEvaluation' }
   /** What the last run of this output (default: the adapter) made or an import rebuilt, as a zip; answered by `exported`. */
   | { type: 'export'; output?: RunOutput }
   /** A full Hugging Face checkpoint with the adapter merged into the base weights (`mergedWeights`); answered by `exported`. */
@@ -148,6 +151,12 @@ export type ToWorker =
   /** The loaded dataset's rows that did not read, as a file of the dropped file's format; answered by `rejectedRows`. */
   | { type: 'exportRejected' };
 
+/**
+ * Where a stopped run has got: the steps already queued are finishing (`step` is the last of
+ * them), or the model after `step` steps is being evaluated on the held-out set.
+ */
+export type StopPhase = 'finishing' | 'evaluating';
+
 /** What reading a dataset is doing: reading the file's bytes, or tokenizing its examples. */
 export type DatasetPhase = 'reading' | 'tokenizing';
 
@@ -170,7 +179,12 @@ export type FromWorker =
   | { type: 'trainingStarted'; totalSteps: number; methodId: string; output: RunOutput; mergeable: boolean }
   /** Before the first step of a run whose kind has one: the held-out loss to draw the run's against. */
   | ({ type: 'referenceEval' } & ReferenceLoss)
+  /** Losses read back, for the steps since the last read-back. */
   | { type: 'progress'; points: ProgressPoint[] }
+  /** Every step as it finishes, before its loss is read back. */
+  | { type: 'stepDone'; point: StepPoint }
+  /** After `stop`: what the run still does before it ends (sent at once, then when the final evaluation begins). */
+  | { type: 'stopping'; phase: StopPhase; step: number }
   | { type: 'eval'; point: EvalPoint }
   | { type: 'trainingEnded'; reason: RunEnd; message?: string; step: number }
   | { type: 'exported'; fileName: string; bytes: Uint8Array }

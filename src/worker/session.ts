@@ -104,6 +104,10 @@ export class StudioSession {
   private baseFiles: Record<string, Uint8Array> = {};
   private training = false;
   private stopRequested = false;
+  /** Set by `skipEvaluation`: the run's evaluations end at their next held-out batch. */
+  private skipRequested = false;
+  /** The run in progress: steps handed to the trainer so far, and whether it is evaluating. */
+  private running: { dispatched: number; evaluating: boolean } | undefined;
 
   constructor(
     private readonly emit: (msg: FromWorker) => void,
@@ -116,10 +120,11 @@ export class StudioSession {
 
   /**
    * Handles messages one after another in arrival order, so answers come back in the order
-   * the page asked; only `stop` skips the queue, since it must reach a running training loop.
+   * the page asked; only `stop` and `skipEvaluation` skip the queue, since they must reach a
+   * running training loop.
    */
   enqueue(msg: ToWorker): Promise<void> {
-    if (msg.type === 'stop') return this.handle(msg);
+    if (msg.type === 'stop' || msg.type === 'skipEvaluation') return this.handle(msg);
     this.queue = this.queue.then(() => this.handle(msg));
     return this.queue;
   }
@@ -142,6 +147,11 @@ export class StudioSession {
           return await this.train(msg.methodId, msg.config, msg.train);
         case 'stop':
           this.stopRequested = true;
+          // Said at once: the steps already queued finish first, or the evaluation under way.
+          if (this.running) this.emit({ type: 'stopping', phase: this.running.evaluating ? 'evaluating' : 'finishing', step: this.running.dispatched });
+          return;
+        case 'skipEvaluation':
+          this.skipRequested = true;
           return;
         case 'export':
           return await this.export(msg.output ?? 'adapter');
@@ -425,10 +435,12 @@ export class StudioSession {
     // Busy from here, before the first await (re-reading the dataset), so messages handled meanwhile are refused.
     this.training = true;
     this.stopRequested = false;
+    this.skipRequested = false;
     try {
       await this.runOnce(kind, config, cfg, await this.preparedFor(cfg));
     } finally {
       this.training = false;
+      this.running = undefined;
     }
   }
 
@@ -455,6 +467,9 @@ export class StudioSession {
     const trained = kind.create(model, config, cfg.seed, this.runContext(kind, prepared));
     this.hold(kind.id, trained);
     this.emit({ type: 'trainingStarted', totalSteps: steps, methodId: kind.id, output: trained.output, mergeable: trained.mergeable });
+    // Cleared when the session is idle again (train's and compare's finally).
+    const running = { dispatched: 0, evaluating: false };
+    this.running = running;
     if (trained.reference && held.length > 0) this.emit({ type: 'referenceEval', ...(await trained.reference(held)) });
     let step = 0;
     const rates: number[] = [];
@@ -471,13 +486,24 @@ export class StudioSession {
         evalEvery: cfg.evalEvery,
       },
       {
-        nextBatch: () => sampler.batchAtStep(step++),
+        nextBatch: () => {
+          running.dispatched = step + 1;
+          running.evaluating = false;
+          return sampler.batchAtStep(step++);
+        },
         evalBatches: held,
         onProgress: (points) => {
           for (const p of points) rates.push(p.tokensPerSecond);
           this.emit({ type: 'progress', points });
         },
+        onStep: (point) => this.emit({ type: 'stepDone', point }),
+        onEvaluating: (atStep) => {
+          running.evaluating = true;
+          if (this.stopRequested) this.emit({ type: 'stopping', phase: 'evaluating', step: atStep });
+        },
+        skipEvaluation: () => this.skipRequested,
         onEval: (point) => {
+          running.evaluating = false;
           finalEvalLoss = Number.isFinite(point.evalLoss) ? point.evalLoss : null;
           finalClassification = point.classification ? { accuracy: point.classification.accuracy, macroF1: point.classification.macroF1 } : null;
           this.emit({ type: 'eval', point });
@@ -485,6 +511,7 @@ export class StudioSession {
         shouldStop: () => this.stopRequested,
       },
     );
+    this.running = undefined;
     this.emit({ type: 'trainingEnded', reason: result.reason, message: result.message, step: result.step });
     // Timed here, on this backend, so the speed-up the page shows is the one this machine gives.
     if (result.reason !== 'failed' && trained.forwardSpeed) this.emit({ type: 'speedup', ...(await trained.forwardSpeed(sampler.batchAtStep(0).batch)) });
@@ -517,6 +544,7 @@ export class StudioSession {
     });
     this.training = true;
     this.stopRequested = false;
+    this.skipRequested = false;
     let completed = 0;
     let stopped = false;
     try {
@@ -542,6 +570,7 @@ export class StudioSession {
       }
     } finally {
       this.training = false;
+      this.running = undefined;
     }
     this.emit({ type: 'compareEnded', reason: stopped ? 'stopped' : 'finished', completed });
   }
@@ -751,6 +780,8 @@ function contextOf(msg: ToWorker): string {
       return 'Training';
     case 'stop':
       return 'Stopping';
+    case 'skipEvaluation':
+      return 'Skipping the final evaluation';
     case 'export':
       return msg.output === 'student' ? 'Exporting the student' : msg.output === 'model' ? 'Exporting the fine-tuned model' : 'Exporting the adapter';
     case 'exportMerged':

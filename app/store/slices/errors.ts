@@ -22,6 +22,7 @@ const REQUEST_TOPIC: Record<ToWorker['type'], ErrorTopic> = {
   plan: 'plan',
   train: 'train',
   stop: 'train',
+  skipEvaluation: 'train',
   export: 'export',
   exportMerged: 'export',
   planAll: 'planAll',

@@ -4,12 +4,12 @@
 import type { FromWorker, RunOutput } from '../../../src/worker/protocol';
 import { formatInt, formatLoss } from '../../format';
 import { addEval, addProgress } from '../../loss-series';
-import { isCompareActive, isRunActive, methodLabel, speedupLine, stepLine } from '../selectors';
+import { isCompareActive, isRunActive, methodLabel, speedupLine, stepLine, stoppingLine } from '../selectors';
 import { IDLE_RUN, type StudioData } from '../state';
 
 export type RunMessage = Extract<
   FromWorker,
-  { type: 'trainingStarted' | 'progress' | 'eval' | 'trainingEnded' | 'referenceEval' | 'speedup' | 'exported' | 'adapterImported' | 'verified' }
+  { type: 'trainingStarted' | 'progress' | 'stepDone' | 'stopping' | 'eval' | 'trainingEnded' | 'referenceEval' | 'speedup' | 'exported' | 'adapterImported' | 'verified' }
 >;
 
 /** What the announcement calls each export. */
@@ -53,6 +53,19 @@ export function reduceRun(s: StudioData, msg: RunMessage): StudioData {
       };
     }
 
+    // Every step as it finishes: the count and throughput move, the live region stays as it is
+    // (it hears the losses as they are read back, and the run's phases).
+    case 'stepDone': {
+      const status = s.run.status === 'starting' || s.run.status === 'idle' ? 'running' : s.run.status;
+      return { ...s, run: { ...s.run, status, totalSteps: msg.point.totalSteps, stepped: msg.point } };
+    }
+
+    case 'stopping': {
+      if (!isRunActive(s.run.status)) return s;
+      const run = { ...s.run, status: 'stopping' as const, stopping: { phase: msg.phase, step: msg.step } };
+      return { ...s, run, announcement: stoppingLine(run) };
+    }
+
     case 'eval': {
       const id = s.compare.current;
       const compare =
@@ -69,7 +82,7 @@ export function reduceRun(s: StudioData, msg: RunMessage): StudioData {
         msg.reason === 'finished'
           ? `Training finished at step ${msg.step}/${total}${lossText}`
           : msg.reason === 'stopped'
-            ? `Training stopped at step ${msg.step}/${total}${lossText}`
+            ? `Training stopped at step ${msg.step}/${total}${lossText}${s.run.skipRequested ? ' · final evaluation skipped' : ''}`
             : `Training failed at step ${msg.step}: ${msg.message ?? 'unknown error'}`;
       return {
         ...s,
