@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerFusedKernels } from '../kernels/registry';
 import { registerWasmKernels } from './wasm-kernels';
 import { registerWebGpuKernels, throwIfGpuErrors, watchGpuErrors } from './webgpu-kernels';
 
@@ -59,6 +60,7 @@ async function tryBackend(name: BackendName, wasm?: WasmFiles): Promise<GpuAdapt
   if (name === 'webgpu') {
     facts = await probeWebGpu();
     registerWebGpuKernels();
+    registerFusedKernels('webgpu');
   }
   if (name === 'wasm') {
     if (wasm) setWasmPaths(wasm as unknown as Record<string, string>);
@@ -66,6 +68,7 @@ async function tryBackend(name: BackendName, wasm?: WasmFiles): Promise<GpuAdapt
     // bundled module worker; one thread is also what Chromium gave it here in practice.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     registerWasmKernels();
+    registerFusedKernels('wasm');
   }
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs could not initialise the ${name} backend`);

@@ -3,6 +3,7 @@
 // completions only) are ignored; the mean is over the remaining tokens. Masked: logits at
 // position t predict the label at t itself (no shift); only the masked positions carry a label.
 import * as tf from '@tensorflow/tfjs';
+import { canFuseCrossEntropy, fusedCrossEntropy } from '../kernels/cross-entropy';
 
 export const IGNORE_INDEX = -100;
 
@@ -39,10 +40,19 @@ export function shiftLabels(
 
 /**
  * Mean cross-entropy of `z` [N, V] against `targets` over the rows whose weight is 1, divided by
- * `count`. Written with a custom gradient (softmax − onehot) so no gather gradient is needed:
- * the wasm backend lacks the UnsortedSegmentSum kernel that tf.gather's gradient uses.
+ * `count`: through the fused kernels where the active backend has them, else the stock chain.
  */
 function weightedCrossEntropy(z: tf.Tensor2D, targets: Int32Array, weights: Float32Array, count: number): tf.Scalar {
+  if (canFuseCrossEntropy(z.shape[0])) return fusedCrossEntropy(z, targets, weights, count);
+  return stockCrossEntropy(z, targets, weights, count);
+}
+
+/**
+ * The same through tfjs' own ops. Written with a custom gradient (softmax − onehot) so no gather
+ * gradient is needed: the wasm backend lacks the UnsortedSegmentSum kernel that tf.gather's
+ * gradient uses.
+ */
+export function stockCrossEntropy(z: tf.Tensor2D, targets: Int32Array, weights: Float32Array, count: number): tf.Scalar {
   const denom = Math.max(count, 1);
   const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), z.shape[1]);
   const w = tf.tensor1d(weights);
