@@ -100,8 +100,8 @@ export function webgpuKernel(kernelName: string, inputNames: string[], k: GpuKer
 export function wgslBlockSum(size: number): string {
   return `
       workgroupBarrier();
-      for (var half = ${size / 2}; half > 0; half = half >> 1) {
-        if (tid < half) { part[tid] = part[tid] + part[tid + half]; }
+      for (var width = ${size / 2}; width > 0; width = width >> 1) {
+        if (tid < width) { part[tid] = part[tid] + part[tid + width]; }
         workgroupBarrier();
       }`;
 }

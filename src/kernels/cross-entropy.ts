@@ -70,12 +70,12 @@ const wgslRowMaxSum = `
       partMax[tid] = m;
       partSum[tid] = s;
       workgroupBarrier();
-      for (var half = ${WORKGROUP / 2}; half > 0; half = half >> 1) {
-        if (tid < half) {
+      for (var width = ${WORKGROUP / 2}; width > 0; width = width >> 1) {
+        if (tid < width) {
           let m1 = partMax[tid];
-          let m2 = partMax[tid + half];
+          let m2 = partMax[tid + width];
           let mm = max(m1, m2);
-          partSum[tid] = partSum[tid] * exp(m1 - mm) + partSum[tid + half] * exp(m2 - mm);
+          partSum[tid] = partSum[tid] * exp(m1 - mm) + partSum[tid + width] * exp(m2 - mm);
           partMax[tid] = mm;
         }
         workgroupBarrier();
@@ -127,10 +127,10 @@ const gpuBackward: GpuKernel = {
       logits.shape,
       BACKWARD_INPUTS,
       `let g = weights[row] * dy[0] / uniforms.count;
-      let target = targets[row];
+      let label = targets[row];
       for (var c = tid; c < V; c += ${WORKGROUP}) {
         let p = exp(logits[base + c] - rowMax) / rowSum;
-        result[base + c] = (p - select(0.0, 1.0, c == target)) * g;
+        result[base + c] = (p - select(0.0, 1.0, c == label)) * g;
       }`,
     ),
     uniforms: [{ type: 'float32', data: [(attrs as { count: number }).count] }],

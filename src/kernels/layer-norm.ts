@@ -108,7 +108,7 @@ const wgslRowStats = `
       for (var c = tid; c < C; c += ${WORKGROUP}) { let d = x[base + c] - mean; q = q + d * d; }
       part[tid] = q;
       ${wgslBlockSum(WORKGROUP)}
-      let std = sqrt(part[0] / f32(C) + uniforms.eps);
+      let sigma = sqrt(part[0] / f32(C) + uniforms.eps);
       workgroupBarrier();`;
 
 /** A program with one workgroup per row of x [R, C]. */
@@ -141,7 +141,7 @@ const gpu: Record<string, GpuKernel> = {
         x.shape,
         `${wgslRowStats}
       for (var c = tid; c < C; c += ${WORKGROUP}) {
-        result[base + c] = (x[base + c] - mean) / std * gamma[c] + beta[c];
+        result[base + c] = (x[base + c] - mean) / sigma * gamma[c] + beta[c];
       }`,
         'eps : f32,',
       ),
@@ -155,7 +155,7 @@ const gpu: Record<string, GpuKernel> = {
         x.shape[0],
         [x.shape[0], 2],
         `${wgslRowStats}
-      if (tid == 0) { result[2 * row] = mean; result[2 * row + 1] = std; }`,
+      if (tid == 0) { result[2 * row] = mean; result[2 * row + 1] = sigma; }`,
         'eps : f32,',
       ),
       uniforms: epsUniform(attrs),
@@ -171,7 +171,7 @@ const gpu: Record<string, GpuKernel> = {
       let C = uniforms.xShape[1];
       let base = row * C;
       let mean = stats[2 * row];
-      let std = stats[2 * row + 1];
+      let sigma = stats[2 * row + 1];
       var s = 0.0;
       for (var c = tid; c < C; c += ${WORKGROUP}) { s = s + dy[base + c] * gamma[c]; }
       part[tid] = s;
@@ -179,13 +179,13 @@ const gpu: Record<string, GpuKernel> = {
       let meanG = part[0] / f32(C);
       workgroupBarrier();
       var q = 0.0;
-      for (var c = tid; c < C; c += ${WORKGROUP}) { q = q + dy[base + c] * gamma[c] * ((x[base + c] - mean) / std); }
+      for (var c = tid; c < C; c += ${WORKGROUP}) { q = q + dy[base + c] * gamma[c] * ((x[base + c] - mean) / sigma); }
       part[tid] = q;
       ${wgslBlockSum(WORKGROUP)}
       let meanGX = part[0] / f32(C);
       for (var c = tid; c < C; c += ${WORKGROUP}) {
-        let xhat = (x[base + c] - mean) / std;
-        result[base + c] = (dy[base + c] * gamma[c] - meanG - xhat * meanGX) / std;
+        let xhat = (x[base + c] - mean) / sigma;
+        result[base + c] = (dy[base + c] * gamma[c] - meanG - xhat * meanGX) / sigma;
       }`,
       ),
     }),
