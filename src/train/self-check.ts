@@ -4,15 +4,18 @@
 // and the token embedding itself (through gather's gradient and the tied head) — run on that
 // backend and on the cpu backend from the same state, and must agree (src/train/parity.ts).
 // Seventeen-odd trainable tensors also exercise the many-input sums of gradient clipping.
+// Where the backend has the fused LayerNorm and cross-entropy kernels, each is first compared
+// on its own with the stock ops on the cpu backend (src/kernels/kernel-check.ts).
 // A backend that computes any of it wrongly is refused, naming what differed.
 import * as tf from '@tensorflow/tfjs';
+import { checkFusedKernels } from '../kernels/kernel-check';
 import { randomGpt2 } from '../models/gpt2-init';
 import type { Hooks, LoadedModel } from '../models/types';
 import { coerceConfig, getMethod } from '../peft/registry';
 import type { Adapter } from '../peft/types';
 import { causalLmLoss, IGNORE_INDEX } from './loss';
 import { formatDifference } from './difference';
-import { checkAgainstCpu, parityFailure, type ParityCheck } from './parity';
+import { checkAgainstCpu, PARITY_TOLERANCE, parityFailure, type ParityCheck } from './parity';
 import type { TokenBatch, TrainingSpec } from './trainer';
 import { ownedVariable } from './variable';
 
@@ -96,6 +99,8 @@ export interface SelfCheckResult {
   failure?: string;
   /** Trainable tensors compared. */
   tensors: number;
+  /** How many of the checks compared a fused kernel with the stock ops (none where the backend has none). */
+  kernels: number;
   ms: number;
 }
 
@@ -106,9 +111,12 @@ export interface SelfCheckResult {
 export async function selfCheck(candidate: string): Promise<SelfCheckResult> {
   const t0 = performance.now();
   let tensors = 0;
+  let kernels = 0;
   const opts = { totalSteps: STEPS, learningRate: 0.01, warmupSteps: 0, weightDecay: 0.01, maxGradNorm: 1 };
   try {
-    const checks = await checkAgainstCpu(
+    const kernelChecks = await checkFusedKernels(candidate, PARITY_TOLERANCE.step);
+    kernels = kernelChecks.length;
+    const trainingChecks = await checkAgainstCpu(
       candidate,
       () => buildSetup(),
       checkBatches(),
@@ -118,13 +126,15 @@ export async function selfCheck(candidate: string): Promise<SelfCheckResult> {
         return perturbedStart(vars);
       },
     );
-    return { checks, failure: parityFailure(checks), tensors, ms: performance.now() - t0 };
+    const checks = [...kernelChecks, ...trainingChecks];
+    return { checks, failure: parityFailure(checks), tensors, kernels, ms: performance.now() - t0 };
   } catch (e) {
-    return { checks: [], failure: `a training step failed: ${(e as Error).message ?? String(e)}`, tensors, ms: performance.now() - t0 };
+    return { checks: [], failure: `a training step failed: ${(e as Error).message ?? String(e)}`, tensors, kernels, ms: performance.now() - t0 };
   }
 }
 /** One line for the page: what was compared and how close it came. */
 export function describeSelfCheck(r: SelfCheckResult): string {
   const worst = Math.max(0, ...r.checks.map((c) => c.difference));
-  return `${STEPS} training steps of a small GPT-2 with ${r.tensors} trainable tensors (LoRA, Houlsby, P-tuning v2, embeddings) match the CPU reference (worst relative difference ${formatDifference(worst)}; ${Math.round(r.ms)} ms)`;
+  const fused = r.kernels > 0 ? `, as do the fused LayerNorm and cross-entropy kernels against the stock ops (${r.kernels} cases)` : '';
+  return `${STEPS} training steps of a small GPT-2 with ${r.tensors} trainable tensors (LoRA, Houlsby, P-tuning v2, embeddings) match the CPU reference${fused} (worst relative difference ${formatDifference(worst)}; ${Math.round(r.ms)} ms)`;
 }
