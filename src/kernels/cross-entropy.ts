@@ -13,28 +13,29 @@
 // softmax of Milakov & Gimelshein, 2018); the threads' pairs are then merged in a tree.
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap } from '@tensorflow/tfjs';
-import { cpuKernel, MAX_WORKGROUPS, wasmKernel, webgpuKernel, type GpuKernel, type HostArray, type HostKernel } from './backends';
+import { cpuKernel, MAX_WORKGROUPS, wasmKernel, webgpuKernel, type GpuKernel, type HostKernel } from './backends';
 
 export const CROSS_ENTROPY = 'StudioSoftmaxCrossEntropy';
 export const CROSS_ENTROPY_GRAD = 'StudioSoftmaxCrossEntropyGrad';
 const FORWARD_INPUTS = ['logits', 'targets', 'weights'];
 const BACKWARD_INPUTS = ['logits', 'targets', 'weights', 'dy'];
 
-/** Row r's maximum and Σ exp(z − max), in double precision. */
-function rowMaxSum(z: HostArray, base: number, V: number): { max: number; sum: number } {
+/** Row r's maximum. */
+function rowMax(z: Float32Array, base: number, V: number): number {
   let max = -Infinity;
   for (let c = 0; c < V; c++) if (z[base + c] > max) max = z[base + c];
-  let sum = 0;
-  for (let c = 0; c < V; c++) sum += Math.exp(z[base + c] - max);
-  return { max, sum };
+  return max;
 }
 
 const hostForward: HostKernel = {
   outputShape: ([logits]) => [logits.shape[0]],
-  compute: ([z, targets, weights], [[N, V]], out) => {
+  compute: ([logits, targets, weights], [[N, V]], out) => {
+    const z = logits as Float32Array;
     for (let r = 0; r < N; r++) {
       const base = r * V;
-      const { max, sum } = rowMaxSum(z, base, V);
+      const max = rowMax(z, base, V);
+      let sum = 0;
+      for (let c = 0; c < V; c++) sum += Math.exp(z[base + c] - max);
       out[r] = weights[r] * (max + Math.log(sum) - z[base + targets[r]]);
     }
   },
@@ -42,13 +43,22 @@ const hostForward: HostKernel = {
 
 const hostBackward: HostKernel = {
   outputShape: ([logits]) => logits.shape,
-  compute: ([z, targets, weights, dy], [[N, V]], out, attrs) => {
+  compute: ([logits, targets, weights, dy], [[N, V]], out, attrs) => {
+    const z = logits as Float32Array;
     const count = (attrs as { count: number }).count;
     for (let r = 0; r < N; r++) {
       const base = r * V;
       const g = (weights[r] * dy[0]) / count;
-      const { max, sum } = rowMaxSum(z, base, V);
-      for (let c = 0; c < V; c++) out[base + c] = (Math.exp(z[base + c] - max) / sum) * g;
+      // exp(z − max) is written once into the output row, summed, then scaled to softmax · g.
+      const max = rowMax(z, base, V);
+      let sum = 0;
+      for (let c = 0; c < V; c++) {
+        const e = Math.exp(z[base + c] - max);
+        out[base + c] = e;
+        sum += e;
+      }
+      const scale = g / sum;
+      for (let c = 0; c < V; c++) out[base + c] *= scale;
       out[base + targets[r]] -= g;
     }
   },
