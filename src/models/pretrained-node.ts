@@ -3,6 +3,7 @@
 // Never imported by the page.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { registerFusedKernels } from '../kernels/registry';
 import { registerWasmKernels } from '../backend/wasm-kernels';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -45,8 +46,10 @@ export function sliceDigest(docs: string[]): string {
 
 /** The wasm backend works in Node without asset paths and is ~10× faster than cpu here. */
 export async function useWasmBackend(): Promise<void> {
-  // With the missing UnsortedSegmentSum kernel added, embeddings can train here too.
+  // With the missing UnsortedSegmentSum kernel added, embeddings can train here too; the fused
+  // LayerNorm and cross-entropy kernels make it compute what the studio's wasm backend does.
   registerWasmKernels();
+  registerFusedKernels('wasm');
   if (tf.getBackend() !== 'wasm') {
     const ok = await tf.setBackend('wasm');
     if (!ok) throw new Error('the tfjs wasm backend did not start');
