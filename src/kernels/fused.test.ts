@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomGpt2 } from '../models/gpt2-init';
-import { layerNorm, stockLayerNorm } from '../models/layers';
+import { layerNorm, stockGeluNew, stockLayerNorm } from '../models/layers';
 import type { Hooks } from '../models/types';
 import { coerceConfig, getMethod } from '../peft/registry';
 import { relativeDifference } from '../train/difference';
@@ -15,6 +15,7 @@ import { readAll, traceSteps } from '../train/parity';
 import type { TokenBatch, TrainingSpec } from '../train/trainer';
 import { ownedVariable } from '../train/variable';
 import { canFuseCrossEntropy, fusedCrossEntropy } from './cross-entropy';
+import { canFuseGeluNew, fusedGeluNew } from './gelu-new';
 import { canFuseLayerNorm, fusedLayerNorm } from './layer-norm';
 import { registerFusedKernels, unregisterFusedKernels, type FusedBackend } from './registry';
 
@@ -65,7 +66,9 @@ for (const backend of ['cpu', 'wasm'] as FusedBackend[]) {
       expect(canFuseLayerNorm(8)).toBe(true);
       expect(canFuseCrossEntropy(8)).toBe(true);
       expect(canFuseCrossEntropy(70_000)).toBe(false); // more rows than one dispatch dimension may have
+      expect(canFuseGeluNew()).toBe(true);
       unregisterFusedKernels(backend);
+      expect(canFuseGeluNew()).toBe(false);
       expect(canFuseLayerNorm(8)).toBe(false);
       expect(canFuseCrossEntropy(8)).toBe(false);
       registerFusedKernels(backend);
@@ -94,6 +97,22 @@ for (const backend of ['cpu', 'wasm'] as FusedBackend[]) {
         tf.dispose([x, g, b, dy, y, yStock]);
       });
     }
+
+    it('gelu_new [3, 5, 67], inputs from −12 to 12: output and gradient equal the stock chain\'s', async () => {
+      const x = tf.mul(tf.randomUniform([3, 5, 67], -1, 1, 'float32', 8), 12);
+      const dy = tf.randomNormal([3, 5, 67], 0, 1, 'float32', 9);
+      const loss = (f: typeof stockGeluNew) => (xs: tf.Tensor) => tf.sum(tf.mul(f(xs), dy)) as tf.Scalar;
+      const before = tf.memory().numTensors;
+      const fused = await valueAndGrads(loss(fusedGeluNew), [x]);
+      expect(tf.memory().numTensors).toBe(before);
+      const stock = await valueAndGrads(loss(stockGeluNew), [x]);
+      const y = tf.tidy(() => fusedGeluNew(x));
+      const yStock = tf.tidy(() => stockGeluNew(x));
+      expect(y.shape).toEqual([3, 5, 67]);
+      expect(relativeDifference(await y.data(), await yStock.data())).toBeLessThan(TOLERANCE);
+      expect(relativeDifference(fused.grads[0], stock.grads[0])).toBeLessThan(TOLERANCE);
+      tf.dispose([x, dy, y, yStock]);
+    });
 
     it('LayerNorm of a [2, 3, C] input keeps its shape and matches a naive per-row reference', async () => {
       const xs = [
@@ -153,7 +172,7 @@ for (const backend of ['cpu', 'wasm'] as FusedBackend[]) {
       loss.dispose();
     });
 
-    it('a training step (LoRA, LayerNorm γ and β, every label path) updates the weights as the stock chain does', async () => {
+    it('a training step (LoRA, LayerNorm γ and β, gelu_new, every label path) updates the weights as the stock chain does', async () => {
       const run = async (fused: boolean) => {
         if (fused) registerFusedKernels(backend);
         else unregisterFusedKernels(backend);

@@ -25,17 +25,18 @@ describe('selfCheck with fused kernels', () => {
     const before = tf.memory().numTensors;
     const r = await selfCheck('wasm');
     expect(r.failure).toBeUndefined();
-    expect(r.kernels).toBe(4);
-    expect(r.checks.slice(0, 4).map((c) => c.name)).toEqual([
+    expect(r.kernels).toBe(5);
+    expect(r.checks.slice(0, 5).map((c) => c.name)).toEqual([
       'fused LayerNorm [37, 67] (y, dx, dγ, dβ)',
       'fused LayerNorm [16, 128] (y, dx, dγ, dβ)',
       'fused cross-entropy [13, 257], logits ×4 (loss, dz)',
       'fused cross-entropy [5, 1031], logits ×2000 (loss, dz)',
+      'fused gelu_new [1001], inputs −12..12 (y, dx)',
     ]);
     expect(r.checks.every((c) => c.ok && c.difference < 1e-5)).toBe(true);
     expect(tf.getBackend()).toBe('wasm');
     expect(tf.memory().numTensors).toBe(before);
-    expect(describeSelfCheck(r)).toMatch(/match the CPU reference, as do the fused LayerNorm and cross-entropy kernels against the stock ops \(4 cases\)/);
+    expect(describeSelfCheck(r)).toMatch(/match the CPU reference, as do the fused LayerNorm, cross-entropy and gelu_new kernels against the stock ops \(5 cases\)/);
   });
 
   it('fails a backend whose fused cross-entropy gradient is wrong, naming that kernel', async () => {

@@ -4,11 +4,12 @@
 // enough to overflow exp without the row maximum taken out. Part of the backend self-check.
 import * as tf from '@tensorflow/tfjs';
 import { throwIfGpuErrors } from '../backend/webgpu-kernels';
-import { stockLayerNorm } from '../models/layers';
+import { stockGeluNew, stockLayerNorm } from '../models/layers';
 import { stockCrossEntropy } from '../train/loss';
 import { relativeDifference } from '../train/difference';
 import type { ParityCheck } from '../train/parity';
 import { canFuseCrossEntropy, fusedCrossEntropy } from './cross-entropy';
+import { canFuseGeluNew, fusedGeluNew } from './gelu-new';
 import { canFuseLayerNorm, fusedLayerNorm } from './layer-norm';
 
 /** Seeded values in [−spread/2, spread/2) + offset, the same on every backend. */
@@ -61,7 +62,20 @@ function crossEntropyCase(rows: number, V: number, spread: number): KernelCase {
   };
 }
 
-const CASES = [layerNormCase(37, 67), layerNormCase(16, 128), crossEntropyCase(13, 257, 4), crossEntropyCase(5, 1031, 2000)];
+function geluNewCase(n: number): KernelCase {
+  return {
+    name: `fused gelu_new [${n}], inputs −12..12 (y, dx)`,
+    fusable: canFuseGeluNew,
+    run: (fused) => {
+      const x = tf.tensor1d(values(n, 5, 24));
+      const dy = tf.tensor1d(values(n, 6, 2));
+      const gelu = fused ? fusedGeluNew : stockGeluNew;
+      return [gelu(x), ...tf.grads((xs: tf.Tensor) => tf.sum(tf.mul(gelu(xs), dy)))([x])];
+    },
+  };
+}
+
+const CASES = [layerNormCase(37, 67), layerNormCase(16, 128), crossEntropyCase(13, 257, 4), crossEntropyCase(5, 1031, 2000), geluNewCase(1001)];
 
 /**
  * Runs every case the `candidate` backend has fused kernels for there and through the stock

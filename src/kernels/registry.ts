@@ -1,15 +1,16 @@
-// The studio's fused training kernels, registered with tfjs per backend. The models and losses
-// ask (canFuseLayerNorm, canFuseCrossEntropy) and take the stock op chain where a backend has
+// The studio's fused training kernels (LayerNorm, softmax cross-entropy, gelu_new), registered with tfjs per backend. The models and losses
+// ask (canFuseLayerNorm, canFuseCrossEntropy, canFuseGeluNew) and take the stock op chain where a backend has
 // none: the page registers them on webgpu and wasm, and leaves the cpu backend, the reference
 // the others are checked against, on the stock chain.
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
 import { crossEntropyKernels } from './cross-entropy';
+import { geluNewKernels } from './gelu-new';
 import { layerNormKernels } from './layer-norm';
 
 export type FusedBackend = 'cpu' | 'wasm' | 'webgpu';
 
 function configs(backend: FusedBackend): KernelConfig[] {
-  return [...layerNormKernels[backend], ...crossEntropyKernels[backend]];
+  return [...layerNormKernels[backend], ...crossEntropyKernels[backend], ...geluNewKernels[backend]];
 }
 
 /** Registers the fused kernels for `backend`; safe to call again. */

@@ -1,10 +1,19 @@
 // The activations and normalisations the architectures and methods share, each written once,
 // op for op, so every caller computes bit-identical results.
 import * as tf from '@tensorflow/tfjs';
+import { canFuseGeluNew, fusedGeluNew } from '../kernels/gelu-new';
 import { canFuseLayerNorm, fusedLayerNorm } from '../kernels/layer-norm';
 
-/** GELU's tanh approximation: transformers' "gelu_new" (NewGELUActivation), GPT-2's activation. */
+/**
+ * GELU's tanh approximation: transformers' "gelu_new" (NewGELUActivation), GPT-2's activation;
+ * one fused kernel each way where the active backend has them, else the stock chain below.
+ */
 export function geluNew(x: tf.Tensor): tf.Tensor {
+  return canFuseGeluNew() && x.dtype === 'float32' ? fusedGeluNew(x) : stockGeluNew(x);
+}
+
+/** gelu_new through tfjs' own ops, differentiated by autodiff. */
+export function stockGeluNew(x: tf.Tensor): tf.Tensor {
   const c = Math.sqrt(2 / Math.PI);
   return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(c, tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
 }

@@ -4,7 +4,7 @@
 // and the token embedding itself (through gather's gradient and the tied head) — run on that
 // backend and on the cpu backend from the same state, and must agree (src/train/parity.ts).
 // Seventeen-odd trainable tensors also exercise the many-input sums of gradient clipping.
-// Where the backend has the fused LayerNorm and cross-entropy kernels, each is first compared
+// Where the backend has the fused LayerNorm, cross-entropy and gelu_new kernels, each is first compared
 // on its own with the stock ops on the cpu backend (src/kernels/kernel-check.ts).
 // A backend that computes any of it wrongly is refused, naming what differed.
 import * as tf from '@tensorflow/tfjs';
@@ -135,6 +135,6 @@ export async function selfCheck(candidate: string): Promise<SelfCheckResult> {
 /** One line for the page: what was compared and how close it came. */
 export function describeSelfCheck(r: SelfCheckResult): string {
   const worst = Math.max(0, ...r.checks.map((c) => c.difference));
-  const fused = r.kernels > 0 ? `, as do the fused LayerNorm and cross-entropy kernels against the stock ops (${r.kernels} cases)` : '';
+  const fused = r.kernels > 0 ? `, as do the fused LayerNorm, cross-entropy and gelu_new kernels against the stock ops (${r.kernels} cases)` : '';
   return `${STEPS} training steps of a small GPT-2 with ${r.tensors} trainable tensors (LoRA, Houlsby, P-tuning v2, embeddings) match the CPU reference${fused} (worst relative difference ${formatDifference(worst)}; ${Math.round(r.ms)} ms)`;
 }
