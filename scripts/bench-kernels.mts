@@ -87,7 +87,7 @@ async function browser() {
   try {
     const page = await browser.newPage();
     page.on('console', (m) => m.type() === 'error' && console.log(`page: ${m.text()}`));
-    await page.goto(`http://localhost:${port}/scripts/bench-kernels.html`);
+    await page.goto(`http://localhost:${port}/scripts/bench-kernels.html`, { timeout: 300_000 });
     await page.waitForFunction(() => document.title === 'ready', undefined, { timeout: 300_000 });
     console.log(`\n== WebGPU in headless Chromium, LoRA on tiny-gpt2, batch ${opts.batch} × ${opts.length}`);
     console.log('backend mode    median  fastest (ms/step)   kernels/step   dispatches/step');
