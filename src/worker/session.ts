@@ -472,6 +472,7 @@ export class StudioSession {
     this.running = running;
     if (trained.reference && held.length > 0) this.emit({ type: 'referenceEval', ...(await trained.reference(held)) });
     let step = 0;
+    let evalAt = { step: 0, batch: 0 };
     const rates: number[] = [];
     let finalEvalLoss: number | null = null;
     let finalClassification: RunOutcome['finalClassification'] = null;
@@ -499,9 +500,16 @@ export class StudioSession {
         onStep: (point) => this.emit({ type: 'stepDone', point }),
         onEvaluating: (atStep) => {
           running.evaluating = true;
+          evalAt = { step: atStep, batch: 0 };
           if (this.stopRequested) this.emit({ type: 'stopping', phase: 'evaluating', step: atStep });
         },
-        skipEvaluation: () => this.skipRequested,
+        // Asked before each held-out batch once the ones before it have run: the page shows how
+        // far an evaluation has got (before the first step, it is all a person waits for).
+        skipEvaluation: () => {
+          evalAt.batch++;
+          this.emit({ type: 'evaluating', step: evalAt.step, batch: evalAt.batch, batches: held.length });
+          return this.skipRequested;
+        },
         onEval: (point) => {
           running.evaluating = false;
           finalEvalLoss = Number.isFinite(point.evalLoss) ? point.evalLoss : null;

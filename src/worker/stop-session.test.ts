@@ -81,6 +81,13 @@ describe('StudioSession: feedback while training and stopping', () => {
       expect(Number.isFinite(p.tokensPerSecond)).toBe(true);
     }
     expect(stepped.at(-1)!.etaMs).toBe(0);
+    // Each evaluation reports its held-out batches as they start, in order, the first before step 1.
+    const evaluating = events.flatMap((e) => (e.type === 'evaluating' ? [e] : []));
+    const batches = evaluating[0].batches;
+    expect(batches).toBeGreaterThan(1);
+    const expected = [0, 6].flatMap((step) => Array.from({ length: batches }, (_, i) => ({ type: 'evaluating', step, batch: i + 1, batches })));
+    expect(evaluating).toEqual(expected);
+    expect(events.indexOf(evaluating[batches - 1])).toBeLessThan(events.findIndex((e) => e.type === 'stepDone'));
     session.current.adapter?.dispose();
     session.current.model?.dispose();
   });
