@@ -115,6 +115,20 @@ describe('StudioSession: feedback while training and stopping', () => {
     session.current.model?.dispose();
   });
 
+  it('a stop sent while the run still waits in the queue ends it before its first step; the next run trains', async () => {
+    const { session, events } = await loaded();
+    const queued = session.enqueue({ type: 'train', methodId: 'lora', config: {}, train: TRAIN });
+    await session.enqueue({ type: 'stop' });
+    await queued;
+    expect(trace(events)).toEqual(['stopping finishing 0', 'ended stopped 0']);
+
+    events.length = 0;
+    await session.enqueue({ type: 'train', methodId: 'lora', config: {}, train: { ...TRAIN, steps: 2 } });
+    expect(trace(events)).toEqual(['eval 0', 'step 1', 'step 2', 'losses 1,2', 'eval 2', 'ended finished 2']);
+    session.current.adapter?.dispose();
+    session.current.model?.dispose();
+  });
+
   it('without a skip, the stop ends with the final evaluation at the step it stopped at', async () => {
     const { session, events } = await loaded((m, s) => {
       if (m.type === 'stepDone' && m.point.step === 3) void s.enqueue({ type: 'stop' });
