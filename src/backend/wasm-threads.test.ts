@@ -1,7 +1,8 @@
 // The wasm thread count: one per logical core where the global scope can share memory between
 // threads, capped at the pool the threaded build starts; otherwise one thread and the reason.
+// And the threaded start: it passes on its result, or gives up on workers that never start.
 import { describe, expect, it } from 'vitest';
-import { describeThreads, planWasmThreads, PTHREAD_POOL_SIZE, threadSupportHere } from './wasm-threads';
+import { describeThreads, planWasmThreads, PTHREAD_POOL_SIZE, startWithinWorkers, threadSupportHere } from './wasm-threads';
 
 const isolated = { crossOriginIsolated: true, sharedArrayBuffer: true };
 
@@ -43,5 +44,16 @@ describe('describeThreads', () => {
   it('counts threads in words', () => {
     expect(describeThreads(1)).toBe('1 thread');
     expect(describeThreads(4)).toBe('4 threads');
+  });
+});
+
+describe('startWithinWorkers', () => {
+  it('passes on what the start resolves to or rejects with', async () => {
+    await expect(startWithinWorkers(Promise.resolve('started'), 1000)).resolves.toBe('started');
+    await expect(startWithinWorkers(Promise.reject(new Error('no wasm file')), 1000)).rejects.toThrow('no wasm file');
+  });
+
+  it('gives up on a start that never ends, saying how long it waited', async () => {
+    await expect(startWithinWorkers(new Promise(() => {}), 20)).rejects.toThrow('the pthread workers did not start within 0.02 s');
   });
 });
