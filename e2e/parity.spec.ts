@@ -4,7 +4,8 @@
 // quantity — the first step's loss, each gradient, the gradient norm, each updated weight, the
 // ten losses and the final weights — within its tolerance. A backend whose gradients are wrong
 // still lowers the loss; this test fails it by what it learned. The backend's start-up
-// self-check is read from the page too.
+// self-check is read from the page too, and on WebAssembly the threads it runs: the threaded
+// build, one thread per logical core, is what these tests check against the CPU.
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { modelInfo } from '../src/models/load';
@@ -30,6 +31,13 @@ async function open(page: Page, backend: keyof typeof LABEL) {
   // Every backend but the reference itself passed the self-check before the page could use it.
   if (backend === 'cpu') await expect(check).not.toContainText('Self-check passed');
   else await expect(check).toContainText(new RegExp(`Self-check passed on ${LABEL[backend]}: 3 training steps of a small GPT-2 with \\d+ trainable tensors`));
+  if (backend === 'wasm') {
+    // The page is cross-origin isolated, so the threaded SIMD build runs a thread per logical core.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(cores, 'this test needs a machine with more than one logical core').toBeGreaterThan(1);
+    await expect(page.getByRole('region', { name: 'Compute backend' })).toContainText(`WebAssembly · SIMD · ${Math.min(cores, 8)} threads`);
+    await expect(page.getByRole('list', { name: 'Why other backends were not used' })).toHaveCount(0);
+  }
   await page.getByRole('combobox', { name: 'Base model' }).selectOption(MODEL_ID);
   await expect(page.locator('section', { has: page.getByRole('combobox', { name: 'Base model' }) })).toContainText(info.totalParams.toLocaleString('en-US'), { timeout: 120_000 });
   await fill(page, 'Sequence length', '16');

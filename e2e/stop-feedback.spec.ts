@@ -1,7 +1,8 @@
 // What the page says while a run trains slowly and while it stops, in headless Chromium on
-// the wasm backend: the step count moves at every step before any loss has been read back;
-// Stop says what it waits for; Skip final evaluation, pressed from the keyboard, ends the run
-// without the held-out evaluation, and Export is available at once.
+// the wasm backend: the held-out batches measured before the first step are counted; the step
+// count moves at every step before any loss has been read back; Stop says what it waits for;
+// Skip final evaluation, pressed from the keyboard, ends the run without the held-out
+// evaluation, and Export is available at once.
 import { expect, test } from '@playwright/test';
 import { dropFile, expectBackend, fill, forbidExternalRequests, sampleJsonl } from './driver';
 
@@ -45,6 +46,9 @@ test('the step count moves before the losses are read back; Stop says what it wa
 
   await page.getByRole('button', { name: 'Start training' }).click();
   const status = page.getByRole('status');
+  // Before the first step the held-out set is measured; the page says so, batch by batch.
+  await expect(status).toHaveText(/^Measuring the held-out loss before training \(\d+ batches\)…$/);
+  await expect(page.locator('.run-progress .run-state strong')).toHaveText(/^Measuring the held-out loss before training: batch \d+ of \d+$/);
   const progress = page.getByRole('progressbar', { name: 'Training progress' });
   // Losses are read back four steps at a time; the step count moved at steps 1, 2 and 3 before that.
   const seen = () => page.evaluate(() => (window as unknown as { seen: Seen[] }).seen);
@@ -58,7 +62,7 @@ test('the step count moves before the losses are read back; Stop says what it wa
   await page.getByRole('button', { name: 'Stop' }).focus();
   await page.keyboard.press('Enter');
   await expect(status).toHaveText(/^Stopping: (finishing step \d+|final evaluation on the held-out set)…$/);
-  await expect(page.locator('.run-progress .run-state strong')).toHaveText(/^Stopping: (finishing step \d+|final evaluation on the held-out set)…$/);
+  await expect(page.locator('.run-progress .run-state strong')).toHaveText(/^Stopping: (finishing step \d+|final evaluation on the held-out set( \(batch \d+ of \d+\))?)…$/);
   await expect(status).toHaveText('Stopping: final evaluation on the held-out set…', { timeout: 60_000 });
   await expect(page.getByRole('button', { name: 'Export adapter' })).toBeDisabled();
 

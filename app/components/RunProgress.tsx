@@ -2,7 +2,7 @@
 // move at every step the worker finishes; the loss, learning rate and grad norm when the losses
 // are read back, a few steps at a time.
 import { formatBytes, formatDuration, formatInt, formatLearningRate, formatLoss, formatNumber, formatTokensPerSecond } from '../format';
-import { isCompareActive, stoppingLine, useStudio } from '../store';
+import { evaluatingLine, isCompareActive, stoppingLine, useStudio } from '../store';
 
 const STATUS_TEXT = {
   idle: '',
@@ -34,7 +34,7 @@ export default function RunProgress() {
   return (
     <div className={`run-progress run-${run.status}`}>
       <p className="run-state">
-        <strong>{run.status === 'stopping' ? stoppingLine(run) : STATUS_TEXT[run.status]}</strong>
+        <strong>{run.status === 'stopping' ? stoppingLine(run, true) : run.status === 'running' && run.evaluating ? evaluatingLine(run.evaluating) : STATUS_TEXT[run.status]}</strong>
         {methodLabel && <span className="muted"> · {methodLabel}</span>}
         {comparePosition && <span className="muted"> · comparison run {comparePosition}</span>}
         {run.status === 'failed' && run.endMessage && <span className="field-error"> · {run.endMessage}</span>}

@@ -28,6 +28,7 @@ export function reduce(s: StudioData, msg: FromWorker): StudioData {
     case 'progress':
     case 'stepDone':
     case 'stopping':
+    case 'evaluating':
     case 'eval':
     case 'trainingEnded':
     case 'referenceEval':

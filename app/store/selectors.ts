@@ -3,7 +3,7 @@
 // All pure; safe to use as zustand selectors when they return primitives.
 import type { ForwardSpeed, MethodSummary, ModelSummary, ProgressPoint, RunOutput } from '../../src/worker/protocol';
 import type { SequenceLayout } from '../../src/data/layout';
-import { formatLoss } from '../format';
+import { formatInt, formatLoss } from '../format';
 import { validateGenerateInputs } from '../generate-form';
 import { buildMethodConfig, type MethodConfigResult } from '../method-form';
 import { modelOption } from '../models';
@@ -283,12 +283,26 @@ export function speedupLine(sp: ForwardSpeed): string {
  * What a stopping run is waiting for: `Stopping: finishing step 12…`, then `Stopping: final
  * evaluation on the held-out set…`; `Stopping…` until the worker has said.
  */
-export function stoppingLine(run: Pick<RunState, 'stopping' | 'skipRequested'>): string {
+export function stoppingLine(run: Pick<RunState, 'stopping' | 'skipRequested'> & { evaluating?: RunState['evaluating'] }, withBatch = false): string {
   if (run.skipRequested) return 'Stopping: skipping the final evaluation…';
   const st = run.stopping;
   if (!st) return 'Stopping…';
-  if (st.phase === 'evaluating') return 'Stopping: final evaluation on the held-out set…';
+  if (st.phase === 'evaluating') {
+    const ev = run.evaluating;
+    const batch = withBatch && ev && ev.step === st.step ? ` (batch ${formatInt(ev.batch)} of ${formatInt(ev.batches)})` : '';
+    return `Stopping: final evaluation on the held-out set${batch}…`;
+  }
   return st.step > 0 ? `Stopping: finishing step ${st.step}…` : 'Stopping before the first step…';
+}
+
+/**
+ * An evaluation in progress: `Measuring the held-out loss before training: batch 3 of 10`, or
+ * `… at step 20: …`; without the batch (`withBatch` false) for the live region, which hears it once.
+ */
+export function evaluatingLine(ev: { step: number; batch: number; batches: number }, withBatch = true): string {
+  const when = ev.step === 0 ? 'before training' : `at step ${formatInt(ev.step)}`;
+  if (withBatch) return `Measuring the held-out loss ${when}: batch ${formatInt(ev.batch)} of ${formatInt(ev.batches)}`;
+  return `Measuring the held-out loss ${when} (${formatInt(ev.batches)} batch${ev.batches === 1 ? '' : 'es'})…`;
 }
 
 /** The status line during training: `Step 12/50 · loss 3.41`. */

@@ -78,6 +78,8 @@ export interface RunState {
   stepped: StepPoint | null;
   /** After Stop: what the worker said it still does before the run ends (null until it says). */
   stopping: { phase: StopPhase; step: number } | null;
+  /** While the held-out set is evaluated: after which step, and how far (null otherwise). */
+  evaluating: { step: number; batch: number; batches: number } | null;
   /** "Skip final evaluation" was pressed for this run. */
   skipRequested: boolean;
   lastEval: EvalPoint | null;
@@ -261,6 +263,7 @@ export const IDLE_RUN: RunState = {
   latest: null,
   stepped: null,
   stopping: null,
+  evaluating: null,
   skipRequested: false,
   lastEval: null,
   lossRows: [],

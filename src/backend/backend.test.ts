@@ -20,7 +20,11 @@ describe('startBackend', () => {
     const report = await startBackend(undefined, undefined, undefined, passing);
     expect(report.name).toBe('wasm');
     expect(report.selfCheck).toBe('wasm agreed');
-    expect(report.fallbacks).toEqual(['WebGPU: this browser exposes no WebGPU (navigator.gpu is undefined)']);
+    expect(report.description).toBe('WebAssembly · SIMD · 1 thread');
+    expect(report.fallbacks).toEqual([
+      'WebGPU: this browser exposes no WebGPU (navigator.gpu is undefined)',
+      'WebAssembly threads: not in a browser (tfjs runs WebAssembly on one thread outside one); running 1 thread',
+    ]);
     expect(checked).toEqual(['wasm']);
     expect(tf.getBackend()).toBe('wasm');
   });

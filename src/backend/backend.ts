@@ -3,9 +3,10 @@
 // loudly rather than silently running elsewhere.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerFusedKernels } from '../kernels/registry';
 import { registerWasmKernels } from './wasm-kernels';
+import { describeThreads, ignoreAbandonedWorkerErrors, planWasmThreads, pretendLogicalCores, startWithinWorkers, threadSupportHere } from './wasm-threads';
 import { registerWebGpuKernels, throwIfGpuErrors, watchGpuErrors } from './webgpu-kernels';
 
 /**
@@ -36,13 +37,15 @@ export interface WasmFiles {
   'tfjs-backend-wasm-threaded-simd.wasm': string;
 }
 
-interface GpuAdapterFacts {
+interface BackendFacts {
   description: string;
   software: boolean;
+  /** Why part of the backend (e.g. WebAssembly threads) is not used, announced with the backend fallbacks. */
+  fallback?: string;
 }
 
 /** What the WebGPU adapter says about itself; SwiftShader is Chromium's CPU rasteriser. */
-async function probeWebGpu(): Promise<GpuAdapterFacts> {
+async function probeWebGpu(): Promise<BackendFacts> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) throw new Error('this browser exposes no WebGPU (navigator.gpu is undefined)');
   const adapter = await gpu.requestAdapter();
@@ -55,24 +58,60 @@ async function probeWebGpu(): Promise<GpuAdapterFacts> {
   return { description: software ? `${name} (software)` : name, software };
 }
 
-async function tryBackend(name: BackendName, wasm?: WasmFiles): Promise<GpuAdapterFacts> {
-  let facts: GpuAdapterFacts = { description: '', software: false };
+/**
+ * How long the threaded wasm build may take to start its pthread workers before the backend
+ * restarts on one thread: a worker that fails to start leaves the start-up waiting forever.
+ */
+const THREAD_START_MS = 60_000;
+
+async function setBackendOrThrow(name: BackendName): Promise<void> {
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`tfjs could not initialise the ${name} backend`);
+  await tf.ready();
+}
+
+/**
+ * Starts the wasm backend: the threaded SIMD build with one thread per logical core where the
+ * page allows threads, else (or when its threads fail to start) the single-threaded build,
+ * saying why.
+ */
+async function startWasm(wasm?: WasmFiles): Promise<BackendFacts> {
+  if (wasm) setWasmPaths(wasm as unknown as Record<string, string>);
+  registerWasmKernels();
+  registerFusedKernels('wasm');
+  const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
+  const plan = planWasmThreads(threadSupportHere());
+  let why = plan.reason;
+  if (plan.threads > 1 && !(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'))) why = "this browser's WebAssembly has no threads";
+  else if (plan.threads > 1 && simd === 'no SIMD') why = 'the threaded build needs WebAssembly SIMD, which this browser lacks';
+  else if (plan.threads > 1) {
+    setThreadsCount(plan.threads);
+    const restoreCores = pretendLogicalCores(2 * plan.threads);
+    try {
+      await startWithinWorkers(setBackendOrThrow('wasm'), THREAD_START_MS);
+      return { description: `${simd} · ${describeThreads(getThreadsCount())}`, software: false };
+    } catch (e) {
+      why = (e as Error).message;
+      ignoreAbandonedWorkerErrors();
+    } finally {
+      restoreCores();
+    }
+  }
+  // The flag picks the build; a second setBackend supersedes a threaded start still pending.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  await setBackendOrThrow('wasm');
+  return { description: `${simd} · ${describeThreads(1)}`, software: false, fallback: `WebAssembly threads: ${why}; running 1 thread` };
+}
+
+async function tryBackend(name: BackendName, wasm?: WasmFiles): Promise<BackendFacts> {
+  let facts: BackendFacts = { description: '', software: false };
   if (name === 'webgpu') {
     facts = await probeWebGpu();
     registerWebGpuKernels();
     registerFusedKernels('webgpu');
   }
-  if (name === 'wasm') {
-    if (wasm) setWasmPaths(wasm as unknown as Record<string, string>);
-    // The threaded build spawns pthread workers from a classic script that breaks inside a
-    // bundled module worker; one thread is also what Chromium gave it here in practice.
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    registerWasmKernels();
-    registerFusedKernels('wasm');
-  }
-  const ok = await tf.setBackend(name);
-  if (!ok) throw new Error(`tfjs could not initialise the ${name} backend`);
-  await tf.ready();
+  if (name === 'wasm') facts = await startWasm(wasm);
+  else await setBackendOrThrow(name);
   if (name === 'webgpu') watchGpuErrors((tf.backend() as unknown as { device: GPUDevice }).device);
   // A tiny computation proves the backend works end to end (shaders compile, readback works).
   const probe = tf.tidy(() => tf.sum(tf.mul(tf.tensor1d([1, 2, 3]), 2)));
@@ -113,16 +152,9 @@ export async function startBackend(forced?: BackendName, wasm?: WasmFiles, onDev
         if (result.failure) throw new Error(`failed the training self-check: ${result.failure}`);
         selfCheck = result.summary;
       }
-      let description = LABEL[name];
-      if (name === 'webgpu') {
-        description += ` · ${facts.description}`;
-        if (onDeviceLost) watchDeviceLoss(onDeviceLost);
-      }
-      if (name === 'wasm') {
-        const threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 'multithreaded' : 'single thread';
-        const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
-        description += ` · ${simd}, ${threads}`;
-      }
+      const description = facts.description ? `${LABEL[name]} · ${facts.description}` : LABEL[name];
+      if (name === 'webgpu' && onDeviceLost) watchDeviceLoss(onDeviceLost);
+      if (facts.fallback) fallbacks.push(facts.fallback);
       return { name, description, software: facts.software, fallbacks, forced: !!forced, selfCheck };
     } catch (e) {
       fallbacks.push(`${LABEL[name]}: ${(e as Error).message}`);

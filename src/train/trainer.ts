@@ -393,11 +393,13 @@ export async function trainVariables(spec: TrainingSpec, opts: TrainerOptions, i
   };
 
   try {
-    await runEval(0);
+    // A run stopped before it began has nothing to measure the untrained start against.
+    if (!io.shouldStop()) await runEval(0);
     for (; step < opts.totalSteps; step++) {
       if (io.shouldStop()) {
         if (!(await flush())) throw new NonFiniteLoss();
-        if (lastEvalStep !== step) await runEval(step);
+        // Nothing trained yet (stopped before the first step): nothing to evaluate either.
+        if (step > 0 && lastEvalStep !== step) await runEval(step);
         return { reason: 'stopped', step };
       }
       const { batch, epoch } = io.nextBatch();

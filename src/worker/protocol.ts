@@ -185,6 +185,11 @@ export type FromWorker =
   | { type: 'stepDone'; point: StepPoint }
   /** After `stop`: what the run still does before it ends (sent at once, then when the final evaluation begins). */
   | { type: 'stopping'; phase: StopPhase; step: number }
+  /**
+   * The model after `step` steps is being evaluated on the held-out set: held-out batch `batch`
+   * (from 1) of `batches` has started, the ones before it have run.
+   */
+  | { type: 'evaluating'; step: number; batch: number; batches: number }
   | { type: 'eval'; point: EvalPoint }
   | { type: 'trainingEnded'; reason: RunEnd; message?: string; step: number }
   | { type: 'exported'; fileName: string; bytes: Uint8Array }

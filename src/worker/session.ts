@@ -104,6 +104,12 @@ export class StudioSession {
   private baseFiles: Record<string, Uint8Array> = {};
   private training = false;
   private stopRequested = false;
+  /**
+   * Runs (`train`, `compare`) are numbered as they arrive; a stop applies to every run asked
+   * for before it, so a Stop pressed while `train` still waits in the queue is not lost.
+   */
+  private runsRequested = 0;
+  private stoppedUpTo = 0;
   /** Set by `skipEvaluation`: the run's evaluations end at their next held-out batch. */
   private skipRequested = false;
   /** The run in progress: steps handed to the trainer so far, and whether it is evaluating. */
@@ -125,12 +131,21 @@ export class StudioSession {
    */
   enqueue(msg: ToWorker): Promise<void> {
     if (msg.type === 'stop' || msg.type === 'skipEvaluation') return this.handle(msg);
-    this.queue = this.queue.then(() => this.handle(msg));
+    const ticket = this.ticketFor(msg);
+    this.queue = this.queue.then(() => this.handle(msg, ticket));
     return this.queue;
   }
 
-  /** Handles one message; never throws: failures become `error` messages. */
-  async handle(msg: ToWorker): Promise<void> {
+  /** The number of a run request (0 for any other message). */
+  private ticketFor(msg: ToWorker): number {
+    return msg.type === 'train' || msg.type === 'compare' ? ++this.runsRequested : 0;
+  }
+
+  /**
+   * Handles one message; never throws: failures become `error` messages. `ticket` is the run's
+   * number when it was queued; a run handled directly is numbered now.
+   */
+  async handle(msg: ToWorker, ticket = this.ticketFor(msg)): Promise<void> {
     try {
       switch (msg.type) {
         case 'init':
@@ -144,9 +159,10 @@ export class StudioSession {
         case 'plan':
           return this.plan(msg.methodId, msg.config);
         case 'train':
-          return await this.train(msg.methodId, msg.config, msg.train);
+          return await this.train(msg.methodId, msg.config, msg.train, ticket);
         case 'stop':
           this.stopRequested = true;
+          this.stoppedUpTo = this.runsRequested;
           // Said at once: the steps already queued finish first, or the evaluation under way.
           if (this.running) this.emit({ type: 'stopping', phase: this.running.evaluating ? 'evaluating' : 'finishing', step: this.running.dispatched });
           return;
@@ -162,7 +178,7 @@ export class StudioSession {
         case 'importAdapter':
           return await this.importAdapter(msg.file);
         case 'compare':
-          return await this.compare(msg.runs, msg.train);
+          return await this.compare(msg.runs, msg.train, ticket);
         case 'generate':
           return await this.generate(msg);
         case 'verify':
@@ -428,13 +444,14 @@ export class StudioSession {
     if (!this.dataset) throw new Error('drop a dataset first');
   }
 
-  async train(methodId: string, raw: Record<string, unknown>, cfg: TrainConfig) {
+  async train(methodId: string, raw: Record<string, unknown>, cfg: TrainConfig, ticket = ++this.runsRequested) {
     this.requireIdle('start another run');
     this.requireTrainingInputs();
     const { kind, config } = this.checkedRun(methodId, raw, cfg.sequenceLength);
     // Busy from here, before the first await (re-reading the dataset), so messages handled meanwhile are refused.
     this.training = true;
-    this.stopRequested = false;
+    // A stop that arrived while this run waited in the queue still counts.
+    this.stopRequested = ticket <= this.stoppedUpTo;
     this.skipRequested = false;
     try {
       await this.runOnce(kind, config, cfg, await this.preparedFor(cfg));
@@ -470,8 +487,11 @@ export class StudioSession {
     // Cleared when the session is idle again (train's and compare's finally).
     const running = { dispatched: 0, evaluating: false };
     this.running = running;
+    // Stopped before it began (Stop pressed while it waited): it ends before its first step.
+    if (this.stopRequested) this.emit({ type: 'stopping', phase: 'finishing', step: 0 });
     if (trained.reference && held.length > 0) this.emit({ type: 'referenceEval', ...(await trained.reference(held)) });
     let step = 0;
+    let evalAt = { step: 0, batch: 0 };
     const rates: number[] = [];
     let finalEvalLoss: number | null = null;
     let finalClassification: RunOutcome['finalClassification'] = null;
@@ -499,9 +519,16 @@ export class StudioSession {
         onStep: (point) => this.emit({ type: 'stepDone', point }),
         onEvaluating: (atStep) => {
           running.evaluating = true;
+          evalAt = { step: atStep, batch: 0 };
           if (this.stopRequested) this.emit({ type: 'stopping', phase: 'evaluating', step: atStep });
         },
-        skipEvaluation: () => this.skipRequested,
+        // Asked before each held-out batch once the ones before it have run: the page shows how
+        // far an evaluation has got (before the first step, it is all a person waits for).
+        skipEvaluation: () => {
+          evalAt.batch++;
+          this.emit({ type: 'evaluating', step: evalAt.step, batch: evalAt.batch, batches: held.length });
+          return this.skipRequested;
+        },
         onEval: (point) => {
           running.evaluating = false;
           finalEvalLoss = Number.isFinite(point.evalLoss) ? point.evalLoss : null;
@@ -525,7 +552,7 @@ export class StudioSession {
    * first run starts. Stop ends the comparison: runs that finished keep their results, the
    * stopped one reports none. The last run's adapter stays the session's adapter.
    */
-  async compare(runs: { methodId: string; config: Record<string, unknown> }[], cfg: TrainConfig) {
+  async compare(runs: { methodId: string; config: Record<string, unknown> }[], cfg: TrainConfig, ticket = ++this.runsRequested) {
     this.requireIdle('start a comparison');
     this.requireTrainingInputs();
     if (runs.length === 0) throw new Error('choose at least one method to compare');
@@ -543,7 +570,7 @@ export class StudioSession {
       return p.output === 'student' ? { ...c, trainable: p.studentParams, total: p.studentParams } : { ...c, trainable: p.trainable, total: p.total };
     });
     this.training = true;
-    this.stopRequested = false;
+    this.stopRequested = ticket <= this.stoppedUpTo;
     this.skipRequested = false;
     let completed = 0;
     let stopped = false;

@@ -81,6 +81,13 @@ describe('StudioSession: feedback while training and stopping', () => {
       expect(Number.isFinite(p.tokensPerSecond)).toBe(true);
     }
     expect(stepped.at(-1)!.etaMs).toBe(0);
+    // Each evaluation reports its held-out batches as they start, in order, the first before step 1.
+    const evaluating = events.flatMap((e) => (e.type === 'evaluating' ? [e] : []));
+    const batches = evaluating[0].batches;
+    expect(batches).toBeGreaterThan(1);
+    const expected = [0, 6].flatMap((step) => Array.from({ length: batches }, (_, i) => ({ type: 'evaluating', step, batch: i + 1, batches })));
+    expect(evaluating).toEqual(expected);
+    expect(events.indexOf(evaluating[batches - 1])).toBeLessThan(events.findIndex((e) => e.type === 'stepDone'));
     session.current.adapter?.dispose();
     session.current.model?.dispose();
   });
@@ -104,6 +111,20 @@ describe('StudioSession: feedback while training and stopping', () => {
     await session.handle({ type: 'train', methodId: 'lora', config: {}, train: TRAIN });
     expect(trace(events)).toEqual(['eval 0', 'step 1', 'step 2', 'stopping finishing 2', 'losses 1,2', 'stopping evaluating 2', 'ended stopped 2']);
     expect(session.current.tensors).toBe(tensors);
+    session.current.adapter?.dispose();
+    session.current.model?.dispose();
+  });
+
+  it('a stop sent while the run still waits in the queue ends it before its first step; the next run trains', async () => {
+    const { session, events } = await loaded();
+    const queued = session.enqueue({ type: 'train', methodId: 'lora', config: {}, train: TRAIN });
+    await session.enqueue({ type: 'stop' });
+    await queued;
+    expect(trace(events)).toEqual(['stopping finishing 0', 'ended stopped 0']);
+
+    events.length = 0;
+    await session.enqueue({ type: 'train', methodId: 'lora', config: {}, train: { ...TRAIN, steps: 2 } });
+    expect(trace(events)).toEqual(['eval 0', 'step 1', 'step 2', 'losses 1,2', 'eval 2', 'ended finished 2']);
     session.current.adapter?.dispose();
     session.current.model?.dispose();
   });

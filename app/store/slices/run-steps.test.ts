@@ -3,7 +3,7 @@
 // still does; Skip final evaluation is offered while it stops and ends the run's wait.
 import { describe, expect, it } from 'vitest';
 import type { StepPoint } from '../../../src/worker/protocol';
-import { canExport, canSkipEvaluation, canStop, stoppingLine } from '..';
+import { canExport, canSkipEvaluation, canStop, evaluatingLine, stoppingLine } from '..';
 import { point, ready, useFakeTimersPerTest } from '../testing';
 
 useFakeTimersPerTest();
@@ -54,6 +54,42 @@ describe('store: a step at a time', () => {
     t.store.getState().startTraining();
     t.receive({ type: 'stepDone', point: stepped(1) });
     expect(t.store.getState().run.status).toBe('running');
+  });
+});
+
+describe('store: an evaluation says how far it has got', () => {
+  it('shows the held-out batch under way before the first step, announcing the evaluation once, and clears it with the result', () => {
+    const t = running();
+    for (const batch of [1, 2, 3]) t.receive({ type: 'evaluating', step: 0, batch, batches: 10 });
+    let s = t.store.getState();
+    expect(s.run.evaluating).toEqual({ step: 0, batch: 3, batches: 10 });
+    expect(evaluatingLine(s.run.evaluating!)).toBe('Measuring the held-out loss before training: batch 3 of 10');
+    expect(s.announcement).toBe('Measuring the held-out loss before training (10 batches)…');
+    t.receive({ type: 'eval', point: { step: 0, evalLoss: 5.1 } });
+    s = t.store.getState();
+    expect(s.run.evaluating).toBeNull();
+    expect(s.run.lastEval).toEqual({ step: 0, evalLoss: 5.1 });
+
+    t.receive({ type: 'stepDone', point: stepped(20) });
+    t.receive({ type: 'evaluating', step: 20, batch: 1, batches: 1 });
+    s = t.store.getState();
+    expect(evaluatingLine(s.run.evaluating!)).toBe('Measuring the held-out loss at step 20: batch 1 of 1');
+    expect(s.announcement).toBe('Measuring the held-out loss at step 20 (1 batch)…');
+    // The next step ends it even when a skipped evaluation reported nothing.
+    t.receive({ type: 'stepDone', point: stepped(21) });
+    expect(t.store.getState().run.evaluating).toBeNull();
+  });
+
+  it('puts the batch in a stopping run\'s final evaluation line without announcing each one', () => {
+    const t = running();
+    t.store.getState().stopTraining();
+    t.receive({ type: 'stopping', phase: 'evaluating', step: 7 });
+    const announced = t.store.getState().announcement;
+    t.receive({ type: 'evaluating', step: 7, batch: 2, batches: 5 });
+    const s = t.store.getState();
+    expect(stoppingLine(s.run, true)).toBe('Stopping: final evaluation on the held-out set (batch 2 of 5)…');
+    expect(s.announcement).toBe(announced);
+    expect(announced).toBe('Stopping: final evaluation on the held-out set…');
   });
 });
 

@@ -4,12 +4,12 @@
 import type { FromWorker, RunOutput } from '../../../src/worker/protocol';
 import { formatInt, formatLoss } from '../../format';
 import { addEval, addProgress } from '../../loss-series';
-import { isCompareActive, isRunActive, methodLabel, speedupLine, stepLine, stoppingLine } from '../selectors';
+import { evaluatingLine, isCompareActive, isRunActive, methodLabel, speedupLine, stepLine, stoppingLine } from '../selectors';
 import { IDLE_RUN, type StudioData } from '../state';
 
 export type RunMessage = Extract<
   FromWorker,
-  { type: 'trainingStarted' | 'progress' | 'stepDone' | 'stopping' | 'eval' | 'trainingEnded' | 'referenceEval' | 'speedup' | 'exported' | 'adapterImported' | 'verified' }
+  { type: 'trainingStarted' | 'progress' | 'stepDone' | 'stopping' | 'evaluating' | 'eval' | 'trainingEnded' | 'referenceEval' | 'speedup' | 'exported' | 'adapterImported' | 'verified' }
 >;
 
 /** What the announcement calls each export. */
@@ -57,7 +57,15 @@ export function reduceRun(s: StudioData, msg: RunMessage): StudioData {
     // (it hears the losses as they are read back, and the run's phases).
     case 'stepDone': {
       const status = s.run.status === 'starting' || s.run.status === 'idle' ? 'running' : s.run.status;
-      return { ...s, run: { ...s.run, status, totalSteps: msg.point.totalSteps, stepped: msg.point } };
+      return { ...s, run: { ...s.run, status, totalSteps: msg.point.totalSteps, stepped: msg.point, evaluating: null } };
+    }
+
+    // Each held-out batch as it starts; the live region hears only that an evaluation began.
+    case 'evaluating': {
+      if (!isRunActive(s.run.status)) return s;
+      const run = { ...s.run, evaluating: { step: msg.step, batch: msg.batch, batches: msg.batches } };
+      const announced = msg.batch === 1 && run.status !== 'stopping' ? { announcement: evaluatingLine(run.evaluating, false) } : {};
+      return { ...s, run, ...announced };
     }
 
     case 'stopping': {
@@ -67,6 +75,7 @@ export function reduceRun(s: StudioData, msg: RunMessage): StudioData {
     }
 
     case 'eval': {
+      s = { ...s, run: { ...s.run, evaluating: null } };
       const id = s.compare.current;
       const compare =
         isCompareActive(s.compare.status) && id !== null ? { ...s.compare, curves: { ...s.compare.curves, [id]: [...(s.compare.curves[id] ?? []), msg.point] } } : s.compare;
@@ -86,7 +95,7 @@ export function reduceRun(s: StudioData, msg: RunMessage): StudioData {
             : `Training failed at step ${msg.step}: ${msg.message ?? 'unknown error'}`;
       return {
         ...s,
-        run: { ...s.run, status: msg.reason, endStep: msg.step, endMessage: msg.message },
+        run: { ...s.run, status: msg.reason, endStep: msg.step, endMessage: msg.message, evaluating: null },
         // A run that failed before its first step left nothing; otherwise the worker holds what it trained.
         held:
           s.run.methodId !== null && (msg.reason !== 'failed' || msg.step > 0)
