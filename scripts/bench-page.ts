@@ -16,9 +16,12 @@
 //    compute dispatches and the bytes of the GPU buffers created;
 //  - the worker's postMessage: each `stepDone` (sent when the backend has finished the step;
 //    its elapsedMs is the worker's clock) and the run's end.
-// A step's time is the gap between consecutive stepDone messages; the counters of the timed
-// steps are those between the start of the first timed step and the last stepDone, divided by
-// the timed steps (the batched loss read-back, once every four steps, falls inside).
+// A step's time is the gap between consecutive stepDone messages (so the batched loss
+// read-back, once every four steps, is inside the step it follows). The counters per step are
+// those between the starts (gradients calls) of the first timed step and of the last step,
+// divided by the steps between: whole steps in the order the worker records them, the read-back
+// outside; the peak is the largest of those steps'. A step's peak of live tensor bytes equals
+// what tf.profile reports as peakBytes for it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,10 +171,14 @@ async function trainOnce(page: Page, worker: Worker, backend: 'webgpu' | 'wasm',
   const done = state.done.sort((a, b) => a.step - b.step);
   if (done.length !== total || state.starts.length !== total) throw new Error(`saw ${done.length} stepDone and ${state.starts.length} steps begun for ${total} steps`);
   const stepMs = done.slice(1).map((d, i) => d.elapsedMs - done[i].elapsedMs);
+  // The counters between the starts of the first and the last timed step: whole steps, each
+  // with everything recorded before its gradients (a distilling teacher's forward pass) and
+  // without the batched loss read-back. With one timed step, up to its stepDone instead.
   const first = state.starts[1];
-  const last = done[total - 1].at;
-  // Peak of each timed step: recorded at the start of the next step, or at the last stepDone.
-  const peaks = [...state.starts.slice(2).map((s) => s.peak), last.peak];
+  const windowSteps = total >= 3 ? total - 2 : 1;
+  const last = total >= 3 ? state.starts[total - 1] : done[total - 1].at;
+  // Each step's peak is recorded at the start of the next step (or at the last stepDone).
+  const peaks = total >= 3 ? state.starts.slice(2).map((s) => s.peak) : [last.peak];
   return {
     backend,
     method,
@@ -180,9 +187,9 @@ async function trainOnce(page: Page, worker: Worker, backend: 'webgpu' | 'wasm',
     warmupSteps: 1,
     trainable,
     peakBytes: Math.max(...peaks),
-    dispatchesPerStep: backend === 'webgpu' ? (last.dispatches - first.dispatches) / steps : undefined,
-    bufferBytesPerStep: backend === 'webgpu' ? (last.bufferBytes - first.bufferBytes) / steps : undefined,
-    kernelsPerStep: (last.kernels - first.kernels) / steps,
+    dispatchesPerStep: backend === 'webgpu' ? (last.dispatches - first.dispatches) / windowSteps : undefined,
+    bufferBytesPerStep: backend === 'webgpu' ? (last.bufferBytes - first.bufferBytes) / windowSteps : undefined,
+    kernelsPerStep: (last.kernels - first.kernels) / windowSteps,
   };
 }
 
