@@ -34,6 +34,8 @@ export interface Measurement {
   bufferBytesPerStep?: number;
   /** tfjs kernels run (engine.runKernel calls) per timed step. */
   kernelsPerStep?: number;
+  /** The machine's 1-minute load average when the row finished: other work shares its cores. */
+  loadAverage1m?: number;
   /** PyTorch: the peak's parts (parameters, gradients, AdamW state, saved activations). */
   memory?: Record<string, number>;
 }

@@ -96,7 +96,7 @@ function writeResults(complete: boolean): BenchResults {
 }
 const onRow = (r: Measurement | Skipped) => {
   if ('skipped' in r) skipped.push(r);
-  else measured.push(r);
+  else measured.push({ ...r, loadAverage1m: loadavg()[0] });
   const what = 'skipped' in r ? `not run: ${r.skipped}` : `median ${median(r.stepMs).toFixed(1)} ms/step, peak ${(r.peakBytes / 1e6).toFixed(1)} MB`;
   console.error(`${r.backend} ${r.config.name} ${r.method}: ${what}`);
   writeResults(false);
