@@ -140,15 +140,19 @@ function interopPython(): string {
 }
 
 function benchTorch() {
-  const spec = { configs: [] as unknown[], methods: [] as unknown[], warmup: 1, steps };
-  for (const c of configs) spec.configs.push({ name: c.name, config: c.configJson, batch: c.batch, sequence: c.sequence });
-  const info = modelInfo('tiny-gpt2', tinyConfig);
-  for (const id of methodIds) {
-    const m = torchMethod(id, info);
-    if (typeof m === 'string') for (const c of configs) onRow({ backend: 'pytorch', method: id, config: pick(c), skipped: m });
-    else spec.methods.push(m);
+  // Each config's methods at the defaults the page gives that model (an encoder's hidden size is the model's width).
+  const spec = { configs: [] as { name: string; config: unknown; batch: number; sequence: number; methods: unknown[] }[], warmup: 1, steps };
+  for (const c of configs) {
+    const info = modelInfo(c.name, c.configJson);
+    const methods: unknown[] = [];
+    for (const id of methodIds) {
+      const m = torchMethod(id, info);
+      if (typeof m === 'string') onRow({ backend: 'pytorch', method: id, config: pick(c), skipped: m });
+      else methods.push(m);
+    }
+    spec.configs.push({ name: c.name, config: c.configJson, batch: c.batch, sequence: c.sequence, methods });
   }
-  if (spec.methods.length === 0) return;
+  if (spec.configs.every((c) => c.methods.length === 0)) return;
   const work = mkdtempSync(join(tmpdir(), 'peft-studio-bench-torch-'));
   try {
     writeFileSync(join(work, 'spec.json'), JSON.stringify(spec));

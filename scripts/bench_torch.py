@@ -2,9 +2,9 @@
 
 Usage: bench_torch.py SPEC.json OUT.json
 
-SPEC: {"configs": [{"name", "config": <a GPT-2 config.json>, "batch", "sequence"}],
-       "methods": [{"id", "peft": <"lora" | "prompt" | "prefix" | "p-tuning" | "bitfit" | "full">,
-                    "kwargs": {...}}],
+SPEC: {"configs": [{"name", "config": <a GPT-2 config.json>, "batch", "sequence",
+                    "methods": [{"id", "peft": <"lora" | "prompt" | "prefix" | "p-tuning" | "bitfit" | "full">,
+                                 "kwargs": {...}}]}],
        "warmup": int, "steps": int}
 OUT: {"torch", "transformers", "peft", "threads", "rows": [one per config × method]}
 
@@ -124,7 +124,7 @@ def main():
     spec = json.load(open(sys.argv[1]))
     rows = []
     for cfg in spec["configs"]:
-        for method in spec["methods"]:
+        for method in cfg["methods"]:
             row = run(method, cfg, spec["warmup"], spec["steps"])
             print(f"pytorch {cfg['name']} {method['id']}: median {statistics.median(row['stepMs']):.1f} ms/step", file=sys.stderr, flush=True)
             rows.append(row)
