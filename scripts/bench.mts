@@ -1,107 +1,186 @@
-// `npm run bench`: training speed of LoRA on the built-in model, printed as numbers.
-//  1. The engine in Node on the tfjs cpu and wasm backends (ms/step, tokens/s, tensors).
-//  2. The studio page in headless Chromium on WebGPU and wasm, driven like a person would,
-//     reading the tokens/s the page itself shows.
-// Configs: "e2e" is what the browser tests train (batch 2 × 32 tokens); "larger" is
-// batch 8 × 128 tokens. Pass `--node-only` or `--browser-only` to run one half.
+// `npm run bench`: training speed and memory of every method against full fine-tuning, in the
+// studio page (WebGPU and wasm, in headless Chromium) and in PyTorch on the CPU, in one run.
+// Writes bench/results.json and prints a table.
 //
-// `--families` instead times the reference-sized model of each family (GPT-2 small,
-// SmolLM2-135M, Qwen2.5-0.5B, bert-base-uncased; scripts/reference-models.ts) with LoRA r=8 on
-// the family's default targets, batch 1 × 64 tokens, in Node and in the page, and prints one
-// table (`--only=gpt2,SmolLM2-135M` picks models by family or name; `--cpu` adds Node's cpu
-// backend). BENCH_PORT moves the
-// preview server's port.
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import { readFileSync } from 'node:fs';
-import { chromium } from '@playwright/test';
-import { readSafetensors } from '../src/io/safetensors';
-import { buildModel } from '../src/models/load';
-import { lora } from '../src/peft/lora';
-import { train, type TokenBatch } from '../src/train/trainer';
-import { CHROMIUM_ARGS, dropFile, fill, sampleJsonl } from '../e2e/driver';
-import { startPreview } from './preview-server';
+// Configs: "reference" is the built-in tiny-gpt2 (GPT-2, vocabulary 257 bytes+EOS, 4 layers,
+// width 128, 4 heads); "larger" a randomly initialised GPT-2 of 6 layers, width 384, 6 heads
+// (12.6× the parameters) written to a temporary model folder and loaded in the page with
+// "Choose a model folder". Both train batches of 8 × 128 tokens.
+// Methods: every kind of run of the Method select — the PEFT methods at their defaults (LoRA
+// r=8 on c_attn, Houlsby adapter, prompt tuning, prefix tuning, P-tuning, P-tuning v2, BitFit),
+// full fine-tuning (the baseline) and distillation into a half-depth student.
+//
+// Browser (scripts/bench-page.ts): the page driven as a person drives it; each run is one
+// warm-up step and `--steps` timed steps (default 3; 1 on a software WebGPU adapter's larger
+// config, where only LoRA and full fine-tuning run unless `--all`). ms/step is the median gap
+// between the worker's step reports. Memory is the peak of tfjs's live tensor bytes during a
+// timed step (tf.memory().numBytes: the base weights, the trainable variables, AdamW's moments,
+// gradients and every activation alive at once — tensors, not the WebGPU buffer pool, whose
+// reuse is reported as buffer bytes created per step). Dispatches, buffer bytes and kernels are
+// per timed step.
+//
+// PyTorch (scripts/bench_torch.py, in .venv-interop, created as scripts/interop.sh does when
+// missing): GPT2LMHeadModel of the same config, randomly initialised, the same batch, AdamW,
+// default torch threads; the PEFT counterpart of each method from peft (LoRA, prompt tuning,
+// prefix tuning, P-tuning = PromptEncoder, P-tuning v2 = prefix tuning without the
+// reparameterisation, BitFit = only biases trainable); Houlsby adapters and distillation have no
+// counterpart in peft. Memory is parameters + gradients + AdamW state + the bytes autograd saves
+// for backward (see the script).
+//
+// Flags: --backend=webgpu,wasm  --config=reference,larger  --methods=lora,full (full =
+// full-finetune)  --steps=N  --no-python  --all; --print prints bench/results.json's table. BENCH_PORT moves the preview server's port.
+//
+// `--families` instead times the reference-sized model of each family (scripts/bench-families.ts).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { modelInfo } from '../src/models/load';
+import { RUN_KINDS } from '../src/train/registry';
 import { benchFamilies } from './bench-families';
+import { gpt2Config } from './bench-models';
+import { benchPage, type PageConfig, type PageMachine } from './bench-page';
+import { buildRows, formatTable, median, type BenchResults, type Measurement, type Skipped } from './bench-results';
+import { startPreview } from './preview-server';
 
-const CONFIGS = [
-  { name: 'e2e', batch: 2, length: 32, steps: 6 },
-  { name: 'larger', batch: 8, length: 128, steps: 6 },
-];
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
+const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const list = (name: string) => flag(name)?.split(',').filter(Boolean);
+const port = Number(process.env.BENCH_PORT ?? 4174);
+const REPO = new URL('..', import.meta.url).pathname;
 
-function loadTiny() {
-  const dir = new URL('../public/models/tiny-gpt2/', import.meta.url);
-  const config = JSON.parse(readFileSync(new URL('config.json', dir), 'utf8'));
-  const { tensors } = readSafetensors(new Uint8Array(readFileSync(new URL('model.safetensors', dir))), 'model.safetensors');
-  return buildModel('tiny-gpt2', config, tensors);
-}
-
-async function benchNode() {
-  console.log('\n== engine in Node (LoRA r=8 on c_attn, tiny-gpt2: 4 layers, width 128)');
-  console.log('backend  config   ms/step   tokens/s   tensors before→after');
-  for (const backend of ['cpu', 'wasm']) {
-    await tf.setBackend(backend);
-    await tf.ready();
-    const model = loadTiny();
-    for (const c of CONFIGS) {
-      const ids = new Int32Array(c.batch * c.length).map((_, i) => (i * 7919) % 256);
-      const batch: TokenBatch = { ids, labels: Int32Array.from(ids), batch: c.batch, length: c.length };
-      const adapter = lora.create(model, lora.defaults(model.info), 1);
-      const before = tf.memory().numTensors;
-      const run = (steps: number) =>
-        train(model, adapter, { totalSteps: steps, learningRate: 1e-3, warmupSteps: 0, weightDecay: 0, maxGradNorm: 1, evalEvery: 0 }, { nextBatch: () => ({ batch, epoch: 0 }), evalBatches: [], onProgress: () => {}, onEval: () => {}, shouldStop: () => false });
-      await run(1); // warm-up: kernel setup, first allocations
-      const t0 = performance.now();
-      await run(c.steps);
-      const ms = (performance.now() - t0) / c.steps;
-      const after = tf.memory().numTensors;
-      console.log(`${backend.padEnd(8)} ${c.name.padEnd(8)} ${ms.toFixed(0).padStart(7)}   ${((c.batch * c.length * 1000) / ms).toFixed(0).padStart(8)}   ${before}→${after}`);
-      adapter.dispose();
-    }
-    model.dispose();
-  }
-}
-
-async function benchBrowser() {
-  const port = Number(process.env.BENCH_PORT ?? 4174);
-  const server = await startPreview(port);
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  try {
-    console.log('\n== studio page in headless Chromium (LoRA r=8 on c_attn, tiny-gpt2), tokens/s as the page shows it');
-    console.log('backend  config   tokens/s   wall s   adapter');
-    for (const backend of ['webgpu', 'wasm']) {
-      for (const c of CONFIGS) {
-        const page = await browser.newPage();
-        await page.goto(`http://localhost:${port}/?backend=${backend}`);
-        await page.locator('code', { hasText: 'trainable params' }).waitFor();
-        const adapterText = (await page.getByRole('region', { name: 'Compute backend' }).innerText()).split('\n').slice(1, 2).join(' ');
-        await fill(page, 'Sequence length', String(c.length));
-        await dropFile(page, 'bench.jsonl', sampleJsonl(64, 8));
-        await page.getByText('First examples').waitFor({ timeout: 120_000 });
-        await fill(page, 'Steps', String(c.steps));
-        await fill(page, 'Batch size', String(c.batch));
-        await fill(page, 'Eval every', String(c.steps));
-        const start = page.getByRole('button', { name: 'Start training' });
-        await page.waitForFunction(() => !(document.querySelector('button.primary') as HTMLButtonElement | null)?.disabled, null, { timeout: 120_000 });
-        const t0 = Date.now();
-        await start.click();
-        await page.getByRole('button', { name: 'Export adapter' }).waitFor({ state: 'visible' });
-        await page.waitForFunction(() => !(Array.from(document.querySelectorAll('button')).find((b) => b.textContent === 'Export adapter') as HTMLButtonElement).disabled, null, { timeout: 600_000 });
-        const wall = (Date.now() - t0) / 1000;
-        const tps = await page.locator('dt', { hasText: 'Tokens/s' }).locator('xpath=following-sibling::dd').innerText();
-        console.log(`${backend.padEnd(8)} ${c.name.padEnd(8)} ${tps.padStart(8)}   ${wall.toFixed(1).padStart(6)}   ${adapterText}`);
-        await page.close();
-      }
-    }
-  } finally {
-    await browser.close();
-    server.stop();
-  }
+if (args.has('--print')) {
+  // The table of the last run's bench/results.json, without running anything.
+  console.log(formatTable(JSON.parse(readFileSync(join(REPO, 'bench/results.json'), 'utf8')) as BenchResults));
+  process.exit(0);
 }
 
 if (args.has('--families')) {
-  await benchFamilies({ node: !args.has('--browser-only'), browser: !args.has('--node-only'), cpu: args.has('--cpu'), port: Number(process.env.BENCH_PORT ?? 4174), only: process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') });
-} else {
-  if (!args.has('--browser-only')) await benchNode();
-  if (!args.has('--node-only')) await benchBrowser();
+  await benchFamilies({ node: !args.has('--browser-only'), browser: !args.has('--node-only'), cpu: args.has('--cpu'), port, only: list('only') });
+  process.exit(0);
 }
+
+const tinyConfig = JSON.parse(readFileSync(join(REPO, 'public/models/tiny-gpt2/config.json'), 'utf8')) as Record<string, unknown>;
+const ALL_CONFIGS: (PageConfig & { configJson: Record<string, unknown> })[] = [
+  { name: 'reference', layers: 4, width: 128, heads: 4, vocab: tinyConfig.vocab_size as number, batch: 8, sequence: 128, model: { builtIn: 'tiny-gpt2' }, configJson: tinyConfig },
+  (() => {
+    const configJson = gpt2Config(6, 384, 6);
+    return { name: 'larger', layers: 6, width: 384, heads: 6, vocab: configJson.vocab_size as number, batch: 8, sequence: 128, model: { configJson }, configJson };
+  })(),
+];
+const configs = ALL_CONFIGS.filter((c) => !list('config') || list('config')!.includes(c.name));
+const methodIds = RUN_KINDS.map((k) => k.id).filter((id) => !list('methods') || list('methods')!.map((m) => (m === 'full' ? 'full-finetune' : m)).includes(id));
+// wasm first: a software WebGPU's larger config, by far the slowest part, comes last.
+const backends = (list('backend') ?? ['wasm', 'webgpu']) as ('webgpu' | 'wasm')[];
+const steps = Number(flag('steps') ?? 3);
+if (configs.length === 0 || methodIds.length === 0 || !(steps >= 1)) throw new Error(`nothing to run: --config=${flag('config')} --methods=${flag('methods')} --steps=${flag('steps')}`);
+
+const measured: Measurement[] = [];
+const skipped: Skipped[] = [];
+const started = Date.now();
+let torchInfo: Record<string, unknown> | undefined;
+let pageMachine: PageMachine | undefined;
+/** bench/results.json as it stands: rewritten after every row, so a run cut short keeps what it measured. */
+function writeResults(complete: boolean): BenchResults {
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    complete,
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model, loadAverage1m: loadavg()[0], chromium: pageMachine?.chromium, adapters: pageMachine?.adapters, pytorch: torchInfo, wallSeconds: Math.round((Date.now() - started) / 1000) },
+    rows: buildRows(measured),
+    skipped,
+  };
+  mkdirSync(join(REPO, 'bench'), { recursive: true });
+  writeFileSync(join(REPO, 'bench/results.json'), JSON.stringify(results, null, 2) + '\n');
+  return results;
+}
+const onRow = (r: Measurement | Skipped) => {
+  if ('skipped' in r) skipped.push(r);
+  else measured.push({ ...r, loadAverage1m: loadavg()[0] });
+  const what = 'skipped' in r ? `not run: ${r.skipped}` : `median ${median(r.stepMs).toFixed(1)} ms/step, peak ${(r.peakBytes / 1e6).toFixed(1)} MB`;
+  console.error(`${r.backend} ${r.config.name} ${r.method}: ${what}`);
+  writeResults(false);
+};
+
+/** The peft counterpart of each run kind, at the studio's defaults for the model. */
+function torchMethod(id: string, info: ReturnType<typeof modelInfo>): { id: string; peft: string; kwargs?: Record<string, unknown> } | string {
+  const d = RUN_KINDS.find((k) => k.id === id)!.defaults(info) as Record<string, unknown>;
+  switch (id) {
+    case 'lora':
+      return { id, peft: 'lora', kwargs: { r: d.r, lora_alpha: d.lora_alpha, lora_dropout: d.lora_dropout, target_modules: d.target_modules } };
+    case 'prompt-tuning':
+      return { id, peft: 'prompt', kwargs: { num_virtual_tokens: d.num_virtual_tokens } };
+    case 'prefix-tuning':
+    case 'p-tuning-v2':
+      return { id, peft: 'prefix', kwargs: { num_virtual_tokens: d.num_virtual_tokens, prefix_projection: d.prefix_projection, encoder_hidden_size: d.encoder_hidden_size } };
+    case 'p-tuning':
+      return { id, peft: 'p-tuning', kwargs: { num_virtual_tokens: d.num_virtual_tokens, encoder_reparameterization_type: d.encoder_reparameterization_type, encoder_hidden_size: d.encoder_hidden_size, encoder_num_layers: d.encoder_num_layers, encoder_dropout: d.encoder_dropout } };
+    case 'bitfit':
+      return { id, peft: 'bitfit' };
+    case 'full-finetune':
+      return { id, peft: 'full' };
+    case 'houlsby':
+      return 'no counterpart in peft (Houlsby bottleneck adapters are in AdapterHub, not peft)';
+    case 'distill':
+      return 'no counterpart in peft or transformers (DistilBERT distillation is a training recipe of its own)';
+    default:
+      return `no counterpart known for ${id}`;
+  }
+}
+
+/** .venv-interop's Python, created as the interop suite creates it when missing. */
+function interopPython(): string {
+  const python = join(REPO, '.venv-interop/bin/python');
+  const ok = spawnSync(python, ['-c', 'import torch, transformers, peft'], { stdio: 'ignore' }).status === 0;
+  if (!ok) {
+    const r = spawnSync('bash', [join(REPO, 'scripts/interop-venv.sh')], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('could not create .venv-interop (scripts/interop-venv.sh)');
+  }
+  return python;
+}
+
+function benchTorch() {
+  // Each config's methods at the defaults the page gives that model (an encoder's hidden size is the model's width).
+  const spec = { configs: [] as { name: string; config: unknown; batch: number; sequence: number; methods: unknown[] }[], warmup: 1, steps };
+  for (const c of configs) {
+    const info = modelInfo(c.name, c.configJson);
+    const methods: unknown[] = [];
+    for (const id of methodIds) {
+      const m = torchMethod(id, info);
+      if (typeof m === 'string') onRow({ backend: 'pytorch', method: id, config: pick(c), skipped: m });
+      else methods.push(m);
+    }
+    spec.configs.push({ name: c.name, config: c.configJson, batch: c.batch, sequence: c.sequence, methods });
+  }
+  if (spec.configs.every((c) => c.methods.length === 0)) return;
+  const work = mkdtempSync(join(tmpdir(), 'peft-studio-bench-torch-'));
+  try {
+    writeFileSync(join(work, 'spec.json'), JSON.stringify(spec));
+    const env = { ...process.env, HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', TRANSFORMERS_VERBOSITY: 'error', PYTHONDONTWRITEBYTECODE: '1' };
+    const r = spawnSync(interopPython(), [join(REPO, 'scripts/bench_torch.py'), join(work, 'spec.json'), join(work, 'out.json')], { stdio: 'inherit', env });
+    if (r.status !== 0) throw new Error(`bench_torch.py exited ${r.status ?? r.signal}`);
+    const out = JSON.parse(readFileSync(join(work, 'out.json'), 'utf8')) as { rows: { method: string; config: string; stepMs: number[]; trainable: number; memory: { peakBytes: number } }[] } & Record<string, unknown>;
+    const { rows, ...versions } = out;
+    torchInfo = versions;
+    for (const row of rows) {
+      const c = configs.find((x) => x.name === row.config)!;
+      onRow({ backend: 'pytorch', method: row.method, config: pick(c), stepMs: row.stepMs, warmupSteps: 1, trainable: row.trainable, peakBytes: row.memory.peakBytes, memory: row.memory });
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function pick(c: PageConfig) {
+  return { name: c.name, layers: c.layers, width: c.width, heads: c.heads, vocab: c.vocab, batch: c.batch, sequence: c.sequence };
+}
+
+if (!args.has('--no-python')) benchTorch();
+if (backends.length > 0) await benchPage({ port, backends, configs, methods: methodIds, steps, all: args.has('--all'), onRow, onMachine: (m) => (pageMachine = m) }, startPreview);
+const results = writeResults(true);
+const page = pageMachine;
+console.log(`\nConfigs (batch × sequence tokens per step): ${configs.map((c) => `${c.name} = GPT-2 ${c.layers} layers, width ${c.width}, ${c.heads} heads, vocab ${c.vocab}, ${c.batch} × ${c.sequence}`).join('; ')}`);
+console.log(`Machine: ${results.machine.cores} cores (${results.machine.cpu}), Chromium ${page?.chromium ?? '—'}, adapters ${JSON.stringify(page?.adapters ?? {})}, PyTorch ${torchInfo?.torch ?? '—'} (${torchInfo?.threads ?? '—'} threads)`);
+console.log('ms/step: median of the timed steps; peak MB: peak training memory; dispatches, buffer MB (GPU buffers created), kernels: per timed step; ×: ratio to full fine-tuning (same backend, config) and to the same method on PyTorch\n');
+console.log(formatTable(results));
+console.log('\nwrote bench/results.json');
