@@ -31,6 +31,9 @@
 // full-finetune)  --steps=N  --no-python  --all; --print prints bench/results.json's table. BENCH_PORT moves the preview server's port.
 //
 // `--families` instead times the reference-sized model of each family (scripts/bench-families.ts).
+// `--session` instead times a whole session on the built-in model (scripts/bench-session.ts):
+// from opening the page to the first training step, and every main-thread task over 50 ms, per
+// backend (`--backend=`, default wasm then webgpu; `--steps=`, default 8).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -42,6 +45,7 @@ import { gpt2Config } from './bench-models';
 import { benchPage, type PageConfig, type PageMachine } from './bench-page';
 import { buildRows, formatTable, median, type BenchResults, type Measurement, type Skipped } from './bench-results';
 import { startPreview } from './preview-server';
+import { printSession, timeSession } from './bench-session';
 
 const argv = process.argv.slice(2);
 const args = new Set(argv);
@@ -53,6 +57,16 @@ const REPO = new URL('..', import.meta.url).pathname;
 if (args.has('--print')) {
   // The table of the last run's bench/results.json, without running anything.
   console.log(formatTable(JSON.parse(readFileSync(join(REPO, 'bench/results.json'), 'utf8')) as BenchResults));
+  process.exit(0);
+}
+
+if (args.has('--session')) {
+  const server = await startPreview(port);
+  try {
+    for (const backend of list('backend') ?? ['wasm', 'webgpu']) printSession(await timeSession(server.url, backend, Number(flag('steps') ?? 8)));
+  } finally {
+    server.stop();
+  }
   process.exit(0);
 }
 

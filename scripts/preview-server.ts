@@ -13,7 +13,7 @@ export async function startPreview(port: number): Promise<{ url: string; stop():
     if (server.pid) process.kill(-server.pid);
   };
   const url = `http://localhost:${port}/`;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 600; i++) {
     try {
       if ((await fetch(url)).ok) return { url, stop };
     } catch {
