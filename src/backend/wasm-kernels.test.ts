@@ -58,3 +58,41 @@ describe('wasm UnsortedSegmentSum', () => {
     expect(wasmGrad.slice(9, 12)).toEqual([1, 2, -2]);
   });
 });
+
+describe('wasm BatchMatMul with a transposed operand', () => {
+  it('multiplies every transpose combination, 2-D and batched, as the cpu backend does, leaving no data behind', async () => {
+    const cases: { a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
+      { a: [37, 19], b: [23, 19], ta: false, tb: true },
+      { a: [19, 37], b: [19, 23], ta: true, tb: false },
+      { a: [19, 37], b: [23, 19], ta: true, tb: true },
+      { a: [37, 19], b: [19, 23], ta: false, tb: false },
+      { a: [2, 3, 17, 8], b: [2, 3, 17, 8], ta: false, tb: true },
+      { a: [2, 3, 17, 17], b: [2, 3, 17, 8], ta: true, tb: false },
+    ];
+    for (const c of cases) {
+      const run = async () => {
+        const a = tf.randomNormal(c.a, 0, 1, 'float32', 7);
+        const b = tf.randomNormal(c.b, 0, 1, 'float32', 8);
+        const y = tf.matMul(a, b, c.ta, c.tb);
+        const out = { shape: y.shape, values: Array.from(await y.data()) };
+        tf.dispose([a, b, y]);
+        return out;
+      };
+      const dataBefore = tf.engine().backend.numDataIds();
+      const tensorsBefore = tf.memory().numTensors;
+      const got = await run();
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+      expect(tf.engine().backend.numDataIds()).toBe(dataBefore);
+      const want = await onCpu(run);
+      expect(got.shape).toEqual(want.shape);
+      const worst = Math.max(...got.values.map((v, i) => Math.abs(v - want.values[i])));
+      expect(worst, JSON.stringify(c)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('is registered once, however often the kernels are registered', () => {
+    const first = tf.getKernel('BatchMatMul', 'wasm');
+    registerWasmKernels();
+    expect(tf.getKernel('BatchMatMul', 'wasm')).toBe(first);
+  });
+});
