@@ -10,9 +10,8 @@ import { unzipFiles } from '../io/zip';
 import { changedWeights, weightBytes } from '../peft/testing';
 import type { FromWorker, TrainConfig } from './protocol';
 import { StudioSession } from './session';
+import { publicModelSource as source, publicModels } from './testing';
 
-const publicModels = new URL('../../public/models/', import.meta.url);
-const source = async (id: string, file: string) => new Uint8Array(readFileSync(new URL(`${id}/${file}`, publicModels)));
 const TRAIN: TrainConfig = { steps: 3, epochs: 1, batchSize: 2, sequenceLength: 32, learningRate: 1e-3, warmupSteps: 1, weightDecay: 0.01, maxGradNorm: 1, evalFraction: 0.1, evalEvery: 0, seed: 3 };
 const lines = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ text: `Line ${i}: the cat sat on the mat.` })).join('\n');
 

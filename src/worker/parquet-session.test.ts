@@ -7,9 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { unzipFiles } from '../io/zip';
 import type { FromWorker, TrainConfig } from './protocol';
 import { StudioSession } from './session';
+import { publicModelSource as source } from './testing';
 
-const publicModels = new URL('../../public/models/', import.meta.url);
-const source = async (id: string, file: string) => new Uint8Array(readFileSync(new URL(`${id}/${file}`, publicModels)));
 const fixture = (name: string) => new File([readFileSync(new URL(`../data/fixtures/parquet/${name}`, import.meta.url))], name);
 
 const TRAIN: TrainConfig = { steps: 2, epochs: 1, batchSize: 4, sequenceLength: 16, learningRate: 1e-2, warmupSteps: 0, weightDecay: 0, maxGradNorm: 1, evalFraction: 0.2, evalEvery: 2, seed: 1 };

@@ -4,16 +4,14 @@
 // as classifiers, full fine-tuning exporting a sequence-classification checkpoint, and BitFit and
 // Houlsby classifiers exported in their own formats with the head, their import refused.
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../io/safetensors';
 import { unzipFiles } from '../io/zip';
 import type { FromWorker, TrainConfig } from './protocol';
 import { DISTILL_ID } from '../distill/run';
 import { StudioSession } from './session';
+import { publicModelSource as source } from './testing';
 
-const publicModels = new URL('../../public/models/', import.meta.url);
-const source = async (id: string, file: string) => new Uint8Array(readFileSync(new URL(`${id}/${file}`, publicModels)));
 
 const TRAIN: TrainConfig = { steps: 2, epochs: 1, batchSize: 4, sequenceLength: 16, learningRate: 1e-2, warmupSteps: 0, weightDecay: 0, maxGradNorm: 1, evalFraction: 0.2, evalEvery: 2, seed: 1 };
 const CSV = ['text,title,label', ...Array.from({ length: 10 }, (_, i) => `${i % 2 ? 'yes' : 'no'} ${i},t${i},${i % 2 ? 'b' : 'a'}`)].join('\n');

@@ -14,9 +14,8 @@ import { llama } from '../models/llama';
 import { mulberry32 } from '../data/random';
 import type { FromWorker, TrainConfig } from './protocol';
 import { StudioSession } from './session';
+import { publicModelSource as source, publicModels } from './testing';
 
-const publicModels = new URL('../../public/models/', import.meta.url);
-const source = async (id: string, file: string) => new Uint8Array(readFileSync(new URL(`${id}/${file}`, publicModels)));
 
 const TRAIN: TrainConfig = {
   steps: 4,

@@ -3,13 +3,11 @@
 // answered at once with what the run still finishes, then its final evaluation, which a skip
 // ends without a held-out loss, leaving Export available and no tensor behind.
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FromWorker, TrainConfig } from './protocol';
 import { StudioSession } from './session';
+import { publicModelSource as source } from './testing';
 
-const publicModels = new URL('../../public/models/', import.meta.url);
-const source = async (id: string, file: string) => new Uint8Array(readFileSync(new URL(`${id}/${file}`, publicModels)));
 
 const TRAIN: TrainConfig = {
   steps: 40,

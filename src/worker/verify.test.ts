@@ -4,16 +4,14 @@
 // as it was.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { registerWasmKernels } from '../backend/wasm-kernels';
 import { DISTILL_ID } from '../distill/run';
 import { RUN_KINDS } from '../train/registry';
 import type { FromWorker, TrainConfig } from './protocol';
 import { StudioSession } from './session';
+import { publicModelSource as source } from './testing';
 
-const publicModels = new URL('../../public/models/', import.meta.url);
-const source = async (id: string, file: string) => new Uint8Array(readFileSync(new URL(`${id}/${file}`, publicModels)));
 
 const TRAIN: TrainConfig = { steps: 4, epochs: 1, batchSize: 2, sequenceLength: 16, learningRate: 2e-3, warmupSteps: 0, weightDecay: 0.01, maxGradNorm: 1, evalFraction: 0.1, evalEvery: 0, seed: 3 };
 const TINY: Record<string, Record<string, unknown>> = {
