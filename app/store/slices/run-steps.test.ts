@@ -58,7 +58,7 @@ describe('store: a step at a time', () => {
 });
 
 describe('store: an evaluation says how far it has got', () => {
-  it('shows the held-out batch under way before the first step, announcing the evaluation once, and clears it with the result', () => {
+  it('shows the held-out batch under way, announcing only the evaluation before the first step, and clears it with the result', () => {
     const t = running();
     for (const batch of [1, 2, 3]) t.receive({ type: 'evaluating', step: 0, batch, batches: 10 });
     let s = t.store.getState();
@@ -70,11 +70,14 @@ describe('store: an evaluation says how far it has got', () => {
     expect(s.run.evaluating).toBeNull();
     expect(s.run.lastEval).toEqual({ step: 0, evalLoss: 5.1 });
 
+    // A later evaluation is shown, not announced: the live region keeps the losses.
     t.receive({ type: 'stepDone', point: stepped(20) });
+    t.receive({ type: 'progress', points: [point(20, 3.2)] });
     t.receive({ type: 'evaluating', step: 20, batch: 1, batches: 1 });
     s = t.store.getState();
     expect(evaluatingLine(s.run.evaluating!)).toBe('Measuring the held-out loss at step 20: batch 1 of 1');
-    expect(s.announcement).toBe('Measuring the held-out loss at step 20 (1 batch)…');
+    expect(evaluatingLine(s.run.evaluating!, false)).toBe('Measuring the held-out loss at step 20 (1 batch)…');
+    expect(s.announcement).toBe('Step 20/50 · loss 3.20');
     // The next step ends it even when a skipped evaluation reported nothing.
     t.receive({ type: 'stepDone', point: stepped(21) });
     expect(t.store.getState().run.evaluating).toBeNull();

@@ -60,11 +60,12 @@ export function reduceRun(s: StudioData, msg: RunMessage): StudioData {
       return { ...s, run: { ...s.run, status, totalSteps: msg.point.totalSteps, stepped: msg.point, evaluating: null } };
     }
 
-    // Each held-out batch as it starts; the live region hears only that an evaluation began.
+    // Each held-out batch as it starts. The live region hears only that the evaluation before
+    // the first step began (all a person waits for then); later ones would talk over the losses.
     case 'evaluating': {
       if (!isRunActive(s.run.status)) return s;
       const run = { ...s.run, evaluating: { step: msg.step, batch: msg.batch, batches: msg.batches } };
-      const announced = msg.batch === 1 && run.status !== 'stopping' ? { announcement: evaluatingLine(run.evaluating, false) } : {};
+      const announced = msg.batch === 1 && msg.step === 0 && run.status !== 'stopping' ? { announcement: evaluatingLine(run.evaluating, false) } : {};
       return { ...s, run, ...announced };
     }
 
