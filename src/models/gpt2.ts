@@ -202,25 +202,30 @@ export class Gpt2 implements LoadedModel {
 
     for (let i = 0; i < c.numLayers; i++) {
       const p = blockPath(i);
-      // Attention sublayer.
-      const a = layerNorm(h, w(`${p}.ln_1.weight`), w(`${p}.ln_1.bias`), eps);
-      const qkv = this.linear(hooks, w, `${p}.attn.c_attn`, a);
-      const [q, k0, v0] = tf.split(qkv, 3, -1).map(heads);
-      const prefix = prefixes[i];
-      const k = prefix ? tf.concat([prefix.k, k0], 2) : k0;
-      const v = prefix ? tf.concat([prefix.v, v0], 2) : v0;
-      const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask);
-      const ctx = tf.matMul(tf.softmax(scores, -1), v);
-      const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B, T, c.hiddenSize]);
-      let attnOut = this.linear(hooks, w, `${p}.attn.c_proj`, merged);
-      if (hooks.afterSublayer) attnOut = hooks.afterSublayer(i, 'attn', attnOut);
-      h = tf.add(h, attnOut) as tf.Tensor3D;
+      // A scope per block: what the backward pass needs was saved by the ops themselves, so the
+      // block's other intermediates go now rather than when the whole forward pass ends.
+      const input = h;
+      h = tf.tidy(() => {
+        // Attention sublayer.
+        const a = layerNorm(input, w(`${p}.ln_1.weight`), w(`${p}.ln_1.bias`), eps);
+        const qkv = this.linear(hooks, w, `${p}.attn.c_attn`, a);
+        const [q, k0, v0] = tf.split(qkv, 3, -1).map(heads);
+        const prefix = prefixes[i];
+        const k = prefix ? tf.concat([prefix.k, k0], 2) : k0;
+        const v = prefix ? tf.concat([prefix.v, v0], 2) : v0;
+        const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask);
+        const ctx = tf.matMul(tf.softmax(scores, -1), v);
+        const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B, T, c.hiddenSize]);
+        let attnOut = this.linear(hooks, w, `${p}.attn.c_proj`, merged);
+        if (hooks.afterSublayer) attnOut = hooks.afterSublayer(i, 'attn', attnOut);
+        const x = tf.add(input, attnOut) as tf.Tensor3D;
 
-      // Feed-forward sublayer.
-      const m = layerNorm(h, w(`${p}.ln_2.weight`), w(`${p}.ln_2.bias`), eps);
-      let mlpOut = this.linear(hooks, w, `${p}.mlp.c_proj`, geluNew(this.linear(hooks, w, `${p}.mlp.c_fc`, m)));
-      if (hooks.afterSublayer) mlpOut = hooks.afterSublayer(i, 'mlp', mlpOut);
-      h = tf.add(h, mlpOut) as tf.Tensor3D;
+        // Feed-forward sublayer.
+        const m = layerNorm(x, w(`${p}.ln_2.weight`), w(`${p}.ln_2.bias`), eps);
+        let mlpOut = this.linear(hooks, w, `${p}.mlp.c_proj`, geluNew(this.linear(hooks, w, `${p}.mlp.c_fc`, m)));
+        if (hooks.afterSublayer) mlpOut = hooks.afterSublayer(i, 'mlp', mlpOut);
+        return tf.add(x, mlpOut) as tf.Tensor3D;
+      });
       if (opts.outputHidden) hidden.push(h);
     }
 

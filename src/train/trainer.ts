@@ -4,6 +4,7 @@
 // Each step is still reported when it finishes (the backend says so without a read-back), so
 // the step count and throughput move at every step while the losses arrive in batches.
 import * as tf from '@tensorflow/tfjs';
+import { leanVariableGrads } from './lean-grads';
 import type { Hooks, LoadedModel } from '../models/types';
 import type { Adapter } from '../peft/types';
 import { AdamW, clipByGlobalNorm } from './adamw';
@@ -241,9 +242,11 @@ export class TrainingStepper {
     try {
       return tf.tidy(() => {
         const onTape = this.spec.stepLoss(batch, step);
-        const { value, grads } = tf.variableGrads(() => {
+        // tf.variableGrads' gradients, freeing each intermediate's gradient and saved tensors
+        // as the backward pass leaves them behind (./lean-grads.ts).
+        const { value, grads } = leanVariableGrads(() => {
           const r = onTape();
-          // variableGrads disposes everything its function made except the returned scalar;
+          // The forward scope disposes everything its function made except the returned scalar;
           // the terms are kept so the step can return them for the batched readback.
           kept = this.termKeys.map((k) => tf.keep(r.terms![k]));
           return r.total;
