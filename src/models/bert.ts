@@ -421,27 +421,34 @@ export class Bert implements LoadedModel {
 
     for (let i = 0; i < c.numLayers; i++) {
       const p = `${n.layers}.${i}`;
-      // Attention sublayer: every query sees every (unmasked) key.
-      const q = heads(this.linear(hooks, w, `${p}.${n.q}`, h));
-      let k = heads(this.linear(hooks, w, `${p}.${n.k}`, h));
-      let v = heads(this.linear(hooks, w, `${p}.${n.v}`, h));
-      const prefix = prefixes[i];
-      if (prefix && P > 0) {
-        k = tf.concat([prefix.k, k], 2);
-        v = tf.concat([prefix.v, v], 2);
-      }
-      let scores = tf.mul(tf.matMul(q, k, false, true), scale);
-      if (mask) scores = tf.add(scores, mask);
-      const ctx = tf.matMul(tf.softmax(scores, -1), v);
-      const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B, T, d]);
-      let attnOut = this.linear(hooks, w, `${p}.${n.o}`, merged);
-      if (hooks.afterSublayer) attnOut = hooks.afterSublayer(i, 'attn', attnOut);
-      h = norm(tf.add(attnOut, h), `${p}.${n.attnNorm}`) as tf.Tensor3D;
+      // A scope per block: what the backward pass needs was saved by the ops themselves, so the
+      // block's other intermediates go now rather than when the whole forward pass ends.
+      const input = h;
+      h = tf.tidy(() => {
+        let h = input;
+        // Attention sublayer: every query sees every (unmasked) key.
+        const q = heads(this.linear(hooks, w, `${p}.${n.q}`, h));
+        let k = heads(this.linear(hooks, w, `${p}.${n.k}`, h));
+        let v = heads(this.linear(hooks, w, `${p}.${n.v}`, h));
+        const prefix = prefixes[i];
+        if (prefix && P > 0) {
+          k = tf.concat([prefix.k, k], 2);
+          v = tf.concat([prefix.v, v], 2);
+        }
+        let scores = tf.mul(tf.matMul(q, k, false, true), scale);
+        if (mask) scores = tf.add(scores, mask);
+        const ctx = tf.matMul(tf.softmax(scores, -1), v);
+        const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B, T, d]);
+        let attnOut = this.linear(hooks, w, `${p}.${n.o}`, merged);
+        if (hooks.afterSublayer) attnOut = hooks.afterSublayer(i, 'attn', attnOut);
+        h = norm(tf.add(attnOut, h), `${p}.${n.attnNorm}`) as tf.Tensor3D;
 
-      // Feed-forward sublayer.
-      let ffnOut = this.linear(hooks, w, `${p}.${n.down}`, gelu(this.linear(hooks, w, `${p}.${n.up}`, h)));
-      if (hooks.afterSublayer) ffnOut = hooks.afterSublayer(i, 'mlp', ffnOut);
-      h = norm(tf.add(ffnOut, h), `${p}.${n.ffnNorm}`) as tf.Tensor3D;
+        // Feed-forward sublayer.
+        let ffnOut = this.linear(hooks, w, `${p}.${n.down}`, gelu(this.linear(hooks, w, `${p}.${n.up}`, h)));
+        if (hooks.afterSublayer) ffnOut = hooks.afterSublayer(i, 'mlp', ffnOut);
+        h = norm(tf.add(ffnOut, h), `${p}.${n.ffnNorm}`) as tf.Tensor3D;
+        return h;
+      });
       if (opts.outputHidden) hidden.push(h);
     }
 

@@ -426,35 +426,42 @@ export class Llama implements LoadedModel {
 
     for (let i = 0; i < c.numLayers; i++) {
       const p = `model.layers.${i}`;
-      // Attention sublayer.
-      const a = rmsNorm(h, w(`${p}.input_layernorm.weight`), eps);
-      const q = applyRotary(heads(this.linear(hooks, w, `${p}.self_attn.q_proj`, a), H), cos, sin);
-      let k = applyRotary(heads(this.linear(hooks, w, `${p}.self_attn.k_proj`, a), KV), cos, sin);
-      let v = heads(this.linear(hooks, w, `${p}.self_attn.v_proj`, a), KV);
-      const prefix = prefixes[i];
-      if (prefix && P > 0) {
-        k = tf.concat([prefix.k, k], 2);
-        v = tf.concat([prefix.v, v], 2);
-      }
-      // Grouped-query attention without copying keys/values: the `group` query heads that
-      // share a key/value head are stacked along time, [B, KV, group·T, hd], so one batched
-      // matMul per key/value head serves all of them. Query head h meets key/value head
-      // ⌊h/group⌋, exactly as repeat_kv arranges it.
-      const S = P + T;
-      const scores = tf.reshape(tf.mul(tf.matMul(tf.reshape(q, [B, KV, group * T, hd]), k, false, true), scale), [B, H, T, S]);
-      const probs = tf.reshape(tf.softmax(tf.add(scores, mask), -1), [B, KV, group * T, S]);
-      const ctx = tf.reshape(tf.matMul(probs, v), [B, H, T, hd]);
-      const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B, T, H * hd]);
-      let attnOut = this.linear(hooks, w, `${p}.self_attn.o_proj`, merged);
-      if (hooks.afterSublayer) attnOut = hooks.afterSublayer(i, 'attn', attnOut);
-      h = tf.add(h, attnOut) as tf.Tensor3D;
+      // A scope per block: what the backward pass needs was saved by the ops themselves, so the
+      // block's other intermediates go now rather than when the whole forward pass ends.
+      const input = h;
+      h = tf.tidy(() => {
+        let h = input;
+        // Attention sublayer.
+        const a = rmsNorm(h, w(`${p}.input_layernorm.weight`), eps);
+        const q = applyRotary(heads(this.linear(hooks, w, `${p}.self_attn.q_proj`, a), H), cos, sin);
+        let k = applyRotary(heads(this.linear(hooks, w, `${p}.self_attn.k_proj`, a), KV), cos, sin);
+        let v = heads(this.linear(hooks, w, `${p}.self_attn.v_proj`, a), KV);
+        const prefix = prefixes[i];
+        if (prefix && P > 0) {
+          k = tf.concat([prefix.k, k], 2);
+          v = tf.concat([prefix.v, v], 2);
+        }
+        // Grouped-query attention without copying keys/values: the `group` query heads that
+        // share a key/value head are stacked along time, [B, KV, group·T, hd], so one batched
+        // matMul per key/value head serves all of them. Query head h meets key/value head
+        // ⌊h/group⌋, exactly as repeat_kv arranges it.
+        const S = P + T;
+        const scores = tf.reshape(tf.mul(tf.matMul(tf.reshape(q, [B, KV, group * T, hd]), k, false, true), scale), [B, H, T, S]);
+        const probs = tf.reshape(tf.softmax(tf.add(scores, mask), -1), [B, KV, group * T, S]);
+        const ctx = tf.reshape(tf.matMul(probs, v), [B, H, T, hd]);
+        const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B, T, H * hd]);
+        let attnOut = this.linear(hooks, w, `${p}.self_attn.o_proj`, merged);
+        if (hooks.afterSublayer) attnOut = hooks.afterSublayer(i, 'attn', attnOut);
+        h = tf.add(h, attnOut) as tf.Tensor3D;
 
-      // Feed-forward sublayer (SwiGLU).
-      const m = rmsNorm(h, w(`${p}.post_attention_layernorm.weight`), eps);
-      const gated = tf.mul(silu(this.linear(hooks, w, `${p}.mlp.gate_proj`, m)), this.linear(hooks, w, `${p}.mlp.up_proj`, m));
-      let mlpOut = this.linear(hooks, w, `${p}.mlp.down_proj`, gated);
-      if (hooks.afterSublayer) mlpOut = hooks.afterSublayer(i, 'mlp', mlpOut);
-      h = tf.add(h, mlpOut) as tf.Tensor3D;
+        // Feed-forward sublayer (SwiGLU).
+        const m = rmsNorm(h, w(`${p}.post_attention_layernorm.weight`), eps);
+        const gated = tf.mul(silu(this.linear(hooks, w, `${p}.mlp.gate_proj`, m)), this.linear(hooks, w, `${p}.mlp.up_proj`, m));
+        let mlpOut = this.linear(hooks, w, `${p}.mlp.down_proj`, gated);
+        if (hooks.afterSublayer) mlpOut = hooks.afterSublayer(i, 'mlp', mlpOut);
+        h = tf.add(h, mlpOut) as tf.Tensor3D;
+        return h;
+      });
       if (opts.outputHidden) hidden.push(h);
     }
 
