@@ -21,6 +21,7 @@
 // but an encoder attends both ways. Names follow BertForMaskedLM's, RobertaForMaskedLM's and
 // DistilBertForMaskedLM's state dicts, so exports need no translation.
 import * as tf from '@tensorflow/tfjs';
+import { recomputeInBackward } from '../autodiff/recompute';
 import { modelInfoFrom, type Architecture, type SequenceClassifierSpec } from './architecture';
 import { gelu, layerNorm } from './layers';
 import type { ForwardOptions, ForwardResult, Hooks, LinearModule, LoadedModel, ModelConfig, ModelInfo } from './types';
@@ -422,9 +423,10 @@ export class Bert implements LoadedModel {
     for (let i = 0; i < c.numLayers; i++) {
       const p = `${n.layers}.${i}`;
       // A scope per block: what the backward pass needs was saved by the ops themselves, so the
-      // block's other intermediates go now rather than when the whole forward pass ends.
+      // block's other intermediates go now rather than when the whole forward pass ends; a
+      // training step may instead keep only the block's input and run it again backward.
       const input = h;
-      h = tf.tidy(() => {
+      h = recomputeInBackward(() => {
         let h = input;
         // Attention sublayer: every query sees every (unmasked) key.
         const q = heads(this.linear(hooks, w, `${p}.${n.q}`, h));

@@ -19,6 +19,7 @@ import type {
   ModelConfig,
   ModelInfo,
 } from './types';
+import { recomputeInBackward } from '../autodiff/recompute';
 import { modelInfoFrom, type Architecture } from './architecture';
 import { geluNew, layerNorm } from './layers';
 
@@ -203,9 +204,10 @@ export class Gpt2 implements LoadedModel {
     for (let i = 0; i < c.numLayers; i++) {
       const p = blockPath(i);
       // A scope per block: what the backward pass needs was saved by the ops themselves, so the
-      // block's other intermediates go now rather than when the whole forward pass ends.
+      // block's other intermediates go now rather than when the whole forward pass ends; a
+      // training step may instead keep only the block's input and run it again backward.
       const input = h;
-      h = tf.tidy(() => {
+      h = recomputeInBackward(() => {
         // Attention sublayer.
         const a = layerNorm(input, w(`${p}.ln_1.weight`), w(`${p}.ln_1.bias`), eps);
         const qkv = this.linear(hooks, w, `${p}.attn.c_attn`, a);

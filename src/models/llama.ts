@@ -20,6 +20,7 @@
 // `hooks.kvPrefix` keys/values. Names follow LlamaForCausalLM's state dict (Qwen2ForCausalLM and
 // MistralForCausalLM name theirs the same), so exports need no translation.
 import * as tf from '@tensorflow/tfjs';
+import { recomputeInBackward } from '../autodiff/recompute';
 import { modelInfoFrom, type Architecture } from './architecture';
 import type { ForwardOptions, ForwardResult, Hooks, LinearModule, LoadedModel, ModelConfig, ModelInfo } from './types';
 import { flag, positiveInt, positiveNumber } from './config-fields';
@@ -427,9 +428,10 @@ export class Llama implements LoadedModel {
     for (let i = 0; i < c.numLayers; i++) {
       const p = `model.layers.${i}`;
       // A scope per block: what the backward pass needs was saved by the ops themselves, so the
-      // block's other intermediates go now rather than when the whole forward pass ends.
+      // block's other intermediates go now rather than when the whole forward pass ends; a
+      // training step may instead keep only the block's input and run it again backward.
       const input = h;
-      h = tf.tidy(() => {
+      h = recomputeInBackward(() => {
         let h = input;
         // Attention sublayer.
         const a = rmsNorm(h, w(`${p}.input_layernorm.weight`), eps);

@@ -4,7 +4,7 @@
 // Each step is still reported when it finishes (the backend says so without a read-back), so
 // the step count and throughput move at every step while the losses arrive in batches.
 import * as tf from '@tensorflow/tfjs';
-import { leanVariableGrads } from './lean-grads';
+import { leanVariableGrads } from '../autodiff/lean-grads';
 import type { Hooks, LoadedModel } from '../models/types';
 import type { Adapter } from '../peft/types';
 import { AdamW, clipByGlobalNorm } from './adamw';
@@ -82,6 +82,8 @@ export interface TrainerOptions {
   warmupSteps: number;
   weightDecay: number;
   maxGradNorm: number;
+  /** Keep only each block's input for the backward pass and run the block again there (less memory, one more forward of compute). */
+  recompute?: boolean;
   /** Evaluate every this many steps (0: only at the end). */
   evalEvery: number;
   /** Read losses back every this many steps (they are computed every step regardless). */
@@ -195,7 +197,7 @@ export interface TrainingSpec {
 }
 
 /** What one optimiser step needs besides the batch: the schedule and the update's settings. */
-export type StepOptions = Pick<TrainerOptions, 'totalSteps' | 'learningRate' | 'warmupSteps' | 'weightDecay' | 'maxGradNorm'>;
+export type StepOptions = Pick<TrainerOptions, 'totalSteps' | 'learningRate' | 'warmupSteps' | 'weightDecay' | 'maxGradNorm' | 'recompute'>;
 
 /** One step's results, still on the device: loss, gradient norm before clipping, terms, gradients if asked. */
 export type StepResult = {
@@ -243,14 +245,14 @@ export class TrainingStepper {
       return tf.tidy(() => {
         const onTape = this.spec.stepLoss(batch, step);
         // tf.variableGrads' gradients, freeing each intermediate's gradient and saved tensors
-        // as the backward pass leaves them behind (./lean-grads.ts).
+        // as the backward pass leaves them behind (../autodiff/lean-grads.ts).
         const { value, grads } = leanVariableGrads(() => {
           const r = onTape();
           // The forward scope disposes everything its function made except the returned scalar;
           // the terms are kept so the step can return them for the batched readback.
           kept = this.termKeys.map((k) => tf.keep(r.terms![k]));
           return r.total;
-        }, vars);
+        }, vars, { recompute: this.opts.recompute });
         // A variable the loss does not reach (a parameter the forward never reads, as an
         // untied BERT head's `cls.predictions.bias`) has no gradient: it gets zero.
         const ordered = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));

@@ -100,6 +100,12 @@ export interface TrainConfig {
   weightDecay: number;
   /** Global-norm clipping threshold; 0 disables. */
   maxGradNorm: number;
+  /**
+   * Recompute each transformer block's activations in the backward pass instead of keeping
+   * them from the forward (gradient checkpointing): the same updates, less memory, about a
+   * third more compute. Absent: off.
+   */
+  recompute?: boolean;
   /** Fraction of examples held out for evaluation. */
   evalFraction: number;
   /** Evaluate the held-out split every this many steps (and at the end). */

@@ -503,6 +503,7 @@ export class StudioSession {
         warmupSteps: cfg.warmupSteps,
         weightDecay: cfg.weightDecay,
         maxGradNorm: cfg.maxGradNorm,
+        recompute: cfg.recompute,
         evalEvery: cfg.evalEvery,
       },
       {
@@ -712,7 +713,7 @@ export class StudioSession {
     if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`);
     const base = this.model!;
     const { kind, config } = this.checkedRun(methodId, raw, cfg.sequenceLength);
-    const opts = { totalSteps: steps, learningRate: cfg.learningRate, warmupSteps: cfg.warmupSteps, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm };
+    const opts = { totalSteps: steps, learningRate: cfg.learningRate, warmupSteps: cfg.warmupSteps, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm, recompute: cfg.recompute };
     const active = tf.getBackend() as BackendName;
     this.training = true;
     try {

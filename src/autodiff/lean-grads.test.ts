@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { randomGpt2 } from '../models/gpt2-init';
 import { textBatches } from '../peft/testing';
 import { leanVariableGrads } from './lean-grads';
-import { RUN_KINDS } from './registry';
+import { RUN_KINDS } from '../train/registry';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
