@@ -166,6 +166,29 @@ describe('AdamW', () => {
   });
 });
 
+describe('AdamW.apply memory', () => {
+  it("holds one parameter's temporaries at a time, and a scaled update equals clipping first, bit for bit", async () => {
+    const N = 8;
+    const SIZE = 10_000;
+    const make = () => Array.from({ length: N }, (_, i) => tf.variable(tf.tensor1d(uniform(20 + i, SIZE, 1))));
+    const grads = Array.from({ length: N }, (_, i) => tf.tensor1d(uniform(40 + i, SIZE, 5)));
+    const scaled = make();
+    const clippedFirst = make();
+    const a = new AdamW(scaled);
+    const b = new AdamW(clippedFirst);
+    const coefficient = tf.scalar(0.37);
+    const before = tf.memory().numBytes;
+    const profile = await tf.profile(() => tf.tidy(() => a.apply(grads, 1e-2, coefficient)));
+    // One parameter's update makes 16 tensors its size; all eight parameters' at once would be 128.
+    expect(profile.peakBytes - before).toBeLessThanOrEqual(16 * SIZE * 4);
+    tf.tidy(() => b.apply(grads.map((g) => tf.mul(g, coefficient)), 1e-2));
+    for (let i = 0; i < N; i++) expect(Buffer.from(scaled[i].dataSync().buffer).equals(Buffer.from(clippedFirst[i].dataSync().buffer))).toBe(true);
+    tf.dispose([...grads, coefficient, ...scaled, ...clippedFirst]);
+    a.dispose();
+    b.dispose();
+  });
+});
+
 describe('clipByGlobalNorm', () => {
   const arrays = [uniform(11, 12, 2), uniform(12, 5, 3), Float32Array.from([3, -4])];
   const naiveNorm = () => Math.sqrt(arrays.reduce((s, a) => s + a.reduce((t, x) => t + x * x, 0), 0));

@@ -32,23 +32,30 @@ export class AdamW {
     return this.t;
   }
 
-  /** One update; `grads[i]` belongs to `params[i]`. Call inside tf.tidy. */
-  apply(grads: tf.Tensor[], lr: number): void {
+  /**
+   * One update; `grads[i]` belongs to `params[i]`, multiplied by `scale` first when given (a
+   * clipping coefficient). Each parameter's update runs in a scope of its own, so its
+   * temporaries — a dozen tensors the parameter's size — are gone before the next one's begin:
+   * for full fine-tuning, holding them all until the step ends would be most of its memory.
+   */
+  apply(grads: tf.Tensor[], lr: number, scale?: tf.Scalar): void {
     this.t += 1;
     const { beta1, beta2, epsilon, weightDecay } = this.opts;
     const bc1 = 1 - beta1 ** this.t;
     const bc2 = 1 - beta2 ** this.t;
-    this.params.forEach((p, i) => {
-      const g = grads[i];
-      const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
-      const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
-      this.m[i].assign(m);
-      this.v[i].assign(v);
-      const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), epsilon);
-      const update = tf.div(tf.div(m, bc1), denom);
-      const decayed = weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
-      p.assign(tf.sub(decayed, tf.mul(update, lr)));
-    });
+    this.params.forEach((p, i) =>
+      tf.tidy(() => {
+        const g = scale ? tf.mul(grads[i], scale) : grads[i];
+        const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
+        const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
+        this.m[i].assign(m);
+        this.v[i].assign(v);
+        const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), epsilon);
+        const update = tf.div(tf.div(m, bc1), denom);
+        const decayed = weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
+        p.assign(tf.sub(decayed, tf.mul(update, lr)));
+      }),
+    );
   }
 
   dispose(): void {
@@ -62,8 +69,17 @@ export class AdamW {
  * tensor, so the caller can read it back later without stalling the step.
  */
 export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: tf.Scalar } {
-  const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
-  if (!(maxNorm > 0)) return { grads, norm };
-  const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
-  return { grads: grads.map((g) => tf.mul(g, coef)), norm };
+  const { norm, coefficient } = globalNormClip(grads, maxNorm);
+  return { grads: coefficient ? grads.map((g) => tf.mul(g, coefficient)) : grads, norm };
+}
+
+/**
+ * The global L2 norm of `grads` and the coefficient clipByGlobalNorm scales them by (absent
+ * when clipping is off), without making the scaled copies: AdamW.apply scales each gradient as
+ * it reaches it. Each square is freed once summed.
+ */
+export function globalNormClip(grads: tf.Tensor[], maxNorm: number): { norm: tf.Scalar; coefficient?: tf.Scalar } {
+  const norm = tf.sqrt(tf.addN(grads.map((g) => tf.tidy(() => tf.sum(tf.square(g)))))) as tf.Scalar;
+  if (!(maxNorm > 0)) return { norm };
+  return { norm, coefficient: tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1) as tf.Scalar };
 }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { leanVariableGrads } from '../autodiff/lean-grads';
 import type { Hooks, LoadedModel } from '../models/types';
 import type { Adapter } from '../peft/types';
-import { AdamW, clipByGlobalNorm } from './adamw';
+import { AdamW, globalNormClip } from './adamw';
 import { CAUSAL_LM, type LmObjective } from './objective';
 import type { ClassificationMetrics } from './metrics';
 import { learningRateAt } from './schedule';
@@ -272,9 +272,9 @@ export class TrainingStepper {
    * and applies AdamW at learning rate `lr`; returns the norm before clipping. Call inside tf.tidy.
    */
   applyGradients(grads: tf.Tensor[], lr: number): tf.Scalar {
-    const clipped = clipByGlobalNorm(grads, this.opts.maxGradNorm);
-    this.groups.forEach((g, o) => this.optimizers[o].apply(g.map((i) => clipped.grads[i]), lr));
-    return clipped.norm;
+    const clip = globalNormClip(grads, this.opts.maxGradNorm);
+    this.groups.forEach((g, o) => this.optimizers[o].apply(g.map((i) => grads[i]), lr, clip.coefficient));
+    return clip.norm;
   }
 
   dispose(): void {
