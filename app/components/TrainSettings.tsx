@@ -8,7 +8,8 @@ export default function TrainSettings() {
   const running = useStudio(isBusy);
   const inputs = useStudio((s) => s.trainInputs);
   const maxSeq = useStudio((s) => s.model?.maxPositions);
-  const { setTrainField } = useActions();
+  const recompute = useStudio((s) => s.recompute);
+  const { setTrainField, setRecompute } = useActions();
   const { errors } = useMemo(() => validateTrainInputs(inputs, { maxSequenceLength: maxSeq }), [inputs, maxSeq]);
 
   return (
@@ -28,6 +29,14 @@ export default function TrainSettings() {
             />
           ))}
         </div>
+        <label className="checkbox">
+          <input type="checkbox" checked={recompute} onChange={(e) => setRecompute(e.target.checked)} aria-describedby="recompute-help" />
+          Recompute activations in the backward pass
+        </label>
+        <p className="help" id="recompute-help">
+          Keeps only each block's input during the forward pass and runs the block again when its gradients are needed:
+          the same updates in much less memory, for about a third more compute per step.
+        </p>
         <p className="help">
           Steps wins when it is above 0; set Steps to 0 to train for whole Epochs. {Math.round(EVAL_FRACTION * 100)}% of the
           examples are held out for evaluation.

@@ -66,6 +66,8 @@ export interface StudioActions {
    */
   setDatasetReading(choice: ReadChoice): void;
   setTrainField(key: TrainField, text: string): void;
+  /** Turns recomputing activations in the backward pass on or off for the next run. */
+  setRecompute(on: boolean): void;
   startTraining(): void;
   stopTraining(): void;
   /** While stopping: ends the run's final evaluation early, so it ends with the held-out loss last measured. */
@@ -299,6 +301,11 @@ export function createActions(deps: StudioDeps, set: StoreApi<StudioState>['setS
       if (isBusy(get())) return;
       set({ trainInputs: { ...get().trainInputs, [key]: text } });
       if (key === 'sequenceLength' || key === 'seed') scheduleReload();
+    },
+
+    setRecompute(on) {
+      if (isBusy(get())) return;
+      set({ recompute: on });
     },
 
     startTraining() {

@@ -116,7 +116,8 @@ export function trainLimits(s: StudioData) {
 }
 
 export function trainValidation(s: StudioData) {
-  return validateTrainInputs(s.trainInputs, trainLimits(s));
+  const v = validateTrainInputs(s.trainInputs, trainLimits(s));
+  return v.config ? { ...v, config: { ...v.config, recompute: s.recompute } } : v;
 }
 
 /** Whether instruction data is (or is being re-read to be) trained on its prompts too: the latest request's choice. */

@@ -220,6 +220,8 @@ export interface StudioData {
   datasetProgress: DatasetProgress | null;
 
   trainInputs: TrainInputs;
+  /** Recompute each block's activations in the backward pass (TrainConfig.recompute). */
+  recompute: boolean;
 
   run: RunState;
   /** Per output, what the worker holds and can export (null: nothing yet, or it is being replaced). */
@@ -301,6 +303,7 @@ export function initialData(requestedBackend?: BackendName): StudioData {
     datasetRejection: null,
     datasetProgress: null,
     trainInputs: { ...TRAIN_DEFAULTS },
+    recompute: false,
     run: IDLE_RUN,
     held: NOTHING_HELD,
     importPending: false,
