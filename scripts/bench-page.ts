@@ -58,6 +58,8 @@ export interface PageMachine {
 
 /** On a software WebGPU adapter, a larger config runs only these (a step takes minutes there). */
 export const SOFTWARE_LARGER_METHODS = ['lora', 'full-finetune'];
+/** A config that recomputes activations runs only these, unless every method is asked for (`all`). */
+export const RECOMPUTE_METHODS = ['lora', 'full-finetune'];
 /** …with this many timed steps. */
 const SOFTWARE_LARGER_STEPS = 1;
 
@@ -73,8 +75,10 @@ const WORKER_PROBE = `(() => {
   engine.runKernel = function (...a) { c.kernels++; const r = runKernel.apply(this, a); sample(); return r; };
   const trackTensor = engine.trackTensor;
   engine.trackTensor = function (...a) { const r = trackTensor.apply(this, a); sample(); return r; };
-  const gradients = engine.gradients;
-  engine.gradients = function (...a) { c.starts.push(snap()); c.peak = engine.state.numBytes; return gradients.apply(this, a); };
+  // A training step starts recording a fresh tape (a block rerun in the backward pass records
+  // one while the step's own is still active).
+  const startTape = engine.startTape;
+  engine.startTape = function (...a) { if (engine.state.activeTape == null) { c.starts.push(snap()); c.peak = engine.state.numBytes; } return startTape.apply(this, a); };
   if (typeof GPUComputePassEncoder !== 'undefined') {
     const dispatch = GPUComputePassEncoder.prototype.dispatchWorkgroups;
     GPUComputePassEncoder.prototype.dispatchWorkgroups = function (...a) { c.dispatches++; return dispatch.apply(this, a); };
@@ -156,6 +160,7 @@ async function trainOnce(page: Page, worker: Worker, backend: 'webgpu' | 'wasm',
   await fill(page, 'Eval every', String(total));
   await fill(page, 'Warmup steps', '0');
   await fill(page, 'Learning rate', '0.0001');
+  await page.getByLabel('Recompute activations in the backward pass').setChecked(cfg.recompute === true);
   const trainable = await trainableOf(page);
   const start = page.getByRole('button', { name: 'Start training' });
   await page.waitForFunction(() => !(document.querySelector('button.primary') as HTMLButtonElement | null)?.disabled, null, { timeout: 120_000 });
@@ -205,7 +210,7 @@ async function trainableOf(page: Page): Promise<number> {
 }
 
 function pick(c: PageConfig): BenchConfig {
-  return { name: c.name, layers: c.layers, width: c.width, heads: c.heads, vocab: c.vocab, batch: c.batch, sequence: c.sequence };
+  return { name: c.name, layers: c.layers, width: c.width, heads: c.heads, vocab: c.vocab, batch: c.batch, sequence: c.sequence, recompute: c.recompute };
 }
 
 /** Runs the plan; returns the machine's browser and adapters. */
@@ -232,7 +237,7 @@ export async function benchPage(plan: PagePlan, startPreview: (port: number) => 
         plan.onMachine(machine);
         const reduced = software && cfg.name !== 'reference' && !plan.all;
         if (reduced) progress(`${backend} ${cfg.name}: software adapter (${adapter}): only ${SOFTWARE_LARGER_METHODS.join(' and ')}, ${SOFTWARE_LARGER_STEPS} timed step (--all runs everything)`);
-        for (const method of plan.methods) {
+        for (const method of plan.methods.filter((m) => !cfg.recompute || plan.all || RECOMPUTE_METHODS.includes(m))) {
           if (reduced && !SOFTWARE_LARGER_METHODS.includes(method)) {
             plan.onRow({ backend, method, config: pick(cfg), skipped: `software WebGPU adapter (${adapter}): a step of this config takes minutes; --all runs it` });
             continue;

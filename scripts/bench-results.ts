@@ -15,6 +15,8 @@ export interface BenchConfig {
   vocab: number;
   batch: number;
   sequence: number;
+  /** Each block's activations recomputed in the backward pass (gradient checkpointing) instead of kept. */
+  recompute?: boolean;
 }
 
 /** What one run measured; what a side cannot measure is absent. */

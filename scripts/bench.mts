@@ -42,7 +42,7 @@ import { modelInfo } from '../src/models/load';
 import { RUN_KINDS } from '../src/train/registry';
 import { benchFamilies } from './bench-families';
 import { gpt2Config } from './bench-models';
-import { benchPage, type PageConfig, type PageMachine } from './bench-page';
+import { benchPage, RECOMPUTE_METHODS, type PageConfig, type PageMachine } from './bench-page';
 import { buildRows, formatTable, median, type BenchResults, type Measurement, type Skipped } from './bench-results';
 import { startPreview } from './preview-server';
 import { printSession, timeSession } from './bench-session';
@@ -81,6 +81,12 @@ const ALL_CONFIGS: (PageConfig & { configJson: Record<string, unknown> })[] = [
   (() => {
     const configJson = gpt2Config(6, 384, 6);
     return { name: 'larger', layers: 6, width: 384, heads: 6, vocab: configJson.vocab_size as number, batch: 8, sequence: 128, model: { configJson }, configJson };
+  })(),
+  // The same, each block's activations recomputed in the backward pass (the studio's "Recompute
+  // activations", PyTorch's gradient checkpointing): LoRA and full fine-tuning unless --all.
+  (() => {
+    const configJson = gpt2Config(6, 384, 6);
+    return { name: 'larger-recompute', layers: 6, width: 384, heads: 6, vocab: configJson.vocab_size as number, batch: 8, sequence: 128, recompute: true, model: { configJson }, configJson };
   })(),
 ];
 const configs = ALL_CONFIGS.filter((c) => !list('config') || list('config')!.includes(c.name));
@@ -155,16 +161,16 @@ function interopPython(): string {
 
 function benchTorch() {
   // Each config's methods at the defaults the page gives that model (an encoder's hidden size is the model's width).
-  const spec = { configs: [] as { name: string; config: unknown; batch: number; sequence: number; methods: unknown[] }[], warmup: 1, steps };
+  const spec = { configs: [] as { name: string; config: unknown; batch: number; sequence: number; recompute: boolean; methods: unknown[] }[], warmup: 1, steps };
   for (const c of configs) {
     const info = modelInfo(c.name, c.configJson);
     const methods: unknown[] = [];
-    for (const id of methodIds) {
+    for (const id of methodIds.filter((m) => !c.recompute || args.has('--all') || RECOMPUTE_METHODS.includes(m))) {
       const m = torchMethod(id, info);
       if (typeof m === 'string') onRow({ backend: 'pytorch', method: id, config: pick(c), skipped: m });
       else methods.push(m);
     }
-    spec.configs.push({ name: c.name, config: c.configJson, batch: c.batch, sequence: c.sequence, methods });
+    spec.configs.push({ name: c.name, config: c.configJson, batch: c.batch, sequence: c.sequence, recompute: c.recompute === true, methods });
   }
   if (spec.configs.every((c) => c.methods.length === 0)) return;
   const work = mkdtempSync(join(tmpdir(), 'peft-studio-bench-torch-'));
@@ -186,7 +192,7 @@ function benchTorch() {
 }
 
 function pick(c: PageConfig) {
-  return { name: c.name, layers: c.layers, width: c.width, heads: c.heads, vocab: c.vocab, batch: c.batch, sequence: c.sequence };
+  return { name: c.name, layers: c.layers, width: c.width, heads: c.heads, vocab: c.vocab, batch: c.batch, sequence: c.sequence, recompute: c.recompute };
 }
 
 if (!args.has('--no-python')) benchTorch();

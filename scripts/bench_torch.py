@@ -2,7 +2,7 @@
 
 Usage: bench_torch.py SPEC.json OUT.json
 
-SPEC: {"configs": [{"name", "config": <a GPT-2 config.json>, "batch", "sequence",
+SPEC: {"configs": [{"name", "config": <a GPT-2 config.json>, "batch", "sequence", "recompute",
                     "methods": [{"id", "peft": <"lora" | "prompt" | "prefix" | "p-tuning" | "bitfit" | "full">,
                                  "kwargs": {...}}]}],
        "warmup": int, "steps": int}
@@ -12,7 +12,9 @@ Each run: GPT2LMHeadModel(GPT2Config(**config)) randomly initialised (speed does
 the values), the method applied with peft.get_peft_model (BitFit: only the biases require a
 gradient; full fine-tuning: every weight), AdamW over the trainable parameters, one fixed batch
 of `batch` × `sequence` token ids with labels = ids. Each step is forward, backward, AdamW step,
-zero_grad; `warmup` steps are run untimed, then `steps` steps are timed one by one.
+zero_grad; `warmup` steps are run untimed, then `steps` steps are timed one by one. With
+"recompute", every block is checkpointed (transformers' gradient_checkpointing_enable, the
+non-reentrant torch.utils.checkpoint): its activations are recomputed in the backward pass.
 
 Memory counts what training holds at its peak, the moment the backward pass begins:
   parameters (every tensor of model.parameters(), frozen or not)
@@ -36,8 +38,10 @@ from peft import LoraConfig, PrefixTuningConfig, PromptEncoderConfig, PromptTuni
 from transformers import GPT2Config, GPT2LMHeadModel
 
 
-def build(method, config):
+def build(method, config, recompute=False):
     model = GPT2LMHeadModel(GPT2Config(**config))
+    if recompute:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     kind, kwargs = method["peft"], method.get("kwargs", {})
     if kind == "full":
         return model
@@ -78,7 +82,7 @@ def saved_activation_bytes(model, ids, param_ptrs):
 
 def run(method, cfg, warmup, steps):
     torch.manual_seed(0)
-    model = build(method, cfg["config"])
+    model = build(method, cfg["config"], cfg.get("recompute", False))
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(trainable, lr=1e-4)
