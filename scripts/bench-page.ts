@@ -7,11 +7,13 @@
 // What the page does not show is read inside that worker, without changing it: a probe
 // (WORKER_PROBE) evaluated in the worker's global scope wraps
 //  - the tfjs engine's runKernel (tfjs keeps its engine on the global object as `_tfengine`):
-//    kernels run, and after each the engine's live tensor bytes (`state.numBytes`, what
-//    tf.memory().numBytes reports), whose running maximum is the step's peak;
-//  - its trackTensor, for tensors made from data (a batch's ids) rather than by a kernel;
-//  - its gradients (tf.variableGrads calls it once per optimiser step): the start of each step,
-//    where the counters are snapshotted;
+//    kernels run;
+//  - its trackTensor and removeDataId: the bytes of the distinct data buffers alive, whose
+//    running maximum is the step's peak. tf.memory().numBytes counts a tensor's bytes once per
+//    tensor, so every clone of one buffer (tfjs clones each tensor an op saves for the backward
+//    pass; the clone shares the data) again: it overstates what is held;
+//  - its startTape, when no tape is active: the start of each step (its gradients are being
+//    recorded), where the counters are snapshotted;
 //  - GPUComputePassEncoder.prototype.dispatchWorkgroups and GPUDevice.prototype.createBuffer:
 //    compute dispatches and the bytes of the GPU buffers created;
 //  - the worker's postMessage: each `stepDone` (sent when the backend has finished the step;
@@ -20,8 +22,7 @@
 // read-back, once every four steps, is inside the step it follows). The counters per step are
 // those between the starts (gradients calls) of the first timed step and of the last step,
 // divided by the steps between: whole steps in the order the worker records them, the read-back
-// outside; the peak is the largest of those steps'. A step's peak of live tensor bytes equals
-// what tf.profile reports as peakBytes for it.
+// outside; the peak is the largest of those steps'.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,16 +70,30 @@ const WORKER_PROBE = `(() => {
   if (!engine) return false;
   const c = { kernels: 0, dispatches: 0, bufferBytes: 0, peak: 0, starts: [], done: [], ended: null, errors: [] };
   self.__bench = c;
-  const sample = () => { if (engine.state.numBytes > c.peak) c.peak = engine.state.numBytes; };
+  const info = engine.state.tensorInfo;
+  let held = 0;
+  for (const v of info.values()) held += v.bytes;
   const snap = () => ({ kernels: c.kernels, dispatches: c.dispatches, bufferBytes: c.bufferBytes, peak: c.peak });
   const runKernel = engine.runKernel;
-  engine.runKernel = function (...a) { c.kernels++; const r = runKernel.apply(this, a); sample(); return r; };
+  engine.runKernel = function (...a) { c.kernels++; return runKernel.apply(this, a); };
   const trackTensor = engine.trackTensor;
-  engine.trackTensor = function (...a) { const r = trackTensor.apply(this, a); sample(); return r; };
+  engine.trackTensor = function (t, b) {
+    const had = info.has(t.dataId);
+    const r = trackTensor.call(this, t, b);
+    if (!had && info.has(t.dataId)) { held += info.get(t.dataId).bytes; if (held > c.peak) c.peak = held; }
+    return r;
+  };
+  const removeDataId = engine.removeDataId;
+  engine.removeDataId = function (d, b) {
+    const was = info.get(d);
+    const r = removeDataId.call(this, d, b);
+    if (was && !info.has(d)) held -= was.bytes;
+    return r;
+  };
   // A training step starts recording a fresh tape (a block rerun in the backward pass records
   // one while the step's own is still active).
   const startTape = engine.startTape;
-  engine.startTape = function (...a) { if (engine.state.activeTape == null) { c.starts.push(snap()); c.peak = engine.state.numBytes; } return startTape.apply(this, a); };
+  engine.startTape = function (...a) { if (engine.state.activeTape == null) { c.starts.push(snap()); c.peak = held; } return startTape.apply(this, a); };
   if (typeof GPUComputePassEncoder !== 'undefined') {
     const dispatch = GPUComputePassEncoder.prototype.dispatchWorkgroups;
     GPUComputePassEncoder.prototype.dispatchWorkgroups = function (...a) { c.dispatches++; return dispatch.apply(this, a); };

@@ -13,10 +13,11 @@
 // Browser (scripts/bench-page.ts): the page driven as a person drives it; each run is one
 // warm-up step and `--steps` timed steps (default 3; 1 on a software WebGPU adapter's larger
 // config, where only LoRA and full fine-tuning run unless `--all`). ms/step is the median gap
-// between the worker's step reports. Memory is the peak of tfjs's live tensor bytes during a
-// timed step (tf.memory().numBytes: the base weights, the trainable variables, AdamW's moments,
-// gradients and every activation alive at once — tensors, not the WebGPU buffer pool, whose
-// reuse is reported as buffer bytes created per step). Dispatches, buffer bytes and kernels are
+// between the worker's step reports. Memory is the peak of the bytes of tfjs's distinct live data
+// buffers during a timed step (the base weights, the trainable variables, AdamW's moments,
+// gradients and every activation alive at once — a buffer shared by several tensors counted
+// once, unlike tf.memory().numBytes; tensors, not the WebGPU buffer pool, whose reuse is
+// reported as buffer bytes created per step). Dispatches, buffer bytes and kernels are
 // per timed step.
 //
 // PyTorch (scripts/bench_torch.py, in .venv-interop, created as scripts/interop.sh does when

@@ -96,3 +96,26 @@ describe('wasm BatchMatMul with a transposed operand', () => {
     expect(tf.getKernel('BatchMatMul', 'wasm')).toBe(first);
   });
 });
+
+describe('wasm Identity', () => {
+  it('shares the buffer it clones: the clone outlives its source, and the buffer goes with the last tensor', async () => {
+    const buffers = () => tf.engine().state.numDataBuffers;
+    const before = buffers();
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+    const y = tf.clone(x);
+    expect(buffers() - before).toBe(1);
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(y.shape).toEqual([3, 2]);
+    y.dispose();
+    expect(buffers()).toBe(before);
+  });
+
+  it('clones strings with the stock kernel', () => {
+    const x = tf.tensor1d(['a', 'bc'], 'string');
+    const y = tf.clone(x);
+    x.dispose();
+    expect(y.dataSync()).toEqual(['a', 'bc']);
+    y.dispose();
+  });
+});

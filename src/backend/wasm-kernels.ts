@@ -3,6 +3,12 @@
 // UnsortedSegmentSum is what tf.gather's gradient calls: without it no embedding can train on
 // wasm (full training, distillation students, pretraining in the engine). The gradient of a
 // gather scatters each row of dy back to its index and sums rows that share one.
+//
+// Identity is replaced: the stock wasm kernel copies its input into a new buffer, and tfjs
+// clones (an Identity) every tensor an op saves for its backward pass — so on wasm each saved
+// activation was a second copy, and a tensor saved by three ops four. The replacement shares
+// the input's data, counting one more reference, as the cpu, WebGL and WebGPU backends do; no
+// kernel writes into its inputs, so a shared buffer is never changed under a clone.
 import { getBackend, getKernel, registerKernel, unregisterKernel, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
@@ -71,9 +77,31 @@ function plainMatMul(stock: KernelConfig, transpose: KernelConfig): KernelConfig
   };
 }
 
-/** Registers the missing kernels and the faster transposed matmul once; safe to call again. */
+/** Identity that shares its input's buffer (strings, which live outside the heap, go to the stock kernel). */
+function sharedIdentity(stock: KernelConfig): KernelConfig {
+  return {
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: TensorInfo };
+      if (x.dtype === 'string') return stock.kernelFunc(args);
+      (args.backend as BackendWasm).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  };
+}
+
+const STOCK_IDENTITY = new WeakMap<KernelConfig, KernelConfig>();
+
+/** Registers the missing kernels, the sharing Identity and the faster transposed matmul once; safe to call again. */
 export function registerWasmKernels(): void {
   if (!getKernel(unsortedSegmentSum.kernelName, 'wasm')) registerKernel(unsortedSegmentSum);
+  const identity = getKernel('Identity', 'wasm');
+  if (identity && !STOCK_IDENTITY.has(identity)) {
+    unregisterKernel('Identity', 'wasm');
+    registerKernel(sharedIdentity(identity));
+    STOCK_IDENTITY.set(getKernel('Identity', 'wasm')!, identity);
+  }
   const matMul = getKernel('BatchMatMul', 'wasm');
   const transpose = getKernel('Transpose', 'wasm');
   if (matMul && transpose && !STOCK_MATMUL.has(matMul)) {
