@@ -60,7 +60,7 @@ describe('wasm UnsortedSegmentSum', () => {
 });
 
 describe('wasm BatchMatMul with a transposed operand', () => {
-  it('multiplies every transpose combination, 2-D and batched, as the cpu backend does, leaving no data behind', async () => {
+  it('multiplies every transpose combination, 2-D, batched and broadcast, as the cpu backend does, leaving no data behind', async () => {
     const cases: { a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
       { a: [37, 19], b: [23, 19], ta: false, tb: true },
       { a: [19, 37], b: [19, 23], ta: true, tb: false },
@@ -68,6 +68,17 @@ describe('wasm BatchMatMul with a transposed operand', () => {
       { a: [37, 19], b: [19, 23], ta: false, tb: false },
       { a: [2, 3, 17, 8], b: [2, 3, 17, 8], ta: false, tb: true },
       { a: [2, 3, 17, 17], b: [2, 3, 17, 8], ta: true, tb: false },
+      // Attention's products: a batch of pairs, plain and transposed.
+      { a: [2, 3, 17, 8], b: [2, 3, 8, 17], ta: false, tb: false },
+      { a: [2, 3, 17, 17], b: [2, 3, 17, 8], ta: false, tb: false },
+      { a: [2, 3, 17, 8], b: [2, 3, 17, 8], ta: true, tb: false },
+      // A batch against one matrix, and one matrix against a batch.
+      { a: [4, 17, 8], b: [8, 5], ta: false, tb: false },
+      { a: [4, 17, 8], b: [1, 5, 8], ta: false, tb: true },
+      { a: [17, 8], b: [3, 8, 5], ta: false, tb: false },
+      { a: [1, 8, 17], b: [3, 5, 8], ta: true, tb: true },
+      // Batch dimensions that broadcast against each other go to the stock kernel.
+      { a: [2, 1, 17, 8], b: [1, 3, 8, 5], ta: false, tb: false },
     ];
     for (const c of cases) {
       const run = async () => {

@@ -9,7 +9,7 @@
 // activation was a second copy, and a tensor saved by three ops four. The replacement shares
 // the input's data, counting one more reference, as the cpu, WebGL and WebGPU backends do; no
 // kernel writes into its inputs, so a shared buffer is never changed under a clone.
-import { getBackend, getKernel, registerKernel, unregisterKernel, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs';
+import { backend_util, getBackend, getKernel, registerKernel, unregisterKernel, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 const unsortedSegmentSum: KernelConfig = {
@@ -39,13 +39,17 @@ const unsortedSegmentSum: KernelConfig = {
   },
 };
 
-// BatchMatMul with a transposed operand. The wasm backend's matmul is fast (XNNPACK, SIMD)
-// only when neither operand is transposed; with transposeA or transposeB it takes a scalar
-// path about ten times slower (47 ms against 4.6 ms for [1024,128]·[512,128]ᵀ) — and every
-// backward pass asks for exactly those: dx = dy·Wᵀ, dW = xᵀ·dy, and attention's q·kᵀ. Writing
-// the transposed operand out first (a memory-bound copy) and multiplying plainly gives the
-// same products at the fast path's speed.
+// BatchMatMul, on the fast path. The wasm backend's matmul is fast (XNNPACK, SIMD) only for a
+// single matrix pair with neither operand transposed; otherwise it takes a scalar loop about
+// ten times slower (47 ms against 4.6 ms for [1024,128]·[512,128]ᵀ). Every backward pass asks
+// for transposes — dx = dy·Wᵀ, dW = xᵀ·dy — and attention multiplies a batch of matrices per
+// head (q·kᵀ, then by v). So a transposed operand is written out first (a memory-bound copy),
+// a batch against one shared matrix becomes one tall matrix, and a batch of pairs is
+// multiplied pair by pair, each pair copied out of and back into the batch: the same products
+// at the fast path's speed.
 const STOCK_MATMUL = new WeakMap<object, KernelConfig>();
+
+const sizeOf = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
 
 function plainMatMul(stock: KernelConfig, transpose: KernelConfig): KernelConfig {
   return {
@@ -58,20 +62,56 @@ function plainMatMul(stock: KernelConfig, transpose: KernelConfig): KernelConfig
       const { inputs, backend, attrs } = args;
       const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
       const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
-      if (!transposeA && !transposeB) return stock.kernelFunc(args);
       const wasm = backend as BackendWasm;
+      const batchA = sizeOf(a.shape.slice(0, -2));
+      const batchB = sizeOf(b.shape.slice(0, -2));
+      const outer = backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+      // Batch dimensions broadcast other than against a single matrix: the stock kernel's way.
+      const pairwise = sizeOf(outer) === Math.max(batchA, batchB) && (batchA === batchB || batchA === 1 || batchB === 1);
+      if ((!transposeA && !transposeB && batchA === 1 && batchB === 1) || !pairwise) return stock.kernelFunc(args);
       const swapLast = (t: TensorInfo) => {
         const perm = t.shape.map((_, i) => i);
         [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
         return transpose.kernelFunc({ inputs: { x: t }, backend, attrs: { perm } }) as TensorInfo;
       };
-      const a2 = transposeA ? swapLast(a) : a;
-      const b2 = transposeB ? swapLast(b) : b;
+      const made: TensorInfo[] = [];
+      const temp = (t: TensorInfo) => (made.push(t), t);
+      const plain = { ...attrs, transposeA: false, transposeB: false };
       try {
-        return stock.kernelFunc({ inputs: { a: a2, b: b2 }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+        const a2 = transposeA ? temp(swapLast(a)) : a;
+        const b2 = transposeB ? temp(swapLast(b)) : b;
+        const [M, K] = a2.shape.slice(-2);
+        const N = b2.shape[b2.shape.length - 1];
+        if (batchB === 1) {
+          // Every matrix of the batch against the same one: rows stacked, one product.
+          const tall: TensorInfo = { dataId: a2.dataId, shape: [1, batchA * M, K], dtype: a2.dtype };
+          const flat: TensorInfo = { dataId: b2.dataId, shape: [1, K, N], dtype: b2.dtype };
+          const out = stock.kernelFunc({ inputs: { a: tall, b: flat }, backend, attrs: plain }) as TensorInfo;
+          return { ...out, shape: [...outer, M, N] };
+        }
+        const out = wasm.makeOutput([...outer, M, N], 'float32');
+        const batch = Math.max(batchA, batchB);
+        for (let i = 0; i < batch; i++) {
+          const slice = (t: TensorInfo, rows: number, cols: number, index: number): TensorInfo => {
+            const s = wasm.makeOutput([1, rows, cols], 'float32');
+            // Views are taken after makeOutput: allocating may grow the heap and detach older views.
+            (wasm.typedArrayFromHeap(s) as Float32Array).set((wasm.typedArrayFromHeap(t) as Float32Array).subarray(index * rows * cols, (index + 1) * rows * cols));
+            return s;
+          };
+          const ai = slice(a2, M, K, batchA === 1 ? 0 : i);
+          const bi = slice(b2, K, N, i);
+          try {
+            const oi = stock.kernelFunc({ inputs: { a: ai, b: bi }, backend, attrs: plain }) as TensorInfo;
+            (wasm.typedArrayFromHeap(out) as Float32Array).set(wasm.typedArrayFromHeap(oi) as Float32Array, i * M * N);
+            wasm.disposeData(oi.dataId);
+          } finally {
+            wasm.disposeData(ai.dataId);
+            wasm.disposeData(bi.dataId);
+          }
+        }
+        return out;
       } finally {
-        if (a2 !== a) wasm.disposeData(a2.dataId);
-        if (b2 !== b) wasm.disposeData(b2.dataId);
+        for (const t of made) wasm.disposeData(t.dataId);
       }
     },
   };
