@@ -8,8 +8,8 @@
 // (WORKER_PROBE) evaluated in the worker's global scope wraps
 //  - the tfjs engine's runKernel (tfjs keeps its engine on the global object as `_tfengine`):
 //    kernels run;
-//  - its trackTensor and removeDataId: the bytes of the distinct data buffers alive, whose
-//    running maximum is the step's peak. tf.memory().numBytes counts a tensor's bytes once per
+//  - its trackTensor and removeDataId: the bytes of the distinct data buffers alive (from
+//    tf.memory().numBytes when the probe goes in), whose running maximum is the step's peak. tf.memory().numBytes counts a tensor's bytes once per
 //    tensor, so every clone of one buffer (tfjs clones each tensor an op saves for the backward
 //    pass; the clone shares the data) again: it overstates what is held;
 //  - its startTape, when no tape is active: the start of each step (its gradients are being
@@ -69,10 +69,10 @@ const WORKER_PROBE = `(() => {
   const engine = self._tfengine;
   if (!engine) return false;
   const c = { kernels: 0, dispatches: 0, bufferBytes: 0, peak: 0, starts: [], done: [], ended: null, errors: [] };
-  self.__bench = c;
+  // tensorInfo is a WeakMap (not enumerable): what is held when the probe goes in is taken from
+  // tf.memory(), exact while no two live tensors share a buffer, as before any step.
   const info = engine.state.tensorInfo;
-  let held = 0;
-  for (const v of info.values()) held += v.bytes;
+  let held = engine.state.numBytes;
   const snap = () => ({ kernels: c.kernels, dispatches: c.dispatches, bufferBytes: c.bufferBytes, peak: c.peak });
   const runKernel = engine.runKernel;
   engine.runKernel = function (...a) { c.kernels++; return runKernel.apply(this, a); };
@@ -107,6 +107,8 @@ const WORKER_PROBE = `(() => {
     if (msg && msg.type === 'error') c.errors.push(msg.context + ': ' + msg.message);
     return post(msg, transfer);
   };
+  // Only once every wrapper is in: a probe that failed half-way is tried again, not taken as in.
+  self.__bench = c;
   return true;
 })()`;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRows, formatTable, median, type BenchConfig, type Measurement } from './bench-results';
+import { buildRows, formatTable, median, mergeResults, type BenchConfig, type Measurement } from './bench-results';
 
 const ref: BenchConfig = { name: 'reference', layers: 4, width: 128, heads: 4, vocab: 257, batch: 8, sequence: 128 };
 const larger: BenchConfig = { ...ref, name: 'larger', layers: 6, width: 384, heads: 6 };
@@ -72,5 +72,29 @@ describe('formatTable', () => {
     expect(lines[2]).toBe('| webgpu | reference | full-finetune | 2000 | 512 | 1 | 4.0 | 1,234 | 1.5 | 900 | 1.00× | 1.00× | — | — |');
     expect(lines[3]).toBe('| webgpu | reference | lora | 1000 | 1024 | 1 | 1.0 | 800 | 0.0 | 700 | 0.50× | 0.25× | — | — |');
     expect(lines[4]).toBe('| pytorch | reference | houlsby | not run: no counterpart in peft |');
+  });
+});
+
+describe('mergeResults', () => {
+  it("replaces the earlier run's entry for what this run measured or could not run, keeps the rest, and recomputes nothing stale", () => {
+    const earlier = {
+      rows: buildRows([m('webgpu', 'lora', ref, [900], 10), m('wasm', 'lora', ref, [300], 20), m('wasm', 'full-finetune', ref, [600], 40), m('wasm', 'bitfit', larger, [50], 5)]),
+      skipped: [{ backend: 'webgpu' as const, method: 'houlsby', config: larger, skipped: 'software adapter' }, { backend: 'wasm' as const, method: 'distill', config: ref, skipped: 'failed' }],
+    };
+    const now = {
+      measured: [m('wasm', 'lora', ref, [100], 20, { measuredAt: '2026-12-03T10:00:00Z' }), m('wasm', 'distill', ref, [70], 9)],
+      skipped: [{ backend: 'wasm' as const, method: 'bitfit', config: larger, skipped: 'failed again' }],
+    };
+    const merged = mergeResults(earlier, now);
+    expect(merged.measured.map((r) => `${r.backend} ${r.config.name} ${r.method} ${r.stepMs[0]}`)).toEqual([
+      'webgpu reference lora 900',
+      'wasm reference full-finetune 600',
+      'wasm reference lora 100',
+      'wasm reference distill 70',
+    ]);
+    expect(merged.measured.every((r) => !('stepVsFull' in r))).toBe(true);
+    expect(merged.skipped.map((r) => `${r.backend} ${r.config.name} ${r.method} ${r.skipped}`)).toEqual(['webgpu larger houlsby software adapter', 'wasm larger bitfit failed again']);
+    // Ratios come from the rows as merged: the new LoRA row against the kept full fine-tuning.
+    expect(buildRows(merged.measured).find((r) => r.backend === 'wasm' && r.method === 'lora')!.stepVsFull).toBeCloseTo(100 / 600);
   });
 });

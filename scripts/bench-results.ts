@@ -38,6 +38,8 @@ export interface Measurement {
   kernelsPerStep?: number;
   /** The machine's 1-minute load average when the row finished: other work shares its cores. */
   loadAverage1m?: number;
+  /** ISO time the row finished (rows kept from an earlier run by `--merge` keep theirs). */
+  measuredAt?: string;
   /** PyTorch: the peak's parts (parameters, gradients, AdamW state, saved activations). */
   memory?: Record<string, number>;
 }
@@ -70,6 +72,27 @@ export interface BenchResults {
   machine: Record<string, unknown>;
   rows: BenchRow[];
   skipped: Skipped[];
+}
+
+const sameRow = (a: { backend: string; method: string; config: { name: string } }, b: { backend: string; method: string; config: { name: string } }) =>
+  a.backend === b.backend && a.method === b.method && a.config.name === b.config.name;
+
+/**
+ * An earlier run's rows and rows not run, with this run's on top: what this run measured or
+ * could not run replaces the earlier entry for that backend, config and method; the rest stay.
+ */
+export function mergeResults(
+  earlier: { rows: Measurement[]; skipped: Skipped[] },
+  now: { measured: Measurement[]; skipped: Skipped[] },
+): { measured: Measurement[]; skipped: Skipped[] } {
+  const fresh = [...now.measured, ...now.skipped];
+  const stays = <T extends Measurement | Skipped>(r: T) => !fresh.some((f) => sameRow(f, r));
+  const kept = earlier.rows.filter(stays).map((r) => {
+    // A row read back from results.json carries what buildRows derived; only the measurement goes on.
+    const { medianStepMs: _m, tokensPerSec: _t, stepVsFull: _sf, memoryVsFull: _mf, stepVsPytorch: _sp, memoryVsPytorch: _mp, ...m } = r as BenchRow;
+    return m as Measurement;
+  });
+  return { measured: [...kept, ...now.measured], skipped: [...earlier.skipped.filter(stays), ...now.skipped] };
 }
 
 export function median(xs: number[]): number {

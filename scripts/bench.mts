@@ -29,7 +29,9 @@
 // for backward (see the script).
 //
 // Flags: --backend=webgpu,wasm  --config=reference,larger  --methods=lora,full (full =
-// full-finetune)  --steps=N  --no-python  --all; --print prints bench/results.json's table. BENCH_PORT moves the preview server's port.
+// full-finetune)  --steps=N  --no-python  --all; --merge keeps the rows of bench/results.json
+// that this run does not measure again (each row says when it was measured); --print prints
+// bench/results.json's table. BENCH_PORT moves the preview server's port.
 //
 // `--families` instead times the reference-sized model of each family (scripts/bench-families.ts).
 // `--session` instead times a whole session on the built-in model (scripts/bench-session.ts):
@@ -44,7 +46,7 @@ import { RUN_KINDS } from '../src/train/registry';
 import { benchFamilies } from './bench-families';
 import { gpt2Config } from './bench-models';
 import { benchPage, RECOMPUTE_METHODS, type PageConfig, type PageMachine } from './bench-page';
-import { buildRows, formatTable, median, type BenchResults, type Measurement, type Skipped } from './bench-results';
+import { buildRows, formatTable, median, mergeResults, type BenchResults, type Measurement, type Skipped } from './bench-results';
 import { startPreview } from './preview-server';
 import { printSession, timeSession } from './bench-session';
 
@@ -97,6 +99,8 @@ const backends = (list('backend') ?? ['wasm', 'webgpu']) as ('webgpu' | 'wasm')[
 const steps = Number(flag('steps') ?? 3);
 if (configs.length === 0 || methodIds.length === 0 || !(steps >= 1)) throw new Error(`nothing to run: --config=${flag('config')} --methods=${flag('methods')} --steps=${flag('steps')}`);
 
+// --merge: the rows of bench/results.json that this run does not measure again stay in it.
+const earlier = args.has('--merge') ? (JSON.parse(readFileSync(join(REPO, 'bench/results.json'), 'utf8')) as BenchResults) : undefined;
 const measured: Measurement[] = [];
 const skipped: Skipped[] = [];
 const started = Date.now();
@@ -108,8 +112,11 @@ function writeResults(complete: boolean): BenchResults {
     date: new Date().toISOString(),
     complete,
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, loadAverage1m: loadavg()[0], chromium: pageMachine?.chromium, adapters: pageMachine?.adapters, pytorch: torchInfo, wallSeconds: Math.round((Date.now() - started) / 1000) },
-    rows: buildRows(measured),
-    skipped,
+    ...(() => {
+      if (!earlier) return { rows: buildRows(measured), skipped };
+      const merged = mergeResults(earlier, { measured, skipped });
+      return { rows: buildRows(merged.measured), skipped: merged.skipped };
+    })(),
   };
   mkdirSync(join(REPO, 'bench'), { recursive: true });
   writeFileSync(join(REPO, 'bench/results.json'), JSON.stringify(results, null, 2) + '\n');
@@ -117,7 +124,7 @@ function writeResults(complete: boolean): BenchResults {
 }
 const onRow = (r: Measurement | Skipped) => {
   if ('skipped' in r) skipped.push(r);
-  else measured.push({ ...r, loadAverage1m: loadavg()[0] });
+  else measured.push({ ...r, loadAverage1m: loadavg()[0], measuredAt: new Date().toISOString() });
   const what = 'skipped' in r ? `not run: ${r.skipped}` : `median ${median(r.stepMs).toFixed(1)} ms/step, peak ${(r.peakBytes / 1e6).toFixed(1)} MB`;
   console.error(`${r.backend} ${r.config.name} ${r.method}: ${what}`);
   writeResults(false);
