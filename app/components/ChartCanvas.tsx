@@ -6,7 +6,7 @@
 // - the chart library and the drawings load in their own chunk, the first time one is drawn;
 // - a drawing mounts in a later task than the panel holding it, as a transition, at the size
 //   its canvas already has, with its axes, grid and marks only;
-// - in a task after that, its legend and hover tooltip are added;
+// - in a task after that, its hover tooltip is added, and in one after that its legend;
 // - drawings waiting to mount take these steps one drawing after another.
 // The space the drawing takes is held from the start, so nothing moves when it appears; the
 // drawing is hidden from assistive technology, whose text alternative is the chart's caption
@@ -58,8 +58,10 @@ function Committed({ onCommitted }: { onCommitted: () => void }) {
 export interface DrawingFrame {
   width: number;
   height: number;
-  /** False for the first step: the legend and tooltip are left out, their space kept. */
-  complete: boolean;
+  /** Whether the hover tooltip is drawn yet (from the second step). */
+  tooltip: boolean;
+  /** Whether the legend is drawn yet (the third step); its space is kept until then. */
+  legend: boolean;
 }
 
 export interface ChartCanvasProps<P extends object> {
@@ -68,11 +70,13 @@ export interface ChartCanvasProps<P extends object> {
   props: P;
   /** Height of the drawing in CSS pixels, held while it loads. */
   height: number;
+  /** Whether the drawing has a legend, its last step. */
+  withLegend?: boolean;
 }
 
-type Step = { width: number; complete: boolean } | null;
+type Step = { width: number; shown: number } | null;
 
-export default function ChartCanvas<P extends object>({ drawing: Drawing, props, height }: ChartCanvasProps<P>): ReactNode {
+export default function ChartCanvas<P extends object>({ drawing: Drawing, props, height, withLegend = false }: ChartCanvasProps<P>): ReactNode {
   const untab = useUntabbableChart();
   const box = useRef<HTMLDivElement | null>(null);
   const canvasRef = useCallback(
@@ -82,25 +86,27 @@ export default function ChartCanvas<P extends object>({ drawing: Drawing, props,
     },
     [untab],
   );
-  // Null until the drawing's turn comes; then its width, and whether its last step is shown.
+  // The steps a drawing is built up in: its plot, then its tooltip, then its legend if it has one.
+  const steps = withLegend ? 3 : 2;
+  // Null until the drawing's turn comes; then its width, and how many of its steps are shown.
   const [step, setStep] = useState<Step>(null);
   const endTurn = useRef<() => void>(() => {});
 
   useEffect(() => {
-    const end = queueMount(() => setStep({ width: box.current?.clientWidth ?? 0, complete: false }));
+    const end = queueMount(() => setStep({ width: box.current?.clientWidth ?? 0, shown: 1 }));
     endTurn.current = end;
     return end;
   }, []);
 
-  const completeNext = useCallback(() => inNextTask(() => setStep((s) => (s ? { ...s, complete: true } : s))), []);
+  const nextStep = useCallback(() => inNextTask(() => setStep((s) => (s ? { ...s, shown: s.shown + 1 } : s))), []);
   const end = useCallback(() => endTurn.current(), []);
 
   return (
     <div className="chart-canvas" aria-hidden="true" ref={canvasRef} style={{ minHeight: height }}>
       {step !== null && (
         <Suspense fallback={null}>
-          <Drawing {...props} width={step.width} height={height} complete={step.complete} />
-          <Committed key={String(step.complete)} onCommitted={step.complete ? end : completeNext} />
+          <Drawing {...props} width={step.width} height={height} tooltip={step.shown >= 2} legend={step.shown >= 3} />
+          <Committed key={step.shown} onCommitted={step.shown < steps ? nextStep : end} />
         </Suspense>
       )}
     </div>

@@ -22,10 +22,10 @@ export interface CompareChartDrawingProps {
   totalSteps: number;
 }
 
-function CompareChartDrawing({ rows, lines, totalSteps, width, height, complete }: CompareChartDrawingProps & DrawingFrame) {
+function CompareChartDrawing({ rows, lines, totalSteps, width, height, tooltip, legend }: CompareChartDrawingProps & DrawingFrame) {
   return (
     <ResponsiveContainer width="100%" height={height} initialDimension={{ width, height }}>
-      <LineChart data={rows} margin={{ top: complete ? 8 : 8 + LEGEND_HEIGHT, right: 16, bottom: 24, left: 8 }} accessibilityLayer={false}>
+      <LineChart data={rows} margin={{ top: legend ? 8 : 8 + LEGEND_HEIGHT, right: 16, bottom: 24, left: 8 }} accessibilityLayer={false}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis
           interval={0}
@@ -36,8 +36,8 @@ function CompareChartDrawing({ rows, lines, totalSteps, width, height, complete 
           label={{ value: 'Step', position: 'insideBottom', offset: -12 }}
         />
         <YAxis interval={0} domain={['auto', 'auto']} tickFormatter={(v: number) => formatLoss(v)} width={56} label={{ value: 'Held-out loss', angle: -90, position: 'insideLeft' }} />
-        {complete && <Tooltip content={(props) => <ChartTooltip active={props.active} payload={props.payload} label={props.label} labelPrefix="Step " formatValue={(v) => v.toFixed(4)} />} />}
-        {complete && <Legend verticalAlign="top" height={LEGEND_HEIGHT} itemSorter={null} />}
+        {tooltip && <Tooltip content={(props) => <ChartTooltip active={props.active} payload={props.payload} label={props.label} labelPrefix="Step " formatValue={(v) => v.toFixed(4)} />} />}
+        {legend && <Legend verticalAlign="top" height={LEGEND_HEIGHT} itemSorter={null} />}
         {lines.map((l) => (
           <Line key={l.id} type="linear" dataKey={l.id} name={l.name} stroke={l.stroke} strokeWidth={2} dot={{ r: 3 }} isAnimationActive={false} connectNulls />
         ))}

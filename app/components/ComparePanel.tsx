@@ -34,7 +34,7 @@ function CompareChart() {
       {drawingProps.rows.length === 0 ? (
         <p className="chart-empty muted">Each method’s held-out loss appears here as its run evaluates.</p>
       ) : (
-        <ChartCanvas drawing={CompareChartDrawing} props={drawn} height={CHART_HEIGHT} />
+        <ChartCanvas drawing={CompareChartDrawing} props={drawn} height={CHART_HEIGHT} withLegend />
       )}
       <figcaption className="small muted">Held-out loss against step, one line per method; the table below has the final values.</figcaption>
     </figure>

@@ -42,7 +42,7 @@ export default function LossChart() {
         {rows.length === 0 ? (
           <p className="chart-empty muted">The training and held-out loss appear here once training starts.</p>
         ) : (
-          <ChartCanvas drawing={LossChartDrawing} props={drawn} height={HEIGHT} />
+          <ChartCanvas drawing={LossChartDrawing} props={drawn} height={HEIGHT} withLegend />
         )}
         <figcaption className="small">
           {lastTrain ? (

@@ -23,10 +23,10 @@ export interface LossChartDrawingProps {
   reference: { evalLoss: number; label: string } | null;
 }
 
-function LossChartDrawing({ rows, totalSteps, terms, reference, width, height, complete }: LossChartDrawingProps & DrawingFrame) {
+function LossChartDrawing({ rows, totalSteps, terms, reference, width, height, tooltip, legend }: LossChartDrawingProps & DrawingFrame) {
   return (
     <ResponsiveContainer width="100%" height={height} initialDimension={{ width, height }}>
-      <LineChart data={rows} margin={{ top: complete ? 8 : 8 + LEGEND_HEIGHT, right: 16, bottom: 24, left: 8 }} accessibilityLayer={false}>
+      <LineChart data={rows} margin={{ top: legend ? 8 : 8 + LEGEND_HEIGHT, right: 16, bottom: 24, left: 8 }} accessibilityLayer={false}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis
           interval={0}
@@ -37,8 +37,8 @@ function LossChartDrawing({ rows, totalSteps, terms, reference, width, height, c
           label={{ value: 'Step', position: 'insideBottom', offset: -12 }}
         />
         <YAxis interval={0} domain={['auto', 'auto']} tickFormatter={(v: number) => formatLoss(v)} width={56} label={{ value: 'Loss', angle: -90, position: 'insideLeft' }} />
-        {complete && <Tooltip content={(props) => <ChartTooltip active={props.active} payload={props.payload} label={props.label} labelPrefix="Step " formatValue={(v) => v.toFixed(4)} />} />}
-        {complete && <Legend verticalAlign="top" height={LEGEND_HEIGHT} itemSorter={null} />}
+        {tooltip && <Tooltip content={(props) => <ChartTooltip active={props.active} payload={props.payload} label={props.label} labelPrefix="Step " formatValue={(v) => v.toFixed(4)} />} />}
+        {legend && <Legend verticalAlign="top" height={LEGEND_HEIGHT} itemSorter={null} />}
         <Line type="linear" dataKey="loss" name={terms.length > 0 ? 'Total loss' : 'Training loss'} stroke="var(--accent)" strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
         <Line type="linear" dataKey="evalLoss" name="Held-out loss" stroke="var(--eval)" strokeWidth={2} dot={{ r: 3 }} isAnimationActive={false} connectNulls />
         {terms.map((t) => (

@@ -20,7 +20,7 @@ export interface MethodsPlanChartDrawingProps {
   methodId: string | null;
 }
 
-function MethodsPlanChartDrawing({ bars, methodId, width, height, complete }: MethodsPlanChartDrawingProps & DrawingFrame) {
+function MethodsPlanChartDrawing({ bars, methodId, width, height, tooltip }: MethodsPlanChartDrawingProps & DrawingFrame) {
   // Whole decades, so the largest bar ends inside the axis and every tick is a power of ten.
   const decades = Math.max(1, Math.ceil(Math.log10(Math.max(10, ...bars.map((b) => b.value)))));
   const top = 10 ** decades;
@@ -31,7 +31,7 @@ function MethodsPlanChartDrawing({ bars, methodId, width, height, complete }: Me
         <CartesianGrid horizontal={false} strokeDasharray="3 3" />
         <XAxis interval={0} type="number" scale="log" domain={[1, top]} ticks={ticks} allowDataOverflow tickFormatter={formatCompact} />
         <YAxis interval={0} type="category" dataKey="label" width={130} />
-        {complete && (
+        {tooltip && (
           <Tooltip
             cursor={{ fill: 'rgba(0,0,0,0.04)' }}
             content={(props) => (

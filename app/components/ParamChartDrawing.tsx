@@ -13,7 +13,7 @@ export interface ParamChartDrawingProps {
 
 const COLORS = ['var(--accent)', 'var(--frozen)'];
 
-function ParamChartDrawing({ trainable, frozen, width, height, complete }: ParamChartDrawingProps & DrawingFrame) {
+function ParamChartDrawing({ trainable, frozen, width, height, tooltip }: ParamChartDrawingProps & DrawingFrame) {
   // Log scale: 0 cannot be drawn, so a 0 count is drawn at 1 (the caption says the truth).
   const data = [
     { name: 'Trainable', value: Math.max(1, trainable), exact: trainable },
@@ -25,7 +25,7 @@ function ParamChartDrawing({ trainable, frozen, width, height, complete }: Param
         <CartesianGrid horizontal={false} strokeDasharray="3 3" />
         <XAxis type="number" scale="log" domain={[1, 'auto']} allowDataOverflow tickFormatter={formatCompact} />
         <YAxis interval={0} type="category" dataKey="name" width={80} />
-        {complete && (
+        {tooltip && (
           <Tooltip
             cursor={{ fill: 'rgba(0,0,0,0.04)' }}
             content={(props) => (

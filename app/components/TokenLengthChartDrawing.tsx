@@ -16,14 +16,14 @@ export interface TokenLengthChartDrawingProps {
   data: LengthBar[];
 }
 
-function TokenLengthChartDrawing({ data, width, height, complete }: TokenLengthChartDrawingProps & DrawingFrame) {
+function TokenLengthChartDrawing({ data, width, height, tooltip }: TokenLengthChartDrawingProps & DrawingFrame) {
   return (
     <ResponsiveContainer width="100%" height={height} initialDimension={{ width, height }}>
       <BarChart data={data} margin={{ top: 4, right: 8, bottom: 4, left: 0 }} accessibilityLayer={false}>
         <CartesianGrid vertical={false} strokeDasharray="3 3" />
         <XAxis dataKey="name" interval={0} tick={{ fontSize: 10 }} />
         <YAxis interval={0} allowDecimals={false} width={36} />
-        {complete && (
+        {tooltip && (
           <Tooltip
             cursor={{ fill: 'rgba(0,0,0,0.04)' }}
             content={(props) => (
