@@ -1,62 +1,40 @@
 // "Compare methods": tick methods, train each in turn on the same data and settings, and see
 // their held-out loss curves overlaid and a table of what each cost and achieved.
-import { useMemo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { lazy, useDeferredValue, useMemo } from 'react';
 import { compareRows } from '../compare-series';
-import { formatBytes, formatInt, formatLoss, formatTokensPerSecond, formatTrainablePercent, formatWallTime } from '../format';
+import { formatBytes, formatInt, formatTokensPerSecond, formatTrainablePercent, formatWallTime } from '../format';
 import { compareBlocker, isBusy, isCompareActive, useActions, useStudio } from '../store';
 import { formatAccuracy, formatMacroF1 } from '../store/slices/run';
-import ChartTooltip from './ChartTooltip';
-import { useUntabbableChart } from './useUntabbableChart';
+import ChartCanvas from './ChartCanvas';
+import type { CompareChartDrawingProps } from './CompareChartDrawing';
+
+const CompareChartDrawing = lazy(() => import('./CompareChartDrawing'));
+
+const CHART_HEIGHT = 260;
 
 /** Line colours, in run order; distinct in hue and lightness. */
 const COLORS = ['#3b5bdb', '#d9480f', '#2b8a3e', '#ae3ec9', '#e67700', '#0c8599', '#495057', '#c2255c'];
 
 function CompareChart() {
-  const canvasRef = useUntabbableChart();
   const curves = useStudio((s) => s.compare.curves);
   const methodIds = useStudio((s) => s.compare.methodIds);
   const totalSteps = useStudio((s) => s.compare.totalSteps);
   const methods = useStudio((s) => s.methods);
-  const rows = useMemo(() => compareRows(curves, methodIds), [curves, methodIds]);
-  const label = (id: string) => methods.find((m) => m.id === id)?.label ?? id;
-  const drawn = methodIds.filter((id) => (curves[id] ?? []).length > 0);
+  const drawingProps = useMemo<CompareChartDrawingProps>(() => {
+    const lines = methodIds
+      .filter((id) => (curves[id] ?? []).length > 0)
+      .map((id) => ({ id, name: methods.find((m) => m.id === id)?.label ?? id, stroke: COLORS[methodIds.indexOf(id) % COLORS.length] }));
+    return { rows: compareRows(curves, methodIds), lines, totalSteps };
+  }, [curves, methodIds, totalSteps, methods]);
+  // The drawing follows as a transition, after the table and status have updated.
+  const drawn = useDeferredValue(drawingProps);
 
   return (
     <figure className="chart compare-chart" aria-label="Held-out loss by method">
-      {rows.length === 0 ? (
+      {drawingProps.rows.length === 0 ? (
         <p className="chart-empty muted">Each method’s held-out loss appears here as its run evaluates.</p>
       ) : (
-        <div className="chart-canvas" aria-hidden="true" ref={canvasRef}>
-          <ResponsiveContainer width="100%" height={260}>
-            <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 24, left: 8 }} accessibilityLayer={false}>
-              <CartesianGrid strokeDasharray="3 3" />
-              <XAxis
-                dataKey="step"
-                type="number"
-                domain={[0, totalSteps > 0 ? totalSteps : 'dataMax']}
-                allowDecimals={false}
-                label={{ value: 'Step', position: 'insideBottom', offset: -12 }}
-              />
-              <YAxis domain={['auto', 'auto']} tickFormatter={(v: number) => formatLoss(v)} width={56} label={{ value: 'Held-out loss', angle: -90, position: 'insideLeft' }} />
-              <Tooltip content={(props) => <ChartTooltip active={props.active} payload={props.payload} label={props.label} labelPrefix="Step " formatValue={(v) => v.toFixed(4)} />} />
-              <Legend verticalAlign="top" height={28} itemSorter={null} />
-              {drawn.map((id) => (
-                <Line
-                  key={id}
-                  type="linear"
-                  dataKey={id}
-                  name={label(id)}
-                  stroke={COLORS[methodIds.indexOf(id) % COLORS.length]}
-                  strokeWidth={2}
-                  dot={{ r: 3 }}
-                  isAnimationActive={false}
-                  connectNulls
-                />
-              ))}
-            </LineChart>
-          </ResponsiveContainer>
-        </div>
+        <ChartCanvas drawing={CompareChartDrawing} props={drawn} height={CHART_HEIGHT} withLegend />
       )}
       <figcaption className="small muted">Held-out loss against step, one line per method; the table below has the final values.</figcaption>
     </figure>

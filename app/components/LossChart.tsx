@@ -1,32 +1,39 @@
-// Training and held-out loss against step, growing live, with a text alternative.
-import { useMemo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+// Training and held-out loss against step, growing live, with a text alternative. The drawing
+// follows the numbers as a transition (useDeferredValue): the caption and the progress above it
+// update in the task the worker's message arrives in, the drawing in tasks after it.
+import { lazy, useDeferredValue, useMemo } from 'react';
 import { formatInt, formatLoss } from '../format';
 import { thinRows } from '../loss-series';
 import { useStudio } from '../store';
-import ChartTooltip from './ChartTooltip';
-import { useUntabbableChart } from './useUntabbableChart';
+import ChartCanvas from './ChartCanvas';
+import type { LossChartDrawingProps, LossTerm } from './LossChartDrawing';
+
+const LossChartDrawing = lazy(() => import('./LossChartDrawing'));
 
 const MAX_DRAWN_ROWS = 1500;
+const HEIGHT = 300;
 
 /** Distillation's loss terms, each drawn as its own curve beside the weighted total. */
-const TERMS = [
+const TERMS: readonly LossTerm[] = [
   { key: 'ce', name: 'Soft-target loss', stroke: '#b5651d' },
   { key: 'clm', name: 'LM loss', stroke: '#2e8b57' },
   { key: 'mlm', name: 'MLM loss', stroke: '#2e8b57' },
   { key: 'cos', name: 'Cosine loss', stroke: '#8a4fbf' },
-] as const;
+];
 
 export default function LossChart() {
-  const canvasRef = useUntabbableChart();
   const rows = useStudio((s) => s.run.lossRows);
   const totalSteps = useStudio((s) => s.run.totalSteps);
-  const drawn = useMemo(() => thinRows(rows, MAX_DRAWN_ROWS), [rows]);
   const evalRows = useMemo(() => rows.filter((r) => r.evalLoss !== undefined), [rows]);
   const lastTrain = useMemo(() => [...rows].reverse().find((r) => r.loss !== undefined), [rows]);
   const lastEval = evalRows[evalRows.length - 1];
   const reference = useStudio((s) => s.run.reference);
   const terms = useMemo(() => TERMS.filter((t) => rows.some((r) => r[t.key] !== undefined)), [rows]);
+  const drawingProps = useMemo<LossChartDrawingProps>(
+    () => ({ rows: thinRows(rows, MAX_DRAWN_ROWS), totalSteps, terms, reference }),
+    [rows, totalSteps, terms, reference],
+  );
+  const drawn = useDeferredValue(drawingProps);
 
   return (
     <section className="panel">
@@ -35,45 +42,7 @@ export default function LossChart() {
         {rows.length === 0 ? (
           <p className="chart-empty muted">The training and held-out loss appear here once training starts.</p>
         ) : (
-          <div className="chart-canvas" aria-hidden="true" ref={canvasRef}>
-            <ResponsiveContainer width="100%" height={300}>
-              <LineChart data={drawn} margin={{ top: 8, right: 16, bottom: 24, left: 8 }} accessibilityLayer={false}>
-                <CartesianGrid strokeDasharray="3 3" />
-                <XAxis
-                  dataKey="step"
-                  type="number"
-                  domain={[0, totalSteps > 0 ? totalSteps : 'dataMax']}
-                  allowDecimals={false}
-                  label={{ value: 'Step', position: 'insideBottom', offset: -12 }}
-                />
-                <YAxis
-                  domain={['auto', 'auto']}
-                  tickFormatter={(v: number) => formatLoss(v)}
-                  width={56}
-                  label={{ value: 'Loss', angle: -90, position: 'insideLeft' }}
-                />
-                <Tooltip content={(props) => <ChartTooltip active={props.active} payload={props.payload} label={props.label} labelPrefix="Step " formatValue={(v) => v.toFixed(4)} />} />
-                <Legend verticalAlign="top" height={28} itemSorter={null} />
-                <Line type="linear" dataKey="loss" name={terms.length > 0 ? 'Total loss' : 'Training loss'} stroke="var(--accent)" strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
-                <Line
-                  type="linear"
-                  dataKey="evalLoss"
-                  name="Held-out loss"
-                  stroke="var(--eval)"
-                  strokeWidth={2}
-                  dot={{ r: 3 }}
-                  isAnimationActive={false}
-                  connectNulls
-                />
-                {terms.map((t) => (
-                  <Line key={t.key} type="linear" dataKey={t.key} name={t.name} stroke={t.stroke} strokeWidth={1.5} strokeDasharray="4 2" dot={false} isAnimationActive={false} connectNulls />
-                ))}
-                {reference !== null && (
-                  <ReferenceLine y={reference.evalLoss} stroke="var(--eval)" strokeDasharray="6 4" ifOverflow="extendDomain" label={{ value: reference.label, position: 'insideTopRight', fontSize: 11 }} />
-                )}
-              </LineChart>
-            </ResponsiveContainer>
-          </div>
+          <ChartCanvas drawing={LossChartDrawing} props={drawn} height={HEIGHT} withLegend />
         )}
         <figcaption className="small">
           {lastTrain ? (

@@ -1,0 +1,114 @@
+// The drawing part of a chart. Drawing a recharts chart costs far more main-thread time than
+// the text around it: each chart keeps its own store, measures text in the DOM, and renders
+// again, synchronously, as each of its parts registers in that store. So that no single task
+// runs long, the drawings are kept out of the page's first bundle and out of the tasks that
+// show new text, and are built up in steps:
+// - the chart library and the drawings load in their own chunk, the first time one is drawn;
+// - a drawing mounts in a later task than the panel holding it, as a transition, at the size
+//   its canvas already has, with its axes, grid and marks only;
+// - in a task after that, its hover tooltip is added, and in one after that its legend;
+// - drawings waiting to mount take these steps one drawing after another.
+// The space the drawing takes is held from the start, so nothing moves when it appears; the
+// drawing is hidden from assistive technology, whose text alternative is the chart's caption
+// and table, on screen at once.
+import { Suspense, startTransition, useCallback, useEffect, useRef, useState, type ComponentType, type ReactNode } from 'react';
+import { useUntabbableChart } from './useUntabbableChart';
+
+// ---------------------------------------------------------------------------------------------
+// One drawing at a time. A drawing's turn ends once its last step has committed and its effects
+// have run (recharts registers its parts in effects), or when it leaves the page first.
+
+const waiting: (() => void)[] = [];
+let mounting: (() => void) | null = null;
+
+/** Runs `step` as a transition in a task of its own, never in the task that committed the previous step. */
+function inNextTask(step: () => void) {
+  setTimeout(() => startTransition(step), 0);
+}
+
+function startNext() {
+  mounting = waiting.shift() ?? null;
+  if (mounting) inNextTask(mounting);
+}
+
+/** Queues `start` (which shows a drawing); returns the call that ends its turn or leaves the queue. */
+function queueMount(start: () => void): () => void {
+  waiting.push(start);
+  if (mounting === null) startNext();
+  return () => {
+    const i = waiting.indexOf(start);
+    if (i >= 0) waiting.splice(i, 1);
+    if (mounting === start) startNext();
+  };
+}
+
+/** Rendered after the drawing: its effect runs once the drawing's own effects have. */
+function Committed({ onCommitted }: { onCommitted: () => void }) {
+  useEffect(onCommitted, [onCommitted]);
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What a drawing is given besides its data. recharts' ResponsiveContainer draws nothing until it
+ * has measured itself in an effect, and then draws the whole chart in one render that cannot
+ * be interrupted; given the size its canvas already has, it draws in the transition that shows it.
+ */
+export interface DrawingFrame {
+  width: number;
+  height: number;
+  /** Whether the hover tooltip is drawn yet (from the second step). */
+  tooltip: boolean;
+  /** Whether the legend is drawn yet (the third step); its space is kept until then. */
+  legend: boolean;
+}
+
+export interface ChartCanvasProps<P extends object> {
+  /** The drawing, a lazy component over a module that imports recharts. */
+  drawing: ComponentType<P & DrawingFrame>;
+  props: P;
+  /** Height of the drawing in CSS pixels, held while it loads. */
+  height: number;
+  /** Whether the drawing has a legend, its last step. */
+  withLegend?: boolean;
+}
+
+type Step = { width: number; shown: number } | null;
+
+export default function ChartCanvas<P extends object>({ drawing: Drawing, props, height, withLegend = false }: ChartCanvasProps<P>): ReactNode {
+  const untab = useUntabbableChart();
+  const box = useRef<HTMLDivElement | null>(null);
+  const canvasRef = useCallback(
+    (el: HTMLDivElement | null) => {
+      box.current = el;
+      untab(el);
+    },
+    [untab],
+  );
+  // The steps a drawing is built up in: its plot, then its tooltip, then its legend if it has one.
+  const steps = withLegend ? 3 : 2;
+  // Null until the drawing's turn comes; then its width, and how many of its steps are shown.
+  const [step, setStep] = useState<Step>(null);
+  const endTurn = useRef<() => void>(() => {});
+
+  useEffect(() => {
+    const end = queueMount(() => setStep({ width: box.current?.clientWidth ?? 0, shown: 1 }));
+    endTurn.current = end;
+    return end;
+  }, []);
+
+  const nextStep = useCallback(() => inNextTask(() => setStep((s) => (s ? { ...s, shown: s.shown + 1 } : s))), []);
+  const end = useCallback(() => endTurn.current(), []);
+
+  return (
+    <div className="chart-canvas" aria-hidden="true" ref={canvasRef} style={{ minHeight: height }}>
+      {step !== null && (
+        <Suspense fallback={null}>
+          <Drawing {...props} width={step.width} height={height} tooltip={step.shown >= 2} legend={step.shown >= 3} />
+          <Committed key={step.shown} onCommitted={step.shown < steps ? nextStep : end} />
+        </Suspense>
+      )}
+    </div>
+  );
+}
