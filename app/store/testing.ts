@@ -43,7 +43,7 @@ export const houlsby = adapterMethod('houlsby', 'Houlsby adapters', 'Bottleneck 
 export const bitfit = adapterMethod('bitfit', 'BitFit', 'Biases only.', 'https://arxiv.org/abs/2106.10199');
 
 /** The training settings the page sends when nothing in the form was changed. */
-export const DEFAULT_TRAIN: TrainConfig = { steps: 100, epochs: 1, batchSize: 8, sequenceLength: 128, learningRate: 0.0003, warmupSteps: 10, weightDecay: 0.01, maxGradNorm: 1, evalFraction: 0.1, evalEvery: 20, seed: 42 };
+export const DEFAULT_TRAIN: TrainConfig = { steps: 100, epochs: 1, batchSize: 8, sequenceLength: 128, learningRate: 0.0003, warmupSteps: 10, weightDecay: 0.01, maxGradNorm: 1, evalFraction: 0.1, evalEvery: 20, seed: 42, recompute: false };
 
 export const webgpu: FromWorker = {
   type: 'backend',
