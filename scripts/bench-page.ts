@@ -252,6 +252,15 @@ export async function benchPage(plan: PagePlan, startPreview: (port: number) => 
         const { page, worker, adapter, software } = opened;
         machine.adapters[backend] = adapter;
         plan.onMachine(machine);
+        if (software && cfg.recompute && !plan.all) {
+          // The same compute as the config without recomputation plus one forward pass: on a
+          // software adapter that is many minutes a row and says nothing the wasm rows do not.
+          for (const method of plan.methods.filter((m) => RECOMPUTE_METHODS.includes(m))) {
+            plan.onRow({ backend, method, config: pick(cfg), skipped: `software WebGPU adapter (${adapter}): recomputing adds a forward pass to steps of minutes; --all runs it` });
+          }
+          await page.close();
+          continue;
+        }
         const reduced = software && cfg.name !== 'reference' && !plan.all;
         if (reduced) progress(`${backend} ${cfg.name}: software adapter (${adapter}): only ${SOFTWARE_LARGER_METHODS.join(' and ')}, ${SOFTWARE_LARGER_STEPS} timed step (--all runs everything)`);
         for (const method of plan.methods.filter((m) => !cfg.recompute || plan.all || RECOMPUTE_METHODS.includes(m))) {

@@ -28,7 +28,7 @@
 // counterpart in peft. Memory is parameters + gradients + AdamW state + the bytes autograd saves
 // for backward (see the script).
 //
-// Flags: --backend=webgpu,wasm  --config=reference,larger  --methods=lora,full (full =
+// Flags: --backend=webgpu,wasm  --config=reference,larger,larger-recompute  --methods=lora,full (full =
 // full-finetune)  --steps=N  --no-python  --all; --merge keeps the rows of bench/results.json
 // that this run does not measure again (each row says when it was measured); --print prints
 // bench/results.json's table. BENCH_PORT moves the preview server's port.
@@ -86,7 +86,8 @@ const ALL_CONFIGS: (PageConfig & { configJson: Record<string, unknown> })[] = [
     return { name: 'larger', layers: 6, width: 384, heads: 6, vocab: configJson.vocab_size as number, batch: 8, sequence: 128, model: { configJson }, configJson };
   })(),
   // The same, each block's activations recomputed in the backward pass (the studio's "Recompute
-  // activations", PyTorch's gradient checkpointing): LoRA and full fine-tuning unless --all.
+  // activations", PyTorch's gradient checkpointing): LoRA and full fine-tuning unless --all
+  // (and on a software WebGPU adapter, nothing unless --all).
   (() => {
     const configJson = gpt2Config(6, 384, 6);
     return { name: 'larger-recompute', layers: 6, width: 384, heads: 6, vocab: configJson.vocab_size as number, batch: 8, sequence: 128, recompute: true, model: { configJson }, configJson };
