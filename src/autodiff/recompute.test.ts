@@ -3,10 +3,9 @@
 // leaves no tensor behind; outside a recomputing pass a block is an ordinary scope.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mulberry32, normals } from '../data/random';
 import { randomBert } from '../models/bert-init';
 import { randomGpt2 } from '../models/gpt2-init';
-import { buildModel, modelInfo } from '../models/load';
+import { randomLlama } from '../models/llama-init';
 import type { LoadedModel } from '../models/types';
 import { textBatches } from '../peft/testing';
 import { loadTokenizer, type TextTokenizer } from '../tokenize/tokenizer';
@@ -26,21 +25,10 @@ beforeAll(async () => {
 
 const LLAMA = { hidden_size: 32, num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 48, max_position_embeddings: 64, vocab_size: 300, hidden_act: 'silu', rms_norm_eps: 1e-5, model_type: 'llama', tie_word_embeddings: false };
 
-function randomLlama(seed: number): LoadedModel {
-  const rand = mulberry32(seed);
-  const tensors = new Map(
-    modelInfo('tiny-llama', LLAMA).params.map(({ name, shape }) => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      const data = name.includes('norm') ? normals(n, 0.1, rand).map((x) => 1 + x) : normals(n, 0.05, rand);
-      return [name, { dtype: 'F32' as const, shape, data }];
-    }),
-  );
-  return buildModel('tiny-llama', LLAMA, tensors);
-}
 
 const FAMILIES: Record<string, () => LoadedModel> = {
   gpt2: () => randomGpt2('tiny', { n_layer: 4, n_embd: 32, n_head: 2, n_positions: 64 }, 1),
-  llama: () => randomLlama(2),
+  llama: () => randomLlama('tiny-llama', LLAMA, 2),
   bert: () => randomBert('tiny-bert', { hidden_size: 32, num_hidden_layers: 4, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 64, vocab_size: 200 }, 3),
 };
 

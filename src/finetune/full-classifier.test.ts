@@ -8,12 +8,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch, tokenizeExamples } from '../data/dataset';
-import { mulberry32, normals } from '../data/random';
+import { mulberry32 } from '../data/random';
 import { readSafetensors } from '../io/safetensors';
 import { bertConfigJson, randomBert } from '../models/bert-init';
 import { gpt2ConfigJson, randomGpt2 } from '../models/gpt2-init';
+import { randomLlama } from '../models/llama-init';
 import { SequenceClassifier } from '../models/classifier';
-import { buildModel, modelInfo } from '../models/load';
+import { modelInfo } from '../models/load';
 import type { LoadedModel } from '../models/types';
 import { changedWeights, weightBytes } from '../peft/testing';
 import { loadTokenizer, type TextTokenizer } from '../tokenize/tokenizer';
@@ -37,18 +38,6 @@ function bertShape() {
   return { hidden_size: D, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64, max_position_embeddings: 32, vocab_size: bertTok.vocabSize };
 }
 
-/** A Llama with seeded random weights for every parameter its config lists. */
-function randomLlama(seed: number): LoadedModel {
-  const rand = mulberry32(seed);
-  const tensors = new Map(
-    modelInfo('tiny-llama', LLAMA).params.map(({ name, shape }) => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      const data = name.includes('norm') ? normals(n, 0.1, rand).map((x) => 1 + x) : normals(n, 0.05, rand);
-      return [name, { dtype: 'F32' as const, shape, data }];
-    }),
-  );
-  return buildModel('tiny-llama', LLAMA, tensors);
-}
 
 /** Four labelled rows of different lengths, right-padded with `padId` (never a token of the rows). */
 function decoderBatch(vocab: number, padId: number): TokenBatch {
@@ -80,7 +69,7 @@ const FAMILIES: Family[] = [
   },
   {
     name: 'llama (untied lm_head)',
-    make: () => randomLlama(2),
+    make: () => randomLlama('tiny-llama', LLAMA, 2),
     padId: () => 5,
     batch: () => decoderBatch(300, 5),
     lmHead: ['lm_head.weight'],
