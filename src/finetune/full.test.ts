@@ -6,10 +6,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch, tokenizeExamples } from '../data/dataset';
-import { mulberry32, normals } from '../data/random';
 import { readSafetensors } from '../io/safetensors';
 import { bertConfigJson, randomBert } from '../models/bert-init';
 import { gpt2ConfigJson, randomGpt2 } from '../models/gpt2-init';
+import { randomLlama } from '../models/llama-init';
 import { buildModel, modelInfo } from '../models/load';
 import type { LoadedModel } from '../models/types';
 import type { Hooks } from '../models/types';
@@ -29,19 +29,6 @@ const BERT_TEXTS = ['the cat sat on the mat.', 'a big red dog ran to the house.'
 const BASE_FILES = { 'config.json': new TextEncoder().encode('{}'), 'tokenizer.json': new TextEncoder().encode('{"tok": 1}') };
 const STEP = { totalSteps: 3, learningRate: 1e-2, warmupSteps: 0, weightDecay: 0.01, maxGradNorm: 1 };
 
-/** A Llama-family model with seeded random weights for every parameter its config lists. */
-function randomDecoder(name: string, config: Record<string, unknown>, seed: number): LoadedModel {
-  const rand = mulberry32(seed);
-  const tensors = new Map(
-    modelInfo(name, config).params.map(({ name, shape }) => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      // Norm gains near 1, everything else small and non-zero.
-      const data = name.includes('norm') ? normals(n, 0.1, rand).map((x) => 1 + x) : normals(n, 0.05, rand);
-      return [name, { dtype: 'F32' as const, shape, data }];
-    }),
-  );
-  return buildModel(name, config, tensors);
-}
 
 let bertTok: TextTokenizer;
 interface Family {
@@ -55,8 +42,8 @@ interface Family {
 
 const FAMILIES: Family[] = [
   { name: 'gpt2 (tied head)', make: () => randomGpt2('tiny-gpt2', GPT2_SHAPE, 1), batch: () => textBatches(2, 16), config: () => gpt2ConfigJson(GPT2_SHAPE) },
-  { name: 'llama (untied head, GQA)', make: () => randomDecoder('tiny-llama', LLAMA, 2), batch: () => textBatches(2, 16), config: () => LLAMA },
-  { name: 'qwen2 (tied head, q/k/v biases)', make: () => randomDecoder('tiny-qwen2', QWEN2, 3), batch: () => textBatches(2, 16), config: () => QWEN2 },
+  { name: 'llama (untied head, GQA)', make: () => randomLlama('tiny-llama', LLAMA, 2), batch: () => textBatches(2, 16), config: () => LLAMA },
+  { name: 'qwen2 (tied head, q/k/v biases)', make: () => randomLlama('tiny-qwen2', QWEN2, 3), batch: () => textBatches(2, 16), config: () => QWEN2 },
   {
     name: 'bert (masked LM)',
     make: () => randomBert('tiny-bert', bertShape(), 4),
