@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../data/random';
-import { ADAMW_DEFAULTS, AdamW, clipByGlobalNorm, type AdamWOptions } from './adamw';
+import { ADAMW_DEFAULTS, AdamW, globalNormClip, type AdamWOptions } from './adamw';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -155,8 +155,8 @@ describe('AdamW', () => {
     for (let s = 0; s < 3; s++) {
       tf.tidy(() => {
         const { grads } = tf.variableGrads(() => tf.addN(vars.map((v) => tf.sum(tf.square(v)))) as tf.Scalar, vars);
-        const clipped = clipByGlobalNorm(vars.map((v) => grads[v.name]), 1);
-        opt.apply(clipped.grads, 1e-2);
+        const clip = globalNormClip(vars.map((v) => grads[v.name]), 1);
+        opt.apply(vars.map((v) => grads[v.name]), 1e-2, clip.coefficient);
       });
       expect(tf.memory().numTensors).toBe(afterCreate);
     }
@@ -189,15 +189,17 @@ describe('AdamW.apply memory', () => {
   });
 });
 
-describe('clipByGlobalNorm', () => {
+describe('globalNormClip', () => {
   const arrays = [uniform(11, 12, 2), uniform(12, 5, 3), Float32Array.from([3, -4])];
   const naiveNorm = () => Math.sqrt(arrays.reduce((s, a) => s + a.reduce((t, x) => t + x * x, 0), 0));
 
   function clip(maxNorm: number) {
     return tf.tidy(() => {
       const grads = arrays.map((a) => tf.tensor1d(a));
-      const r = clipByGlobalNorm(grads, maxNorm);
-      return { same: r.grads.map((g, i) => g === grads[i]), values: r.grads.map((g) => g.dataSync().slice()), norm: r.norm.dataSync()[0] };
+      const r = globalNormClip(grads, maxNorm);
+      // The gradients as AdamW.apply scales them.
+      const scaled = r.coefficient ? grads.map((g) => tf.mul(g, r.coefficient!)) : grads;
+      return { coefficient: r.coefficient?.dataSync()[0], values: scaled.map((g) => g.dataSync().slice()), norm: r.norm.dataSync()[0] };
     });
   }
 
@@ -219,7 +221,11 @@ describe('clipByGlobalNorm', () => {
 
   it('adds 1e-6 to the norm in the coefficient, as torch does (visible for tiny norms)', () => {
     const tiny = [Float32Array.from([3e-4, -4e-4]), Float32Array.from([1.2e-3])]; // norm 1.3e-3
-    const out = tf.tidy(() => clipByGlobalNorm(tiny.map((a) => tf.tensor1d(a)), 1e-4).grads.map((g) => g.dataSync().slice()));
+    const out = tf.tidy(() => {
+      const grads = tiny.map((a) => tf.tensor1d(a));
+      const { coefficient } = globalNormClip(grads, 1e-4);
+      return grads.map((g) => tf.mul(g, coefficient!).dataSync().slice());
+    });
     const coef = 1e-4 / (1.3e-3 + 1e-6);
     const withoutEps = 1e-4 / 1.3e-3;
     out.forEach((v, i) =>
@@ -230,14 +236,15 @@ describe('clipByGlobalNorm', () => {
     );
   });
 
-  it('leaves gradients unscaled below the threshold', () => {
+  it('leaves gradients unscaled below the threshold (coefficient 1)', () => {
     const r = clip(naiveNorm() * 2);
+    expect(r.coefficient).toBe(1);
     r.values.forEach((v, i) => expect(Array.from(v)).toEqual(Array.from(arrays[i])));
   });
 
-  it('maxNorm 0 disables clipping (same tensors back) but still reports the norm', () => {
+  it('maxNorm 0 disables clipping (no coefficient) but still reports the norm', () => {
     const r = clip(0);
-    expect(r.same).toEqual([true, true, true]);
+    expect(r.coefficient).toBeUndefined();
     r.values.forEach((v, i) => expect(Array.from(v)).toEqual(Array.from(arrays[i])));
     expect(r.norm).toBeGreaterThan(5);
   });
@@ -246,7 +253,7 @@ describe('clipByGlobalNorm', () => {
     const grads = arrays.map((a) => tf.tensor1d(a));
     const before = tf.memory().numTensors;
     tf.tidy(() => {
-      clipByGlobalNorm(grads, 1);
+      globalNormClip(grads, 1);
     });
     expect(tf.memory().numTensors).toBe(before);
     grads.forEach((g) => g.dispose());

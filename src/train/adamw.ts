@@ -64,19 +64,11 @@ export class AdamW {
 }
 
 /**
- * Scales gradients so their global L2 norm is at most maxNorm (torch's clip_grad_norm_,
- * coefficient maxNorm / (norm + 1e-6) capped at 1). Returns the norm before clipping, as a
- * tensor, so the caller can read it back later without stalling the step.
- */
-export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: tf.Scalar } {
-  const { norm, coefficient } = globalNormClip(grads, maxNorm);
-  return { grads: coefficient ? grads.map((g) => tf.mul(g, coefficient)) : grads, norm };
-}
-
-/**
- * The global L2 norm of `grads` and the coefficient clipByGlobalNorm scales them by (absent
- * when clipping is off), without making the scaled copies: AdamW.apply scales each gradient as
- * it reaches it. Each square is freed once summed.
+ * Global-norm gradient clipping as torch's clip_grad_norm_: the global L2 norm of `grads` and
+ * the coefficient maxNorm / (norm + 1e-6), capped at 1, that scales every gradient (absent when
+ * maxNorm is 0: clipping off). The scaled copies are not made here: AdamW.apply scales each
+ * gradient as it reaches it. Each square is freed once summed. The norm stays a tensor, so the
+ * caller can read it back later without stalling the step.
  */
 export function globalNormClip(grads: tf.Tensor[], maxNorm: number): { norm: tf.Scalar; coefficient?: tf.Scalar } {
   const norm = tf.sqrt(tf.addN(grads.map((g) => tf.tidy(() => tf.sum(tf.square(g)))))) as tf.Scalar;
