@@ -4,9 +4,9 @@ import { lazy, useMemo } from 'react';
 import { formatInt, formatTrainablePercent } from '../format';
 import { methodPlanRows, useStudio } from '../store';
 import ChartCanvas from './ChartCanvas';
-import type { MethodsPlanChartDrawingProps } from './MethodsPlanChartDrawing';
+import type { ParameterBarsDrawingProps } from './ParameterBarsDrawing';
 
-const MethodsPlanChartDrawing = lazy(() => import('./MethodsPlanChartDrawing'));
+const ParameterBarsDrawing = lazy(() => import('./ParameterBarsDrawing'));
 
 export default function MethodsPlanChart() {
   const methods = useStudio((s) => s.methods);
@@ -17,10 +17,12 @@ export default function MethodsPlanChart() {
   const pending = useStudio((s) => s.allPlansPending);
   const hasModel = useStudio((s) => s.model !== null);
   const rows = useMemo(() => methodPlanRows({ methods, allPlans, methodForm, methodForms, methodId }), [methods, allPlans, methodForm, methodForms, methodId]);
-  // Log scale: 0 cannot be drawn, so a 0 count is drawn at 1 (the table says the truth).
-  const drawingProps = useMemo<MethodsPlanChartDrawingProps>(() => {
-    const bars = rows.flatMap((r) => (r.error === undefined ? [{ label: r.label, id: r.methodId, value: Math.max(1, r.trainable), exact: r.trainable }] : []));
-    return { bars, methodId };
+  // The chosen method's bar is highlighted; the table below gives every count exactly.
+  const drawingProps = useMemo<ParameterBarsDrawingProps>(() => {
+    const bars = rows.flatMap((r) =>
+      r.error === undefined ? [{ id: r.methodId, label: r.label, exact: r.trainable, fill: r.methodId === methodId ? 'var(--accent)' : 'var(--frozen)' }] : [],
+    );
+    return { bars, seriesName: 'Trainable parameters', labelWidth: 130, barSize: 18 };
   }, [rows, methodId]);
   const height = 40 + 30 * drawingProps.bars.length;
 
@@ -33,7 +35,7 @@ export default function MethodsPlanChart() {
         <p className="muted">{hasModel ? 'Counting parameters…' : 'Counts appear once a model has loaded.'}</p>
       ) : (
         <figure className="chart methods-chart" aria-label="Trainable parameters by method">
-          {drawingProps.bars.length > 0 && <ChartCanvas drawing={MethodsPlanChartDrawing} props={drawingProps} height={height} />}
+          {drawingProps.bars.length > 0 && <ChartCanvas drawing={ParameterBarsDrawing} props={drawingProps} height={height} />}
           <figcaption className="muted small">
             Log scale. Each method at the settings chosen on this page for it (its defaults until edited); the chosen method is highlighted.
           </figcaption>
