@@ -52,7 +52,7 @@ test('on WebGPU, the built-in BERT distils into a 2-layer student on the masked-
   // The masked-LM term has its own curve; the student's held-out loss sits beside the teacher's.
   const chart = page.getByRole('figure', { name: 'Loss chart' });
   for (const name of ['Total loss', 'Held-out loss', 'Soft-target loss', 'MLM loss', 'Cosine loss']) {
-    await expect(chart.locator('.recharts-legend-item-text', { hasText: new RegExp(`^${name}$`) })).toHaveCount(1);
+    await expect(chart.locator('.chart-legend li', { hasText: new RegExp(`^${name}$`) })).toHaveCount(1);
   }
   await expect(chart).toContainText(/held-out loss \d+\.\d\d at step 2; teacher held-out loss \d+\.\d\d/);
   console.log(`${await chart.locator('figcaption').textContent()} ${await page.locator('.run-controls .speedup').textContent()}`);

@@ -60,7 +60,7 @@ test('on WebGPU, distils tiny-gpt2 into a 2-layer student, shows its size and sp
   // One curve per loss term beside the total and held-out loss, and the teacher's reference.
   const chart = page.getByRole('figure', { name: 'Loss chart' });
   for (const name of ['Total loss', 'Held-out loss', 'Soft-target loss', 'LM loss', 'Cosine loss']) {
-    await expect(chart.locator('.recharts-legend-item-text', { hasText: new RegExp(`^${name}$`) })).toHaveCount(1);
+    await expect(chart.locator('.chart-legend li', { hasText: new RegExp(`^${name}$`) })).toHaveCount(1);
   }
   await expect(chart).toContainText('Teacher held-out loss');
   await expect(chart).toContainText(/teacher held-out loss \d+\.\d\d/);

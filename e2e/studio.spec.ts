@@ -39,6 +39,10 @@ test('LoRA on WebGPU: drop a dataset, train live, export a PEFT adapter', async 
   await expect(page.locator('code', { hasText: 'trainable params' })).toHaveText('trainable params: 16,384 || all params: 875,392 || trainable%: 1.8716');
   await page.getByLabel('Rank r').fill('4');
   await expect(page.locator('code', { hasText: 'trainable params' })).toHaveText('trainable params: 8,192 || all params: 867,200 || trainable%: 0.9446');
+  // The parameter chart's axes: its bars named, the counts on whole decades up to the largest.
+  const paramChart = page.getByRole('figure', { name: 'Trainable and frozen parameters chart' });
+  await expect(paramChart.locator('.recharts-yAxis-tick-labels text')).toHaveText(['Trainable', 'Frozen']);
+  await expect(paramChart.locator('.recharts-xAxis-tick-labels text')).toHaveText(['1', '10', '100', '1K', '10K', '100K', '1M']);
 
   // 5. Drop the dataset; the preview and counts appear.
   await fill(page, 'Sequence length', '32');
@@ -65,6 +69,15 @@ test('LoRA on WebGPU: drop a dataset, train live, export a PEFT adapter', async 
   // The chart drew a training-loss line through the four steps.
   const path = await page.locator('.loss-chart .recharts-line path').first().getAttribute('d');
   expect(path?.split(/[LC]/).length).toBeGreaterThanOrEqual(4);
+  // Its axes: whole steps ending at the run's last, and losses to two decimals.
+  const stepTicks = page.locator('.loss-chart .recharts-xAxis-tick-labels text');
+  await expect(stepTicks.last()).toHaveText('4');
+  for (const t of await stepTicks.allTextContents()) expect(t).toMatch(/^\d$/);
+  const lossTicks = await page.locator('.loss-chart .recharts-yAxis-tick-labels text').allTextContents();
+  expect(lossTicks.length).toBeGreaterThanOrEqual(2);
+  for (const t of lossTicks) expect(t).toMatch(/^\d+\.\d\d$/);
+  // The legend names the two lines drawn.
+  await expect(page.locator('.loss-chart .chart-legend li')).toHaveText(['Training loss', 'Held-out loss']);
   await expect(backend).toContainText('WebGPU');
 
   // 7. Export and check the download as PEFT would read it.

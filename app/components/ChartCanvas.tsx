@@ -5,8 +5,11 @@
 // show new text, and are built up in steps:
 // - the chart library and the drawings load in their own chunk, the first time one is drawn;
 // - a drawing mounts in a later task than the panel holding it, as a transition, at the size
-//   its canvas already has, with its axes, grid and marks only;
-// - in a task after that, its hover tooltip is added, and in one after that its legend;
+//   its canvas already has, as an empty chart (the first chart drawn also compiles the
+//   library's code as it runs, which is slow);
+// - in later tasks, one part each, its axes, its marks (lines or bars), its grid and its hover
+//   tooltip are added: each part registers in the chart's store, and every registration recomputes
+//   what the parts already there read from it, so one part at a time keeps each task short;
 // - drawings waiting to mount take these steps one drawing after another.
 // The space the drawing takes is held from the start, so nothing moves when it appears; the
 // drawing is hidden from assistive technology, whose text alternative is the chart's caption
@@ -58,11 +61,18 @@ function Committed({ onCommitted }: { onCommitted: () => void }) {
 export interface DrawingFrame {
   width: number;
   height: number;
-  /** Whether the hover tooltip is drawn yet (from the second step). */
+  /** Whether the axes are drawn yet (from the second step). */
+  axes: boolean;
+  /** Whether the marks (lines, bars) are drawn yet (from the third step). */
+  marks: boolean;
+  /** Whether the grid is drawn yet (from the fourth step). */
+  grid: boolean;
+  /** Whether the hover tooltip is drawn yet (the fifth step). */
   tooltip: boolean;
-  /** Whether the legend is drawn yet (the third step); its space is kept until then. */
-  legend: boolean;
 }
+
+/** The steps a drawing is built up in: the empty chart, then its axes, marks, grid and tooltip. */
+const STEPS = 5;
 
 export interface ChartCanvasProps<P extends object> {
   /** The drawing, a lazy component over a module that imports recharts. */
@@ -70,13 +80,11 @@ export interface ChartCanvasProps<P extends object> {
   props: P;
   /** Height of the drawing in CSS pixels, held while it loads. */
   height: number;
-  /** Whether the drawing has a legend, its last step. */
-  withLegend?: boolean;
 }
 
 type Step = { width: number; shown: number } | null;
 
-export default function ChartCanvas<P extends object>({ drawing: Drawing, props, height, withLegend = false }: ChartCanvasProps<P>): ReactNode {
+export default function ChartCanvas<P extends object>({ drawing: Drawing, props, height }: ChartCanvasProps<P>): ReactNode {
   const untab = useUntabbableChart();
   const box = useRef<HTMLDivElement | null>(null);
   const canvasRef = useCallback(
@@ -86,8 +94,6 @@ export default function ChartCanvas<P extends object>({ drawing: Drawing, props,
     },
     [untab],
   );
-  // The steps a drawing is built up in: its plot, then its tooltip, then its legend if it has one.
-  const steps = withLegend ? 3 : 2;
   // Null until the drawing's turn comes; then its width, and how many of its steps are shown.
   const [step, setStep] = useState<Step>(null);
   const endTurn = useRef<() => void>(() => {});
@@ -105,8 +111,8 @@ export default function ChartCanvas<P extends object>({ drawing: Drawing, props,
     <div className="chart-canvas" aria-hidden="true" ref={canvasRef} style={{ minHeight: height }}>
       {step !== null && (
         <Suspense fallback={null}>
-          <Drawing {...props} width={step.width} height={height} tooltip={step.shown >= 2} legend={step.shown >= 3} />
-          <Committed key={step.shown} onCommitted={step.shown < steps ? nextStep : end} />
+          <Drawing {...props} width={step.width} height={height} axes={step.shown >= 2} marks={step.shown >= 3} grid={step.shown >= 4} tooltip={step.shown >= 5} />
+          <Committed key={step.shown} onCommitted={step.shown < STEPS ? nextStep : end} />
         </Suspense>
       )}
     </div>

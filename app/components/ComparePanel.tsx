@@ -6,6 +6,7 @@ import { formatBytes, formatInt, formatTokensPerSecond, formatTrainablePercent, 
 import { compareBlocker, isBusy, isCompareActive, useActions, useStudio } from '../store';
 import { formatAccuracy, formatMacroF1 } from '../store/slices/run';
 import ChartCanvas from './ChartCanvas';
+import ChartLegend from './ChartLegend';
 import type { CompareChartDrawingProps } from './CompareChartDrawing';
 
 const CompareChartDrawing = lazy(() => import('./CompareChartDrawing'));
@@ -34,7 +35,10 @@ function CompareChart() {
       {drawingProps.rows.length === 0 ? (
         <p className="chart-empty muted">Each method’s held-out loss appears here as its run evaluates.</p>
       ) : (
-        <ChartCanvas drawing={CompareChartDrawing} props={drawn} height={CHART_HEIGHT} withLegend />
+        <>
+          <ChartLegend entries={drawingProps.lines.map((l) => ({ name: l.name, color: l.stroke }))} />
+          <ChartCanvas drawing={CompareChartDrawing} props={drawn} height={CHART_HEIGHT} />
+        </>
       )}
       <figcaption className="small muted">Held-out loss against step, one line per method; the table below has the final values.</figcaption>
     </figure>

@@ -6,6 +6,7 @@ import { formatInt, formatLoss } from '../format';
 import { thinRows } from '../loss-series';
 import { useStudio } from '../store';
 import ChartCanvas from './ChartCanvas';
+import ChartLegend, { type LegendEntry } from './ChartLegend';
 import type { LossChartDrawingProps, LossTerm } from './LossChartDrawing';
 
 const LossChartDrawing = lazy(() => import('./LossChartDrawing'));
@@ -34,6 +35,14 @@ export default function LossChart() {
     [rows, totalSteps, terms, reference],
   );
   const drawn = useDeferredValue(drawingProps);
+  const legend = useMemo<LegendEntry[]>(
+    () => [
+      { name: terms.length > 0 ? 'Total loss' : 'Training loss', color: 'var(--accent)' },
+      { name: 'Held-out loss', color: 'var(--eval)' },
+      ...terms.map((t) => ({ name: t.name, color: t.stroke, dashed: true })),
+    ],
+    [terms],
+  );
 
   return (
     <section className="panel">
@@ -42,7 +51,10 @@ export default function LossChart() {
         {rows.length === 0 ? (
           <p className="chart-empty muted">The training and held-out loss appear here once training starts.</p>
         ) : (
-          <ChartCanvas drawing={LossChartDrawing} props={drawn} height={HEIGHT} withLegend />
+          <>
+            <ChartLegend entries={legend} />
+            <ChartCanvas drawing={LossChartDrawing} props={drawn} height={HEIGHT} />
+          </>
         )}
         <figcaption className="small">
           {lastTrain ? (

@@ -4,8 +4,12 @@
 import { memo } from 'react';
 import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatCompact, formatInt } from '../format';
+import { axisTick } from './AxisTickText';
 import type { DrawingFrame } from './ChartCanvas';
 import ChartTooltip from './ChartTooltip';
+
+const countTick = axisTick((v) => formatCompact(v as number));
+const labelTick = axisTick();
 
 export interface ParameterBar {
   id: string;
@@ -24,7 +28,7 @@ export interface ParameterBarsDrawingProps {
   barSize: number;
 }
 
-function ParameterBarsDrawing({ bars, seriesName, labelWidth, barSize, width, height, tooltip }: ParameterBarsDrawingProps & DrawingFrame) {
+function ParameterBarsDrawing({ bars, seriesName, labelWidth, barSize, width, height, axes, marks, grid, tooltip }: ParameterBarsDrawingProps & DrawingFrame) {
   const data = bars.map((b) => ({ ...b, value: Math.max(1, b.exact) }));
   // Whole decades, so the largest bar ends inside the axis and every tick is a power of ten.
   const decades = Math.max(1, Math.ceil(Math.log10(Math.max(10, ...data.map((b) => b.value)))));
@@ -32,9 +36,13 @@ function ParameterBarsDrawing({ bars, seriesName, labelWidth, barSize, width, he
   return (
     <ResponsiveContainer width="100%" height={height} initialDimension={{ width, height }}>
       <BarChart data={data} layout="vertical" margin={{ top: 4, right: 24, bottom: 4, left: 8 }} accessibilityLayer={false}>
-        <CartesianGrid horizontal={false} strokeDasharray="3 3" />
-        <XAxis interval={0} type="number" scale="log" domain={[1, 10 ** decades]} ticks={ticks} allowDataOverflow tickFormatter={formatCompact} />
-        <YAxis interval={0} type="category" dataKey="label" width={labelWidth} />
+        {grid && <CartesianGrid horizontal={false} strokeDasharray="3 3" />}
+        {axes && (
+          <>
+            <XAxis interval={0} type="number" scale="log" domain={[1, 10 ** decades]} ticks={ticks} allowDataOverflow tick={countTick} />
+            <YAxis interval={0} type="category" dataKey="label" width={labelWidth} tick={labelTick} />
+          </>
+        )}
         {tooltip && (
           <Tooltip
             cursor={{ fill: 'rgba(0,0,0,0.04)' }}
@@ -48,11 +56,13 @@ function ParameterBarsDrawing({ bars, seriesName, labelWidth, barSize, width, he
             )}
           />
         )}
-        <Bar dataKey="value" isAnimationActive={false} barSize={barSize}>
-          {data.map((b) => (
-            <Cell key={b.id} fill={b.fill} />
-          ))}
-        </Bar>
+        {marks && (
+          <Bar dataKey="value" isAnimationActive={false} barSize={barSize}>
+            {data.map((b) => (
+              <Cell key={b.id} fill={b.fill} />
+            ))}
+          </Bar>
+        )}
       </BarChart>
     </ResponsiveContainer>
   );
