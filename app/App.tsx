@@ -1,5 +1,7 @@
 // The page: a header with the compute backend, the setup column and the run column, then the
-// "Compare methods" view across the full width.
+// "Compare methods" view across the full width. What starts below the top of the screen mounts
+// just after the first paint, so no single task builds the whole page.
+import AfterFirstPaint from './components/AfterFirstPaint';
 import AdapterPanel from './components/AdapterPanel';
 import BackendCheckPanel from './components/BackendCheckPanel';
 import BackendPanel from './components/BackendPanel';
@@ -35,9 +37,11 @@ export default function App() {
             <ModelPanel />
             <MethodPanel />
             <PlanPanel />
-            <MethodsPlanChart />
-            <DatasetPanel />
-            <TrainSettings />
+            <AfterFirstPaint>
+              <MethodsPlanChart />
+              <DatasetPanel />
+              <TrainSettings />
+            </AfterFirstPaint>
           </div>
           <div className="column column-run">
             <section className="panel" aria-labelledby="run-heading">
@@ -46,16 +50,20 @@ export default function App() {
               <StatusLine />
               <RunProgress />
             </section>
-            <AdapterPanel />
-            <ClassificationMetrics />
-            <LossChart />
-            <GeneratePanel />
-            <BackendCheckPanel />
+            <AfterFirstPaint>
+              <AdapterPanel />
+              <ClassificationMetrics />
+              <LossChart />
+              <GeneratePanel />
+              <BackendCheckPanel />
+            </AfterFirstPaint>
           </div>
         </div>
-        <div className="wide">
-          <ComparePanel />
-        </div>
+        <AfterFirstPaint>
+          <div className="wide">
+            <ComparePanel />
+          </div>
+        </AfterFirstPaint>
       </main>
     </div>
   );

@@ -1,5 +1,5 @@
 // Entry: start the worker (it gets `init` first), wire the store to it, mount the page.
-import { StrictMode } from 'react';
+import { StrictMode, startTransition } from 'react';
 import { createRoot } from 'react-dom/client';
 import App from './App';
 import { saveBytes } from './download';
@@ -29,8 +29,13 @@ const client = startWorkerClient({
 const store = createPageStore({ send: client.post, save: saveBytes, requestedBackend: backend });
 store.getState().boot();
 
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
+// Rendered as a transition, so building the page's first tree yields to the browser every few
+// milliseconds instead of running as one long task.
+const root = createRoot(document.getElementById('root')!);
+startTransition(() =>
+  root.render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  ),
 );
