@@ -39,7 +39,11 @@ export default function App() {
             <PlanPanel />
             <AfterFirstPaint>
               <MethodsPlanChart />
+            </AfterFirstPaint>
+            <AfterFirstPaint>
               <DatasetPanel />
+            </AfterFirstPaint>
+            <AfterFirstPaint>
               <TrainSettings />
             </AfterFirstPaint>
           </div>
@@ -54,7 +58,11 @@ export default function App() {
               <AdapterPanel />
               <ClassificationMetrics />
               <LossChart />
+            </AfterFirstPaint>
+            <AfterFirstPaint>
               <GeneratePanel />
+            </AfterFirstPaint>
+            <AfterFirstPaint>
               <BackendCheckPanel />
             </AfterFirstPaint>
           </div>
