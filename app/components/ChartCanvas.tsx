@@ -10,48 +10,14 @@
 // - in later tasks, one part each, its axes, its marks (lines or bars), its grid and its hover
 //   tooltip are added: each part registers in the chart's store, and every registration recomputes
 //   what the parts already there read from it, so one part at a time keeps each task short;
-// - drawings waiting to mount take these steps one drawing after another.
+// - drawings waiting to mount take these steps one drawing after another, each drawing one
+//   turn of the page's mount queue, ending once its last step has committed.
 // The space the drawing takes is held from the start, so nothing moves when it appears; the
 // drawing is hidden from assistive technology, whose text alternative is the chart's caption
 // and table, on screen at once.
-import { Suspense, startTransition, useCallback, useEffect, useRef, useState, type ComponentType, type ReactNode } from 'react';
+import { Suspense, useCallback, useEffect, useRef, useState, type ComponentType, type ReactNode } from 'react';
+import { Committed, inNextTask, queueMount } from './mount-queue';
 import { useUntabbableChart } from './useUntabbableChart';
-
-// ---------------------------------------------------------------------------------------------
-// One drawing at a time. A drawing's turn ends once its last step has committed and its effects
-// have run (recharts registers its parts in effects), or when it leaves the page first.
-
-const waiting: (() => void)[] = [];
-let mounting: (() => void) | null = null;
-
-/** Runs `step` as a transition in a task of its own, never in the task that committed the previous step. */
-function inNextTask(step: () => void) {
-  setTimeout(() => startTransition(step), 0);
-}
-
-function startNext() {
-  mounting = waiting.shift() ?? null;
-  if (mounting) inNextTask(mounting);
-}
-
-/** Queues `start` (which shows a drawing); returns the call that ends its turn or leaves the queue. */
-function queueMount(start: () => void): () => void {
-  waiting.push(start);
-  if (mounting === null) startNext();
-  return () => {
-    const i = waiting.indexOf(start);
-    if (i >= 0) waiting.splice(i, 1);
-    if (mounting === start) startNext();
-  };
-}
-
-/** Rendered after the drawing: its effect runs once the drawing's own effects have. */
-function Committed({ onCommitted }: { onCommitted: () => void }) {
-  useEffect(onCommitted, [onCommitted]);
-  return null;
-}
-
-// ---------------------------------------------------------------------------------------------
 
 /**
  * What a drawing is given besides its data. recharts' ResponsiveContainer draws nothing until it
