@@ -54,6 +54,8 @@ test('on WebGPU, the built-in BERT distils into a 2-layer student on the masked-
   for (const name of ['Total loss', 'Held-out loss', 'Soft-target loss', 'MLM loss', 'Cosine loss']) {
     await expect(chart.locator('.chart-legend li', { hasText: new RegExp(`^${name}$`) })).toHaveCount(1);
   }
+  // The drawing has as many lines as the legend names.
+  await expect(chart.locator('.recharts-line')).toHaveCount(5);
   await expect(chart).toContainText(/held-out loss \d+\.\d\d at step 2; teacher held-out loss \d+\.\d\d/);
   console.log(`${await chart.locator('figcaption').textContent()} ${await page.locator('.run-controls .speedup').textContent()}`);
 

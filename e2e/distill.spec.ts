@@ -62,6 +62,8 @@ test('on WebGPU, distils tiny-gpt2 into a 2-layer student, shows its size and sp
   for (const name of ['Total loss', 'Held-out loss', 'Soft-target loss', 'LM loss', 'Cosine loss']) {
     await expect(chart.locator('.chart-legend li', { hasText: new RegExp(`^${name}$`) })).toHaveCount(1);
   }
+  // The drawing has as many lines as the legend names.
+  await expect(chart.locator('.recharts-line')).toHaveCount(5);
   await expect(chart).toContainText('Teacher held-out loss');
   await expect(chart).toContainText(/teacher held-out loss \d+\.\d\d/);
 

@@ -252,6 +252,7 @@ test('Compare methods on wasm: LoRA and one other method, two rows with numbers 
   // Both held-out curves are drawn in one chart.
   const chart = panel.getByRole('figure', { name: 'Held-out loss by method' });
   await expect(chart.locator('.recharts-line')).toHaveCount(2);
+  await expect(chart.locator('.chart-legend li')).toHaveCount(2);
   // The last run's adapter is the page's now: it exports under its method's name.
   const exported = await download(page, 'Export adapter');
   expect(exported.name).toBe(`${MODEL_ID}-${other.id}.zip`);

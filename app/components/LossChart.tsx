@@ -6,13 +6,19 @@ import { formatInt, formatLoss } from '../format';
 import { thinRows } from '../loss-series';
 import { useStudio } from '../store';
 import ChartCanvas from './ChartCanvas';
-import ChartLegend, { type LegendEntry } from './ChartLegend';
-import type { LossChartDrawingProps, LossTerm } from './LossChartDrawing';
+import ChartLegend from './ChartLegend';
+import type { LossChartDrawingProps, LossLine } from './LossChartDrawing';
 
 const LossChartDrawing = lazy(() => import('./LossChartDrawing'));
 
 const MAX_DRAWN_ROWS = 1500;
 const HEIGHT = 300;
+
+interface LossTerm {
+  key: 'ce' | 'clm' | 'mlm' | 'cos';
+  name: string;
+  stroke: string;
+}
 
 /** Distillation's loss terms, each drawn as its own curve beside the weighted total. */
 const TERMS: readonly LossTerm[] = [
@@ -30,19 +36,20 @@ export default function LossChart() {
   const lastEval = evalRows[evalRows.length - 1];
   const reference = useStudio((s) => s.run.reference);
   const terms = useMemo(() => TERMS.filter((t) => rows.some((r) => r[t.key] !== undefined)), [rows]);
-  const drawingProps = useMemo<LossChartDrawingProps>(
-    () => ({ rows: thinRows(rows, MAX_DRAWN_ROWS), totalSteps, terms, reference }),
-    [rows, totalSteps, terms, reference],
-  );
-  const drawn = useDeferredValue(drawingProps);
-  const legend = useMemo<LegendEntry[]>(
+  // The lines drawn, named once for the drawing and the legend above it.
+  const lines = useMemo<LossLine[]>(
     () => [
-      { name: terms.length > 0 ? 'Total loss' : 'Training loss', color: 'var(--accent)' },
-      { name: 'Held-out loss', color: 'var(--eval)' },
-      ...terms.map((t) => ({ name: t.name, color: t.stroke, dashed: true })),
+      { key: 'loss', name: terms.length > 0 ? 'Total loss' : 'Training loss', stroke: 'var(--accent)', term: false, dots: false },
+      { key: 'evalLoss', name: 'Held-out loss', stroke: 'var(--eval)', term: false, dots: true },
+      ...terms.map((t) => ({ ...t, term: true, dots: false })),
     ],
     [terms],
   );
+  const drawingProps = useMemo<LossChartDrawingProps>(
+    () => ({ rows: thinRows(rows, MAX_DRAWN_ROWS), totalSteps, lines, reference }),
+    [rows, totalSteps, lines, reference],
+  );
+  const drawn = useDeferredValue(drawingProps);
 
   return (
     <section className="panel">
@@ -52,7 +59,7 @@ export default function LossChart() {
           <p className="chart-empty muted">The training and held-out loss appear here once training starts.</p>
         ) : (
           <>
-            <ChartLegend entries={legend} />
+            <ChartLegend entries={lines.map((l) => ({ name: l.name, color: l.stroke, dashed: l.term }))} />
             <ChartCanvas drawing={LossChartDrawing} props={drawn} height={HEIGHT} />
           </>
         )}

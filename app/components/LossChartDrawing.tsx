@@ -6,26 +6,42 @@ import type { LossRow } from '../loss-series';
 import type { DrawingFrame } from './ChartCanvas';
 import StepLossFrame from './StepLossFrame';
 
-export interface LossTerm {
-  key: 'ce' | 'clm' | 'mlm' | 'cos';
+/** One line of the loss chart; the legend above the drawing names the same lines. */
+export interface LossLine {
+  key: 'loss' | 'evalLoss' | 'ce' | 'clm' | 'mlm' | 'cos';
   name: string;
   stroke: string;
+  /** One of distillation's loss terms: drawn thinner and dashed beside the weighted total. */
+  term: boolean;
+  /** A point at each value (held-out evaluations are few and far apart). */
+  dots: boolean;
 }
 
 export interface LossChartDrawingProps {
   rows: LossRow[];
   totalSteps: number;
-  terms: readonly LossTerm[];
+  lines: readonly LossLine[];
   reference: { evalLoss: number; label: string } | null;
 }
 
-function LossChartDrawing({ rows, totalSteps, terms, reference, ...frame }: LossChartDrawingProps & DrawingFrame) {
+const DOT = { r: 3 };
+
+function LossChartDrawing({ rows, totalSteps, lines, reference, ...frame }: LossChartDrawingProps & DrawingFrame) {
   return (
     <StepLossFrame rows={rows} totalSteps={totalSteps} yLabel="Loss" {...frame}>
-      <Line type="linear" dataKey="loss" name={terms.length > 0 ? 'Total loss' : 'Training loss'} stroke="var(--accent)" strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
-      <Line type="linear" dataKey="evalLoss" name="Held-out loss" stroke="var(--eval)" strokeWidth={2} dot={{ r: 3 }} isAnimationActive={false} connectNulls />
-      {terms.map((t) => (
-        <Line key={t.key} type="linear" dataKey={t.key} name={t.name} stroke={t.stroke} strokeWidth={1.5} strokeDasharray="4 2" dot={false} isAnimationActive={false} connectNulls />
+      {lines.map((l) => (
+        <Line
+          key={l.key}
+          type="linear"
+          dataKey={l.key}
+          name={l.name}
+          stroke={l.stroke}
+          strokeWidth={l.term ? 1.5 : 2}
+          strokeDasharray={l.term ? '4 2' : undefined}
+          dot={l.dots ? DOT : false}
+          isAnimationActive={false}
+          connectNulls
+        />
       ))}
       {reference !== null && (
         <ReferenceLine y={reference.evalLoss} stroke="var(--eval)" strokeDasharray="6 4" ifOverflow="extendDomain" label={{ value: reference.label, position: 'insideTopRight', fontSize: 11 }} />
